@@ -1,0 +1,354 @@
+"""The `syndicate` command line: glue over the orchestrator, the store and the publisher.
+
+Every verb takes `--db` (fallback SYNDICATE_DB, default the SQLite file under db/) and,
+where it reads the registry, `--sources` (fallback SYNDICATE_SOURCES, default sources/).
+Exit status: 0 when everything worked, 1 when a source failed, 2 for usage and
+configuration errors.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import shutil
+import sys
+from datetime import datetime, timezone
+from pathlib import Path
+
+import click
+
+from .errors import ConfigError, StoreError, SyndicateError
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_SOURCES = PROJECT_ROOT / "sources"
+
+db_option = click.option("--db", envvar="SYNDICATE_DB", metavar="URL",
+                         help="Database URL or SQLite file path [env SYNDICATE_DB; default db/syndicate.sqlite].")
+sources_option = click.option("--sources", "sources_dir", envvar="SYNDICATE_SOURCES", metavar="DIR",
+                              type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SOURCES,
+                              show_default="sources/", help="Partner registry folder [env SYNDICATE_SOURCES].")
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def _open_store(db: str | None):
+    from .store import Store
+    try:
+        return Store.open(db)
+    except StoreError as e:
+        raise click.ClickException(str(e)) from e
+
+
+def _load_sources(folder: Path):
+    from .registry import load_sources
+    try:
+        return load_sources(folder)
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from e
+
+
+def _emit_jsonl(rows) -> None:
+    out = sys.stdout
+    for row in rows:
+        out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+
+
+class _Progress:
+    """A progress bar on a terminal, plain log lines otherwise."""
+
+    def __init__(self, total: int, quiet: bool):
+        self.quiet = quiet
+        self.total = total
+        self.done = 0
+        self.bar = None
+        if not quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+            self.bar = tqdm(total=total, unit="source", desc="ingesting", file=sys.stderr)
+
+    def __call__(self, source_id: str, report) -> None:
+        self.done += 1
+        state = "ok" if report.ok else f"FAILED ({report.errors[0].kind}: {report.errors[0].message})"
+        line = (f"[{self.done}/{self.total}] {source_id}: {state}; {report.articles_seen} article(s), "
+                f"{report.new_articles} new, {report.new_revisions} revised")
+        if self.bar is not None:
+            self.bar.set_postfix_str(source_id)
+            self.bar.update(1)
+            if not report.ok:
+                self.bar.write(line)
+        elif not self.quiet:
+            click.echo(line, err=True)
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
+@click.version_option(package_name="syndicate")
+@click.option("-v", "--verbose", is_flag=True, help="Log every request and decision to stderr.")
+def cli(verbose: bool) -> None:
+    """Syndicate: ingest partner blogs, extract and deduplicate their claims, publish a digest.
+
+    \b
+    Quick start:
+      syndicate demo                      # the whole pipeline on the bundled sample sites
+      syndicate run --sources sources/    # ingest every partner once
+      syndicate digest --week 2026-W47    # write the weekly digest
+    """
+    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
+                        format="%(levelname)s %(name)s: %(message)s")
+
+
+def _run(sources_dir: Path, db: str | None, *, workers: int, min_delay: float, contact: str | None,
+         quiet: bool, as_json: bool) -> int:
+    from .fetch import FetchConfig
+    from .orchestrator import run_sources, summarize
+
+    sources = _load_sources(sources_dir)
+    store = _open_store(db)
+    config = FetchConfig(min_delay=min_delay, **({"user_agent_contact": contact} if contact else {}))
+    progress = _Progress(len(sources), quiet or as_json)
+    try:
+        report = run_sources(sources, store, fetch_config=config, workers=workers, progress=progress)
+    finally:
+        progress.close()
+    summary = summarize(report)
+    if as_json:
+        click.echo(json.dumps(summary, indent=2))
+    elif not quiet:
+        click.echo(f"sources: {summary['sources_ok']} ok, {summary['sources_failed']} failed; "
+                   f"requests: {summary['requests']} ({summary['not_modified']} not modified); "
+                   f"articles: {summary['articles_seen']} seen, {summary['new_articles']} new, "
+                   f"{summary['new_revisions']} revised; new claims: {summary['new_claims']}")
+        for err in summary["errors"]:
+            click.echo(f"error: {err['source']}: {err['kind']}: {err['message']}"
+                       + (f" ({err['url']})" if err["url"] else ""), err=True)
+    store.close()
+    return 0 if report.ok else 1
+
+
+@cli.command()
+@sources_option
+@db_option
+@click.option("--workers", default=8, show_default=True, help="Sources fetched at once (one request per host at a time).")
+@click.option("--min-delay", default=0.0, show_default=True, metavar="SECONDS",
+              help="Pause between two requests to one host (a robots.txt Crawl-delay may ask for more).")
+@click.option("--contact", envvar="SYNDICATE_CONTACT", metavar="URL",
+              help="Contact URL sent in the User-Agent [env SYNDICATE_CONTACT].")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
+def run(sources_dir: Path, db: str | None, workers: int, min_delay: float, contact: str | None,
+        as_json: bool, quiet: bool) -> None:
+    """Ingest every source once: discover, fetch, extract, store, cluster claims.
+
+    Exits 1 when any source failed (the others are still stored), 2 on a bad registry.
+
+    \b
+    Example:
+      syndicate run --sources sources/ --db db/syndicate.sqlite
+    """
+    sys.exit(_run(sources_dir, db, workers=workers, min_delay=min_delay, contact=contact,
+                  quiet=quiet, as_json=as_json))
+
+
+@cli.command()
+@db_option
+@click.option("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 [default: the current week].")
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("digest"),
+              show_default=True, help="Folder the digest files are written to.")
+def digest(db: str | None, week: str | None, out_dir: Path) -> None:
+    """Write the digest of an ISO week as HTML and Markdown; print the paths.
+
+    \b
+    Example:
+      syndicate digest --week 2026-W47 --out digest/
+    """
+    from .publish import Week, write_digest
+    try:
+        wk = Week.parse(week) if week else Week.containing(_now())
+    except ConfigError as e:
+        raise click.BadParameter(str(e), param_hint="--week") from e
+    store = _open_store(db)
+    for path in write_digest(store.digest_data(wk.start, wk.end), wk, out_dir, generated_at=_now()):
+        click.echo(str(path))
+
+
+EXPORTS = ("mentions", "claims", "faq", "articles")
+
+
+@cli.command()
+@click.argument("what", type=click.Choice(EXPORTS))
+@db_option
+def export(what: str, db: str | None) -> None:
+    """Print MENTIONS, CLAIMS, FAQ or ARTICLES as JSON Lines on stdout.
+
+    \b
+    Examples:
+      syndicate export claims | jq -c 'select(.sites | length > 1)'
+      syndicate export mentions > mentions.jsonl
+    """
+    store = _open_store(db)
+    _emit_jsonl(getattr(store, f"export_{what}")())
+
+
+@cli.command()
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
+def sources(db: str | None, as_json: bool) -> None:
+    """List sources with their health: last success, last error, consecutive failures.
+
+    \b
+    Example:
+      syndicate sources
+    """
+    rows = _open_store(db).source_health()
+    if as_json:
+        return _emit_jsonl(rows)
+    if not rows:
+        click.echo("no sources yet: run `syndicate run` first")
+        return
+    click.echo(f"{'source':<16} {'articles':>8} {'last success':<21} {'fails':>5}  last error")
+    for r in rows:
+        err = f"{r['last_error_kind']}: {r['last_error_message']} ({r['last_error_url']})" if r["last_error_kind"] else "-"
+        click.echo(f"{r['id']:<16} {r['articles']:>8} {r['last_success'] or 'never':<21} "
+                   f"{r['consecutive_failures']:>5}  {err}")
+
+
+@cli.command()
+@click.argument("inputs", nargs=-1, required=True, metavar="PATH_OR_URL...")
+@click.option("--json", "as_json", is_flag=True,
+              help="JSON with metadata, sentences, FAQ and footnotes (JSON Lines for several inputs).")
+@click.option("--name", metavar="NAME", help="The partner's name, to recognise its self-promotion.")
+def extract(inputs: tuple[str, ...], as_json: bool, name: str | None) -> None:
+    """Extract the article from HTML files, URLs, or - for standard input.
+
+    \b
+    Examples:
+      syndicate extract page.html
+      curl -s https://example.org/post/ | syndicate extract - --json
+      syndicate extract a.html b.html --json > articles.jsonl
+    """
+    from .extract import article_to_dict, extract_article
+    from .fetch import Fetcher
+    from .types import Source
+
+    failed = False
+    fetcher = None
+    for item in inputs:
+        try:
+            if item == "-":
+                html, url = sys.stdin.buffer.read(), "stdin:"
+            elif item.startswith(("http://", "https://")):
+                fetcher = fetcher or Fetcher()
+                resp = fetcher.get(item, accept="text/html")
+                html, url = resp.body, resp.final_url
+            else:
+                path = Path(item)
+                html, url = path.read_bytes(), path.resolve().as_uri()
+            source = Source(id="cli", name=name, homepage=url) if name else None
+            article = extract_article(html, url, source=source)
+        except (OSError, SyndicateError) as e:
+            click.echo(f"error: {item}: {e}", err=True)
+            failed = True
+            continue
+        if as_json:
+            row = article_to_dict(article)
+            if len(inputs) > 1:
+                row = {"path": item, **row}
+                click.echo(json.dumps(row, ensure_ascii=False, default=str))
+            else:
+                click.echo(json.dumps(row, ensure_ascii=False, indent=2, default=str))
+        else:
+            if len(inputs) > 1:
+                click.echo(f"==> {item} <==")
+            click.echo(article.text)
+    if fetcher is not None:
+        fetcher.close()
+    sys.exit(1 if failed else 0)
+
+
+@cli.command()
+@sources_option
+@db_option
+def reprocess(sources_dir: Path, db: str | None) -> None:
+    """Extract again from the stored snapshots, without fetching anything.
+
+    A new revision is stored only where the extraction result changed.
+
+    \b
+    Example:
+      syndicate reprocess --db db/syndicate.sqlite
+    """
+    from .orchestrator import reprocess as do_reprocess
+    from .registry import load_sources
+    try:
+        srcs = load_sources(sources_dir)
+    except ConfigError:
+        srcs = []
+    report = do_reprocess(_open_store(db), srcs)
+    for r in report.sources:
+        click.echo(f"{r.source_id}: {r.articles_seen} article(s), {r.new_revisions} new revision(s)"
+                   + "".join(f"; error {e.kind}: {e.message}" for e in r.errors))
+    sys.exit(0 if report.ok else 1)
+
+
+@cli.command()
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
+              default=PROJECT_ROOT / "out" / "demo", show_default="out/demo",
+              help="Folder for the demo database and digest (emptied first).")
+def demo(out_dir: Path) -> None:
+    """Serve the bundled sample partner sites on 127.0.0.1, run the whole pipeline into a
+    fresh database, write the digest and print a summary.
+
+    \b
+    Example:
+      syndicate demo --out /tmp/syndicate-demo
+    """
+    from .demo import DEMO_SITES, StaticSiteServer, demo_environment
+    from .fetch import FetchConfig
+    from .orchestrator import run_sources
+    from .publish import Week, write_digest
+    from .registry import load_sources
+
+    if out_dir.exists():
+        shutil.rmtree(out_dir)
+    out_dir.mkdir(parents=True)
+    db = f"sqlite:///{(out_dir / 'syndicate.sqlite').resolve()}"
+    with StaticSiteServer(DEMO_SITES) as server:
+        demo_environment(server.base)
+        click.echo(f"serving the sample partner sites at {server.base}/", err=True)
+        srcs = _load_sources(PROJECT_ROOT / "sources")
+        store = _open_store(db)
+        progress = _Progress(len(srcs), quiet=False)
+        report = run_sources(srcs, store, fetch_config=FetchConfig(), progress=progress)
+        progress.close()
+    articles = list(store.export_articles())
+    claims = list(store.export_claims())
+    merged = [c for c in claims if len(c["sites"]) > 1]
+    newest = max((a["published"] for a in articles if a["published"]), default=None)
+    week = Week.containing(datetime.fromisoformat(newest.replace("Z", "+00:00")) if newest else _now())
+    paths = write_digest(store.digest_data(week.start, week.end), week, out_dir, generated_at=_now())
+    click.echo(f"sources:       {len(report.sources)} ({sum(r.ok for r in report.sources)} ok)")
+    click.echo(f"articles:      {len(articles)}")
+    click.echo(f"claims:        {len(claims)}")
+    click.echo(f"merged claims: {len(merged)} (stated by two or more partners)")
+    click.echo(f"database:      {out_dir / 'syndicate.sqlite'}")
+    for p in paths:
+        click.echo(f"digest:        {p}")
+    for r in report.sources:
+        for e in r.errors:
+            click.echo(f"error: {r.source_id}: {e.kind}: {e.message} ({e.url})", err=True)
+    sys.exit(0 if report.ok else 1)
+
+
+def main() -> None:
+    try:
+        cli(standalone_mode=True)
+    except SyndicateError as e:
+        click.echo(f"error: {e}", err=True)
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,69 @@
+"""Syndicate's one exception tree.
+
+Every error a stage raises on purpose derives from `SyndicateError`. Errors about a
+partner's resource name the source and the URL and say whether trying again later may
+help, so the run can record them on the source and carry on.
+"""
+from __future__ import annotations
+
+
+class SyndicateError(Exception):
+    """Base of every error Syndicate raises on purpose."""
+
+
+class ConfigError(SyndicateError):
+    """The registry or the command line is wrong; `path` names the file at fault."""
+
+    def __init__(self, message: str, path: str | None = None):
+        self.path = path
+        super().__init__(f"{path}: {message}" if path else message)
+
+
+class ResourceError(SyndicateError):
+    """Something went wrong with one partner resource (a feed, page, sitemap, robots.txt).
+
+    `kind` is a short stable tag (http-404, timeout, too-large, not-a-feed, robots...) that
+    the source health table and the run summary group by.
+    """
+
+    kind = "error"
+    retryable = False
+
+    def __init__(self, message: str, url: str | None = None, *, source_id: str | None = None,
+                 kind: str | None = None, retryable: bool | None = None):
+        self.url = url
+        self.source_id = source_id
+        if kind is not None:
+            self.kind = kind
+        if retryable is not None:
+            self.retryable = retryable
+        self.message = message
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        where = f" ({self.url})" if self.url else ""
+        return f"{self.message}{where}"
+
+
+class FetchError(ResourceError):
+    """The HTTP exchange failed: network, status, size, content type, robots."""
+
+    kind = "fetch"
+
+
+class RobotsDisallowed(FetchError):
+    kind = "robots"
+
+
+class TooLarge(FetchError):
+    kind = "too-large"
+
+
+class ParseError(ResourceError):
+    """The bytes arrived but are not what was expected (not a feed, broken XML...)."""
+
+    kind = "parse"
+
+
+class StoreError(SyndicateError):
+    """The database refused something; the message says what."""

@@ -1,0 +1,97 @@
+"""The weekly digest: the only module that imports Jinja2.
+
+Renders what `Store.digest_data` returns with the templates in `templates/`. Partner text
+reaches the templates only as plain text (extraction strips all markup) and HTML output is
+autoescaped; links pass through `safe_href`, which lets only http(s) URLs through.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta, timezone
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from .errors import ConfigError
+
+TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
+FORMATS = {"html": "digest.html.j2", "md": "digest.md.j2"}
+
+
+@dataclass(frozen=True, slots=True)
+class Week:
+    year: int
+    week: int
+
+    @classmethod
+    def parse(cls, value: str) -> "Week":
+        """'2026-W47' (or '2026W47')."""
+        try:
+            year, _, wk = value.upper().replace("-W", "W").partition("W")
+            week = cls(int(year), int(wk))
+            week.start  # validates
+            return week
+        except ValueError as e:
+            raise ConfigError(f"not an ISO week like 2026-W47: {value!r}") from e
+
+    @classmethod
+    def containing(cls, moment: datetime) -> "Week":
+        y, w, _ = moment.isocalendar()
+        return cls(y, w)
+
+    @property
+    def start(self) -> datetime:
+        return datetime.combine(date.fromisocalendar(self.year, self.week, 1), time(), timezone.utc)
+
+    @property
+    def end(self) -> datetime:
+        return self.start + timedelta(days=7)
+
+    def __str__(self) -> str:
+        return f"{self.year}-W{self.week:02d}"
+
+
+def safe_href(url: str | None) -> str:
+    if url and urlsplit(url).scheme.lower() in ("http", "https"):
+        return url
+    return "#"
+
+
+def environment() -> Environment:
+    env = Environment(loader=FileSystemLoader(TEMPLATES), undefined=StrictUndefined,
+                      autoescape=select_autoescape(["html", "html.j2", "xml", "atom.j2"]),
+                      trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env.filters["safe_href"] = safe_href
+    env.filters["day"] = lambda d: d.strftime("%Y-%m-%d") if d else ""
+    env.filters["md_escape"] = _md_escape
+    return env
+
+
+def render_digest(data: dict, week: Week, *, generated_at: datetime) -> dict[str, str]:
+    """{format: text} for every digest format."""
+    env = environment()
+    merged = [c for c in data["claims"] if len(c["sites"]) > 1]
+    context = dict(week=str(week), start=week.start, end=week.end - timedelta(days=1),
+                   generated_at=generated_at, merged=merged,
+                   single=[c for c in data["claims"] if len(c["sites"]) == 1], **data)
+    return {fmt: env.get_template(name).render(**context) for fmt, name in FORMATS.items()}
+
+
+def write_digest(data: dict, week: Week, out_dir: Path, *, generated_at: datetime) -> list[Path]:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for fmt, text in render_digest(data, week, generated_at=generated_at).items():
+        path = out_dir / f"digest-{week}.{fmt}"
+        path.write_text(text, "utf-8")
+        paths.append(path)
+    return paths
+
+
+def _md_escape(text: str | None) -> str:
+    if not text:
+        return ""
+    out = text
+    for ch in "\\`*_[]<>#|":
+        out = out.replace(ch, "\\" + ch)
+    return out

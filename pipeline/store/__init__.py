@@ -1,0 +1,481 @@
+"""The database: the only module that imports SQLAlchemy.
+
+Owns the schema (models.py, migrated by Alembic from db/migrations), one transaction per
+article, upserts on natural keys, and the queries behind exports, the digest and the
+claims commands. Takes and returns plain values from `pipeline.types` (and dicts for
+exports); ORM objects never leave this package.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import zlib
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator, Sequence
+
+from sqlalchemy import create_engine, event, func, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..dedupe import ClaimState
+from ..dedupe.normalize import normalize_for_match
+from ..errors import StoreError
+from ..types import ExtractedArticle, Kind, Membership, MentionInput, Response, Source, SourceReport
+from .models import (ArticleRow, ClaimMember, ClaimRow, EmbeddingRow, FaqRow, HttpValidator,
+                     MentionRow, Override, RevisionRow, RunRow, Snapshot, SourceRow)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = PROJECT_ROOT / "db" / "migrations"
+DEFAULT_DB_PATH = PROJECT_ROOT / "db" / "syndicate.sqlite"
+DEFAULT_DB_URL = f"sqlite:///{DEFAULT_DB_PATH}"
+SNAPSHOT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding", "date")
+
+
+@dataclass(frozen=True, slots=True)
+class SavedArticle:
+    article_id: int
+    revision_id: int
+    new_article: bool
+    new_revision: bool
+
+
+def normalize_db_url(url: str) -> str:
+    """Accept plain file paths and postgres:// URLs; use psycopg 3 for PostgreSQL."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class Store:
+    """A Syndicate database. `Store.open(url)` migrates it to the current schema first."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._session = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> "Store":
+        url = normalize_db_url(url or DEFAULT_DB_URL)
+        if url.startswith("sqlite:///"):
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = create_engine(url, future=True)
+        except (SQLAlchemyError, ImportError) as e:
+            raise StoreError(f"cannot open database {url!r}: {e}") from e
+        if engine.dialect.name == "sqlite":
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA journal_mode=WAL")
+                cur.execute("PRAGMA busy_timeout=10000")
+                cur.close()
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as e:
+            raise StoreError(f"cannot migrate the database: {e}") from e
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._session() as s, s.begin():
+            yield s
+
+    # --- sources and health -------------------------------------------------------------
+
+    def sync_sources(self, sources: Sequence[Source]) -> None:
+        with self.session() as s:
+            for src in sources:
+                row = s.get(SourceRow, src.id)
+                if row is None:
+                    s.add(SourceRow(id=src.id, name=src.name, homepage=src.homepage, consecutive_failures=0))
+                else:
+                    row.name, row.homepage = src.name, src.homepage
+
+    def record_source_result(self, report: SourceReport, now: datetime) -> None:
+        with self.session() as s:
+            row = s.get(SourceRow, report.source_id)
+            if row is None:
+                return
+            row.last_run_at = now
+            if report.ok:
+                row.last_success_at = now
+                row.consecutive_failures = 0
+            else:
+                err = report.errors[0]
+                row.last_error_at = now
+                row.last_error_kind, row.last_error_message, row.last_error_url = err.kind, err.message, err.url
+                row.consecutive_failures = (row.consecutive_failures or 0) + 1
+
+    def source_health(self) -> list[dict]:
+        with self.session() as s:
+            counts = dict(s.execute(select(ArticleRow.source_id, func.count()).group_by(ArticleRow.source_id)).all())
+            return [dict(id=r.id, name=r.name, homepage=r.homepage, articles=counts.get(r.id, 0),
+                         last_run=_iso(r.last_run_at), last_success=_iso(r.last_success_at),
+                         last_error_kind=r.last_error_kind, last_error_message=r.last_error_message,
+                         last_error_url=r.last_error_url, last_error_at=_iso(r.last_error_at),
+                         consecutive_failures=r.consecutive_failures or 0)
+                    for r in s.scalars(select(SourceRow).order_by(SourceRow.id))]
+
+    # --- HTTP validators and snapshots ----------------------------------------------------
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        with self.session() as s:
+            row = s.get(HttpValidator, url)
+            return (row.etag, row.last_modified) if row else (None, None)
+
+    def all_validators(self) -> dict[str, tuple[str | None, str | None, str | None]]:
+        """{url: (etag, last_modified, snapshot sha)} for every URL fetched before."""
+        with self.session() as s:
+            return {r.url: (r.etag, r.last_modified, r.snapshot_sha256) for r in s.scalars(select(HttpValidator))}
+
+    def save_validators(self, response: Response, snapshot_sha256: str | None = None) -> None:
+        with self.session() as s:
+            row = s.get(HttpValidator, response.url) or HttpValidator(url=response.url)
+            if response.status == 200:
+                row.etag = response.header("etag")
+                row.last_modified = response.header("last-modified")
+                row.snapshot_sha256 = snapshot_sha256
+            row.final_url, row.status, row.checked_at = response.final_url, response.status, response.fetched_at
+            s.merge(row)
+
+    def snapshot_body(self, sha256: str) -> bytes | None:
+        with self.session() as s:
+            row = s.get(Snapshot, sha256)
+            return zlib.decompress(row.body) if row else None
+
+    def save_snapshot(self, response: Response) -> str:
+        """Store the raw body once per content hash; returns the hash."""
+        digest = hashlib.sha256(response.body).hexdigest()
+        with self.session() as s:
+            if s.get(Snapshot, digest) is None:
+                s.add(Snapshot(sha256=digest, url=response.final_url, status=response.status,
+                               content_type=response.header("content-type"),
+                               headers={k: v for k, v in response.headers if k in SNAPSHOT_HEADERS},
+                               fetched_at=response.fetched_at, size=len(response.body),
+                               body=zlib.compress(response.body, 6)))
+        return digest
+
+    def snapshots_for_reprocess(self) -> list[tuple[str, str, str, str | None, bytes]]:
+        """(source_id, article url, guid, snapshot sha, body) of every article's newest snapshot."""
+        out = []
+        with self.session() as s:
+            rows = s.execute(
+                select(ArticleRow.source_id, ArticleRow.url, ArticleRow.guid, Snapshot.sha256, Snapshot.body)
+                .join(RevisionRow, RevisionRow.id == ArticleRow.current_revision_id)
+                .join(Snapshot, Snapshot.sha256 == RevisionRow.snapshot_sha256)
+                .order_by(ArticleRow.id)).all()
+            for source_id, url, guid, sha, body in rows:
+                out.append((source_id, url, guid, sha, zlib.decompress(body)))
+        return out
+
+    # --- articles, revisions, mentions ------------------------------------------------------
+
+    def save_article(self, source_id: str, url: str, article: ExtractedArticle, *, guid: str | None,
+                     snapshot_sha256: str | None, fetched_at: datetime) -> SavedArticle:
+        """Store an extracted article in one transaction. A new revision only when the
+        extracted content changed; claim mentions whose text the previous revision had
+        keep their claim (method "carried")."""
+        content_hash = _content_hash(article)
+        meta = article.meta
+        with self.session() as s:
+            row = s.scalar(select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.url == url))
+            new_article = row is None
+            if row is None:
+                row = ArticleRow(source_id=source_id, url=url, first_seen_at=fetched_at, last_fetched_at=fetched_at)
+                s.add(row)
+            row.guid = guid or row.guid
+            row.canonical_url = meta.canonical_url or row.canonical_url
+            row.title = meta.title or row.title
+            row.author = meta.author or row.author
+            row.published = meta.published or row.published
+            row.updated = meta.updated or row.updated
+            row.language = meta.language or row.language
+            row.last_fetched_at = fetched_at
+            s.flush()
+            existing = s.scalar(select(RevisionRow).where(RevisionRow.article_id == row.id,
+                                                          RevisionRow.content_hash == content_hash))
+            if existing is not None:
+                if row.current_revision_id != existing.id:  # content went back to an older version
+                    row.current_revision_id = existing.id
+                return SavedArticle(row.id, existing.id, new_article, False)
+            previous_id = row.current_revision_id
+            number = (s.scalar(select(func.max(RevisionRow.number)).where(RevisionRow.article_id == row.id)) or 0) + 1
+            rev = RevisionRow(article_id=row.id, number=number, content_hash=content_hash,
+                              snapshot_sha256=snapshot_sha256, fetched_at=fetched_at,
+                              title=meta.title, text=article.text)
+            s.add(rev)
+            s.flush()
+            mentions = []
+            for sent in article.sentences:
+                m = MentionRow(revision_id=rev.id, position=sent.position, text=sent.text,
+                               display=sent.display, kind=str(sent.kind), section=sent.section,
+                               label=sent.label, block=sent.block,
+                               citations=[{"text": c.text, "url": c.url, "footnote": c.footnote}
+                                          for c in sent.citations])
+                s.add(m)
+                mentions.append(m)
+            for i, pair in enumerate(article.faq):
+                s.add(FaqRow(revision_id=rev.id, position=i, question=pair.question, answer=pair.answer,
+                             origin=pair.origin))
+            s.flush()
+            if previous_id is not None:
+                self._carry_memberships(s, previous_id, mentions, fetched_at)
+            row.current_revision_id = rev.id
+            return SavedArticle(row.id, rev.id, new_article, True)
+
+    @staticmethod
+    def _carry_memberships(s: Session, previous_revision: int, mentions: list[MentionRow],
+                           now: datetime) -> None:
+        old = s.execute(select(MentionRow.text, ClaimMember.claim_id)
+                        .join(ClaimMember, ClaimMember.mention_id == MentionRow.id)
+                        .where(MentionRow.revision_id == previous_revision)).all()
+        by_text = {normalize_for_match(t): c for t, c in old}
+        for m in mentions:
+            if m.kind == Kind.CLAIM and (claim := by_text.get(normalize_for_match(m.text))) is not None:
+                s.add(ClaimMember(mention_id=m.id, claim_id=claim, method="carried", score=1.0, decided_at=now))
+
+    # --- claims -------------------------------------------------------------------------------
+
+    def _current_claim_mentions(self):
+        return (select(MentionRow.id, ArticleRow.source_id, MentionRow.text, ArticleRow.published,
+                       ArticleRow.first_seen_at)
+                .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+                .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
+                .where(MentionRow.kind == Kind.CLAIM.value))
+
+    def unclustered_mentions(self) -> list[MentionInput]:
+        with self.session() as s:
+            q = self._current_claim_mentions().outerjoin(ClaimMember, ClaimMember.mention_id == MentionRow.id) \
+                .where(ClaimMember.mention_id.is_(None)).order_by(MentionRow.id)
+            return [MentionInput(mid, site, text, pub or seen) for mid, site, text, pub, seen in s.execute(q)]
+
+    def claim_states(self) -> list[ClaimState]:
+        """Every active claim with its current members."""
+        with self.session() as s:
+            q = self._current_claim_mentions().add_columns(ClaimMember.claim_id) \
+                .join(ClaimMember, ClaimMember.mention_id == MentionRow.id).order_by(MentionRow.id)
+            members: dict[int, list[MentionInput]] = {}
+            for mid, site, text, pub, seen, claim_id in s.execute(q):
+                members.setdefault(claim_id, []).append(MentionInput(mid, site, text, pub or seen))
+            pins = dict(s.execute(select(ClaimRow.id, ClaimRow.pinned_mention_id)
+                                  .where(ClaimRow.status == "active")).all())
+            return [ClaimState(cid, tuple(ms), pins.get(cid)) for cid, ms in sorted(members.items())
+                    if cid in pins]
+
+    def next_claim_id(self) -> int:
+        with self.session() as s:
+            return (s.scalar(select(func.max(ClaimRow.id))) or 0) + 1
+
+    def save_memberships(self, memberships: Sequence[Membership], now: datetime) -> int:
+        """Store clustering decisions; creates the claims they name. Returns new claims."""
+        created = 0
+        with self.session() as s:
+            known = set(s.scalars(select(ClaimRow.id)))
+            for m in memberships:
+                if m.claim_id not in known:
+                    s.add(ClaimRow(id=m.claim_id, status="active", canonical_text="", created_at=now, updated_at=now))
+                    known.add(m.claim_id)
+                    created += 1
+                s.merge(ClaimMember(mention_id=m.mention_id, claim_id=m.claim_id, method=m.method,
+                                    score=float(m.score), decided_at=now))
+        return created
+
+    def refresh_claims(self, canonical_of, now: datetime) -> None:
+        """Recompute canonical text and first source; retire claims with no current member."""
+        states = {c.claim_id: c for c in self.claim_states()}
+        with self.session() as s:
+            for row in s.scalars(select(ClaimRow).where(ClaimRow.status == "active")):
+                state = states.get(row.id)
+                if state is None:
+                    row.status, row.updated_at = "retired", now
+                    continue
+                mention_id = canonical_of(state)
+                text = next(m.text for m in state.members if m.mention_id == mention_id)
+                first = min(state.members, key=lambda m: (m.seen_at or now, m.mention_id))
+                if (row.canonical_mention_id, row.canonical_text, row.first_source_id) != (mention_id, text, first.site):
+                    row.canonical_mention_id, row.canonical_text = mention_id, text
+                    row.first_source_id, row.first_seen_at, row.updated_at = first.site, first.seen_at, now
+
+    # --- exports ------------------------------------------------------------------------------------
+
+    def export_mentions(self) -> Iterator[dict]:
+        with self.session() as s:
+            q = (select(ArticleRow.source_id, ArticleRow.url, RevisionRow.number, MentionRow, ClaimMember.claim_id)
+                 .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+                 .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
+                 .outerjoin(ClaimMember, ClaimMember.mention_id == MentionRow.id)
+                 .order_by(ArticleRow.source_id, ArticleRow.url, MentionRow.position))
+            for site, url, rev, m, claim_id in s.execute(q):
+                yield dict(site=site, article_url=url, revision=rev, position=m.position, text=m.text,
+                           display=m.display, kind=m.kind, section=m.section, label=m.label,
+                           citations=[{"text": c["text"], "url": c.get("url")} for c in m.citations or []],
+                           claim_id=claim_id if m.kind == Kind.CLAIM.value else None, mention_id=m.id)
+
+    def export_claims(self) -> Iterator[dict]:
+        states = {c.claim_id: c for c in self.claim_states()}
+        with self.session() as s:
+            for row in s.scalars(select(ClaimRow).where(ClaimRow.status == "active").order_by(ClaimRow.id)):
+                state = states.get(row.id)
+                if state is None:
+                    continue
+                sites = sorted({m.site for m in state.members})
+                yield dict(claim_id=row.id, text=row.canonical_text, sites=sites,
+                           mentions=len(state.members), first_site=row.first_source_id,
+                           first_seen=_iso(row.first_seen_at))
+
+    def export_faq(self) -> Iterator[dict]:
+        with self.session() as s:
+            q = (select(ArticleRow.source_id, ArticleRow.url, FaqRow)
+                 .join(RevisionRow, RevisionRow.id == FaqRow.revision_id)
+                 .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
+                 .order_by(ArticleRow.source_id, ArticleRow.url, FaqRow.position))
+            for site, url, f in s.execute(q):
+                yield dict(site=site, article_url=url, question=f.question, answer=f.answer,
+                           faq_id=f.question_id if f.question_id is not None else f.id)
+
+    def export_articles(self) -> Iterator[dict]:
+        with self.session() as s:
+            counts = dict(s.execute(select(RevisionRow.article_id, func.count()).group_by(RevisionRow.article_id)).all())
+            for a in s.scalars(select(ArticleRow).order_by(ArticleRow.source_id, ArticleRow.url)):
+                yield dict(site=a.source_id, url=a.url, title=a.title, author=a.author,
+                           published=_iso(a.published), updated=_iso(a.updated),
+                           revisions=counts.get(a.id, 0), last_fetched=_iso(a.last_fetched_at))
+
+    # --- runs ---------------------------------------------------------------------------------------
+
+    def record_run(self, started: datetime, finished: datetime, ok: bool, summary: dict) -> None:
+        with self.session() as s:
+            s.add(RunRow(started_at=started, finished_at=finished, ok=ok, summary=summary))
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as s:
+            return {
+                "sources": s.scalar(select(func.count()).select_from(SourceRow)),
+                "articles": s.scalar(select(func.count()).select_from(ArticleRow)),
+                "revisions": s.scalar(select(func.count()).select_from(RevisionRow)),
+                "mentions": s.scalar(select(func.count()).select_from(MentionRow)),
+                "claims": s.scalar(select(func.count()).select_from(ClaimRow).where(ClaimRow.status == "active")),
+                "faq": s.scalar(select(func.count()).select_from(FaqRow)),
+                "snapshots": s.scalar(select(func.count()).select_from(Snapshot)),
+            }
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows in every table: what a re-run must leave unchanged."""
+        from .models import Base
+        with self.session() as s:
+            return {t.name: s.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables
+                    if t.name != "runs"}
+
+    # --- the digest -----------------------------------------------------------------------------
+
+    def digest_data(self, start: datetime, end: datetime) -> dict:
+        """Articles first seen or published in [start, end), their claims (with every site
+        stating each, also outside the week), their FAQ, and revisions made in the week."""
+        states = {c.claim_id: c for c in self.claim_states()}
+        with self.session() as s:
+            sources = {r.id: r.name for r in s.scalars(select(SourceRow))}
+            articles = list(s.scalars(select(ArticleRow).where(
+                func.coalesce(ArticleRow.published, ArticleRow.first_seen_at) >= start,
+                func.coalesce(ArticleRow.published, ArticleRow.first_seen_at) < end)
+                .order_by(ArticleRow.published, ArticleRow.id)))
+            art_by_id = {a.id: a for a in s.scalars(select(ArticleRow))}
+            mention_article = dict(s.execute(
+                select(MentionRow.id, RevisionRow.article_id)
+                .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+                .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
+                .where(MentionRow.kind == Kind.CLAIM.value)).all())
+            week_ids = {a.id for a in articles}
+            claims = []
+            for row in s.scalars(select(ClaimRow).where(ClaimRow.status == "active").order_by(ClaimRow.id)):
+                state = states.get(row.id)
+                if state is None:
+                    continue
+                arts = {mention_article[m.mention_id] for m in state.members if m.mention_id in mention_article}
+                if not arts & week_ids:
+                    continue
+                attributions = []
+                for aid in sorted(arts, key=lambda i: (art_by_id[i].source_id, i)):
+                    a = art_by_id[aid]
+                    attributions.append(dict(site=a.source_id, site_name=sources.get(a.source_id, a.source_id),
+                                             url=a.url, title=a.title))
+                claims.append(dict(claim_id=row.id, text=row.canonical_text, attributions=attributions,
+                                   sites=sorted({x["site"] for x in attributions}), mentions=len(state.members)))
+            claims.sort(key=lambda c: (-len(c["sites"]), -c["mentions"], c["claim_id"]))
+            faq_rows = s.execute(select(ArticleRow.source_id, ArticleRow.url, FaqRow)
+                                 .join(RevisionRow, RevisionRow.id == FaqRow.revision_id)
+                                 .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
+                                 .where(ArticleRow.id.in_(week_ids) if week_ids else False)
+                                 .order_by(FaqRow.question_id, FaqRow.id)).all()
+            faq: dict[int, dict] = {}
+            for site, url, f in faq_rows:
+                key = f.question_id if f.question_id is not None else -f.id
+                entry = faq.setdefault(key, dict(question=f.question, answers=[]))
+                entry["answers"].append(dict(site=site, site_name=sources.get(site, site), url=url, answer=f.answer))
+            changed = []
+            revs = s.execute(select(RevisionRow, ArticleRow).join(ArticleRow, ArticleRow.id == RevisionRow.article_id)
+                             .where(RevisionRow.number > 1, RevisionRow.fetched_at >= start,
+                                    RevisionRow.fetched_at < end)).all()
+            for rev, art in revs:
+                changed.append(dict(site=art.source_id, site_name=sources.get(art.source_id), url=art.url,
+                                    title=art.title, revision=rev.number,
+                                    **self._revision_diff(s, art.id, rev.number)))
+            return dict(
+                articles=[dict(site=a.source_id, site_name=sources.get(a.source_id, a.source_id), url=a.url,
+                               title=a.title, author=a.author, published=a.published) for a in articles],
+                claims=claims, faq=list(faq.values()), changed=changed)
+
+    def _revision_diff(self, s: Session, article_id: int, number: int) -> dict:
+        def sentences(n: int) -> list[str]:
+            return list(s.scalars(select(MentionRow.text).join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+                                  .where(RevisionRow.article_id == article_id, RevisionRow.number == n)
+                                  .order_by(MentionRow.position)))
+        old, new = sentences(number - 1), sentences(number)
+        return dict(added=[t for t in new if t not in old], removed=[t for t in old if t not in new])
+
+    def revision_history(self, url: str) -> list[dict]:
+        with self.session() as s:
+            art = s.scalar(select(ArticleRow).where(ArticleRow.url == url))
+            if art is None:
+                return []
+            out = []
+            for rev in art.revisions:
+                diff = self._revision_diff(s, art.id, rev.number) if rev.number > 1 else {"added": [], "removed": []}
+                out.append(dict(number=rev.number, fetched_at=_iso(rev.fetched_at), **diff))
+            return out
+
+
+def _content_hash(article: ExtractedArticle) -> str:
+    payload = json.dumps([[(x.text, str(x.kind), x.section) for x in article.sentences],
+                          [(f.question, f.answer) for f in article.faq]], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+
+
+__all__ = ["Store", "SavedArticle", "DEFAULT_DB_URL", "normalize_db_url", "StoreError"]

@@ -1,0 +1,210 @@
+"""SQLAlchemy 2.0 typed models: the schema (documented for researchers in docs/schema.md).
+
+Every schema change gets an Alembic migration under db/migrations. Natural keys carry
+unique constraints so re-running a stage can upsert instead of duplicating.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (JSON, Boolean, DateTime, Float, ForeignKey, Integer, LargeBinary, String,
+                        Text, TypeDecorator, UniqueConstraint, Index)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Timezone-aware UTC datetimes on every backend (SQLite keeps no offset)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given to the store; pass UTC-aware values")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    type_annotation_map = {datetime: UTCDateTime}
+
+
+class SourceRow(Base):
+    """A partner and its health."""
+
+    __tablename__ = "sources"
+    id: Mapped[str] = mapped_column(String(100), primary_key=True)
+    name: Mapped[str] = mapped_column(String(300))
+    homepage: Mapped[str] = mapped_column(Text)
+    last_run_at: Mapped[datetime | None]
+    last_success_at: Mapped[datetime | None]
+    last_error_at: Mapped[datetime | None]
+    last_error_kind: Mapped[str | None] = mapped_column(String(60))
+    last_error_message: Mapped[str | None] = mapped_column(Text)
+    last_error_url: Mapped[str | None] = mapped_column(Text)
+    consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class HttpValidator(Base):
+    """What the last fetch of a URL said, for conditional GET next time."""
+
+    __tablename__ = "http_validators"
+    url: Mapped[str] = mapped_column(String(2000), primary_key=True)
+    etag: Mapped[str | None] = mapped_column(Text)
+    last_modified: Mapped[str | None] = mapped_column(Text)
+    final_url: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[int | None]
+    checked_at: Mapped[datetime | None]
+    # the body behind these validators, so a 304 can be answered from the snapshot store
+    snapshot_sha256: Mapped[str | None] = mapped_column(String(64))
+
+
+class Snapshot(Base):
+    """A raw body as fetched, stored once per content hash (zlib-compressed)."""
+
+    __tablename__ = "snapshots"
+    sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    url: Mapped[str] = mapped_column(Text)
+    status: Mapped[int]
+    content_type: Mapped[str | None] = mapped_column(String(200))
+    headers: Mapped[dict] = mapped_column(JSON, default=dict)
+    fetched_at: Mapped[datetime]
+    size: Mapped[int]
+    body: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class ArticleRow(Base):
+    __tablename__ = "articles"
+    __table_args__ = (UniqueConstraint("source_id", "url", name="uq_articles_source_url"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    url: Mapped[str] = mapped_column(String(2000))
+    guid: Mapped[str | None] = mapped_column(Text)
+    canonical_url: Mapped[str | None] = mapped_column(Text)
+    title: Mapped[str | None] = mapped_column(Text)
+    author: Mapped[str | None] = mapped_column(Text)
+    published: Mapped[datetime | None]
+    updated: Mapped[datetime | None]
+    language: Mapped[str | None] = mapped_column(String(20))
+    first_seen_at: Mapped[datetime]
+    last_fetched_at: Mapped[datetime]
+    current_revision_id: Mapped[int | None] = mapped_column(Integer)
+    revisions: Mapped[list["RevisionRow"]] = relationship(back_populates="article",
+                                                          order_by="RevisionRow.number")
+
+
+class RevisionRow(Base):
+    """One version of an article's extracted content; old ones are kept."""
+
+    __tablename__ = "revisions"
+    __table_args__ = (UniqueConstraint("article_id", "content_hash", name="uq_revisions_article_hash"),
+                      UniqueConstraint("article_id", "number", name="uq_revisions_article_number"))
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    number: Mapped[int]
+    content_hash: Mapped[str] = mapped_column(String(64))
+    snapshot_sha256: Mapped[str | None] = mapped_column(ForeignKey("snapshots.sha256"))
+    fetched_at: Mapped[datetime]
+    title: Mapped[str | None] = mapped_column(Text)
+    text: Mapped[str] = mapped_column(Text)
+    article: Mapped[ArticleRow] = relationship(back_populates="revisions")
+
+
+class MentionRow(Base):
+    """A sentence of a revision, labelled; claim mentions get a ClaimMember row."""
+
+    __tablename__ = "mentions"
+    __table_args__ = (UniqueConstraint("revision_id", "position", name="uq_mentions_revision_position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), index=True)
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    display: Mapped[str] = mapped_column(Text)
+    kind: Mapped[str] = mapped_column(String(20), index=True)
+    section: Mapped[str | None] = mapped_column(Text)
+    label: Mapped[str | None] = mapped_column(Text)
+    block: Mapped[str] = mapped_column(String(20), default="p")
+    citations: Mapped[list] = mapped_column(JSON, default=list)
+
+
+class ClaimRow(Base):
+    """A canonical claim. Ids are never reused: a claim without members is retired."""
+
+    __tablename__ = "claims"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    status: Mapped[str] = mapped_column(String(20), default="active", index=True)  # active, retired, merged
+    merged_into: Mapped[int | None] = mapped_column(Integer)
+    canonical_mention_id: Mapped[int | None] = mapped_column(Integer)
+    canonical_text: Mapped[str] = mapped_column(Text, default="")
+    pinned_mention_id: Mapped[int | None] = mapped_column(Integer)
+    first_source_id: Mapped[str | None] = mapped_column(String(100))
+    first_seen_at: Mapped[datetime | None]
+    created_at: Mapped[datetime]
+    updated_at: Mapped[datetime]
+
+
+class ClaimMember(Base):
+    """Why a mention belongs to a claim: the method and score of the decision."""
+
+    __tablename__ = "claim_members"
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), primary_key=True)
+    claim_id: Mapped[int] = mapped_column(ForeignKey("claims.id"), index=True)
+    method: Mapped[str] = mapped_column(String(30))
+    score: Mapped[float] = mapped_column(Float, default=1.0)
+    decided_at: Mapped[datetime]
+
+
+class FaqRow(Base):
+    __tablename__ = "faq_entries"
+    __table_args__ = (UniqueConstraint("revision_id", "position", name="uq_faq_revision_position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    revision_id: Mapped[int] = mapped_column(ForeignKey("revisions.id"), index=True)
+    position: Mapped[int]
+    question: Mapped[str] = mapped_column(Text)
+    answer: Mapped[str] = mapped_column(Text)
+    origin: Mapped[str] = mapped_column(String(30))
+    question_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    method: Mapped[str | None] = mapped_column(String(30))
+    score: Mapped[float | None] = mapped_column(Float)
+
+
+class Override(Base):
+    """An editor's decision (merge, split, pin), replayed by every later run and rebuild."""
+
+    __tablename__ = "overrides"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    action: Mapped[str] = mapped_column(String(20))
+    claim_id: Mapped[int]
+    other_claim_id: Mapped[int | None]
+    mention_ids: Mapped[list] = mapped_column(JSON, default=list)
+    created_at: Mapped[datetime]
+
+
+class EmbeddingRow(Base):
+    """Sentence vectors cached by text hash, so incremental runs never re-encode the corpus."""
+
+    __tablename__ = "embeddings"
+    text_sha256: Mapped[str] = mapped_column(String(64), primary_key=True)
+    model: Mapped[str] = mapped_column(String(100), primary_key=True)
+    vector: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class RunRow(Base):
+    __tablename__ = "runs"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    started_at: Mapped[datetime]
+    finished_at: Mapped[datetime | None]
+    ok: Mapped[bool | None] = mapped_column(Boolean)
+    summary: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
+Index("ix_articles_published", ArticleRow.published)
