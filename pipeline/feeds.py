@@ -10,17 +10,19 @@ from __future__ import annotations
 import calendar
 import re
 import xml.etree.ElementTree as ET
+import xml.sax
 from datetime import datetime, timezone
 from urllib.parse import urljoin, urlsplit
 
 import defusedxml
 import defusedxml.ElementTree as DET
 import feedparser
+from bs4 import BeautifulSoup
 
 from .errors import ParseError
 from .types import Feed, FeedEntry
 
-_TAG = re.compile(r"<[^>]+>")
+_ACTIVE = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "form")
 _SPACE = re.compile(r"\s+")
 
 
@@ -47,14 +49,13 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
     entries = list(parsed.entries)
     if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), Exception):
         exc = parsed["bozo_exception"]
-        if not isinstance(exc, (feedparser.CharacterEncodingOverride,)):
+        if isinstance(exc, xml.sax.SAXException):
             # The XML is broken; the last entry feedparser salvaged may be cut short
             # (seen: an RSS file truncated inside an item's CDATA). Publish only the
             # entries that closed before the break.
             if entries:
                 entries = entries[:-1]
             warning = f"malformed feed ({exc}); kept {len(entries)} complete item(s)"
-    base = parsed.feed.get("link") or url
     return Feed(
         url=url,
         title=plain_text(parsed.feed.get("title")),
@@ -91,7 +92,7 @@ def _entry(e: dict, feed_url: str) -> FeedEntry:
         title=plain_text(e.get("title")),
         author=plain_text(e.get("author")),
         published=_date(e.get("published_parsed")),
-        updated=_date(e.get("updated_parsed")),
+        updated=_date(e["updated_parsed"]) if "updated" in e else None,
         summary_html=summary,
         content_html=content,
         categories=tuple(t["term"] for t in e.get("tags") or () if t.get("term")),
@@ -111,10 +112,16 @@ def safe_url(value: str | None, base: str) -> str | None:
 
 
 def plain_text(value: str | None) -> str | None:
-    """Tags dropped, white space folded: titles and names are text, never markup."""
+    """Tags and the content of active elements dropped, white space folded: titles and
+    names are text, never markup (a title may carry `<script>alert(1)</script>`)."""
     if not value:
         return None
-    text = _SPACE.sub(" ", _TAG.sub(" ", value)).strip()
+    if "<" in value:
+        soup = BeautifulSoup(value, "lxml")
+        for node in soup.find_all(_ACTIVE):
+            node.decompose()
+        value = soup.get_text(" ")
+    text = _SPACE.sub(" ", value).strip()
     return text or None
 
 
