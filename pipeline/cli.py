@@ -342,6 +342,109 @@ def demo(out_dir: Path) -> None:
     sys.exit(0 if report.ok else 1)
 
 
+@cli.group()
+def claims() -> None:
+    """Inspect canonical claims and record editor overrides.
+
+    Overrides are stored and respected by every later run.
+
+    \b
+    Examples:
+      syndicate claims show 12
+      syndicate claims merge 12 31
+      syndicate claims split 12 140 141
+      syndicate claims pin 12 140
+    """
+
+
+@claims.command("show")
+@click.argument("claim_id", type=int)
+@db_option
+@click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
+def claims_show(claim_id: int, db: str | None, as_json: bool) -> None:
+    """Show a claim: canonical text, every member with its site, article and revision,
+    and how each membership was decided (method and score).
+
+    \b
+    Example:
+      syndicate claims show 12
+    """
+    detail = _open_store(db).claim_detail(claim_id)
+    if detail is None:
+        raise click.ClickException(f"no claim {claim_id}")
+    if as_json:
+        click.echo(json.dumps(detail, indent=2, ensure_ascii=False))
+        return
+    click.echo(f"claim {detail['claim_id']} ({detail['status']}"
+               + (f", merged into {detail['merged_into']}" if detail["merged_into"] else "") + ")")
+    click.echo(f"  {detail['text']}")
+    click.echo(f"  sites: {', '.join(detail['sites']) or '-'}; first stated by {detail['first_site'] or '-'}"
+               f" ({detail['first_seen'] or '?'})")
+    for m in detail["members"]:
+        click.echo(f"  - mention {m['mention_id']} [{m['site']}] {m['method']} {m['score']:.2f}: {m['text']}")
+        click.echo(f"      {m['article_url']} (revision {m['revision']}, position {m['position']})")
+    for o in detail["overrides"]:
+        click.echo(f"  override: {o['action']} {o['claim_id']} {o['other_claim_id'] or ''} "
+                   f"{o['mention_ids'] or ''} at {o['created_at']}")
+
+
+def _override(action, *args) -> None:
+    from .orchestrator import refresh_claims
+    store = _open_store(args[-1])
+    try:
+        result = action(store, *args[:-1])
+    except StoreError as e:
+        raise click.ClickException(str(e)) from e
+    refresh_claims(store, _now())
+    return result
+
+
+@claims.command("merge")
+@click.argument("keep", type=int)
+@click.argument("other", type=int)
+@db_option
+def claims_merge(keep: int, other: int, db: str | None) -> None:
+    """Merge claim OTHER into claim KEEP (KEEP's id stays).
+
+    \b
+    Example:
+      syndicate claims merge 12 31
+    """
+    _override(lambda st, a, b: st.merge_claims(a, b, _now()), keep, other, db)
+    click.echo(f"claim {other} merged into {keep}")
+
+
+@claims.command("split")
+@click.argument("claim_id", type=int)
+@click.argument("mention_ids", type=int, nargs=-1, required=True)
+@db_option
+def claims_split(claim_id: int, mention_ids: tuple[int, ...], db: str | None) -> None:
+    """Move the given member mentions of CLAIM_ID into a new claim.
+
+    \b
+    Example:
+      syndicate claims split 12 140 141
+    """
+    new_id = _override(lambda st, c, ms: st.split_claim(c, ms, _now()), claim_id, mention_ids, db)
+    click.echo(f"mentions {', '.join(map(str, mention_ids))} now form claim {new_id}")
+
+
+@claims.command("pin")
+@click.argument("claim_id", type=int)
+@click.argument("mention_id", type=int, required=False)
+@db_option
+def claims_pin(claim_id: int, mention_id: int | None, db: str | None) -> None:
+    """Pin a claim: its canonical text becomes MENTION_ID's (default: the current one) and
+    its current members are fixed, so no later run moves them.
+
+    \b
+    Example:
+      syndicate claims pin 12 140
+    """
+    pinned = _override(lambda st, c, m: st.pin_claim(c, m, _now()), claim_id, mention_id, db)
+    click.echo(f"claim {claim_id} pinned to mention {pinned}")
+
+
 def main() -> None:
     try:
         cli(standalone_mode=True)

@@ -271,8 +271,13 @@ def cluster_new_mentions(store: Store, now: datetime) -> int:
     if new:
         memberships = cluster_claims(store.claim_states(), new, next_claim_id=store.next_claim_id())
         created = store.save_memberships(memberships, now)
-    store.refresh_claims(choose_canonical, now)
+    refresh_claims(store, now)
     return created
+
+
+def refresh_claims(store: Store, now: datetime) -> None:
+    """Canonical texts, first sources and retirements after any change of membership."""
+    store.refresh_claims(choose_canonical, now)
 
 
 def reprocess(store: Store, sources: Iterable[Source], *, now: datetime | None = None) -> RunReport:

@@ -320,6 +320,85 @@ class Store:
                     row.canonical_mention_id, row.canonical_text = mention_id, text
                     row.first_source_id, row.first_seen_at, row.updated_at = first.site, first.seen_at, now
 
+    def claim_detail(self, claim_id: int) -> dict | None:
+        """A claim with every current member and how each was decided."""
+        with self.session() as s:
+            row = s.get(ClaimRow, claim_id)
+            if row is None:
+                return None
+            q = (select(MentionRow, ClaimMember, ArticleRow.source_id, ArticleRow.url, RevisionRow.number)
+                 .join(ClaimMember, ClaimMember.mention_id == MentionRow.id)
+                 .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+                 .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
+                 .where(ClaimMember.claim_id == claim_id).order_by(ArticleRow.source_id, MentionRow.position))
+            members = [dict(mention_id=m.id, site=site, article_url=url, revision=rev, position=m.position,
+                            section=m.section, text=m.text, method=cm.method, score=round(cm.score, 4))
+                       for m, cm, site, url, rev in s.execute(q)]
+            overrides = [dict(action=o.action, claim_id=o.claim_id, other_claim_id=o.other_claim_id,
+                              mention_ids=o.mention_ids, created_at=_iso(o.created_at))
+                         for o in s.scalars(select(Override).where(
+                             (Override.claim_id == claim_id) | (Override.other_claim_id == claim_id))
+                             .order_by(Override.id))]
+            return dict(claim_id=row.id, status=row.status, merged_into=row.merged_into,
+                        text=row.canonical_text, canonical_mention_id=row.canonical_mention_id,
+                        pinned_mention_id=row.pinned_mention_id, first_site=row.first_source_id,
+                        first_seen=_iso(row.first_seen_at), sites=sorted({m["site"] for m in members}),
+                        members=members, overrides=overrides)
+
+    def merge_claims(self, keep: int, other: int, now: datetime) -> None:
+        """Editor override: every member of `other` joins `keep`; `other` is closed as merged."""
+        if keep == other:
+            raise StoreError("cannot merge a claim with itself")
+        with self.session() as s:
+            a, b = s.get(ClaimRow, keep), s.get(ClaimRow, other)
+            for cid, row in ((keep, a), (other, b)):
+                if row is None or row.status != "active":
+                    raise StoreError(f"claim {cid} does not exist or is not active")
+            s.execute(update(ClaimMember).where(ClaimMember.claim_id == other)
+                      .values(claim_id=keep, method="editor-merge", score=1.0, decided_at=now))
+            b.status, b.merged_into, b.updated_at = "merged", keep, now
+            s.add(Override(action="merge", claim_id=keep, other_claim_id=other, mention_ids=[], created_at=now))
+
+    def split_claim(self, claim_id: int, mention_ids: Sequence[int], now: datetime) -> int:
+        """Editor override: the given members leave `claim_id` for a new claim; returns its id."""
+        with self.session() as s:
+            row = s.get(ClaimRow, claim_id)
+            if row is None or row.status != "active":
+                raise StoreError(f"claim {claim_id} does not exist or is not active")
+            members = set(s.scalars(select(ClaimMember.mention_id).where(ClaimMember.claim_id == claim_id)))
+            missing = sorted(set(mention_ids) - members)
+            if missing:
+                raise StoreError(f"mention(s) {', '.join(map(str, missing))} are not members of claim {claim_id}")
+            if set(mention_ids) == members:
+                raise StoreError("a split must leave at least one mention in the claim")
+            new_id = (s.scalar(select(func.max(ClaimRow.id))) or 0) + 1
+            s.add(ClaimRow(id=new_id, status="active", canonical_text="", created_at=now, updated_at=now))
+            s.flush()
+            s.execute(update(ClaimMember).where(ClaimMember.mention_id.in_(list(mention_ids)))
+                      .values(claim_id=new_id, method="editor-split", score=1.0, decided_at=now))
+            s.add(Override(action="split", claim_id=claim_id, other_claim_id=new_id,
+                           mention_ids=sorted(mention_ids), created_at=now))
+            return new_id
+
+    def pin_claim(self, claim_id: int, mention_id: int | None, now: datetime) -> int:
+        """Editor override: fix the claim's canonical text to a member mention's text, and
+        fix every current member in the claim (no later run moves them)."""
+        with self.session() as s:
+            row = s.get(ClaimRow, claim_id)
+            if row is None or row.status != "active":
+                raise StoreError(f"claim {claim_id} does not exist or is not active")
+            members = set(s.scalars(select(ClaimMember.mention_id).where(ClaimMember.claim_id == claim_id)))
+            mention_id = mention_id if mention_id is not None else row.canonical_mention_id
+            if mention_id not in members:
+                raise StoreError(f"mention {mention_id} is not a member of claim {claim_id}")
+            row.pinned_mention_id, row.updated_at = mention_id, now
+            s.execute(update(ClaimMember).where(ClaimMember.claim_id == claim_id,
+                                                ClaimMember.method.not_like("editor%"))
+                      .values(method="editor-pin", decided_at=now))
+            s.add(Override(action="pin", claim_id=claim_id, other_claim_id=None, mention_ids=[mention_id],
+                           created_at=now))
+            return mention_id
+
     # --- exports ------------------------------------------------------------------------------------
 
     def export_mentions(self) -> Iterator[dict]:
