@@ -16,7 +16,7 @@ from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from . import discover
-from .dedupe import choose_canonical, cluster_claims
+from .dedupe import choose_canonical, cluster_claims, cluster_questions
 from .errors import FetchError, ParseError, ResourceError
 from .extract import extract_article
 from .feeds import parse_feed
@@ -272,6 +272,9 @@ def cluster_new_mentions(store: Store, now: datetime) -> int:
         memberships = cluster_claims(store.claim_states(), new, next_claim_id=store.next_claim_id())
         created = store.save_memberships(memberships, now)
     refresh_claims(store, now)
+    questions, new_entries, next_question = store.faq_states()
+    if new_entries:
+        store.save_faq_memberships(cluster_questions(questions, new_entries, next_id=next_question))
     return created
 
 

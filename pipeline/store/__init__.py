@@ -244,6 +244,7 @@ class Store:
             s.flush()
             if previous_id is not None:
                 self._carry_memberships(s, previous_id, mentions, fetched_at)
+                self._carry_questions(s, previous_id, rev.id)
             row.current_revision_id = rev.id
             return SavedArticle(row.id, rev.id, new_article, True)
 
@@ -257,6 +258,40 @@ class Store:
         for m in mentions:
             if m.kind == Kind.CLAIM and (claim := by_text.get(normalize_for_match(m.text))) is not None:
                 s.add(ClaimMember(mention_id=m.id, claim_id=claim, method="carried", score=1.0, decided_at=now))
+
+    @staticmethod
+    def _carry_questions(s: Session, previous_revision: int, revision: int) -> None:
+        old = {normalize_for_match(q): (qid, method, score) for q, qid, method, score in s.execute(
+            select(FaqRow.question, FaqRow.question_id, FaqRow.method, FaqRow.score)
+            .where(FaqRow.revision_id == previous_revision, FaqRow.question_id.is_not(None)))}
+        for row in s.scalars(select(FaqRow).where(FaqRow.revision_id == revision)):
+            if (hit := old.get(normalize_for_match(row.question))) is not None:
+                row.question_id, row.method, row.score = hit[0], "carried", 1.0
+
+    # --- FAQ questions across sites --------------------------------------------------------------
+
+    def _current_faq(self):
+        return (select(FaqRow.id, ArticleRow.source_id, FaqRow.question, ArticleRow.published,
+                       ArticleRow.first_seen_at, FaqRow.question_id)
+                .join(RevisionRow, RevisionRow.id == FaqRow.revision_id)
+                .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id))
+
+    def faq_states(self) -> tuple[list[ClaimState], list[MentionInput], int]:
+        """(questions with their current entries, entries without a question, next id)."""
+        groups: dict[int, list[MentionInput]] = {}
+        new: list[MentionInput] = []
+        with self.session() as s:
+            for fid, site, question, pub, seen, qid in s.execute(self._current_faq().order_by(FaqRow.id)):
+                m = MentionInput(fid, site, question, pub or seen)
+                (new.append(m) if qid is None else groups.setdefault(qid, []).append(m))
+            next_id = (s.scalar(select(func.max(FaqRow.question_id))) or 0) + 1
+        return [ClaimState(q, tuple(ms)) for q, ms in sorted(groups.items())], new, next_id
+
+    def save_faq_memberships(self, memberships: Sequence[Membership]) -> None:
+        with self.session() as s:
+            for m in memberships:
+                s.execute(update(FaqRow).where(FaqRow.id == m.mention_id)
+                          .values(question_id=m.claim_id, method=m.method, score=float(m.score)))
 
     # --- claims -------------------------------------------------------------------------------
 
