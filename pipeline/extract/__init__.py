@@ -1,0 +1,16 @@
+"""Extraction: the article, its FAQ and footnotes, and its claims apart from the sales pitch.
+
+Public surface (the orchestrator and the CLI code against these only):
+- `extract_article(html, url, *, source=None, feed_entry=None) -> ExtractedArticle`
+- `article_to_dict(article) -> dict` (JSON-ready)
+- `split_sentences(text) -> list[str]`
+
+Pure: no network, no database, no clock. The modules behind it are private:
+`_html` (decode, parse, prune chrome, find the content root), `_meta` (metadata),
+`_structure` (blocks, FAQ, footnotes, selectors), `_text` (normalize, split),
+`_labels` (claim / promo / question / heading / other), `_article` (the steps in order).
+"""
+from ._article import article_to_dict, extract_article
+from ._text import split_sentences
+
+__all__ = ["extract_article", "article_to_dict", "split_sentences"]

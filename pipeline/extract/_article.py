@@ -1,0 +1,243 @@
+"""extract_article: one page (or feed fragment) in, one ExtractedArticle out.
+
+Owns: the order of the extraction steps and the mapping of blocks to Sentence values.
+Must not: fetch, store, or read the clock.
+
+FAQ answers stay in the sentences too. The gold annotation counts archway's FAQ answers
+among its claim sentences (and two of them among its promotional ones), so the claim
+stage has to see them; `faq` keeps the pairs for the digest's FAQ view. A pair that is
+both marked up and in JSON-LD is stored once (markup wins, it is what the reader sees).
+"""
+from __future__ import annotations
+
+import re
+from urllib.parse import urljoin, urlsplit
+
+from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, FeedEntry, Footnote,
+                            Kind, Sentence, Source)
+
+from ._html import choose_root, decode_html, paragraph_weights, parse_html, prune, read_page, HEADINGS
+from ._labels import LinkFact, Partner, classify
+from ._meta import build_meta, site_name
+from ._structure import (GLUED_MARKER, Walker, faq_from_jsonld, faq_from_markup, faq_key, find_footnotes,
+                         select)
+from ._text import collapse_space, normalize_text, split_spans
+
+_ARTICLE_PATH = re.compile(r"/(?:blog|news|articles?|posts?|stories|insights|resources|\d{4}/\d{2})/", re.I)
+
+
+def _host(url: str | None) -> str:
+    if not url:
+        return ""
+    host = urlsplit(url).hostname or ""
+    return host[4:] if host.startswith("www.") else host
+
+
+def extract_article(html: bytes | str, url: str, *, source: Source | None = None,
+                    feed_entry: FeedEntry | None = None) -> ExtractedArticle:
+    """Extract the article of one page: metadata, sentences in reading order with their
+    labels, sections and citations, FAQ pairs and footnotes. Works on a whole page or on a
+    feed entry's content fragment. Pure: no network, no clock."""
+    text = decode_html(html)
+    doc = parse_html(text)
+    if doc is None:
+        meta = build_meta(read_page(parse_html("<html></html>")).facts if False else _empty_facts(), url, feed_entry)
+        return ExtractedArticle(url=url, meta=meta, text="", sentences=())
+    page = read_page(doc)
+    meta = build_meta(page.facts, url, feed_entry)
+    body = doc.find("body")
+    if body is None:
+        body = doc
+
+    selectors = dict(source.selectors) if source else {}
+    exclude = set()
+    for key in ("exclude", "remove", "drop"):
+        if selectors.get(key):
+            exclude.update(select(doc, selectors[key]))
+
+    forced_root = None
+    if selectors.get("content"):
+        hits = select(doc, selectors["content"])
+        if hits:
+            forced_root = hits[0]
+
+    weights = paragraph_weights(body)
+    if forced_root is not None:
+        # the registry knows where the article is: prune only inside it
+        for el in exclude:
+            if el.getparent() is not None:
+                el.getparent().remove(el)
+        prune(forced_root, paragraph_weights(forced_root), protect_share=0.5)
+        root = forced_root
+    else:
+        prune(body, weights, extra_drop=exclude)
+        root = choose_root(body, paragraph_weights(body))
+
+    base_url = url
+    footnotes = find_footnotes(root, doc, base_url)
+    markup_faq = faq_from_markup(root)
+    questions = {f.question_el for f in markup_faq if f.question_el is not None}
+    walker = Walker(skip=footnotes.skip, markers=footnotes.markers, questions=questions, base_url=base_url)
+    blocks = walker.run(root)
+
+    # The title: the page's h1 when the content root starts below it.
+    has_h1 = any(b.tag == "h1" for b in blocks)
+    title_text = None
+    if not has_h1:
+        root_order = page.order.get(root, 0)
+        before = [(i, t) for i, el, t in page.h1s if i < root_order]
+        if before:
+            title_text = before[-1][1]
+        elif meta.title and not blocks:
+            title_text = None
+
+    names = []
+    if source:
+        names.append(source.name)
+        names.extend(source.aliases)
+    else:
+        sn = site_name(page.facts)
+        if sn:
+            names.append(sn)
+    partner = Partner.from_names(names)
+    page_host = _host(url)
+    own_hosts = {page_host, _host(source.homepage) if source else ""} - {""}
+    page_path = urlsplit(url).path if url else ""
+
+    sentences: list[Sentence] = []
+    paragraphs: list[str] = []
+
+    def add(text: str, display: str, kind: Kind, *, section, label=None, block="p", citations=()):
+        sentences.append(Sentence(position=len(sentences), text=text, display=display, kind=kind,
+                                  section=section, label=label, block=block, citations=tuple(citations)))
+
+    if title_text:
+        add(normalize_text(title_text), collapse_space(title_text), Kind.HEADING, section=None, block="h1")
+        paragraphs.append(normalize_text(title_text))
+
+    notes = footnotes.notes
+    for block in blocks:
+        raw = block.text
+        markers = list(block.markers)
+        if notes:
+            # typed footnote digits glued to the sentence end: "...2022.1"
+            def unglue(m, _markers=markers):
+                if m.group(1) in notes:
+                    return "\x00" * len(m.group(1))
+                return m.group(0)
+            glued = GLUED_MARKER.sub(unglue, raw)
+            if glued != raw:
+                for m in re.finditer("\x00+", glued):
+                    markers.append((m.start(), raw[m.start():m.end()]))
+                raw = glued.replace("\x00", "\u200b")  # keep offsets; zero-width is dropped later
+
+        linked = sum(e - s for s, e, _, _ in block.links)
+        visible = len(raw.strip())
+        if block.hint is None and visible and linked >= 0.9 * visible and len(collapse_space(raw)) < 160:
+            continue  # a button, a "read more", a list of links: not prose
+
+        links = []
+        for s, e, href, anchor in block.links:
+            absolute = urljoin(base_url, href) if base_url else href
+            if not absolute.startswith(("http://", "https://")):
+                continue
+            parts = urlsplit(absolute)
+            if _host(absolute) == page_host and parts.path == page_path and parts.query:
+                continue  # share buttons pointing at the same page
+            internal = _host(absolute) in own_hosts
+            links.append((s, e, absolute, normalize_text(anchor), internal,
+                          bool(_ARTICLE_PATH.search(parts.path))))
+
+        if block.hint in ("heading", "question"):
+            spans = [(0, len(raw))]
+        else:
+            spans = []
+            line_start = 0
+            for line in raw.split("\n"):
+                for s, e in split_spans(line):
+                    spans.append((line_start + s, line_start + e))
+                line_start += len(line) + 1
+
+        block_texts = []
+        for idx, (s, e) in enumerate(spans):
+            display = collapse_space(raw[s:e].replace("\u200b", ""))
+            if not display:
+                continue
+            text_norm = normalize_text(display)
+            next_start = spans[idx + 1][0] if idx + 1 < len(spans) else len(raw) + 1
+            cites = []
+            for off, marker in markers:
+                if s < off <= max(e, next_start - 1) or (idx == len(spans) - 1 and off > s):
+                    note = notes.get(marker)
+                    if note:
+                        cites.append(Citation(text=note[0], url=note[1], footnote=marker))
+            facts = []
+            for ls, le, absolute, anchor, internal, article_like in links:
+                if ls < e and le > s:
+                    cites.append(Citation(text=anchor, url=absolute, footnote=None))
+                    facts.append(LinkFact(anchor, internal, article_like))
+            kind = classify(text_norm, block=block.tag, partner=partner, links=tuple(facts),
+                            is_heading=block.hint == "heading", is_question=block.hint == "question")
+            add(text_norm, display, kind, section=block.section, label=block.label,
+                block=block.tag, citations=_unique(cites))
+            block_texts.append(text_norm)
+        if block_texts:
+            paragraphs.append(" ".join(block_texts))
+
+    faq = _merge_faq(markup_faq, faq_from_jsonld(page.facts.jsonld))
+    fns = tuple(Footnote(marker=m, text=notes[m][0], url=notes[m][1]) for m in footnotes.order)
+    return ExtractedArticle(url=url, meta=meta, text="\n\n".join(paragraphs), sentences=tuple(sentences),
+                            faq=faq, footnotes=fns)
+
+
+def _unique(cites: list[Citation]) -> list[Citation]:
+    seen = set()
+    out = []
+    for c in cites:
+        key = (c.text, c.url, c.footnote)
+        if key not in seen:
+            seen.add(key)
+            out.append(c)
+    return out
+
+
+def _merge_faq(markup, jsonld) -> tuple[FaqPair, ...]:
+    pairs: list[FaqPair] = []
+    seen: set[str] = set()
+    for f in list(markup) + list(jsonld):
+        key = faq_key(f.question)
+        if not key or key in seen:
+            continue
+        seen.add(key)
+        pairs.append(FaqPair(question=f.question, answer=f.answer, position=len(pairs), origin=f.origin))
+    return tuple(pairs)
+
+
+def _empty_facts():
+    from ._meta import PageFacts
+    return PageFacts()
+
+
+def article_to_dict(article: ExtractedArticle) -> dict:
+    """JSON-ready form of an ExtractedArticle (dates as ISO 8601 strings)."""
+    m = article.meta
+
+    def iso(d):
+        return d.isoformat() if d else None
+
+    return {
+        "url": article.url,
+        "meta": {"title": m.title, "author": m.author, "published": iso(m.published),
+                 "updated": iso(m.updated), "canonical_url": m.canonical_url,
+                 "language": m.language, "description": m.description},
+        "text": article.text,
+        "sentences": [
+            {"position": s.position, "text": s.text, "display": s.display, "kind": str(s.kind),
+             "section": s.section, "label": s.label, "block": s.block,
+             "citations": [{"text": c.text, "url": c.url, "footnote": c.footnote} for c in s.citations]}
+            for s in article.sentences
+        ],
+        "faq": [{"question": f.question, "answer": f.answer, "position": f.position, "origin": f.origin}
+                for f in article.faq],
+        "footnotes": [{"marker": f.marker, "text": f.text, "url": f.url} for f in article.footnotes],
+    }

@@ -1,0 +1,429 @@
+"""From bytes to the element that holds the article.
+
+Owns: decoding, parsing (lxml, for speed), reading the page facts that metadata needs,
+removing page chrome (menus, banners, cookie notices, share bars, sidebars, forms, hidden
+text), and choosing the content root on layouts never seen before.
+Must not: classify sentences or build the data contract; that is `_blocks` and `_labels`.
+
+Why our own root finder rather than trafilatura's: the stages after this one need the
+elements themselves (headings, list items, <sup> markers, FAQ markup, links), and
+trafilatura returns text or its own XML without them; running it as well would double the
+cost. The finder below is the readability idea (score paragraphs, favour their parents)
+plus one addition for block-based builders (Squarespace, Elementor, Gutenberg groups):
+climb while the parent adds a real share of article text, so an article split over
+sibling blocks is taken whole.
+"""
+from __future__ import annotations
+
+import codecs
+import re
+from dataclasses import dataclass
+
+import lxml.html
+from lxml import etree
+
+from ._meta import JsonLd, PageFacts, load_jsonld
+from ._text import collapse_space
+
+# --- decoding -------------------------------------------------------------------------------
+
+_META_CHARSET = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?\s*([A-Za-z0-9_.:-]+)""", re.IGNORECASE)
+_XML_ENCODING = re.compile(rb"""^<\?xml[^>]+encoding\s*=\s*["']([A-Za-z0-9_.:-]+)""")
+
+
+def decode_html(data: bytes | str) -> str:
+    """Bytes to text: BOM, then the declared charset, then UTF-8, then a detector.
+
+    A declared UTF-8 that does not decode (a CMS that stores cp1252) falls back to the
+    detector instead of filling the text with U+FFFD.
+    """
+    if isinstance(data, str):
+        return data
+    for bom, enc in ((codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"),
+                     (codecs.BOM_UTF16_BE, "utf-16-be")):
+        if data.startswith(bom):
+            return data[len(bom):].decode(enc, errors="replace")
+    head = data[:4096]
+    m = _META_CHARSET.search(head) or _XML_ENCODING.search(head)
+    declared = m.group(1).decode("ascii", "ignore").lower() if m else None
+    if declared:
+        try:
+            codecs.lookup(declared)
+        except LookupError:
+            declared = None
+    if declared and declared not in ("utf-8", "utf8"):
+        if declared in ("iso-8859-1", "latin-1", "latin1", "us-ascii", "ascii"):
+            declared = "cp1252"  # what browsers do, per the WHATWG encoding standard
+        try:
+            return data.decode(declared)
+        except UnicodeDecodeError:
+            pass
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    try:
+        from charset_normalizer import from_bytes
+        best = from_bytes(data).best()
+        if best is not None:
+            return str(best)
+    except ImportError:  # pragma: no cover - charset-normalizer ships with our deps
+        pass
+    return data.decode("cp1252", errors="replace")
+
+
+_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True,
+                               no_network=True, recover=True)
+
+
+def parse_html(text: str) -> lxml.html.HtmlElement | None:
+    """A whole document (<html><body>) even for a fragment; None when there is nothing."""
+    if not text or not text.strip():
+        return None
+    try:
+        root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=_PARSER)
+    except (etree.ParserError, ValueError):
+        return None
+    if root is None:
+        return None
+    return root
+
+
+# --- element vocabulary ---------------------------------------------------------------------
+
+HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
+PARA_TAGS = {"p", "li", "dd", "dt", "td", "th", "pre", "blockquote", "figcaption", "summary"}
+BLOCK_TAGS = PARA_TAGS | HEADINGS | {
+    "div", "section", "article", "main", "header", "footer", "aside", "nav", "ul", "ol", "dl",
+    "table", "thead", "tbody", "tfoot", "tr", "figure", "form", "fieldset", "details", "hr",
+    "address", "center", "hgroup", "body", "html", "caption", "legend", "menu", "dialog",
+    "noscript", "iframe", "video", "audio", "canvas", "picture", "svg", "object", "embed",
+}
+# Never text: code, media and form controls. Dropped without looking.
+_ALWAYS_DROP = {"script", "style", "noscript", "template", "svg", "math", "iframe", "object",
+                "embed", "canvas", "video", "audio", "select", "option", "textarea", "input",
+                "button", "link", "meta", "map", "area", "head", "title", "base", "source",
+                "track", "picture", "img", "datalist", "output", "progress", "meter"}
+# Chrome by tag, unless it holds a large share of the page's prose (some themes wrap the
+# whole page in a <form>, or the article in an <aside>).
+_CHROME_TAGS = {"nav", "aside", "footer", "form", "dialog", "menu", "label", "fieldset", "legend"}
+_CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog",
+                 "search", "menu", "menubar", "toolbar", "alert", "tablist", "form"}
+_HIDDEN_CLASSES = {"hidden", "sr-only", "screen-reader-text", "screen-reader-only", "visually-hidden",
+                   "visuallyhidden", "elementor-screen-only", "assistive-text", "element-invisible",
+                   "offscreen", "hide", "is-hidden", "u-hidden", "show-for-sr", "a11y-hidden"}
+_HIDDEN_STYLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+
+# Class/id words that name page chrome in the themes and builders of the web at large
+# (WordPress, Astra, Elementor, Squarespace, Bootstrap, Jetpack, Yoast, Complianz...).
+# Matched against whole hyphen/underscore-separated parts of each class or id token, so
+# "share" hits "elementor-share-buttons" but "widget" does not hit
+# "elementor-widget-container" (listed only as exact tokens below).
+_CHROME_PARTS = re.compile(
+    r"(?:^|[-_])(?:"
+    r"share|shares|sharing|sharedaddy|social|socials|newsletter|subscribe|subscription|signup|"
+    r"mc4wp|mailchimp|optin|cookie|cookies|consent|cmplz|gdpr|ccpa|banner|announcement|"
+    r"alert|notice|popup|pop-up|popups|modal|overlay|lightbox|offcanvas|off-canvas|drawer|"
+    r"cta|call-to-action|calltoaction|related|relatedposts|recent|recommended|"
+    r"sidebar|widget-area|widgets|comments?|respond|disqus|breadcrumbs?|breadcrumb_last|"
+    r"toc|table-of-contents|author|byline|meta|post-info|postinfo|entry-footer|"
+    r"navigation|navbar|nav|menu|menus|pagination|pager|paging|tags|tagcloud|categories|"
+    r"skip|skip-link|promo|promotion|advert|advertisement|ads|adsense|sponsor|sponsored|"
+    r"print|login|search|hero|jp|masthead|topbar|top-bar|toolbar|footer|header|"
+    r"rating|ratings|likes?|avatar|profile|bio|badge|chat|livechat|helpline|sticky|"
+    r"floating|cart|prev|next|post-nav|nav-links|screen-reader|visually-hidden|"
+    r"exit-intent|slide-in|subscribe-box|callout-contact|contact-form|insurance-form"
+    r")(?:$|[-_])",
+    re.IGNORECASE,
+)
+_CHROME_EXACT = {"widget", "widget_text", "widget_block", "secondary", "tns", "ad", "sd-block",
+                 "addtoany", "a2a_kit", "feedback", "post-date", "entry-date", "posted-on",
+                 "updated", "wp-block-latest-posts", "wp-block-buttons", "wp-block-button",
+                 "sqs-block-button", "sqs-block-newsletter", "sqs-block-summary-v2"}
+# Content-ish words that must not be mistaken for chrome even inside a matching token.
+_CONTENT_PARTS = re.compile(r"(?:^|[-_])(?:content|entry-content|post-content|article-body|"
+                            r"post-body|main-content|blog-item-content|rte|prose)(?:$|[-_])", re.I)
+
+
+def _tokens(el) -> list[str]:
+    cls = el.get("class")
+    ident = el.get("id")
+    out = cls.split() if cls else []
+    if ident:
+        out.append(ident)
+    return out
+
+
+def is_hidden(el) -> bool:
+    if el.get("hidden") is not None or el.get("aria-hidden") == "true":
+        return True
+    style = el.get("style")
+    if style and _HIDDEN_STYLE.search(style):
+        return True
+    cls = el.get("class")
+    if cls and not _HIDDEN_CLASSES.isdisjoint(cls.lower().split()):
+        return True
+    return False
+
+
+def chrome_reason(el) -> str | None:
+    """Why this element looks like page chrome, or None."""
+    tag = el.tag
+    if tag in _CHROME_TAGS:
+        return f"tag {tag}"
+    role = el.get("role")
+    if role and role.lower() in _CHROME_ROLES:
+        return f"role {role}"
+    for token in _tokens(el):
+        low = token.lower()
+        if low in _CHROME_EXACT or low.startswith("widget_"):
+            return f"class {token}"
+        if _CHROME_PARTS.search(low) and not _CONTENT_PARTS.search(low):
+            return f"class {token}"
+    return None
+
+
+# --- prose weights --------------------------------------------------------------------------
+
+def _is_inline_only(el) -> bool:
+    for child in el:
+        if isinstance(child.tag, str) and child.tag in BLOCK_TAGS:
+            return False
+    return True
+
+
+def paragraph_weights(root) -> dict:
+    """element -> weight of readable prose beneath it (characters, discounted by links).
+
+    A "paragraph" is a p/li/td/... or a div holding only inline content. Link-heavy
+    paragraphs (menus, tag clouds, post lists) weigh nothing.
+    """
+    weights: dict = {}
+    direct: dict = {}
+    for el in root.iter():
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        if tag in PARA_TAGS or (tag in ("div", "section", "span", "font", "td") and _is_inline_only(el)):
+            if tag == "span":
+                parent = el.getparent()
+                if parent is not None and (parent.tag in PARA_TAGS or parent.tag in HEADINGS):
+                    continue
+            text = el.text_content()
+            n = len(text.strip())
+            if n < 25:
+                continue
+            if tag == "li" and not _is_inline_only(el):
+                # nested lists count in their own items
+                n = len((el.text or "").strip()) + sum(
+                    len((c.text_content() if c.tag not in ("ul", "ol") else "") + (c.tail or ""))
+                    for c in el if isinstance(c.tag, str))
+                if n < 25:
+                    continue
+            linked = sum(len(a.text_content()) for a in el.iter("a"))
+            density = min(1.0, linked / max(1, len(text)))
+            if density > 0.5:
+                continue
+            w = n * (1.0 - density)
+            # commas mark sentences of prose rather than labels and buttons
+            w += 10 * text.count(",")
+            direct[el] = w
+            node = el
+            while node is not None:
+                weights[node] = weights.get(node, 0.0) + w
+                node = node.getparent()
+    weights["__direct__"] = direct
+    return weights
+
+
+# --- pruning --------------------------------------------------------------------------------
+
+def _drop(el) -> None:
+    """Remove an element but keep its tail text in place."""
+    parent = el.getparent()
+    if parent is None:
+        return
+    tail = el.tail
+    if tail:
+        prev = el.getprevious()
+        if prev is not None:
+            prev.tail = (prev.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(el)
+
+
+def prune(root, weights: dict, protect_share: float = 0.3, extra_drop=None) -> None:
+    """Remove chrome in place. Elements holding > protect_share of the prose are kept
+    (their chrome-looking children are still examined)."""
+    total = weights.get(root, 0.0) or 1.0
+    limit = total * protect_share
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        for child in list(el):
+            tag = child.tag
+            if not isinstance(tag, str):
+                _drop(child)
+                continue
+            if tag in _ALWAYS_DROP:
+                _drop(child)
+                continue
+            if extra_drop is not None and child in extra_drop:
+                _drop(child)
+                continue
+            heavy = weights.get(child, 0.0) > limit
+            if not heavy and (is_hidden(child) or chrome_reason(child)):
+                _drop(child)
+                continue
+            if tag == "header" and not heavy:
+                # a site header; an article's own <header> (title, byline) is read before pruning
+                _drop(child)
+                continue
+            stack.append(child)
+
+
+# --- the content root -----------------------------------------------------------------------
+
+def choose_root(body, weights: dict):
+    """The element holding the article: best-scored paragraph parent, widened to take in
+    sibling blocks that add a real share of prose."""
+    direct = weights.get("__direct__", {})
+    scores: dict = {}
+    for el, w in direct.items():
+        parent = el.getparent()
+        if parent is None:
+            continue
+        scores[parent] = scores.get(parent, 0.0) + w
+        grand = parent.getparent()
+        if grand is not None:
+            scores[grand] = scores.get(grand, 0.0) + w / 2
+    if not scores:
+        return body
+    seed = max(scores, key=scores.get)
+    committed = seed
+    node = seed.getparent()
+    while node is not None:
+        extra = weights.get(node, 0.0) - weights.get(committed, 0.0)
+        if extra >= 0.15 * weights.get(committed, 1.0):
+            committed = node
+        elif extra > 0.5:
+            break
+        if node is body:
+            break
+        node = node.getparent()
+    return committed
+
+
+# --- facts for metadata ---------------------------------------------------------------------
+
+_BY = re.compile(r"^\s*(?:(?:written|posted|published|reviewed|authored)\s+)?by[:\s]+", re.IGNORECASE)
+_AUTHOR_HINT = re.compile(r"(?:^|[-_])(?:author|byline|posted-by|by-author|writer|vcard)(?:$|[-_])", re.I)
+_DATE_HINT = re.compile(r"(?:^|[-_])(?:published|post-date|entry-date|date|posted-on|pubdate|dt-published|time)(?:$|[-_])", re.I)
+
+
+_CHROME_AREA = re.compile(r"(?:^|[-_])(?:sidebar|widget|widgets|recent|related|summary-item|footer|menu|nav|navbar|"
+                          r"navigation|breadcrumbs?|popup|modal|cookie)(?:$|[-_])", re.I)
+
+
+def _in_chrome(el) -> bool:
+    """Inside a sidebar, footer, menu or post list (whose dates and names are other posts')."""
+    node = el.getparent()
+    while node is not None and node.tag not in ("body", "html"):
+        if node.tag in ("nav", "aside", "footer") or (node.get("role") or "").lower() in (
+                "navigation", "complementary", "contentinfo"):
+            return True
+        for token in _tokens(node):
+            if _CHROME_AREA.search(token):
+                return True
+        node = node.getparent()
+    return False
+
+
+@dataclass
+class Page:
+    doc: object  # the <html> element
+    facts: PageFacts
+    h1s: list  # (document order, element, text) of visible h1 outside chrome
+    order: dict  # element -> document order, before pruning
+
+
+def read_page(doc) -> Page:
+    facts = PageFacts()
+    order: dict = {}
+    scripts: list[str] = []
+    h1s = []
+    time_candidates = []
+    author_candidates = []
+    for i, el in enumerate(doc.iter()):
+        tag = el.tag
+        if not isinstance(tag, str):
+            continue
+        order[el] = i
+        if tag == "meta":
+            key = (el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or "").strip().lower()
+            content = el.get("content")
+            if key and content is not None and key not in facts.metas:
+                facts.metas[key] = content.strip()
+            ip = el.get("itemprop")
+            if ip and content and ip not in facts.itemprops:
+                facts.itemprops[ip] = content.strip()
+        elif tag == "title":
+            if facts.title_tag is None:
+                facts.title_tag = collapse_space(el.text_content()) or None
+        elif tag == "link":
+            rel = (el.get("rel") or "").lower().split()
+            if "canonical" in rel and facts.canonical is None and el.get("href"):
+                facts.canonical = el.get("href").strip()
+        elif tag == "script":
+            if (el.get("type") or "").strip().lower() == "application/ld+json" and el.text:
+                scripts.append(el.text)
+        elif tag == "html":
+            if el.get("lang"):
+                facts.html_lang = el.get("lang").strip()
+        elif tag == "h1":
+            text = collapse_space(el.text_content())
+            if text and not is_hidden(el):
+                h1s.append((i, el, text))
+        elif tag == "time" or (tag != "meta" and el.get("itemprop") in ("datePublished", "dateModified")):
+            time_candidates.append((i, el))
+        else:
+            ip = el.get("itemprop")
+            if ip == "author" and "author" not in facts.itemprops:
+                name = el.find('.//*[@itemprop="name"]')
+                text = collapse_space((name if name is not None else el).text_content())
+                if text:
+                    facts.itemprops["author"] = _BY.sub("", text)
+            if el.get("rel") == "author" or any(_AUTHOR_HINT.search(t) for t in _tokens(el)):
+                author_candidates.append((i, el))
+            elif any(_DATE_HINT.search(t) for t in _tokens(el)) and len(el) <= 2:
+                time_candidates.append((i, el))
+    if scripts:
+        facts.jsonld = JsonLd(load_jsonld(scripts))
+    visible_h1 = [(i, el, t) for i, el, t in h1s if not _in_chrome(el)]
+    if visible_h1:
+        facts.h1 = visible_h1[0][2]
+    first_h1 = visible_h1[0][0] if visible_h1 else 0
+
+    # Visible byline: the first author-ish and date-ish elements after the title, outside
+    # sidebars and post lists (which carry other posts' dates).
+    for i, el in author_candidates:
+        if i < first_h1 or _in_chrome(el):
+            continue
+        text = _BY.sub("", collapse_space(el.text_content()))
+        text = re.split(r"\s[|/\u00b7\u2022]\s", text)[0].strip()
+        if text and len(text) <= 80 and not re.search(r"\d{4}", text):
+            facts.byline_author = text
+            break
+    for i, el in time_candidates:
+        if i < first_h1 or _in_chrome(el):
+            continue
+        value = el.get("datetime") or el.get("content") or collapse_space(el.text_content())
+        if el.get("itemprop") == "dateModified":
+            facts.itemprops.setdefault("dateModified", value)
+            continue
+        if el.get("itemprop") == "datePublished":
+            facts.itemprops.setdefault("datePublished", value)
+        if value and facts.byline_date is None:
+            facts.byline_date = value
+    return Page(doc=doc, facts=facts, h1s=visible_h1, order=order)

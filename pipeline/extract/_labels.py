@@ -1,0 +1,156 @@
+"""What each sentence is: claim, promo, question, heading or other.
+
+Owns: the sentence labels. The signals are general, not phrases from any partner article:
+- promo: the partner names itself ("At <Partner>, ...", "<Partner> offers ..."); a phone
+  number; a contact verb addressed to the reader ("Call us", "Reach out today",
+  "Contact our admissions team"); the first-person plural offering a service at the start
+  of a clause ("we offer", "we're here to support you", "Our team is committed"); a
+  sentence that links two or more of the partner's own service pages.
+- other: teasers and signposts ("keep reading", "let's take a closer look", "see our
+  previous post here"), and fragments without a verb or final punctuation (buttons,
+  captions, labels left over from layout).
+- question: ends with a question mark.
+A first-person plural inside a subordinate clause does not make a pitch: "Support groups,
+like the ones we offer, help..." states a fact about support groups, so it stays a claim.
+Must not: look at HTML; it gets plain sentence text and link facts.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from pipeline.types import Kind
+
+PHONE = re.compile(
+    r"(?<![\w.])(?:\+?1[\s.-]?)?(?:\(\d{3}\)[\s.-]?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w])"
+    r"|(?<![\w.])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?![\w])"
+    r"|\b1-8\d\d-[A-Z0-9-]{7,}\b"
+)
+_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
+
+# Verbs that ask the reader to get in touch or act on the partner's offer.
+_CONTACT = (
+    r"call|phone|ring|text|e-?mail|message|contact|reach\s+out|get\s+in\s+touch|get\s+help|"
+    r"visit|stop\s+by|come\s+(?:see|visit)|schedule|book|request|verify|"
+    r"check\s+(?:your|our)|sign\s+up|subscribe|join|enroll|register|apply|click|tap|"
+    r"download|get\s+started|start\s+(?:your|today|now)|take\s+the\s+first\s+step|"
+    r"don'?t\s+(?:wait|hesitate)|do\s+not\s+(?:wait|hesitate)|let\s+us|give\s+us|"
+    r"fill\s+out|connect\s+with|find\s+out\s+(?:more|how)|learn\s+more|discover\s+how|"
+    r"explore\s+(?:how|our)|ask\s+(?:us|about)|begin\s+your|contact"
+)
+# An optional leading clause ("If ..., ", "Today, ") before an imperative.
+_LEAD = r"(?:(?:if|when|whenever|whether|for|to|today|now|so|and|or|please|then|instead)\b[^,;]{0,160}[,;]\s*)?"
+_IMPERATIVE = re.compile(r"^" + _LEAD + r"(?:please\s+)?(?:" + _CONTACT + r")\b", re.IGNORECASE)
+_CONTACT_US = re.compile(
+    r"\b(?:call|contact|reach(?:\s+out)?\s+to|reach|email|e-mail|text|message|visit|phone|ask|join|"
+    r"speak\s+(?:with|to)|talk\s+(?:with|to)|chat\s+with|connect\s+with|give)\s+(?:us|our\s+\w+)\b",
+    re.IGNORECASE)
+
+# First-person plural offering something, at the start of a clause.
+_SERVICE = (
+    r"offer|offers|provide|provides|deliver|specialize|specialise|treat|help|support|accept|"
+    r"work\s+with|believe|welcome|invite|empower|understand|care|serve|tailor|create|"
+    r"design|partner|strive|aim|pride|focus|use|combine|also\s+offer|can\s+help|can\s+support|"
+    r"will\s+help|will\s+work|are\s+(?:here|committed|dedicated|proud|ready|available|able|happy)|"
+    r"'re\s+(?:here|committed|dedicated|proud|ready|available|able|happy)|"
+    r"have\s+(?:helped|a\s+team|programs?|experts?)|'ve\s+helped"
+)
+_WE_SERVICE = re.compile(
+    r"(?:^|[,;:]\s+|\bat\s+[^,]{2,60},\s+)we(?:\s+(?:also|now|truly|proudly|always|can|will))?\s*(?:" + _SERVICE + r")\b",
+    re.IGNORECASE)
+_OUR_SUBJECT = re.compile(
+    r"(?:^|[,;:]\s+)our\s+(?:[\w-]+\s+){0,3}?(?:team|staff|experts?|clinicians?|specialists?|"
+    r"counselors?|therapists?|doctors?|physicians?|nurses?|programs?|program|center|centre|facility|"
+    r"facilities|services?|approach|mission|admissions|coordinators?|professionals?|providers?|"
+    r"rehab|clinic|treatment)\b",
+    re.IGNORECASE)
+
+# Signposts that point to other text rather than state anything.
+_TEASER = re.compile(
+    r"\b(?:keep|continue)\s+reading\b|\bread\s+(?:on|more|below|further)\b|"
+    r"^let'?s\b|^let\s+us\s+(?:take|look|explore|dive|examine|discuss)\b|"
+    r"\b(?:in|throughout)\s+this\s+(?:article|post|blog|guide|piece|page)\b[^.]*\b(?:we|you)('ll|\s+will|\s+can)?\b|"
+    r"\b(?:we'll|we\s+will)\s+(?:explore|discuss|look|cover|examine|dive|break\s+down|walk)\b|"
+    r"^for\s+more\s+(?:information\s+)?(?:about|on|see|details)\b|"
+    r"\b(?:see|read|check\s+out|visit)\s+(?:our|the|this|my|a)?\s*(?:previous|earlier|last|next|related|other|recent|full|complete)?\s*(?:blog|post|article|guide|page)s?\b|"
+    r"\bclick\s+here\b|\bsee\s+(?:below|above)\b",
+    re.IGNORECASE)
+_POINTER_ANCHORS = {"here", "click here", "this post", "this article", "this page", "read more",
+                    "learn more", "more", "this blog", "this guide", "previous blog", "this link"}
+
+
+@dataclass(frozen=True, slots=True)
+class LinkFact:
+    text: str
+    internal: bool
+    article_like: bool  # points to a post rather than a service page
+
+
+@dataclass
+class Partner:
+    """Names that identify the partner in its own text."""
+
+    patterns: list
+
+    @classmethod
+    def from_names(cls, names: list[str]) -> "Partner":
+        generic = {"recovery", "health", "healthcare", "behavioral", "behavioural", "center", "centers",
+                   "centre", "treatment", "rehab", "rehabilitation", "inc", "llc", "ltd", "group",
+                   "clinic", "clinics", "services", "wellness", "addiction", "mental", "of", "the",
+                   "and", "blog", "institute", "network", "care", "medical", "detox", "program",
+                   "programs", "house", "home", "homes", "co", "company", "&", "at", "for", "a"}
+        pats = []
+        seen = set()
+        for name in names:
+            if not name:
+                continue
+            name = name.strip()
+            variants = {name}
+            words = [w for w in re.split(r"[\s\-]+", name) if w]
+            distinctive = [w for w in words if w.lower().strip(".,") not in generic]
+            if distinctive and len(" ".join(distinctive)) >= 3:
+                variants.add(" ".join(distinctive))
+            for v in variants:
+                key = v.lower()
+                if key in seen or len(key) < 3:
+                    continue
+                seen.add(key)
+                pats.append(re.compile(r"(?<![\w])" + re.escape(v).replace(r"\ ", r"[\s-]+") + r"(?![\w])",
+                                       re.IGNORECASE))
+        return cls(pats)
+
+    def named_in(self, text: str) -> bool:
+        return any(p.search(text) for p in self.patterns)
+
+
+def _words(text: str) -> int:
+    return len(re.findall(r"[A-Za-z0-9']+", text))
+
+
+def classify(text: str, *, block: str, partner: Partner, links: tuple[LinkFact, ...] = (),
+             is_heading: bool = False, is_question: bool = False) -> Kind:
+    """The label of one sentence (normalized text)."""
+    if is_heading:
+        return Kind.HEADING
+    stripped = text.strip()
+    if is_question or stripped.rstrip("\"')]").endswith("?"):
+        return Kind.QUESTION
+    if _TEASER.search(stripped):
+        return Kind.OTHER
+    if any(l.internal and l.text.strip().lower().strip(".:!") in _POINTER_ANCHORS for l in links):
+        return Kind.OTHER
+    if partner.named_in(stripped):
+        return Kind.PROMO
+    if PHONE.search(stripped) or _EMAIL.search(stripped):
+        return Kind.PROMO
+    if _IMPERATIVE.search(stripped) or _CONTACT_US.search(stripped):
+        return Kind.PROMO
+    if _WE_SERVICE.search(stripped) or _OUR_SUBJECT.search(stripped):
+        return Kind.PROMO
+    if sum(1 for l in links if l.internal and not l.article_like) >= 2:
+        return Kind.PROMO
+    if block == "figcaption":
+        return Kind.OTHER
+    if _words(stripped) < 4 and not re.search(r"[.!:;]$", stripped):
+        return Kind.OTHER
+    return Kind.CLAIM
