@@ -1,4 +1,5 @@
-"""Cross-site clustering of claim mentions into canonical claims.
+"""Cross-site clustering of claim mentions into canonical claims (and FAQ questions into
+canonical questions).
 
 Pure: takes mentions and the claims already stored, returns membership decisions. No
 database, no network, no clock. The store persists what this decides; the orchestrator
@@ -10,14 +11,42 @@ Contract used by the orchestrator (keep it stable):
 - `choose_canonical(claim)` -> the mention id whose text is the claim's canonical text.
 - `rebuild(existing, next_claim_id=...)` -> memberships for every mention, re-clustered from
   scratch, with old claim ids kept for the clusters that carry on.
+- `cluster_questions(existing, new, next_id=...)`, `rebuild_questions(...)`: the same for FAQ
+  questions (MentionInput.text is the question).
+
+Optional keyword arguments of all of them:
+- `embeddings`: {mention_id: vector or bytes} already computed (the store's cache). Missing
+  vectors are encoded; when a dict is passed, the new ones are written into it so the
+  caller can persist them (`embedding_to_bytes`).
+- `embedder`: an `Embedder`; default: all-MiniLM-L6-v2, loaded on first use.
+- `constraints`: `Constraints` (editor pins, merges and splits) respected by every run.
+- `settings`: `Settings`, the decision's knobs.
+
+Order: mentions are decided one at a time in mention-id order, each seeing only the
+mentions before it. An incremental run whose new mentions have higher ids than the stored
+ones (the store's ids grow) therefore gives exactly the clusters a rebuild gives.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Sequence
+from typing import Mapping, MutableMapping, Sequence
+
+import numpy as np
 
 from ..types import MentionInput, Membership
-from .normalize import normalize_for_match
+from .canonical import choose_canonical, readability
+from .embed import (Embedder, MiniLMEmbedder, default_embedder, embedding_from_bytes,
+                    embedding_to_bytes, normalize_rows)
+from .engine import CLAIM_SETTINGS, QUESTION_SETTINGS, Constraints, Engine, Settings
+from .normalize import content_terms, normalize_for_match
+
+__all__ = [
+    "ClaimState", "Constraints", "Embedder", "MiniLMEmbedder", "Settings",
+    "CLAIM_SETTINGS", "QUESTION_SETTINGS",
+    "cluster_claims", "rebuild", "cluster_questions", "rebuild_questions",
+    "choose_canonical", "embed_mentions", "embedding_to_bytes", "embedding_from_bytes",
+    "normalize_for_match", "content_terms", "readability",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -29,27 +58,149 @@ class ClaimState:
     pinned_mention: int | None = None  # an editor's choice of canonical text
 
 
-def cluster_claims(existing: Sequence[ClaimState], new: Sequence[MentionInput], *,
-                   next_claim_id: int) -> tuple[Membership, ...]:
-    """Assign each new mention to an existing claim or a new one (exact match only)."""
-    by_key: dict[str, int] = {}
-    for claim in existing:
-        for m in claim.members:
-            by_key.setdefault(normalize_for_match(m.text), claim.claim_id)
-    out = []
-    for m in new:
-        key = normalize_for_match(m.text)
-        if key in by_key:
-            out.append(Membership(m.mention_id, by_key[key], "exact", 1.0))
+QuestionState = ClaimState  # a canonical FAQ question: same shape
+
+
+def embed_mentions(mentions: Sequence[MentionInput], *, embedder: Embedder | None = None,
+                   known: Mapping[int, np.ndarray | bytes] | None = None
+                   ) -> dict[int, np.ndarray]:
+    """Vectors for `mentions`: taken from `known` when there, encoded otherwise."""
+    known = known or {}
+    out: dict[int, np.ndarray] = {}
+    missing: list[MentionInput] = []
+    for m in mentions:
+        v = known.get(m.mention_id)
+        if v is None:
+            missing.append(m)
         else:
-            by_key[key] = next_claim_id
-            out.append(Membership(m.mention_id, next_claim_id, "new", 1.0))
-            next_claim_id += 1
-    return tuple(out)
+            out[m.mention_id] = embedding_from_bytes(v) if isinstance(v, (bytes, bytearray,
+                                                                        memoryview)) else v
+    if missing:
+        enc = normalize_rows((embedder or default_embedder()).encode([m.text for m in missing]))
+        for m, v in zip(missing, enc):
+            out[m.mention_id] = v
+    return out
 
 
-def choose_canonical(claim: ClaimState) -> int:
-    """The clearest member: an editor's pin, else the shortest complete sentence."""
-    if claim.pinned_mention is not None:
-        return claim.pinned_mention
-    return min(claim.members, key=lambda m: (len(m.text), m.mention_id)).mention_id
+def _matrix(mentions: Sequence[MentionInput], embedder: Embedder | None,
+            embeddings: Mapping[int, np.ndarray | bytes] | None) -> np.ndarray:
+    vecs = embed_mentions(mentions, embedder=embedder, known=embeddings)
+    if isinstance(embeddings, MutableMapping):
+        for mid, v in vecs.items():
+            if mid not in embeddings:
+                embeddings[mid] = v
+    if not mentions:
+        return np.zeros((0, 1), dtype=np.float32)
+    return normalize_rows(np.stack([vecs[m.mention_id] for m in mentions]))
+
+
+def _flatten(existing: Sequence[ClaimState]) -> tuple[list[MentionInput], list[int]]:
+    pairs = sorted(((m, c.claim_id) for c in existing for m in c.members),
+                   key=lambda p: p[0].mention_id)
+    return [m for m, _ in pairs], [c for _, c in pairs]
+
+
+def _cluster(existing: Sequence[ClaimState], new: Sequence[MentionInput], next_id: int,
+             settings: Settings, embedder, embeddings, constraints) -> tuple[Membership, ...]:
+    old, labels = _flatten(existing)
+    order = sorted(range(len(new)), key=lambda i: new[i].mention_id)
+    todo = [new[i] for i in order]
+    vecs = _matrix(old + todo, embedder, embeddings)
+    dim = vecs.shape[1]
+    eng = Engine(settings, dim, constraints, capacity=len(old) + len(todo))
+    if old:
+        eng.load([m.mention_id for m in old], [m.site for m in old], [m.text for m in old],
+                 vecs[: len(old)], labels)
+    counter = [next_id]
+    taken = set(labels) | {c for _, c in eng.c.fixed}
+
+    def fresh() -> int:
+        while counter[0] in taken:
+            counter[0] += 1
+        taken.add(counter[0])
+        return counter[0]
+
+    decisions = eng.add([m.mention_id for m in todo], [m.site for m in todo],
+                        [m.text for m in todo], vecs[len(old):], fresh)
+    by_id = {todo[k].mention_id: d for k, d in enumerate(decisions)}
+    return tuple(Membership(m.mention_id, by_id[m.mention_id].label, by_id[m.mention_id].method,
+                            float(by_id[m.mention_id].score)) for m in new)
+
+
+def _rebuild(claims: Sequence[ClaimState], next_id: int, settings: Settings, embedder,
+             embeddings, constraints) -> tuple[Membership, ...]:
+    mentions, old_labels = _flatten(claims)
+    constraints = constraints or Constraints()
+    fixed_ids = {c for _, c in constraints.fixed}
+    temp = [0]
+
+    def fresh() -> int:  # temporary labels, negative, mapped to claim ids below
+        temp[0] -= 1
+        return temp[0]
+
+    vecs = _matrix(mentions, embedder, embeddings)
+    eng = Engine(settings, vecs.shape[1], constraints, capacity=len(mentions))
+    decisions = eng.add([m.mention_id for m in mentions], [m.site for m in mentions],
+                        [m.text for m in mentions], vecs, fresh)
+    # carry old ids over: largest overlap first; each old id to one cluster at most
+    overlap: dict[tuple[int, int], int] = {}
+    first_index: dict[int, int] = {}
+    for k, d in enumerate(decisions):
+        first_index.setdefault(d.label, k)
+        if d.label < 0:
+            overlap[(d.label, old_labels[k])] = overlap.get((d.label, old_labels[k]), 0) + 1
+    mapping: dict[int, int] = {}
+    used = set(fixed_ids)
+    for (lab, old), cnt in sorted(overlap.items(), key=lambda kv: (-kv[1], kv[0][1], -kv[0][0])):
+        if lab < 0 and lab not in mapping and old not in used:
+            mapping[lab] = old
+            used.add(old)
+    retired = set(old_labels) | used
+    counter = next_id
+    for lab in sorted((lab for lab in first_index if lab < 0 and lab not in mapping),
+                      key=lambda lab: first_index[lab]):
+        while counter in retired:
+            counter += 1
+        mapping[lab] = counter
+        retired.add(counter)
+    return tuple(Membership(m.mention_id, mapping.get(d.label, d.label), d.method, float(d.score))
+                 for m, d in zip(mentions, decisions))
+
+
+def cluster_claims(existing: Sequence[ClaimState], new: Sequence[MentionInput], *,
+                   next_claim_id: int, embedder: Embedder | None = None,
+                   embeddings: Mapping[int, np.ndarray | bytes] | None = None,
+                   constraints: Constraints | None = None,
+                   settings: Settings = CLAIM_SETTINGS) -> tuple[Membership, ...]:
+    """Assign each new mention to an existing claim or a new one (ids from next_claim_id)."""
+    return _cluster(existing, new, next_claim_id, settings, embedder, embeddings, constraints)
+
+
+def rebuild(claims: Sequence[ClaimState], *, next_claim_id: int,
+            embedder: Embedder | None = None,
+            embeddings: Mapping[int, np.ndarray | bytes] | None = None,
+            constraints: Constraints | None = None,
+            settings: Settings = CLAIM_SETTINGS) -> tuple[Membership, ...]:
+    """Re-cluster every mention from scratch; clusters that carry on keep their old id (the
+    one they share most mentions with), new clusters get ids >= next_claim_id, and ids of
+    claims that vanish are never reused. Sorted by mention id."""
+    return _rebuild(claims, next_claim_id, settings, embedder, embeddings, constraints)
+
+
+def cluster_questions(existing: Sequence[ClaimState], new: Sequence[MentionInput], *,
+                      next_id: int, embedder: Embedder | None = None,
+                      embeddings: Mapping[int, np.ndarray | bytes] | None = None,
+                      constraints: Constraints | None = None,
+                      settings: Settings = QUESTION_SETTINGS) -> tuple[Membership, ...]:
+    """Like `cluster_claims`, for FAQ questions: one canonical question per cluster, whose
+    members' answers are every partner's answer."""
+    return _cluster(existing, new, next_id, settings, embedder, embeddings, constraints)
+
+
+def rebuild_questions(questions: Sequence[ClaimState], *, next_id: int,
+                      embedder: Embedder | None = None,
+                      embeddings: Mapping[int, np.ndarray | bytes] | None = None,
+                      constraints: Constraints | None = None,
+                      settings: Settings = QUESTION_SETTINGS) -> tuple[Membership, ...]:
+    """Like `rebuild`, for FAQ questions."""
+    return _rebuild(questions, next_id, settings, embedder, embeddings, constraints)

@@ -14,3 +14,34 @@ def normalize_for_match(text: str) -> str:
     s = unicodedata.normalize("NFKC", text).lower().translate(_QUOTES)
     s = _PUNCT.sub(" ", s)
     return _SPACE.sub(" ", s).strip()
+
+
+# Content words: letters only, stop words (scikit-learn's English list) dropped, each cut to
+# its first few letters. Truncation is a crude stemmer, but it is language-general and
+# needs no word list of ours: "tolerance"/"tolerant", "reduced"/"reducing" and
+# "withdrawal"/"withdraw" fall together, which is what the overlap evidence needs.
+_WORD = re.compile(r"[a-z][a-z']+")
+STEM_LENGTH = 6
+
+
+def _stop_words() -> frozenset[str]:
+    from sklearn.feature_extraction.text import ENGLISH_STOP_WORDS
+
+    return frozenset(ENGLISH_STOP_WORDS)
+
+
+_STOP: frozenset[str] | None = None
+
+
+def content_terms(text: str, *, stem_length: int = STEM_LENGTH) -> frozenset[str]:
+    """The set of truncated content words of a sentence, for IDF-weighted overlap."""
+    global _STOP
+    if _STOP is None:
+        _STOP = _stop_words()
+    out = set()
+    for w in _WORD.findall(normalize_for_match(text)):
+        w = w.removesuffix("'s").strip("'")
+        if len(w) < 3 or w in _STOP:
+            continue
+        out.add(w[:stem_length])
+    return frozenset(out)

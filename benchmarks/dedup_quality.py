@@ -1,0 +1,116 @@
+"""Dedup quality on the four partner articles, scored against the shared gold annotation.
+
+Mentions: every sentence of the seeds (../shared/seeds, split with the gold scorer's own
+splitter, headings and questions dropped), minus the sentences the gold marks promotional
+(promotion is filtered upstream of clustering, by the claims stage). Gold claim sentences and
+unlabelled sentences alike go in: nothing here tells the clusterer which sentences matter.
+Mention ids follow the articles' publication order (archway, omnia, alana, civiq) and the
+reading order inside each, as the store would assign them.
+
+    python benchmarks/dedup_quality.py [--out mentions.jsonl] [--json]
+
+Prints pair precision/recall/F1 and the P-pair recall of every gold cluster.
+
+How the default thresholds were chosen: see the report of issue 5; in short the pair-score
+weights and join/floor thresholds were swept on this gold file (there is no other annotated
+data), so these figures are optimistic for unseen partners.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SHARED = ROOT.parent / "shared"
+GOLD = SHARED / "gold" / "claims.json"
+SEEDS = SHARED / "seeds"
+SITE_ORDER = ("archway", "omnia", "alana", "civiq")  # publication order
+KEY_CLUSTERS = ("tolerance", "withdrawal-symptoms", "dopamine-release", "recovery-possible")
+
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+
+def load_scorer():
+    spec = importlib.util.spec_from_file_location("score_claims", SHARED / "gold" / "score_claims.py")
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+def gold_mentions(scorer=None):
+    """The benchmark's MentionInputs (ids in publication/reading order)."""
+    from pipeline.types import MentionInput
+
+    scorer = scorer or load_scorer()
+    _, promo = scorer.load_gold(str(GOLD))
+    rows = scorer.seed_sentences(str(SEEDS))
+    rows = [r for r in rows
+            if not any(site == r["site"] and scorer.same(t, scorer.norm(r["text"]))
+                       for site, t in promo)]
+    rows.sort(key=lambda r: SITE_ORDER.index(r["site"]) if r["site"] in SITE_ORDER else 99)
+    return [MentionInput(i + 1, r["site"], r["text"]) for i, r in enumerate(rows)]
+
+
+def evaluate(memberships, mentions, scorer=None) -> dict:
+    scorer = scorer or load_scorer()
+    claim_of = {m.mention_id: m.claim_id for m in memberships}
+    rows = [{"site": m.site, "text": m.text, "kind": "claim", "claim_id": claim_of[m.mention_id]}
+            for m in mentions]
+    return scorer.evaluate(rows, str(GOLD)), rows
+
+
+def run(settings=None, embedder=None, embeddings=None):
+    from pipeline.dedupe import CLAIM_SETTINGS, cluster_claims
+
+    scorer = load_scorer()
+    mentions = gold_mentions(scorer)
+    ms = cluster_claims([], mentions, next_claim_id=1, settings=settings or CLAIM_SETTINGS,
+                        embedder=embedder, embeddings=embeddings)
+    result, rows = evaluate(ms, mentions, scorer)
+    return result, rows, ms
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--out", help="write the clustered mentions as JSONL here")
+    ap.add_argument("--json", action="store_true", help="print the scorer's JSON only")
+    ap.add_argument("--show", action="store_true", help="print the multi-member claims")
+    a = ap.parse_args(argv)
+    if not GOLD.exists():
+        print(f"no gold annotation at {GOLD}", file=sys.stderr)
+        return 2
+    result, rows, ms = run()
+    if a.out:
+        with open(a.out, "w") as f:
+            for r in rows:
+                f.write(json.dumps(r) + "\n")
+    if a.json:
+        print(json.dumps(result))
+        return 0
+    print(f"mentions {len(rows)}  claims {len({m.claim_id for m in ms})}  "
+          f"predicted pairs {result['pred_pairs']}  gold pairs {result['gold_pairs']}")
+    print(f"pair precision {result['pair_precision']:.3f}  recall {result['pair_recall']:.3f}  "
+          f"F1 {result['pair_f1']:.3f}")
+    cr = result["cluster_recall"]
+    for c in KEY_CLUSTERS:
+        print(f"  {c:22s} P-pair recall {cr.get(c, 0.0):.2f}")
+    others = {c: v for c, v in cr.items() if c not in KEY_CLUSTERS}
+    print("  other clusters: " + ", ".join(f"{c} {v:.2f}" for c, v in others.items()))
+    if a.show:
+        by = {}
+        for r, m in zip(rows, ms):
+            by.setdefault(r["claim_id"], []).append((r["site"], r["text"][:90], m.method, m.score))
+        for cid, mem in by.items():
+            if len(mem) > 1:
+                print(f"claim {cid}")
+                for x in mem:
+                    print("   ", x)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,353 @@
+"""The clustering engine: mentions are taken one at a time, in mention-id order, and each
+either joins a claim it fits or founds a new one.
+
+Owns: the evidence (exact key, near-copy, paraphrase), the decision, editor constraints.
+Must not: touch the database, the network or the clock; renumber a claim that exists.
+
+Why sequential. The issue asks that an incremental run (new article -> its mentions join the
+stored claims) and a full rebuild give the same clusters. A mention's decision here depends
+only on the mentions before it in id order (their vectors, texts and claims), so a rebuild is
+the same computation replayed from nothing, whatever batches the incremental runs came in.
+Corpus statistics (the topic direction removed from the embeddings, the IDF of content words)
+are likewise taken over a *prefix* of the corpus: at checkpoints 16, 32, 64, ... mentions, then
+every 16384, so both paths see the same statistics at the same mention.
+
+Why "fits the claim", not "close to one member". Every partner writes about the same subject,
+so a sentence is close to many sentences; merging on single links chains unrelated sentences
+into one blob. A newcomer joins a claim only when its mean score over the claim's members
+clears `join` and no checked member is below `floor` (average linkage with a
+complete-linkage guard).
+
+Why remove the corpus mean and its first principal direction from the embeddings. In a
+corpus where every sentence is about heroin and the brain, that direction is the topic; what
+is left is what the sentence says ("all-but-the-top", Mu & Viswanath 2018). Same idea for the
+words: IDF over the corpus itself, so the shared subject words weigh little.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from typing import Iterable, Mapping, Sequence
+
+import numpy as np
+from rapidfuzz import fuzz
+
+from .normalize import content_terms, normalize_for_match
+
+FIRST_CHECKPOINT = 16
+CHECKPOINT_STEP = 16384
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Knobs of the decision. Defaults were chosen as described in benchmarks/dedup_quality.py."""
+
+    neighbours: int = 24  # nearest earlier mentions (raw cosine) whose claims are candidates
+    candidate_floor: float = 0.30  # raw cosine below which a neighbour is not a candidate
+    members_checked: int = 16  # members of a candidate claim scored against the newcomer
+    near_copy: float = 0.90  # rapidfuzz ratio (0..1) of normalized texts for a near-copy
+    near_copy_min_cosine: float = 0.80  # embedding neighbours worth a near-copy check
+    lexical_weight: float = 0.45  # share of IDF-weighted word overlap in the pair score
+    same_site_penalty: float = 0.05  # one article rarely says the same thing twice
+    join: float = 0.45  # mean pair score to the claim's members needed to join it
+    floor: float = 0.30  # no checked member may score below this
+    top_directions: int = 1  # principal directions removed besides the mean
+    lsh_threshold: float = 0.5  # MinHash LSH (character 5-grams) candidate Jaccard
+    lsh_perm: int = 64
+
+
+CLAIM_SETTINGS = Settings()
+# Questions are short and formulaic ("How does X affect Y?"): a little stricter.
+QUESTION_SETTINGS = Settings(join=0.55, floor=0.40, same_site_penalty=0.10)
+
+
+@dataclass(frozen=True, slots=True)
+class Constraints:
+    """Editor decisions the engine must respect, strongest first.
+
+    fixed: (mention_id, claim_id) memberships that never move (an editor's pin or split).
+    must_link: groups of mention ids that share one claim (an editor's merge).
+    cannot_link: pairs of mention ids that never share a claim (an editor's split).
+    """
+
+    fixed: tuple[tuple[int, int], ...] = ()
+    must_link: tuple[frozenset[int], ...] = ()
+    cannot_link: tuple[tuple[int, int], ...] = ()
+
+    @staticmethod
+    def of(fixed: Mapping[int, int] | Iterable[tuple[int, int]] = (),
+           must_link: Iterable[Iterable[int]] = (),
+           cannot_link: Iterable[tuple[int, int]] = ()) -> "Constraints":
+        items = fixed.items() if isinstance(fixed, Mapping) else fixed
+        return Constraints(tuple((int(m), int(c)) for m, c in items),
+                           tuple(frozenset(int(x) for x in g) for g in must_link),
+                           tuple((int(a), int(b)) for a, b in cannot_link))
+
+
+@dataclass(slots=True)
+class Decision:
+    index: int  # position in the engine's order
+    label: int
+    method: str
+    score: float
+
+
+@dataclass(slots=True)
+class _Stats:
+    """Corpus statistics over a prefix of the mentions."""
+
+    size: int = 0
+    mean: np.ndarray | None = None
+    directions: np.ndarray | None = None  # (k, dim) removed after centering
+    idf: dict[str, float] = field(default_factory=dict)
+    default_idf: float = 1.0
+
+
+def _char_shingles(key: str) -> list[bytes]:
+    text = f" {key} "
+    return [text[i:i + 5].encode() for i in range(max(1, len(text) - 4))]
+
+
+class Engine:
+    """The state of one sequential clustering pass (the corpus so far and its claims)."""
+
+    def __init__(self, settings: Settings, dim: int, constraints: Constraints | None = None,
+                 capacity: int = 1024) -> None:
+        self.s = settings
+        self.c = constraints or Constraints()
+        self.vecs = np.zeros((max(capacity, 16), dim), dtype=np.float32)
+        self.n = 0
+        self.ids: list[int] = []
+        self.sites: list[str] = []
+        self.keys: list[str] = []
+        self.terms: list[frozenset[str]] = []
+        self.labels: list[int | None] = []
+        self.members: dict[int, list[int]] = {}
+        self.by_key: dict[str, int] = {}
+        self.df: Counter[str] = Counter()
+        self.stats = _Stats()
+        self._fixed = dict(self.c.fixed)
+        self._group: dict[int, frozenset[int]] = {}
+        for g in self.c.must_link:
+            for m in g:
+                self._group[m] = self._group.get(m, frozenset()) | g
+        self._cannot: dict[int, set[int]] = {}
+        for a, b in self.c.cannot_link:
+            self._cannot.setdefault(a, set()).add(b)
+            self._cannot.setdefault(b, set()).add(a)
+        self._index_of: dict[int, int] = {}
+        from datasketch import MinHash, MinHashLSH
+
+        self._MinHash = MinHash
+        self.lsh = MinHashLSH(threshold=settings.lsh_threshold, num_perm=settings.lsh_perm)
+
+    # --- corpus bookkeeping -------------------------------------------------------------
+
+    def _grow(self, extra: int) -> None:
+        need = self.n + extra
+        if need > len(self.vecs):
+            new = np.zeros((max(need, 2 * len(self.vecs)), self.vecs.shape[1]), dtype=np.float32)
+            new[: self.n] = self.vecs[: self.n]
+            self.vecs = new
+
+    @staticmethod
+    def _is_checkpoint(n: int) -> bool:
+        if n < FIRST_CHECKPOINT:
+            return False
+        if n <= CHECKPOINT_STEP:
+            return n & (n - 1) == 0
+        return n % CHECKPOINT_STEP == 0
+
+    def _refresh_stats(self) -> None:
+        """Statistics over the first `self.n` mentions (called at checkpoints only)."""
+        x = self.vecs[: self.n].astype(np.float64)
+        mean = x.mean(axis=0)
+        dirs = None
+        if self.s.top_directions:
+            cov = (x.T @ x) / self.n - np.outer(mean, mean)
+            w, v = np.linalg.eigh(cov)
+            dirs = v[:, ::-1][:, : self.s.top_directions].T.copy()
+        n = self.n
+        idf = {t: math.log((1 + n) / (1 + d)) + 1.0 for t, d in self.df.items()}
+        self.stats = _Stats(n, mean.astype(np.float32),
+                            None if dirs is None else dirs.astype(np.float32), idf,
+                            math.log(1 + n) + 1.0)
+
+    def _minhash(self, key: str):
+        mh = self._MinHash(num_perm=self.s.lsh_perm)
+        mh.update_batch(_char_shingles(key))
+        return mh
+
+    def _append(self, mention_id: int, site: str, text: str, vec: np.ndarray) -> int:
+        """Add a mention to the corpus (not yet to a claim); return its index."""
+        if self._is_checkpoint(self.n):
+            self._refresh_stats()
+        t = self.n
+        self._grow(1)
+        self.vecs[t] = vec
+        self.n += 1
+        key = normalize_for_match(text)
+        terms = content_terms(text)
+        self.ids.append(mention_id)
+        self.sites.append(site)
+        self.keys.append(key)
+        self.terms.append(terms)
+        self.labels.append(None)
+        self.df.update(terms)
+        self._index_of[mention_id] = t
+        return t
+
+    def _place(self, t: int, label: int) -> None:
+        self.labels[t] = label
+        self.members.setdefault(label, []).append(t)
+        self.by_key.setdefault(self.keys[t], t)
+
+    def _index_for_lsh(self, t: int, mh) -> None:
+        self.lsh.insert(t, mh, check_duplication=False)
+
+    # --- evidence -------------------------------------------------------------------------
+
+    def _transform(self, rows: np.ndarray) -> np.ndarray:
+        st = self.stats
+        if st.mean is None:
+            return rows
+        z = rows - st.mean
+        if st.directions is not None:
+            z = z - (z @ st.directions.T) @ st.directions
+        norms = np.linalg.norm(z, axis=1, keepdims=True)
+        norms[norms == 0] = 1.0
+        return z / norms
+
+    def _lexical(self, a: frozenset[str], b: frozenset[str]) -> float:
+        if not a or not b:
+            return 0.0
+        idf, d = self.stats.idf, self.stats.default_idf
+        common = a & b
+        if not common:
+            return 0.0
+        wa = sum(idf.get(x, d) ** 2 for x in a)
+        wb = sum(idf.get(x, d) ** 2 for x in b)
+        return sum(idf.get(x, d) ** 2 for x in common) / math.sqrt(wa * wb)
+
+    def pair_scores(self, t: int, others: Sequence[int]) -> np.ndarray:
+        """Combined paraphrase score of mention t against each of `others`."""
+        rows = self._transform(self.vecs[[t, *others]])
+        sem = rows[1:] @ rows[0]
+        w = self.s.lexical_weight
+        lex = np.array([self._lexical(self.terms[t], self.terms[o]) for o in others])
+        same = np.array([self.sites[o] == self.sites[t] for o in others], dtype=np.float32)
+        return (1 - w) * sem + w * lex - self.s.same_site_penalty * same
+
+    def _allowed(self, t: int, label: int) -> bool:
+        bad = self._cannot.get(self.ids[t])
+        if not bad:
+            return True
+        for m in bad:
+            i = self._index_of.get(m)
+            if i is not None and i < t and self.labels[i] == label:
+                return False
+        return True
+
+    def _checked_members(self, label: int) -> list[int]:
+        mem = self.members[label]
+        k = self.s.members_checked
+        if len(mem) <= k:
+            return mem
+        step = len(mem) / k
+        return [mem[int(i * step)] for i in range(k)]
+
+    # --- the decision ---------------------------------------------------------------------
+
+    def decide(self, t: int, neighbours: np.ndarray, neighbour_sims: np.ndarray, mh,
+               fresh_label) -> Decision:
+        """Place mention t (already appended) given its nearest earlier mentions."""
+        mid = self.ids[t]
+        if mid in self._fixed:
+            return Decision(t, self._fixed[mid], "editor", 1.0)
+        for other in sorted(self._group.get(mid, ())):
+            i = self._index_of.get(other)
+            if i is not None and i < t and self.labels[i] is not None:
+                if self._allowed(t, self.labels[i]):
+                    return Decision(t, self.labels[i], "editor", 1.0)
+        key = self.keys[t]
+        first = self.by_key.get(key)
+        if first is not None and self._allowed(t, self.labels[first]):
+            return Decision(t, self.labels[first], "exact", 1.0)
+        # near-copies: MinHash LSH candidates and very close embedding neighbours
+        cands = set(self.lsh.query(mh)) if mh is not None else set()
+        cands.update(int(j) for j, s in zip(neighbours, neighbour_sims)
+                     if s >= self.s.near_copy_min_cosine)
+        best_copy, best_ratio = None, 0.0
+        for j in sorted(cands):
+            if j >= t:
+                continue
+            r = fuzz.ratio(key, self.keys[j]) / 100.0
+            if r > best_ratio:
+                best_copy, best_ratio = j, r
+        if best_copy is not None and best_ratio >= self.s.near_copy:
+            label = self.labels[best_copy]
+            if self._allowed(t, label):
+                return Decision(t, label, "near-copy", round(best_ratio, 4))
+        # paraphrases: the claim must fit as a whole
+        seen: list[int] = []
+        for j, s in zip(neighbours, neighbour_sims):
+            if s < self.s.candidate_floor:
+                continue
+            lab = self.labels[int(j)]
+            if lab not in seen:
+                seen.append(lab)
+        best_label, best_score, nearest = None, -1.0, 0.0
+        for lab in seen:
+            mem = self._checked_members(lab)
+            scores = self.pair_scores(t, mem)
+            avg, low = float(scores.mean()), float(scores.min())
+            nearest = max(nearest, avg)
+            if avg >= self.s.join and low >= self.s.floor and avg > best_score \
+                    and self._allowed(t, lab):
+                best_label, best_score = lab, avg
+        if best_label is not None:
+            return Decision(t, best_label, "paraphrase", round(best_score, 4))
+        return Decision(t, fresh_label(), "new", round(nearest, 4))
+
+    # --- driving ---------------------------------------------------------------------------
+
+    def load(self, mention_ids: Sequence[int], sites: Sequence[str], texts: Sequence[str],
+             vecs: np.ndarray, labels: Sequence[int]) -> None:
+        """Take in mentions already placed (the stored claims), in engine order."""
+        self._grow(len(mention_ids))
+        for k, (mid, site, text, lab) in enumerate(zip(mention_ids, sites, texts, labels)):
+            t = self._append(mid, site, text, vecs[k])
+            self._place(t, lab)
+            self._index_for_lsh(t, self._minhash(self.keys[t]))
+
+    def add(self, mention_ids: Sequence[int], sites: Sequence[str], texts: Sequence[str],
+            vecs: np.ndarray, fresh_label, *, block: int = 512) -> list[Decision]:
+        """Place new mentions one by one, in the order given."""
+        out: list[Decision] = []
+        k_nb = self.s.neighbours
+        for start in range(0, len(mention_ids), block):
+            stop = min(start + block, len(mention_ids))
+            base = self.n
+            self._grow(stop - start)
+            # Neighbours depend only on vectors, so a whole block is searched at once;
+            # each row then keeps only the mentions before it.
+            self.vecs[base: base + stop - start] = vecs[start:stop]
+            sims = vecs[start:stop] @ self.vecs[: base + stop - start].T
+            for r in range(stop - start):
+                sims[r, base + r:] = -np.inf
+            for r, k in enumerate(range(start, stop)):
+                row = sims[r]
+                avail = base + r
+                if avail > k_nb:
+                    nb = np.argpartition(-row[:avail], k_nb)[:k_nb]
+                else:
+                    nb = np.arange(avail)
+                nb = nb[np.argsort(-row[nb], kind="stable")]
+                t = self._append(mention_ids[k], sites[k], texts[k], vecs[k])
+                mh = self._minhash(self.keys[t])
+                d = self.decide(t, nb, row[nb], mh, fresh_label)
+                self._place(t, d.label)
+                self._index_for_lsh(t, mh)
+                out.append(d)
+        return out
