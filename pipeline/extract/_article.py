@@ -16,12 +16,12 @@ from urllib.parse import urljoin, urlsplit
 from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, FeedEntry, Footnote,
                             Kind, Sentence, Source)
 
-from ._html import choose_root, decode_html, paragraph_weights, parse_html, prune, read_page, HEADINGS
+from ._html import doc_order, choose_root, decode_html, paragraph_weights, subtree_weights, parse_html, prune, read_page, HEADINGS
 from ._labels import LinkFact, Partner, classify
 from ._meta import build_meta, site_name
 from ._structure import (GLUED_MARKER, Walker, faq_from_jsonld, faq_from_markup, faq_key, find_footnotes,
                          select)
-from ._text import collapse_space, normalize_text, split_spans
+from ._text import collapse_space, normalize_display, normalize_text, split_spans
 
 _ARTICLE_PATH = re.compile(r"/(?:blog|news|articles?|posts?|stories|insights|resources|\d{4}/\d{2})/", re.I)
 
@@ -61,17 +61,17 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
         if hits:
             forced_root = hits[0]
 
-    weights = paragraph_weights(body)
+    direct = paragraph_weights(body)
     if forced_root is not None:
         # the registry knows where the article is: prune only inside it
         for el in exclude:
             if el.getparent() is not None:
                 el.getparent().remove(el)
-        prune(forced_root, paragraph_weights(forced_root), protect_share=0.5)
+        prune(forced_root, subtree_weights(forced_root, direct), protect_share=0.5)
         root = forced_root
     else:
-        prune(body, weights, extra_drop=exclude)
-        root = choose_root(body, paragraph_weights(body))
+        prune(body, subtree_weights(body, direct), extra_drop=exclude)
+        root = choose_root(body, direct)
 
     base_url = url
     footnotes = find_footnotes(root, doc, base_url)
@@ -84,7 +84,7 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
     has_h1 = any(b.tag == "h1" for b in blocks)
     title_text = None
     if not has_h1:
-        root_order = page.order.get(root, 0)
+        root_order = doc_order(root)
         before = [(i, t) for i, el, t in page.h1s if i < root_order]
         if before:
             title_text = before[-1][1]
@@ -163,7 +163,7 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
             display = collapse_space(raw[s:e].replace("\u200b", ""))
             if not display:
                 continue
-            text_norm = normalize_text(display)
+            text_norm = normalize_display(display)
             next_start = spans[idx + 1][0] if idx + 1 < len(spans) else len(raw) + 1
             cites = []
             for off, marker in markers:

@@ -141,10 +141,6 @@ _CHROME_EXACT = {"widget", "widget_text", "widget_block", "secondary", "tns", "a
                  "updated", "wp-block-latest-posts", "wp-block-buttons", "wp-block-button",
                  "sqs-block-button", "sqs-block-newsletter", "sqs-block-summary-v2"}
 # Content-ish words that must not be mistaken for chrome even inside a matching token.
-_CONTENT_PARTS = re.compile(r"(?:^|[-_])(?:content|entry-content|post-content|article-body|"
-                            r"post-body|main-content|blog-item-content|rte|prose)(?:$|[-_])", re.I)
-
-
 def _tokens(el) -> list[str]:
     cls = el.get("class")
     ident = el.get("id")
@@ -166,6 +162,10 @@ def is_hidden(el) -> bool:
     return False
 
 
+_CHROME_JOINED = re.compile(_CHROME_PARTS.pattern.replace("(?:^|[-_])", r"(?:^|[-_\s])").replace("(?:$|[-_])", r"(?:$|[-_\s])"),
+                            re.IGNORECASE)
+
+
 def chrome_reason(el) -> str | None:
     """Why this element looks like page chrome, or None."""
     tag = el.tag
@@ -174,12 +174,19 @@ def chrome_reason(el) -> str | None:
     role = el.get("role")
     if role and role.lower() in _CHROME_ROLES:
         return f"role {role}"
-    for token in _tokens(el):
-        low = token.lower()
-        if low in _CHROME_EXACT or low.startswith("widget_"):
+    cls = el.get("class") or ""
+    ident = el.get("id") or ""
+    if not cls and not ident:
+        return None
+    joined = f"{cls} {ident}".lower()
+    if "widget_" in joined:
+        return f"class {joined.strip()}"
+    for token in joined.split():
+        if token in _CHROME_EXACT:
             return f"class {token}"
-        if _CHROME_PARTS.search(low) and not _CONTENT_PARTS.search(low):
-            return f"class {token}"
+    m = _CHROME_JOINED.search(joined)
+    if m:
+        return f"class {m.group(0).strip()}"
     return None
 
 
@@ -193,46 +200,54 @@ def _is_inline_only(el) -> bool:
 
 
 def paragraph_weights(root) -> dict:
-    """element -> weight of readable prose beneath it (characters, discounted by links).
+    """paragraph element -> weight of its readable prose (characters, discounted by links).
 
     A "paragraph" is a p/li/td/... or a div holding only inline content. Link-heavy
-    paragraphs (menus, tag clouds, post lists) weigh nothing.
+    paragraphs (menus, tag clouds, post lists) weigh nothing and are left out.
     """
-    weights: dict = {}
     direct: dict = {}
-    for el in root.iter():
+    for el in root.iter(*_WEIGHED_TAGS):
         tag = el.tag
-        if not isinstance(tag, str):
+        if tag not in PARA_TAGS and not _is_inline_only(el):
             continue
-        if tag in PARA_TAGS or (tag in ("div", "section", "span", "font", "td") and _is_inline_only(el)):
-            if tag == "span":
-                parent = el.getparent()
-                if parent is not None and (parent.tag in PARA_TAGS or parent.tag in HEADINGS):
-                    continue
-            text = el.text_content()
-            n = len(text.strip())
+        if tag == "span":
+            parent = el.getparent()
+            if parent is not None and (parent.tag in PARA_TAGS or parent.tag in HEADINGS):
+                continue
+        text = el.text_content()
+        n = len(text.strip())
+        if n < 25:
+            continue
+        if tag == "li" and not _is_inline_only(el):
+            # nested lists count in their own items
+            n = len((el.text or "").strip()) + sum(
+                len((c.text_content() if c.tag not in ("ul", "ol") else "") + (c.tail or ""))
+                for c in el if isinstance(c.tag, str))
             if n < 25:
                 continue
-            if tag == "li" and not _is_inline_only(el):
-                # nested lists count in their own items
-                n = len((el.text or "").strip()) + sum(
-                    len((c.text_content() if c.tag not in ("ul", "ol") else "") + (c.tail or ""))
-                    for c in el if isinstance(c.tag, str))
-                if n < 25:
-                    continue
-            linked = sum(len(a.text_content()) for a in el.iter("a"))
-            density = min(1.0, linked / max(1, len(text)))
-            if density > 0.5:
-                continue
-            w = n * (1.0 - density)
-            # commas mark sentences of prose rather than labels and buttons
-            w += 10 * text.count(",")
-            direct[el] = w
-            node = el
-            while node is not None:
-                weights[node] = weights.get(node, 0.0) + w
-                node = node.getparent()
-    weights["__direct__"] = direct
+        linked = sum(len(a.text_content()) for a in el.iter("a"))
+        density = min(1.0, linked / max(1, len(text)))
+        if density > 0.5:
+            continue
+        # commas mark sentences of prose rather than labels and buttons
+        direct[el] = n * (1.0 - density) + 10 * text.count(",")
+    return direct
+
+
+_WEIGHED_TAGS = tuple(PARA_TAGS | {"div", "section", "span", "font"})
+
+
+def subtree_weights(root, direct: dict) -> dict:
+    """element -> total weight of the paragraphs beneath it that are still in the tree."""
+    weights: dict = {}
+    for el in root.iter(*_WEIGHED_TAGS):
+        w = direct.get(el)
+        if w is None:
+            continue
+        node = el
+        while node is not None:
+            weights[node] = weights.get(node, 0.0) + w
+            node = node.getparent()
     return weights
 
 
@@ -285,12 +300,14 @@ def prune(root, weights: dict, protect_share: float = 0.3, extra_drop=None) -> N
 
 # --- the content root -----------------------------------------------------------------------
 
-def choose_root(body, weights: dict):
+def choose_root(body, direct: dict):
     """The element holding the article: best-scored paragraph parent, widened to take in
     sibling blocks that add a real share of prose."""
-    direct = weights.get("__direct__", {})
+    weights = subtree_weights(body, direct)
     scores: dict = {}
     for el, w in direct.items():
+        if el not in weights:
+            continue  # pruned
         parent = el.getparent()
         if parent is None:
             continue
@@ -322,7 +339,7 @@ _AUTHOR_HINT = re.compile(r"(?:^|[-_])(?:author|byline|posted-by|by-author|write
 _DATE_HINT = re.compile(r"(?:^|[-_])(?:published|post-date|entry-date|date|posted-on|pubdate|dt-published|time)(?:$|[-_])", re.I)
 
 
-_CHROME_AREA = re.compile(r"(?:^|[-_])(?:sidebar|widget|widgets|recent|related|summary-item|footer|menu|nav|navbar|"
+_CHROME_AREA = re.compile(r"(?:^|[-_])(?:sidebar|widget-area|widgets|recent|related|summary-item|footer|menu|nav|navbar|"
                           r"navigation|breadcrumbs?|popup|modal|cookie)(?:$|[-_])", re.I)
 
 
@@ -334,7 +351,7 @@ def _in_chrome(el) -> bool:
                 "navigation", "complementary", "contentinfo"):
             return True
         for token in _tokens(node):
-            if _CHROME_AREA.search(token):
+            if token == "widget" or token.startswith("widget_") or _CHROME_AREA.search(token):
                 return True
         node = node.getparent()
     return False
@@ -345,21 +362,30 @@ class Page:
     doc: object  # the <html> element
     facts: PageFacts
     h1s: list  # (document order, element, text) of visible h1 outside chrome
-    order: dict  # element -> document order, before pruning
+
+
+def doc_order(el) -> int:
+    """Position of `el` in document order (counted by libxml2, not in Python)."""
+    return int(el.xpath("count(preceding::*) + count(ancestor::*)"))
+
+
+_FACT_XPATH = etree.XPath(
+    "//meta | //title | //link[@rel] | //script[@type] | //h1 | //time | //*[@itemprop]"
+    " | //*[@rel='author'] | //*[contains(@class, 'author') or contains(@class, 'byline')"
+    " or contains(@class, 'vcard') or contains(@class, 'writer')]"
+    " | //*[contains(@class, 'date') or contains(@class, 'published') or contains(@class, 'posted-on')]")
 
 
 def read_page(doc) -> Page:
     facts = PageFacts()
-    order: dict = {}
     scripts: list[str] = []
     h1s = []
     time_candidates = []
     author_candidates = []
-    for i, el in enumerate(doc.iter()):
+    if doc.get("lang"):
+        facts.html_lang = doc.get("lang").strip()
+    for el in _FACT_XPATH(doc):
         tag = el.tag
-        if not isinstance(tag, str):
-            continue
-        order[el] = i
         if tag == "meta":
             key = (el.get("property") or el.get("name") or el.get("itemprop") or el.get("http-equiv") or "").strip().lower()
             content = el.get("content")
@@ -368,55 +394,61 @@ def read_page(doc) -> Page:
             ip = el.get("itemprop")
             if ip and content and ip not in facts.itemprops:
                 facts.itemprops[ip] = content.strip()
-        elif tag == "title":
+            continue
+        if tag == "title":
             if facts.title_tag is None:
                 facts.title_tag = collapse_space(el.text_content()) or None
-        elif tag == "link":
+            continue
+        if tag == "link":
             rel = (el.get("rel") or "").lower().split()
             if "canonical" in rel and facts.canonical is None and el.get("href"):
                 facts.canonical = el.get("href").strip()
-        elif tag == "script":
+            if "author" not in rel:
+                continue
+        if tag == "script":
             if (el.get("type") or "").strip().lower() == "application/ld+json" and el.text:
                 scripts.append(el.text)
-        elif tag == "html":
-            if el.get("lang"):
-                facts.html_lang = el.get("lang").strip()
-        elif tag == "h1":
+            continue
+        if tag == "h1":
             text = collapse_space(el.text_content())
             if text and not is_hidden(el):
-                h1s.append((i, el, text))
-        elif tag == "time" or (tag != "meta" and el.get("itemprop") in ("datePublished", "dateModified")):
-            time_candidates.append((i, el))
-        else:
-            ip = el.get("itemprop")
-            if ip == "author" and "author" not in facts.itemprops:
-                name = el.find('.//*[@itemprop="name"]')
-                text = collapse_space((name if name is not None else el).text_content())
-                if text:
-                    facts.itemprops["author"] = _BY.sub("", text)
-            if el.get("rel") == "author" or any(_AUTHOR_HINT.search(t) for t in _tokens(el)):
-                author_candidates.append((i, el))
-            elif any(_DATE_HINT.search(t) for t in _tokens(el)) and len(el) <= 2:
-                time_candidates.append((i, el))
+                h1s.append(el)
+            continue
+        ip = el.get("itemprop")
+        if tag == "time" or ip in ("datePublished", "dateModified"):
+            time_candidates.append(el)
+            continue
+        if ip == "author" and "author" not in facts.itemprops:
+            name = el.find('.//*[@itemprop="name"]')
+            text = collapse_space((name if name is not None else el).text_content())
+            if text:
+                facts.itemprops["author"] = _BY.sub("", text)
+        if el.get("rel") == "author" or any(_AUTHOR_HINT.search(t) for t in _tokens(el)):
+            author_candidates.append(el)
+        elif any(_DATE_HINT.search(t) for t in _tokens(el)) and len(el) <= 2:
+            time_candidates.append(el)
     if scripts:
         facts.jsonld = JsonLd(load_jsonld(scripts))
-    visible_h1 = [(i, el, t) for i, el, t in h1s if not _in_chrome(el)]
+    visible_h1 = []
+    for el in h1s:
+        if not _in_chrome(el):
+            visible_h1.append((doc_order(el), el, collapse_space(el.text_content())))
     if visible_h1:
         facts.h1 = visible_h1[0][2]
     first_h1 = visible_h1[0][0] if visible_h1 else 0
 
     # Visible byline: the first author-ish and date-ish elements after the title, outside
     # sidebars and post lists (which carry other posts' dates).
-    for i, el in author_candidates:
-        if i < first_h1 or _in_chrome(el):
+    for el in author_candidates:
+        if _in_chrome(el) or doc_order(el) < first_h1:
             continue
         text = _BY.sub("", collapse_space(el.text_content()))
         text = re.split(r"\s[|/\u00b7\u2022]\s", text)[0].strip()
         if text and len(text) <= 80 and not re.search(r"\d{4}", text):
             facts.byline_author = text
             break
-    for i, el in time_candidates:
-        if i < first_h1 or _in_chrome(el):
+    for el in time_candidates:
+        if _in_chrome(el) or doc_order(el) < first_h1:
             continue
         value = el.get("datetime") or el.get("content") or collapse_space(el.text_content())
         if el.get("itemprop") == "dateModified":
@@ -426,4 +458,4 @@ def read_page(doc) -> Page:
             facts.itemprops.setdefault("datePublished", value)
         if value and facts.byline_date is None:
             facts.byline_date = value
-    return Page(doc=doc, facts=facts, h1s=visible_h1, order=order)
+    return Page(doc=doc, facts=facts, h1s=visible_h1)

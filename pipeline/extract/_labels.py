@@ -26,6 +26,7 @@ PHONE = re.compile(
     r"|(?<![\w.])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?![\w])"
     r"|\b1-8\d\d-[A-Z0-9-]{7,}\b"
 )
+_DIGIT_RUN = re.compile(r"\d{3}")
 _EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
 
 # Verbs that ask the reader to get in touch or act on the partner's offer.
@@ -65,16 +66,28 @@ _OUR_SUBJECT = re.compile(
     r"rehab|clinic|treatment)\b",
     re.IGNORECASE)
 
-# Signposts that point to other text rather than state anything.
-_TEASER = re.compile(
-    r"\b(?:keep|continue)\s+reading\b|\bread\s+(?:on|more|below|further)\b|"
-    r"^let'?s\b|^let\s+us\s+(?:take|look|explore|dive|examine|discuss)\b|"
-    r"\b(?:in|throughout)\s+this\s+(?:article|post|blog|guide|piece|page)\b[^.]*\b(?:we|you)('ll|\s+will|\s+can)?\b|"
-    r"\b(?:we'll|we\s+will)\s+(?:explore|discuss|look|cover|examine|dive|break\s+down|walk)\b|"
-    r"^for\s+more\s+(?:information\s+)?(?:about|on|see|details)\b|"
-    r"\b(?:see|read|check\s+out|visit)\s+(?:our|the|this|my|a)?\s*(?:previous|earlier|last|next|related|other|recent|full|complete)?\s*(?:blog|post|article|guide|page)s?\b|"
-    r"\bclick\s+here\b|\bsee\s+(?:below|above)\b",
-    re.IGNORECASE)
+# Signposts that point to other text rather than state anything. Each comes with a cheap
+# substring test so that most sentences skip the regular expression.
+_TEASERS = (
+    (("reading", "read "), re.compile(r"\b(?:keep|continue)\s+reading\b|\bread\s+(?:on|more|below|further)\b")),
+    (("let",), re.compile(r"^let'?s\b|^let\s+us\s+(?:take|look|explore|dive|examine|discuss)\b")),
+    (("this ",), re.compile(r"\b(?:in|throughout)\s+this\s+(?:article|post|blog|guide|piece|page)\b[^.]*\b(?:we|you)\b")),
+    (("we'll", "we will"), re.compile(r"\b(?:we'll|we\s+will)\s+(?:explore|discuss|look|cover|examine|dive|break\s+down|walk)\b")),
+    (("for more",), re.compile(r"^for\s+more\s+(?:information\s+)?(?:about|on|see|details)\b")),
+    (("blog", "post", "article", "guide", "page"),
+     re.compile(r"\b(?:see|read|check\s+out|visit)\s+(?:our|the|this|my|a)?\s*(?:previous|earlier|last|next|related|"
+                r"other|recent|full|complete)?\s*(?:blog|post|article|guide|page)s?\b")),
+    (("click here", "see below", "see above"), re.compile(r"\bclick\s+here\b|\bsee\s+(?:below|above)\b")),
+)
+
+
+def is_teaser(low: str) -> bool:
+    for needles, rx in _TEASERS:
+        if any(n in low for n in needles) and rx.search(low):
+            return True
+    return False
+
+
 _POINTER_ANCHORS = {"here", "click here", "this post", "this article", "this page", "read more",
                     "learn more", "more", "this blog", "this guide", "previous blog", "this link"}
 
@@ -135,19 +148,26 @@ def classify(text: str, *, block: str, partner: Partner, links: tuple[LinkFact, 
     stripped = text.strip()
     if is_question or stripped.rstrip("\"')]").endswith("?"):
         return Kind.QUESTION
-    if _TEASER.search(stripped):
+    low = stripped.lower()
+    if is_teaser(low):
         return Kind.OTHER
-    if any(l.internal and l.text.strip().lower().strip(".:!") in _POINTER_ANCHORS for l in links):
+    if links and any(l.internal and l.text.strip().lower().strip(".:!") in _POINTER_ANCHORS for l in links):
         return Kind.OTHER
     if partner.named_in(stripped):
         return Kind.PROMO
-    if PHONE.search(stripped) or _EMAIL.search(stripped):
+    if _DIGIT_RUN.search(stripped) and PHONE.search(stripped):
         return Kind.PROMO
-    if _IMPERATIVE.search(stripped) or _CONTACT_US.search(stripped):
+    if "@" in stripped and _EMAIL.search(stripped):
         return Kind.PROMO
-    if _WE_SERVICE.search(stripped) or _OUR_SUBJECT.search(stripped):
+    if _IMPERATIVE.search(stripped):
         return Kind.PROMO
-    if sum(1 for l in links if l.internal and not l.article_like) >= 2:
+    has_we = "we" in low
+    has_our = "our" in low
+    if (has_our or " us" in low) and _CONTACT_US.search(stripped):
+        return Kind.PROMO
+    if (has_we and _WE_SERVICE.search(stripped)) or (has_our and _OUR_SUBJECT.search(stripped)):
+        return Kind.PROMO
+    if links and sum(1 for l in links if l.internal and not l.article_like) >= 2:
         return Kind.PROMO
     if block == "figcaption":
         return Kind.OTHER

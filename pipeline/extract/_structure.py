@@ -488,7 +488,7 @@ class Walker:
             self._inline(child, run)
             run.add(child.tail)
         text = run.text()
-        if not collapse_space(text):
+        if not text.strip():
             return
         block = Block(tag=el.tag, text=text, links=run.links, markers=run.markers,
                       section=self.section, hint=hint)
@@ -498,7 +498,7 @@ class Walker:
 
     def _flush(self, run: _Run) -> None:
         text = run.text()
-        if not collapse_space(text):
+        if not text.strip():
             return
         label = None
         if run.tag in ("li", "p", "dd", "dt"):

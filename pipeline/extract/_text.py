@@ -28,17 +28,28 @@ _TRANSLATE = str.maketrans({
 _EM_DASH = re.compile(f"[{_WS}]*[\u2014\u2015][{_WS}]*")
 
 
+_INVISIBLE_CHARS = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
+
+
 def collapse_space(text: str) -> str:
     """The display form: the partner's characters, white space folded to single spaces."""
-    return _WS_RUN.sub(" ", _INVISIBLE.sub("", text)).strip()
+    if not _INVISIBLE_CHARS.isdisjoint(text):
+        text = _INVISIBLE.sub("", text)
+    return _WS_RUN.sub(" ", text).strip()
 
 
 def normalize_text(text: str) -> str:
     """The comparable form: NFC, straight quotes, ASCII dashes, single spaces."""
-    text = unicodedata.normalize("NFC", _INVISIBLE.sub("", text))
-    text = _EM_DASH.sub(" - ", text)
-    text = text.translate(_TRANSLATE)
-    return _WS_RUN.sub(" ", text).strip()
+    return normalize_display(collapse_space(text))
+
+
+def normalize_display(display: str) -> str:
+    """normalize_text for a string already through collapse_space (the hot path)."""
+    if not unicodedata.is_normalized("NFC", display):
+        display = unicodedata.normalize("NFC", display)
+    if "\u2014" in display or "\u2015" in display:
+        display = _EM_DASH.sub(" - ", display)
+    return display.translate(_TRANSLATE)
 
 
 # --- sentence splitting ---------------------------------------------------------------------
@@ -68,11 +79,12 @@ _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
 def _is_abbreviation(text: str, dot_at: int) -> bool:
     """Does the full stop at `dot_at` close an abbreviation rather than a sentence?"""
-    m = _WORD_BEFORE.search(text, 0, dot_at)
+    offset = max(0, dot_at - 32)
+    m = _WORD_BEFORE.search(text, offset, dot_at)
     if not m:
         return False
     word = m.group(1)
-    if _DOTTED.search(text[m.start():dot_at + 1]):
+    if "." in word and _DOTTED.search(text[m.start():dot_at + 1]):
         return True
     if word.lower() in _ABBREVIATIONS:
         return True
