@@ -16,7 +16,8 @@ from urllib.parse import urljoin, urlsplit
 from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, FeedEntry, Footnote,
                             Kind, Sentence, Source)
 
-from ._html import doc_order, choose_root, decode_html, paragraph_weights, subtree_weights, parse_html, prune, read_page, HEADINGS
+from ._html import (HEADINGS, choose_root, decode_html, doc_order, drop_all, find_chrome, paragraph_weights,
+                    parse_html, read_page, subtree_weights)
 from ._labels import LinkFact, Partner, classify
 from ._meta import build_meta, site_name
 from ._structure import (GLUED_MARKER, Walker, faq_from_jsonld, faq_from_markup, faq_key, find_footnotes,
@@ -64,14 +65,14 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
     direct = paragraph_weights(body)
     if forced_root is not None:
         # the registry knows where the article is: prune only inside it
-        for el in exclude:
-            if el.getparent() is not None:
-                el.getparent().remove(el)
-        prune(forced_root, subtree_weights(forced_root, direct), protect_share=0.5)
+        drop_all([el for el in exclude if el.getparent() is not None])
+        chrome = find_chrome(forced_root, subtree_weights(forced_root, direct), protect_share=0.5)
         root = forced_root
     else:
-        prune(body, subtree_weights(body, direct), extra_drop=exclude)
-        root = choose_root(body, direct)
+        chrome = find_chrome(body, subtree_weights(body, direct), extra_drop=exclude)
+        root = choose_root(body, direct, set(chrome))
+    root_order = doc_order(root)  # before removal, comparable with the h1s' order
+    drop_all(chrome)
 
     base_url = url
     footnotes = find_footnotes(root, doc, base_url)
@@ -84,7 +85,6 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
     has_h1 = any(b.tag == "h1" for b in blocks)
     title_text = None
     if not has_h1:
-        root_order = doc_order(root)
         before = [(i, t) for i, el, t in page.h1s if i < root_order]
         if before:
             title_text = before[-1][1]
@@ -121,15 +121,12 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
         markers = list(block.markers)
         if notes:
             # typed footnote digits glued to the sentence end: "...2022.1"
-            def unglue(m, _markers=markers):
+            def unglue(m):
                 if m.group(1) in notes:
-                    return "\x00" * len(m.group(1))
+                    markers.append((m.start(1), m.group(1)))
+                    return " " * len(m.group(1))  # same length: link offsets stay valid
                 return m.group(0)
-            glued = GLUED_MARKER.sub(unglue, raw)
-            if glued != raw:
-                for m in re.finditer("\x00+", glued):
-                    markers.append((m.start(), raw[m.start():m.end()]))
-                raw = glued.replace("\x00", "\u200b")  # keep offsets; zero-width is dropped later
+            raw = GLUED_MARKER.sub(unglue, raw)
 
         linked = sum(e - s for s, e, _, _ in block.links)
         visible = len(raw.strip())

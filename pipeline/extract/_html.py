@@ -237,17 +237,25 @@ def paragraph_weights(root) -> dict:
 _WEIGHED_TAGS = tuple(PARA_TAGS | {"div", "section", "span", "font"})
 
 
-def subtree_weights(root, direct: dict) -> dict:
-    """element -> total weight of the paragraphs beneath it that are still in the tree."""
+def subtree_weights(root, direct: dict, dropped: set | frozenset = frozenset()) -> dict:
+    """element -> total weight of the paragraphs beneath it, leaving out those inside an
+    element marked for dropping."""
     weights: dict = {}
     for el in root.iter(*_WEIGHED_TAGS):
         w = direct.get(el)
         if w is None:
             continue
+        chain = []
         node = el
         while node is not None:
-            weights[node] = weights.get(node, 0.0) + w
+            if node in dropped:
+                chain = None
+                break
+            chain.append(node)
             node = node.getparent()
+        if chain:
+            for node in chain:
+                weights[node] = weights.get(node, 0.0) + w
     return weights
 
 
@@ -268,42 +276,53 @@ def _drop(el) -> None:
     parent.remove(el)
 
 
-def prune(root, weights: dict, protect_share: float = 0.3, extra_drop=None) -> None:
-    """Remove chrome in place. Elements holding > protect_share of the prose are kept
-    (their chrome-looking children are still examined)."""
+def find_chrome(root, weights: dict, protect_share: float = 0.3, extra_drop=None) -> list:
+    """The elements to remove as chrome, outermost only. Elements holding more than
+    `protect_share` of the prose are kept (their chrome-looking children are still
+    examined). Nothing is removed yet: the caller still needs document order."""
     total = weights.get(root, 0.0) or 1.0
     limit = total * protect_share
+    found = []
     stack = [root]
     while stack:
         el = stack.pop()
-        for child in list(el):
+        for child in el:
             tag = child.tag
-            if not isinstance(tag, str):
-                _drop(child)
+            if not isinstance(tag, str) or tag in _ALWAYS_DROP:
+                found.append(child)
                 continue
-            if tag in _ALWAYS_DROP:
-                _drop(child)
-                continue
-            if extra_drop is not None and child in extra_drop:
-                _drop(child)
+            if extra_drop and child in extra_drop:
+                found.append(child)
                 continue
             heavy = weights.get(child, 0.0) > limit
-            if not heavy and (is_hidden(child) or chrome_reason(child)):
-                _drop(child)
-                continue
-            if tag == "header" and not heavy:
-                # a site header; an article's own <header> (title, byline) is read before pruning
-                _drop(child)
+            if not heavy and (is_hidden(child) or chrome_reason(child) or tag == "header"
+                              or child.get("itemprop") in _META_ITEMPROPS or child.get("rel") == "author"):
+                # a site <header>; an article's own header (title, byline) is read before pruning
+                found.append(child)
                 continue
             stack.append(child)
+    return found
+
+
+_META_ITEMPROPS = {"author", "datePublished", "dateModified", "publisher", "creator", "dateCreated"}
+
+
+def drop_all(elements) -> None:
+    for el in elements:
+        _drop(el)
+
+
+def prune(root, weights: dict, protect_share: float = 0.3, extra_drop=None) -> None:
+    """Remove chrome in place (see find_chrome)."""
+    drop_all(find_chrome(root, weights, protect_share, extra_drop))
 
 
 # --- the content root -----------------------------------------------------------------------
 
-def choose_root(body, direct: dict):
+def choose_root(body, direct: dict, dropped: set | frozenset = frozenset()):
     """The element holding the article: best-scored paragraph parent, widened to take in
     sibling blocks that add a real share of prose."""
-    weights = subtree_weights(body, direct)
+    weights = subtree_weights(body, direct, dropped)
     scores: dict = {}
     for el, w in direct.items():
         if el not in weights:

@@ -58,10 +58,12 @@ def normalize_display(display: str) -> str:
 # not words from any partner article.
 _ABBREVIATIONS = frozenset("""
     mr mrs ms mx dr prof sr jr st mt ft rev hon gen col lt sgt capt cmdr gov sen rep pres
-    vs v etc al approx apt avg dept est fig figs inc ltd co corp llc no nos vol vols ed eds
-    pp p para ch sec jan feb mar apr jun jul aug sep sept oct nov dec mon tue tues wed thu
-    thur thurs fri sat sun min max mg ml kg km lb lbs oz hr hrs ca cf ibid viz resp incl
+    vs v al approx apt avg dept est inc ltd co corp llc ed eds jan feb mar apr jun jul aug
+    sep sept oct nov dec mon tue tues wed thu thur thurs fri sat sun ca cf ibid viz resp incl
 """.split())
+# Abbreviations only before a number ("No. 5", "Fig. 2", "pp. 10"): "The answer is no. Then"
+# ends a sentence. Units ("mg", "km") take no full stop, so "3.5 mg. It" ends one too.
+_BEFORE_NUMBER = frozenset("no nos vol vols fig figs pp p ch sec para art eq ref refs".split())
 # Dotted abbreviations ("e.g.", "i.e.", "a.m.", "U.S.", "Ph.D.") never end a sentence here.
 _DOTTED = re.compile(r"(?:\b[A-Za-z]\.){2,}$")
 
@@ -77,7 +79,7 @@ _BOUNDARY = re.compile(
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
 
 
-def _is_abbreviation(text: str, dot_at: int) -> bool:
+def _is_abbreviation(text: str, dot_at: int, next_char: str = "") -> bool:
     """Does the full stop at `dot_at` close an abbreviation rather than a sentence?"""
     offset = max(0, dot_at - 32)
     m = _WORD_BEFORE.search(text, offset, dot_at)
@@ -86,7 +88,10 @@ def _is_abbreviation(text: str, dot_at: int) -> bool:
     word = m.group(1)
     if "." in word and _DOTTED.search(text[m.start():dot_at + 1]):
         return True
-    if word.lower() in _ABBREVIATIONS:
+    low = word.lower()
+    if low in _ABBREVIATIONS:
+        return True
+    if low in _BEFORE_NUMBER and next_char.isdigit():
         return True
     # A single capital initial, as in "J. Smith"; but not "vitamin D." ending a sentence
     # is rarer than initials in the prose we read, so initials win.
@@ -96,13 +101,20 @@ def _is_abbreviation(text: str, dot_at: int) -> bool:
     return False
 
 
+def _next_visible(text: str, at: int) -> str:
+    for ch in text[at:at + 8]:
+        if not ch.isspace() and ch not in "\"'\u201c\u2018([":
+            return ch
+    return ""
+
+
 def split_spans(text: str) -> list[tuple[int, int]]:
     """(start, end) of each sentence of `text`, white space trimmed, in order."""
     spans: list[tuple[int, int]] = []
     start = 0
     for m in _BOUNDARY.finditer(text):
         term = m.group(1)
-        if term == "." and _is_abbreviation(text, m.start(1)):
+        if term == "." and _is_abbreviation(text, m.start(1), _next_visible(text, m.end())):
             continue
         end = m.end()
         spans.append((start, end))
