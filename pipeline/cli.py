@@ -157,12 +157,17 @@ def run(sources_dir: Path, db: str | None, workers: int, min_delay: float, conta
 @click.option("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 [default: the current week].")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("digest"),
               show_default=True, help="Folder the digest files are written to.")
-def digest(db: str | None, week: str | None, out_dir: Path) -> None:
-    """Write the digest of an ISO week as HTML and Markdown; print the paths.
+@click.option("--email-to", "email_to", multiple=True, metavar="ADDRESS",
+              help="Also write a ready-to-send .eml message to these recipients (repeatable).")
+@click.option("--email-from", default="digest@syndicate.invalid", show_default=True, metavar="ADDRESS",
+              help="Sender of the .eml message.")
+def digest(db: str | None, week: str | None, out_dir: Path, email_to: tuple[str, ...], email_from: str) -> None:
+    """Write the digest of an ISO week as HTML, Markdown, plain text and Atom (and an
+    email message with --email-to); print the paths.
 
     \b
     Example:
-      syndicate digest --week 2026-W47 --out digest/
+      syndicate digest --week 2026-W47 --out digest/ --email-to editor@example.org
     """
     from .publish import Week, write_digest
     try:
@@ -170,7 +175,8 @@ def digest(db: str | None, week: str | None, out_dir: Path) -> None:
     except ConfigError as e:
         raise click.BadParameter(str(e), param_hint="--week") from e
     store = _open_store(db)
-    for path in write_digest(store.digest_data(wk.start, wk.end), wk, out_dir, generated_at=_now()):
+    email = (email_from, list(email_to)) if email_to else None
+    for path in write_digest(store.digest_data(wk.start, wk.end), wk, out_dir, generated_at=_now(), email=email):
         click.echo(str(path))
 
 

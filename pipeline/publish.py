@@ -16,7 +16,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from .errors import ConfigError
 
 TEMPLATES = Path(__file__).resolve().parents[1] / "templates"
-FORMATS = {"html": "digest.html.j2", "md": "digest.md.j2"}
+FORMATS = {"html": "digest.html.j2", "md": "digest.md.j2", "txt": "digest.txt.j2", "atom": "digest.atom.j2"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,14 +78,37 @@ def render_digest(data: dict, week: Week, *, generated_at: datetime) -> dict[str
     return {fmt: env.get_template(name).render(**context) for fmt, name in FORMATS.items()}
 
 
-def write_digest(data: dict, week: Week, out_dir: Path, *, generated_at: datetime) -> list[Path]:
+def write_digest(data: dict, week: Week, out_dir: Path, *, generated_at: datetime,
+                 email: tuple[str, list[str]] | None = None) -> list[Path]:
+    """Write every format; with `email=(sender, recipients)` also an .eml message."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    texts = render_digest(data, week, generated_at=generated_at)
     paths = []
-    for fmt, text in render_digest(data, week, generated_at=generated_at).items():
+    for fmt, text in texts.items():
         path = out_dir / f"digest-{week}.{fmt}"
         path.write_text(text, "utf-8")
         paths.append(path)
+    if email is not None:
+        paths.append(write_email(texts, week, out_dir, sender=email[0], recipients=email[1]))
     return paths
+
+
+def write_email(texts: dict[str, str], week: Week, out_dir: Path, *, sender: str, recipients: list[str]) -> Path:
+    """A ready-to-send message (plain text with an HTML alternative) as an .eml file."""
+    from email.message import EmailMessage
+    from email.utils import formatdate, make_msgid
+
+    msg = EmailMessage()
+    msg["Subject"] = f"Partner digest, week {week}"
+    msg["From"] = sender
+    msg["To"] = ", ".join(recipients)
+    msg["Date"] = formatdate(localtime=False)
+    msg["Message-ID"] = make_msgid(domain="syndicate.local")
+    msg.set_content(texts["txt"])
+    msg.add_alternative(texts["html"], subtype="html")
+    path = out_dir / f"digest-{week}.eml"
+    path.write_bytes(bytes(msg))
+    return path
 
 
 def _md_escape(text: str | None) -> str:

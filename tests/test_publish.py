@@ -35,3 +35,20 @@ def test_weeks():
     assert str(Week.containing(datetime(2026, 11, 21, tzinfo=timezone.utc))) == "2026-W47"
     with pytest.raises(ConfigError):
         Week.parse("2026-W60")
+
+
+def test_all_formats_render_and_atom_is_well_formed(tmp_path):
+    import xml.etree.ElementTree as ET
+    from email import message_from_bytes
+    from pipeline.publish import write_digest
+    paths = write_digest(data(), Week(2026, 47), tmp_path, generated_at=datetime(2026, 11, 21, tzinfo=timezone.utc),
+                         email=("digest@example.org", ["editor@example.org"]))
+    assert sorted(p.suffix for p in paths) == [".atom", ".eml", ".html", ".md", ".txt"]
+    feed = ET.parse(tmp_path / "digest-2026-W47.atom").getroot()
+    entries = feed.findall("{http://www.w3.org/2005/Atom}entry")
+    assert len(entries) == 1
+    assert "<script>" in entries[0].find("{http://www.w3.org/2005/Atom}title").text  # text, escaped in XML
+    assert "javascript:" not in (tmp_path / "digest-2026-W47.atom").read_text()
+    msg = message_from_bytes((tmp_path / "digest-2026-W47.eml").read_bytes())
+    assert msg["To"] == "editor@example.org"
+    assert {p.get_content_type() for p in msg.walk()} >= {"text/plain", "text/html"}
