@@ -94,7 +94,7 @@ def _article_body(rng: random.Random, name: str, base: str, facts: dict) -> str:
             parts.append(f'<ul class="wp-block-list">{items}</ul>')
     parts.append(f"<p>At {escape(name)}, we offer programs for every stage. Call us at "
                  f"({rng.randint(200, 989)}) {rng.randint(200, 989)}-{rng.randint(1000, 9999)} today.</p>")
-    faq = []
+    faq = 0
     if rng.random() < 0.5:
         qs = "".join(
             f'<div class="schema-faq-section"><strong class="schema-faq-question">Does {escape(s.lower())} matter?</strong> '

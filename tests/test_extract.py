@@ -269,3 +269,45 @@ def test_article_to_dict_is_json_ready(graph_page):
 ])
 def test_split_sentences_abbreviation_context(text, expected):
     assert split_sentences(text) == expected
+
+
+# --- generated chrome-heavy pages (the speed benchmark's corpus) ----------------------------------
+
+def test_generated_layouts_extract_cleanly():
+    """Four builder-style layouts (benchmarks/_pages.py): the article, its FAQ and footnotes
+    come out; menus, sidebars, banners, CTA boxes, share bars and cookie notices do not."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location("_pages", Path(__file__).resolve().parents[1] / "benchmarks" / "_pages.py")
+    pages = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(pages)
+    chrome = ("Recent Posts", "cookies", "Subscribe", "Monthly tips", "Ready to Start", "is here for you",
+              "Call now", "admissions team can help", "Call our team any time", "Talk to us", "Now enrolling",
+              "All rights reserved", "Skip to content", "Staff Writer", "Facebook", "Get started", "Questions?")
+    for url, html, facts in pages.make_pages(12, seed=3):
+        article = extract_article(html, url)
+        joined = " | ".join(texts(article))
+        for c in chrome:
+            assert c not in joined, (facts["layout"], c)
+        assert article.sentences[0].text == facts["title"] and article.sentences[0].kind == Kind.HEADING
+        assert len(article.faq) == facts["faq"]
+        assert len(article.footnotes) == facts["footnotes"]
+        assert sum(1 for s in article.sentences for c in s.citations if c.footnote) == facts["footnotes"]
+        assert article.meta.author == "Staff Writer"
+        assert [s.kind for s in article.sentences[-2:]] == [Kind.PROMO, Kind.PROMO] or facts["faq"]
+        assert not any(s.text.startswith("Study ") for s in article.sentences)
+
+
+def test_source_selectors_for_metadata():
+    html = ("<html><body><div class='hdr'><span class='who'>Lee Park</span><span class='when'>3 March 2025</span></div>"
+            "<article><p>Stretching daily keeps joints mobile, most studies find.</p></article></body></html>")
+    source = Source(id="s", name="S Clinic", homepage="https://s.example/",
+                    selectors=(("author", ".who"), ("published", ".when")))
+    article = extract_article(html, "https://s.example/a/", source=source)
+    assert article.meta.author == "Lee Park"
+    assert article.meta.published == datetime(2025, 3, 3, tzinfo=timezone.utc)
+
+
+def test_partner_name_parts_match_as_proper_nouns():
+    partner = Partner.from_names(["The Harbor Village"])
+    assert classify("Harbor Village offers a day program.", block="p", partner=partner) == Kind.PROMO
+    assert classify("It takes a village to help a person recover.", block="p", partner=partner) == Kind.CLAIM

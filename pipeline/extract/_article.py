@@ -11,6 +11,7 @@ both marked up and in JSON-LD is stored once (markup wins, it is what the reader
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from urllib.parse import urljoin, urlsplit
 
 from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, FeedEntry, Footnote,
@@ -19,7 +20,7 @@ from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, Fe
 from ._html import (HEADINGS, choose_root, decode_html, doc_order, drop_all, find_chrome, paragraph_weights,
                     parse_html, read_page, subtree_weights)
 from ._labels import LinkFact, Partner, classify
-from ._meta import build_meta, site_name
+from ._meta import PageFacts, build_meta, parse_date, site_name
 from ._structure import (GLUED_MARKER, Walker, faq_from_jsonld, faq_from_markup, faq_key, find_footnotes,
                          select)
 from ._text import collapse_space, normalize_display, normalize_text, split_spans
@@ -41,9 +42,8 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
     feed entry's content fragment. Pure: no network, no clock."""
     text = decode_html(html)
     doc = parse_html(text)
-    if doc is None:
-        meta = build_meta(read_page(parse_html("<html></html>")).facts if False else _empty_facts(), url, feed_entry)
-        return ExtractedArticle(url=url, meta=meta, text="", sentences=())
+    if doc is None:  # empty or unparsable: metadata from the feed entry, if any
+        return ExtractedArticle(url=url, meta=build_meta(PageFacts(), url, feed_entry), text="", sentences=())
     page = read_page(doc)
     meta = build_meta(page.facts, url, feed_entry)
     body = doc.find("body")
@@ -51,6 +51,7 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
         body = doc
 
     selectors = dict(source.selectors) if source else {}
+    meta = _meta_from_selectors(meta, doc, selectors)
     exclude = set()
     for key in ("exclude", "remove", "drop"):
         if selectors.get(key):
@@ -75,6 +76,9 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
     drop_all(chrome)
 
     base_url = url
+    base = doc.find(".//base[@href]")
+    if base is not None and base.get("href", "").strip():
+        base_url = urljoin(url, base.get("href").strip())
     footnotes = find_footnotes(root, doc, base_url)
     markup_faq = faq_from_markup(root)
     questions = {f.question_el for f in markup_faq if f.question_el is not None}
@@ -88,8 +92,6 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
         before = [(i, t) for i, el, t in page.h1s if i < root_order]
         if before:
             title_text = before[-1][1]
-        elif meta.title and not blocks:
-            title_text = None
 
     names = []
     if source:
@@ -187,6 +189,24 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
                             faq=faq, footnotes=fns)
 
 
+def _meta_from_selectors(meta: ArticleMeta, doc, selectors: dict) -> ArticleMeta:
+    """Per-source overrides: ("title" | "author" | "published" | "updated", css)."""
+    changes = {}
+    for key in ("title", "author", "published", "updated"):
+        if not selectors.get(key):
+            continue
+        hits = select(doc, selectors[key])
+        if not hits:
+            continue
+        el = hits[0]
+        value = el.get("datetime") or el.get("content") or collapse_space(el.text_content())
+        if key in ("published", "updated"):
+            value = parse_date(value)
+        if value:
+            changes[key] = value
+    return replace(meta, **changes) if changes else meta
+
+
 def _unique(cites: list[Citation]) -> list[Citation]:
     seen = set()
     out = []
@@ -208,11 +228,6 @@ def _merge_faq(markup, jsonld) -> tuple[FaqPair, ...]:
         seen.add(key)
         pairs.append(FaqPair(question=f.question, answer=f.answer, position=len(pairs), origin=f.origin))
     return tuple(pairs)
-
-
-def _empty_facts():
-    from ._meta import PageFacts
-    return PageFacts()
 
 
 def article_to_dict(article: ExtractedArticle) -> dict:

@@ -21,6 +21,8 @@ from dataclasses import dataclass
 
 from pipeline.types import Kind
 
+from ._text import collapse_space as collapse
+
 PHONE = re.compile(
     r"(?<![\w.])(?:\+?1[\s.-]?)?(?:\(\d{3}\)[\s.-]?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w])"
     r"|(?<![\w.])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?![\w])"
@@ -117,19 +119,21 @@ class Partner:
         for name in names:
             if not name:
                 continue
-            name = name.strip()
-            variants = {name}
-            words = [w for w in re.split(r"[\s\-]+", name) if w]
-            distinctive = [w for w in words if w.lower().strip(".,") not in generic]
-            if distinctive and len(" ".join(distinctive)) >= 3:
-                variants.add(" ".join(distinctive))
-            for v in variants:
-                key = v.lower()
-                if key in seen or len(key) < 3:
-                    continue
+            name = collapse(name)
+            key = name.lower()
+            if len(key) >= 3 and key not in seen:
                 seen.add(key)
-                pats.append(re.compile(r"(?<![\w])" + re.escape(v).replace(r"\ ", r"[\s-]+") + r"(?![\w])",
+                pats.append(re.compile(r"(?<![\w])" + re.escape(name).replace(r"\ ", r"[\s-]+") + r"(?![\w])",
                                        re.IGNORECASE))
+            # The distinctive part alone ("Archway" of "Archway Behavioral Health") is a
+            # proper noun: matched with its capital so "a village" never reads as "Village".
+            words = [w for w in re.split(r"[\s\-]+", name) if w]
+            distinctive = " ".join(w for w in words if w.lower().strip(".,") not in generic)
+            if distinctive and len(distinctive) >= 3 and distinctive.lower() not in seen and distinctive[0].isupper():
+                seen.add(distinctive.lower())
+                forms = sorted({distinctive, distinctive.upper(), distinctive.title()}, key=len, reverse=True)
+                pats.append(re.compile(r"(?<![\w])(?:" + "|".join(re.escape(f).replace(r"\ ", r"[\s-]+") for f in forms)
+                                       + r")(?![\w])"))
         return cls(pats)
 
     def named_in(self, text: str) -> bool:
