@@ -101,11 +101,17 @@ def cli(verbose: bool) -> None:
 
 
 def _run(sources_dir: Path, db: str | None, *, workers: int, min_delay: float, contact: str | None,
-         quiet: bool, as_json: bool) -> int:
+         quiet: bool, as_json: bool, only: tuple[str, ...] = ()) -> int:
     from .fetch import FetchConfig
     from .orchestrator import run_sources, summarize
 
     sources = _load_sources(sources_dir)
+    if only:
+        unknown = sorted(set(only) - {s.id for s in sources})
+        if unknown:
+            raise click.BadParameter(f"no such source(s) in {sources_dir}: {', '.join(unknown)}",
+                                     param_hint="--source")
+        sources = [s for s in sources if s.id in only]
     store = _open_store(db)
     config = FetchConfig(min_delay=min_delay, **({"user_agent_contact": contact} if contact else {}))
     progress = _Progress(len(sources), quiet or as_json)
@@ -136,10 +142,12 @@ def _run(sources_dir: Path, db: str | None, *, workers: int, min_delay: float, c
               help="Pause between two requests to one host (a robots.txt Crawl-delay may ask for more).")
 @click.option("--contact", envvar="SYNDICATE_CONTACT", metavar="URL",
               help="Contact URL sent in the User-Agent [env SYNDICATE_CONTACT].")
+@click.option("--source", "only", multiple=True, metavar="ID",
+              help="Only this source (repeatable); default: every file in the registry.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 def run(sources_dir: Path, db: str | None, workers: int, min_delay: float, contact: str | None,
-        as_json: bool, quiet: bool) -> None:
+        only: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Ingest every source once: discover, fetch, extract, store, cluster claims.
 
     Exits 1 when any source failed (the others are still stored), 2 on a bad registry.
@@ -149,7 +157,7 @@ def run(sources_dir: Path, db: str | None, workers: int, min_delay: float, conta
       syndicate run --sources sources/ --db db/syndicate.sqlite
     """
     sys.exit(_run(sources_dir, db, workers=workers, min_delay=min_delay, contact=contact,
-                  quiet=quiet, as_json=as_json))
+                  quiet=quiet, as_json=as_json, only=only))
 
 
 @cli.command()

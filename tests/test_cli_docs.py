@@ -33,3 +33,10 @@ def test_bad_registry_exits_2_naming_the_file(tmp_path):
     result = CliRunner().invoke(cli, ["run", "--sources", str(tmp_path), "--db", str(tmp_path / "x.sqlite")])
     assert result.exit_code == 2
     assert "broken.toml" in result.output and "homepage" in result.output
+
+
+def test_unknown_source_filter_is_a_usage_error(tmp_path):
+    (tmp_path / "a.toml").write_text('name = "A"\nhomepage = "http://127.0.0.1:9/a/"\n')
+    result = CliRunner().invoke(cli, ["run", "--sources", str(tmp_path), "--db", str(tmp_path / "x.sqlite"),
+                                      "--source", "zzz"])
+    assert result.exit_code == 2 and "zzz" in result.output
