@@ -31,8 +31,25 @@ def time_all(fn, pages) -> float:
     return time.perf_counter() - start
 
 
-def run(n: int = 200, seed: int = 7, rounds: int = 3) -> dict:
-    pages = make_pages(n, seed=seed)
+def partner_pages(n: int) -> list:
+    """The partner sites' article pages from ../shared, cycled to n pages (not stored here)."""
+    shared = ROOT.parent / "shared" / "partners"
+    files = sorted(shared.glob("*/blog/*/index.html"))
+    if not files:
+        return []
+    out = []
+    for i in range(n):
+        f = files[i % len(files)]
+        site = f.relative_to(shared).parts[0]
+        html = f.read_bytes().replace(b"{{base}}", b"http://127.0.0.9:8765")
+        out.append((f"http://127.0.0.9:8765/{f.parent.relative_to(shared).as_posix()}/", html, {"site": site}))
+    return out
+
+
+def run(n: int = 200, seed: int = 7, rounds: int = 3, partners: bool = False) -> dict:
+    pages = partner_pages(n) if partners else make_pages(n, seed=seed)
+    if not pages:
+        raise SystemExit("no partner pages in ../shared")
     sizes = [len(h) for _, h, _ in pages]
     ours = lambda html, url: extract_article(html, url)  # noqa: E731
     result = {"pages": n, "kb_min": min(sizes) // 1024, "kb_max": max(sizes) // 1024,
@@ -63,8 +80,10 @@ def main() -> int:
     ap.add_argument("--pages", type=int, default=200)
     ap.add_argument("--seed", type=int, default=7)
     ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--partners", action="store_true",
+                    help="time the partner article pages from ../shared (cycled) instead of generated ones")
     a = ap.parse_args()
-    r = run(a.pages, a.seed, a.rounds)
+    r = run(a.pages, a.seed, a.rounds, a.partners)
     print(f"pages               {r['pages']} ({r['kb_min']}-{r['kb_max']} KB, mean {r['kb_mean']} KB)")
     print(f"extract_article     {r['ours_pages_per_s']} pages/s (structure, FAQ, footnotes, labels)")
     if "trafilatura_pages_per_s" in r:
