@@ -69,6 +69,9 @@ PARTNER = Partner.from_names(["Lakeside Care"])
     ("For more about sleep see our previous post here.", Kind.OTHER),
     ("What happens during deep sleep?", Kind.QUESTION),
     ("Read More", Kind.OTHER),  # a fragment without a verb or final stop
+    ("Yes.", Kind.OTHER),  # an answer particle states nothing on its own
+    ("Not always.", Kind.OTHER),
+    ("Naps can help.", Kind.CLAIM),  # three words can be a statement
 ])
 def test_classify(text, kind):
     assert classify(text, block="p", partner=PARTNER) == kind

@@ -10,6 +10,7 @@ Owns: the sentence labels. The signals are general, not phrases from any partner
   previous post here"), and fragments without a verb or final punctuation (buttons,
   captions, labels left over from layout).
 - question: ends with a question mark.
+- other also: answer particles of one or two words ("Yes.", "Not always.").
 A first-person plural inside a subordinate clause does not make a pitch: "Support groups,
 like the ones we offer, help..." states a fact about support groups, so it stays a claim.
 Must not: look at HTML; it gets plain sentence text and link facts.
@@ -174,6 +175,10 @@ def classify(text: str, *, block: str, partner: Partner, links: tuple[LinkFact, 
     if links and sum(1 for l in links if l.internal and not l.article_like) >= 2:
         return Kind.PROMO
     if block == "figcaption":
+        return Kind.OTHER
+    # "Yes." or "Not always." opening an answer states nothing on its own: merged across
+    # sites it would become a canonical "claim" of one word (seen in FAQ answers).
+    if _words(stripped) < 3:
         return Kind.OTHER
     if _words(stripped) < 4 and not re.search(r"[.!:;]$", stripped):
         return Kind.OTHER
