@@ -5,13 +5,21 @@ Each source is harvested in a worker thread (network and extraction, no writes);
 main thread stores what each worker returns, one transaction per article, so one broken
 feed, page or partner never stops the others. Every error lands in the source's report
 and in its health row; `RunReport.ok` is false when any source had one.
+
+Incremental by construction: every URL is fetched with the validators of its last fetch,
+and a 304 is answered from the stored snapshot. When a feed, sitemap or blog index is
+unchanged (304), the articles it lists that are already stored are not requested at all;
+only those never stored successfully are (a page's validators are kept only once its
+article is stored, so a failure is retried next run). Pages are re-validated anyway once
+their last check is older than `recheck_after`.
 """
 from __future__ import annotations
 
 import logging
+import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
@@ -21,15 +29,33 @@ from .errors import FetchError, ParseError, ResourceError
 from .extract import extract_article
 from .feeds import parse_feed
 from .fetch import Fetcher, FetchConfig
-from .store import Store
+from .store import KnownUrl, Store
 from .types import (ExtractedArticle, FeedEntry, Response, RunReport, Source, SourceError,
                     SourceReport)
 
 log = logging.getLogger("syndicate")
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
+HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
+FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
+SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
 MAX_SITEMAP_FILES = 20
 MAX_ARTICLES_PER_SOURCE = 500
+# Sources are mostly waiting on the network: many more threads than cores pay off, and
+# the per-host lock in the fetcher keeps each site at one request at a time anyway.
+DEFAULT_WORKERS = min(32, 4 * (os.cpu_count() or 2))
+RECHECK_AFTER = timedelta(days=28)  # stored pages re-validated at least this often
+REPROBE_AFTER = timedelta(days=28)  # a missing common feed path is tried again after this
+
+
+@dataclass(slots=True)
+class Fetched:
+    """A response a worker got. keep=False: its body was not usable (not a page, not
+    extractable, not stored), so its validators are forgotten and it is fetched in full
+    next run."""
+
+    response: Response
+    keep: bool = True
 
 
 @dataclass(slots=True)
@@ -38,9 +64,9 @@ class Page:
 
     url: str
     guid: str | None
-    response: Response | None  # None when it came from the feed body only
-    article: ExtractedArticle | None  # None when unchanged since last time (304)
-    snapshot_sha: str | None = None
+    response: Response | None  # None when skipped (unchanged listing) or taken from the feed body
+    article: ExtractedArticle | None  # None when unchanged since last time (304 or skipped)
+    fetched: Fetched | None = None
 
 
 @dataclass(slots=True)
@@ -49,161 +75,280 @@ class Harvest:
     pages: list[Page] = field(default_factory=list)
     errors: list[SourceError] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
-    fetched: list[tuple[Response, bool]] = field(default_factory=list)  # (response, keep snapshot)
+    fetched: list[Fetched] = field(default_factory=list)
+    failures: list[tuple[str, int, datetime]] = field(default_factory=list)  # (url, HTTP status, when)
+
+
+@dataclass(slots=True)
+class Got:
+    """One GET as the harvester sees it: the response, its body (from the snapshot store
+    for a 304), and whether it was unchanged."""
+
+    response: Response
+    body: bytes
+    unchanged: bool
+    record: Fetched
 
 
 class _Harvester:
     """Fetches one source's feeds, sitemaps and pages. Runs in a worker thread; reads the
-    validator map and snapshot bodies but writes nothing."""
+    preloaded validator map and snapshot bodies but writes nothing."""
 
-    def __init__(self, source: Source, fetcher: Fetcher, store: Store, validators: dict):
+    def __init__(self, source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl],
+                 now: datetime, recheck_after: timedelta = RECHECK_AFTER):
         self.source = source
         self.fetcher = fetcher
         self.store = store
-        self.validators = validators
+        self.known = known
+        self.now = now
+        self.recheck_after = recheck_after
         self.h = Harvest(source)
 
-    # a GET that answers a 304 from the stored snapshot
-    def get(self, url: str, *, accept: str = "*/*") -> tuple[Response, bytes, bool]:
-        etag, lm, sha = self.validators.get(url, (None, None, None))
-        cached = self.store.snapshot_body(sha) if sha else None
-        if cached is None:
-            etag = lm = None
-        resp = self.fetcher.get(url, etag=etag, last_modified=lm, accept=accept)
-        self.h.fetched.append((resp, True))
-        if resp.not_modified:
-            return resp, cached or b"", True
-        return resp, resp.body, False
+    # --- fetching with the stored validators ------------------------------------------------
+
+    def get(self, url: str, *, accept: str, need_body: bool = True) -> Got:
+        """A conditional GET; a 304 is answered from the stored snapshot (loaded only when
+        `need_body`). Raises ResourceError; 4xx/5xx answers are remembered as failures."""
+        k = self.known.get(url)
+        conditional = k is not None and k.snapshot_sha256 is not None
+        try:
+            resp = self.fetcher.get(url, etag=k.etag if conditional else None,
+                                    last_modified=k.last_modified if conditional else None, accept=accept)
+        except FetchError as e:
+            if e.kind.startswith("http-") and e.kind[5:].isdigit():
+                self.h.failures.append((url, int(e.kind[5:]), datetime.now(timezone.utc)))
+            raise
+        if resp.not_modified and not conditional:
+            raise FetchError("HTTP 304 to a request without validators", url, kind="http-304")
+        record = Fetched(resp)
+        self.h.fetched.append(record)
+        if not resp.not_modified:
+            return Got(resp, resp.body, False, record)
+        body = self.store.snapshot_body(k.snapshot_sha256) if need_body else b""
+        if body is None:  # the snapshot is gone: ask again without validators
+            resp = self.fetcher.get(url, accept=accept)
+            record.response = resp
+            return Got(resp, resp.body, False, record)
+        return Got(resp, body, True, record)
+
+    def is_stored(self, url: str) -> bool:
+        k = self.known.get(url)
+        return k is not None and k.snapshot_sha256 is not None
+
+    def checked_recently(self, url: str) -> bool:
+        k = self.known.get(url)
+        return k is not None and k.checked_at is not None and self.now - k.checked_at < self.recheck_after
+
+    def worth_probing(self, url: str) -> bool:
+        """A common feed path is skipped while its last probe (a 404, or a body that was
+        not a feed) is recent."""
+        k = self.known.get(url)
+        if k is None or k.snapshot_sha256 is not None or k.status is None or k.status >= 500:
+            return True
+        return k.checked_at is None or self.now - k.checked_at >= REPROBE_AFTER
 
     def error(self, e: ResourceError) -> None:
         self.h.errors.append(SourceError(e.kind, e.message, e.url))
         log.warning("%s: %s", self.source.id, e)
 
+    # --- the source -------------------------------------------------------------------------
+
     def run(self) -> Harvest:
         src = self.source
-        entries: list[FeedEntry] = []
-        urls: list[str] = []
-        feeds = list(src.feeds)
         home_html = b""
+        feeds = list(src.feeds)
+        probing = False
         if not feeds:
             try:
-                _, home_html, _ = self.get(src.homepage, accept="text/html")
+                home = self.get(src.homepage, accept=HTML_ACCEPT)
             except ResourceError as e:
                 self.error(e)
                 return self.h
-            feeds = discover.feed_links(home_html, src.homepage)
-        feed_ok = False
+            home_html = home.body
+            feeds = discover.feed_links(home_html, home.response.final_url)
+            if not feeds:
+                probing = True
+                feeds = [u for u in discover.common_feed_urls(src.homepage) if self.worth_probing(u)]
         for feed_url in feeds:
             try:
-                resp, body, _ = self.get(feed_url, accept="application/rss+xml, application/atom+xml, application/xml;q=0.9, */*;q=0.5")
-                feed = parse_feed(body, resp.final_url, dict(resp.headers))
+                got = self.get(feed_url, accept=FEED_ACCEPT)
+                feed = parse_feed(got.body, got.response.final_url, dict(got.response.headers))
             except ResourceError as e:
                 if src.feeds:  # a feed the registry names must work
                     self.error(e)
+                elif probing:
+                    if isinstance(e, ParseError):
+                        self.forget(feed_url)
                 else:
                     self.h.warnings.append(f"discovered feed unusable: {e}")
                 continue
+            if got.response.permanent_redirect and feed_url in src.feeds:
+                self.h.warnings.append(f"feed {feed_url} moved permanently to {got.response.final_url}; "
+                                       f"update sources/{src.id}.toml")
             if feed.warning:
                 self.h.warnings.append(f"{feed_url}: {feed.warning}")
             if not feed.entries:
                 continue  # e.g. WordPress's empty comments feed
-            entries.extend(feed.entries)
-            feed_ok = True
-            break
-        if not feed_ok:
-            urls = self.sitemap_urls(home_html)
-            if not urls:
-                urls = self.blog_index_urls(home_html)
-            if not urls and not self.h.errors:
-                self.h.errors.append(SourceError("no-articles", "no usable feed, sitemap or blog index found",
-                                                 src.homepage))
-        for entry in entries[:MAX_ARTICLES_PER_SOURCE]:
-            self.page(entry.url, entry.guid, entry)
-        for url in urls[:MAX_ARTICLES_PER_SOURCE]:
-            self.page(url, None, None)
+            for entry in feed.entries[:MAX_ARTICLES_PER_SOURCE]:
+                self.page(entry.url, entry.guid, entry, listing_unchanged=got.unchanged)
+            return self.h
+        if src.feeds:  # the registry's feeds are all there is; their errors say what failed
+            if not self.h.errors:
+                self.h.warnings.append("the registry's feeds have no items")
+            return self.h
+        pages, unchanged = self.sitemap_pages(home_html)
+        if not pages:
+            pages, unchanged = self.blog_index_pages(home_html)
+        if not pages and not self.h.errors:
+            self.h.errors.append(SourceError("no-articles", "no usable feed, sitemap or blog index found",
+                                             src.homepage))
+        for url, lastmod in pages[:MAX_ARTICLES_PER_SOURCE]:
+            self.page(url, None, None, listing_unchanged=unchanged, lastmod=lastmod)
         return self.h
 
-    def sitemap_urls(self, home_html: bytes) -> list[str]:
+    def forget(self, url: str) -> None:
+        for record in self.h.fetched:
+            if record.response.url == url:
+                record.keep = False
+
+    def sitemap_pages(self, home_html: bytes) -> tuple[list[tuple[str, datetime | None]], bool]:
+        """Article URLs (with <lastmod>) from the first sitemap candidate that lists any:
+        the registry's, <link rel="sitemap">, robots.txt's, /sitemap.xml. Indexes are
+        followed. `unchanged` is true when every sitemap file read was a 304."""
         src = self.source
         candidates = [src.sitemap] if src.sitemap else []
         if home_html:
             candidates += discover.sitemap_links(home_html, src.homepage)
-        robots = self.fetcher.robots_sitemaps(src.homepage)
-        candidates += robots + [urljoin(src.homepage, "/sitemap.xml")]
-        pages: list[str] = []
-        seen: set[str] = set()
-        queue = list(dict.fromkeys(candidates))
-        while queue and len(seen) < MAX_SITEMAP_FILES:
-            url = queue.pop(0)
-            if url in seen:
-                continue
-            seen.add(url)
-            try:
-                resp, body, _ = self.get(url, accept="application/xml, text/xml")
-                entries, children = discover.parse_sitemap(body, resp.final_url)
-            except ResourceError as e:
-                if url == src.sitemap:
-                    self.error(e)
-                continue
-            queue.extend(children)
-            pages.extend(e.url for e in entries)
-            if pages:
-                break
-        return discover.likely_articles(pages, src.homepage)
+        candidates += self.fetcher.robots_sitemaps(src.homepage) + [urljoin(src.homepage, "/sitemap.xml")]
+        read = 0
+        for top in dict.fromkeys(candidates):
+            entries: dict[str, datetime | None] = {}
+            unchanged = True
+            queue, seen = [top], set()
+            while queue and read < MAX_SITEMAP_FILES:
+                url = queue.pop(0)
+                if url in seen:
+                    continue
+                seen.add(url)
+                read += 1
+                try:
+                    got = self.get(url, accept=SITEMAP_ACCEPT)
+                    found, children = discover.parse_sitemap(got.body, got.response.final_url)
+                except ResourceError as e:
+                    if url == src.sitemap:
+                        self.error(e)
+                    elif isinstance(e, ParseError):
+                        self.forget(url)
+                    continue
+                unchanged = unchanged and got.unchanged
+                queue.extend(children)
+                for entry in found:
+                    entries.setdefault(entry.url, entry.lastmod)
+            articles = discover.likely_articles(list(entries), src.homepage)
+            if articles:
+                return [(u, entries[u]) for u in articles], unchanged
+        return [], False
 
-    def blog_index_urls(self, home_html: bytes) -> list[str]:
+    def blog_index_pages(self, home_html: bytes) -> tuple[list[tuple[str, None]], bool]:
         src = self.source
         index = src.blog_index
         if index is None and home_html:
             index = discover.blog_index_link(home_html, src.homepage)
         if index is None:
-            return []
+            return [], False
         try:
-            resp, body, _ = self.get(index, accept="text/html")
+            got = self.get(index, accept=HTML_ACCEPT)
         except ResourceError as e:
             self.error(e)
-            return []
-        return discover.article_links(body, resp.final_url)
+            return [], False
+        return [(u, None) for u in discover.article_links(got.body, got.response.final_url)], got.unchanged
 
-    def page(self, url: str | None, guid: str | None, entry: FeedEntry | None) -> None:
+    def page(self, url: str | None, guid: str | None, entry: FeedEntry | None, *,
+             listing_unchanged: bool = False, lastmod: datetime | None = None) -> None:
         if url is None:
-            if entry is not None and entry.content_html:
+            if entry is not None:
                 self.h.warnings.append(f"feed item {entry.title!r} has no usable link; skipped")
             return
-        try:
-            resp, body, unchanged = self.get(url, accept="text/html,application/xhtml+xml")
-            if not unchanged and resp.content_type and resp.content_type not in HTML_TYPES:
-                raise FetchError(f"expected an HTML page, got {resp.content_type}", url, kind="not-html")
-            if unchanged and self.known(url):
-                self.h.pages.append(Page(url, guid, resp, None))
+        stored = self.is_stored(url)
+        if stored and self.checked_recently(url):
+            k = self.known[url]
+            if listing_unchanged or (lastmod is not None and k.checked_at is not None and lastmod <= k.checked_at):
+                self.h.pages.append(Page(url, guid, None, None))  # a 304 upstream costs nothing further
                 return
-            article = extract_article(body, resp.final_url, source=self.source, feed_entry=entry)
-            self.h.pages.append(Page(url, guid, resp, article))
+        got = None
+        try:
+            got = self.get(url, accept=HTML_ACCEPT, need_body=not stored)
+            if got.unchanged and stored:
+                self.h.pages.append(Page(url, guid, got.response, None, got.record))
+                return
+            ctype = got.response.content_type
+            if ctype and ctype not in HTML_TYPES:
+                raise FetchError(f"expected an HTML page, got {ctype}", url, kind="not-html")
+            if not got.body.strip():
+                raise ParseError("empty response where an article page was expected", url, kind="empty")
+            article = self.extract(got.body, got.response.final_url, entry)
+            self.h.pages.append(Page(url, guid, got.response, article, got.record))
         except ResourceError as e:
+            if got is not None:
+                got.record.keep = False
             if entry is not None and entry.content_html:
-                # The page is down but the feed carries the full text: better than nothing.
+                # The page is unusable but the feed carries the full text: better than nothing.
                 self.h.warnings.append(f"{url}: {e}; used the feed's content instead")
-                article = extract_article(entry.content_html, url, source=self.source, feed_entry=entry)
+                try:
+                    article = self.extract(entry.content_html.encode("utf-8"), url, entry)
+                except ResourceError as e2:
+                    self.error(e2)
+                    return
                 self.h.pages.append(Page(url, guid, None, article))
             else:
                 self.error(e)
 
-    def known(self, url: str) -> bool:
-        return url in self.validators
+    def extract(self, body: bytes, url: str, entry: FeedEntry | None) -> ExtractedArticle:
+        try:
+            return extract_article(body, url, source=self.source, feed_entry=entry)
+        except ResourceError:
+            raise
+        except Exception as e:  # extraction bugs on one page must not lose the others
+            log.exception("%s: extraction failed for %s", self.source.id, url)
+            raise ParseError(f"extraction failed: {type(e).__name__}: {e}", url, kind="extract") from e
+
+
+class _RobotsMemory:
+    """The fetcher's RobotsCache over the store: robots.txt validators and bodies from the
+    preloaded map and the snapshot store; new responses collected for the main thread."""
+
+    def __init__(self, store: Store, known: dict[str, KnownUrl]):
+        self._store = store
+        self.known = known
+        self.responses: list[Response] = []
+
+    def lookup(self, url: str) -> tuple[str | None, str | None, bytes] | None:
+        k = self.known.get(url)
+        if k is None or k.snapshot_sha256 is None:
+            return None
+        body = self._store.snapshot_body(k.snapshot_sha256)
+        return None if body is None else (k.etag, k.last_modified, body)
+
+    def store(self, response: Response) -> None:
+        self.responses.append(response)  # list.append is atomic; read after the pool is done
 
 
 def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchConfig | None = None,
-                now: Callable[[], datetime] | None = None, workers: int = 8,
-                progress: Callable[[str, SourceReport], None] | None = None) -> RunReport:
+                now: Callable[[], datetime] | None = None, workers: int | None = None,
+                progress: Callable[[str, SourceReport], None] | None = None,
+                recheck_after: timedelta = RECHECK_AFTER) -> RunReport:
     """Ingest every source once, store, cluster. Never raises for a partner's fault."""
     clock = now or (lambda: datetime.now(timezone.utc))
     sources = list(sources)
     started = clock()
     store.sync_sources(sources)
-    validators = store.all_validators()
+    known = store.all_validators()
+    robots = _RobotsMemory(store, known)
     reports: list[SourceReport] = []
-    with Fetcher(fetch_config) as fetcher, ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-        futures = {pool.submit(_harvest, src, fetcher, store, validators): src for src in sources}
+    with Fetcher(fetch_config, robots_cache=robots) as fetcher, \
+            ThreadPoolExecutor(max_workers=max(1, workers or DEFAULT_WORKERS)) as pool:
+        futures = {pool.submit(_harvest, src, fetcher, store, known, started, recheck_after): src
+                   for src in sources}
         for fut in as_completed(futures):
             src = futures[fut]
             harvest = fut.result()
@@ -213,17 +358,22 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
             if progress:
                 progress(src.id, report)
         stats = dict(fetcher.stats)
+    robots_files = {r.url: r for r in robots.responses}  # one per host
+    store.save_fetch_results([(r, True) for r in robots_files.values()])
     new_claims = cluster_new_mentions(store, clock())
     reports.sort(key=lambda r: r.source_id)
     report = RunReport(sources=tuple(reports), requests=stats["requests"], not_modified=stats["not_modified"],
-                       new_claims=new_claims, started_at=started, finished_at=clock())
+                       new_claims=new_claims, started_at=started, finished_at=clock(),
+                       extra=(("conditional", stats["conditional"]), ("retries", stats["retries"]),
+                              ("robots_blocked", stats["robots_blocked"])))
     store.record_run(started, report.finished_at, report.ok, summarize(report))
     return report
 
 
-def _harvest(source: Source, fetcher: Fetcher, store: Store, validators: dict) -> Harvest:
+def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], now: datetime,
+             recheck_after: timedelta) -> Harvest:
     try:
-        return _Harvester(source, fetcher, store, validators).run()
+        return _Harvester(source, fetcher, store, known, now, recheck_after).run()
     except Exception as e:  # a bug on one partner's data must not take the run down
         log.exception("%s: unexpected failure", source.id)
         h = Harvest(source)
@@ -232,30 +382,41 @@ def _harvest(source: Source, fetcher: Fetcher, store: Store, validators: dict) -
 
 
 def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceReport:
-    shas: dict[str, str] = {}
-    for resp, keep in h.fetched:
-        if resp.status == 200 and keep:
-            shas[resp.url] = store.save_snapshot(resp)
-        store.save_validators(resp, shas.get(resp.url))
-    new_articles = new_revisions = seen = 0
+    """Snapshots first (revisions point at them), then one transaction per article, then
+    the validators, kept only for what was stored: one write of each kind per source."""
     errors = list(h.errors)
+    try:
+        shas = store.save_fetch_results([(f.response, f.keep) for f in h.fetched], h.failures)
+    except Exception as e:
+        log.exception("%s: could not store the fetched responses", h.source.id)
+        errors.append(SourceError("store", f"{type(e).__name__}: {e}", h.source.homepage))
+        return SourceReport(h.source.id, errors=tuple(errors), warnings=tuple(h.warnings))
+    new_articles = new_revisions = seen = 0
+    checked: list[str] = []
     for page in h.pages:
         seen += 1
         if page.article is None:
+            if page.response is not None:
+                checked.append(page.url)
             continue
         url = page.article.meta.canonical_url if _same_site(page.article.meta.canonical_url, page.url) else page.url
+        previous = None
         if page.response is not None and page.response.permanent_redirect:
-            url = page.response.final_url
+            url, previous = page.response.final_url, page.url
         try:
             saved = store.save_article(h.source.id, url or page.url, page.article, guid=page.guid,
-                                       snapshot_sha256=shas.get(page.url),
+                                       snapshot_sha256=shas.get(page.url), previous_url=previous,
                                        fetched_at=page.response.fetched_at if page.response else now)
         except Exception as e:  # keep the other articles of this source
             log.exception("%s: could not store %s", h.source.id, page.url)
             errors.append(SourceError("store", f"{type(e).__name__}: {e}", page.url))
+            if page.fetched is not None:
+                page.fetched.keep = False
+                store.save_fetch_results([(page.fetched.response, False)], snapshots=False)
             continue
         new_articles += saved.new_article
         new_revisions += saved.new_revision and not saved.new_article
+    store.mark_articles_checked(h.source.id, checked, now)
     return SourceReport(h.source.id, articles_seen=seen, new_articles=new_articles,
                         new_revisions=new_revisions, errors=tuple(errors), warnings=tuple(h.warnings))
 

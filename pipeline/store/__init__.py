@@ -36,6 +36,18 @@ SNAPSHOT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding",
 
 
 @dataclass(frozen=True, slots=True)
+class KnownUrl:
+    """What the last fetch of a URL said: validators for a conditional GET, the snapshot
+    behind them (None when the body was not kept or the URL failed), status and when."""
+
+    etag: str | None
+    last_modified: str | None
+    snapshot_sha256: str | None
+    status: int | None
+    checked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
 class SavedArticle:
     article_id: int
     revision_id: int
@@ -76,6 +88,9 @@ class Store:
                 cur = dbapi_conn.cursor()
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL: commits stay atomic and the file consistent; only a power cut
+                # can lose the last transactions. One fsync per article would cost more.
+                cur.execute("PRAGMA synchronous=NORMAL")
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.close()
         store = cls(engine)
@@ -147,10 +162,76 @@ class Store:
             row = s.get(HttpValidator, url)
             return (row.etag, row.last_modified) if row else (None, None)
 
-    def all_validators(self) -> dict[str, tuple[str | None, str | None, str | None]]:
-        """{url: (etag, last_modified, snapshot sha)} for every URL fetched before."""
+    def all_validators(self) -> dict[str, "KnownUrl"]:
+        """{url: KnownUrl} for every URL fetched (or found missing) before: one query, so a
+        run of hundreds of sources reads its validators once."""
         with self.session() as s:
-            return {r.url: (r.etag, r.last_modified, r.snapshot_sha256) for r in s.scalars(select(HttpValidator))}
+            rows = s.execute(select(HttpValidator.url, HttpValidator.etag, HttpValidator.last_modified,
+                                    HttpValidator.snapshot_sha256, HttpValidator.status,
+                                    HttpValidator.checked_at)).all()
+            return {r[0]: KnownUrl(*r[1:]) for r in rows}
+
+    def save_fetch_results(self, fetched: Sequence[tuple[Response, bool]],
+                           failures: Sequence[tuple[str, int, datetime]] = (),
+                           *, snapshots: bool = True) -> dict[str, str]:
+        """Store the snapshots and validators of one source's fetches in one transaction;
+        returns {requested url: snapshot sha}.
+
+        `fetched` is (response, keep): keep=False forgets the URL's validators (the work
+        the body was for failed), so the next run fetches it in full. `failures` are
+        (url, HTTP status, when) of 4xx/5xx answers, remembered so that discovery does
+        not probe a missing feed path every run. snapshots=False saves validators only
+        (their snapshots were saved by an earlier call)."""
+        shas: dict[str, str] = {}
+        with self.session() as s:
+            if snapshots:
+                new_shas: set[str] = set()
+                for resp, keep in fetched:
+                    if resp.status != 200 or not keep:
+                        continue
+                    digest = hashlib.sha256(resp.body).hexdigest()
+                    shas[resp.url] = digest
+                    if digest in new_shas or s.get(Snapshot, digest) is not None:
+                        continue
+                    new_shas.add(digest)
+                    s.add(Snapshot(sha256=digest, url=resp.final_url, status=resp.status,
+                                   content_type=resp.header("content-type"),
+                                   headers={k: v for k, v in resp.headers if k in SNAPSHOT_HEADERS},
+                                   fetched_at=resp.fetched_at, size=len(resp.body),
+                                   body=zlib.compress(resp.body, 6)))
+                s.flush()
+            else:
+                shas = {resp.url: hashlib.sha256(resp.body).hexdigest()
+                        for resp, keep in fetched if resp.status == 200 and keep}
+            urls = {resp.url for resp, _ in fetched} | {u for u, _, _ in failures}
+            rows = {r.url: r for r in s.scalars(select(HttpValidator).where(HttpValidator.url.in_(urls)))} \
+                if urls else {}
+            for resp, keep in fetched:
+                row = rows.get(resp.url)
+                if row is None:
+                    row = rows[resp.url] = HttpValidator(url=resp.url)
+                    s.add(row)
+                if resp.status == 200 or not keep:
+                    row.etag = resp.header("etag") if keep else None
+                    row.last_modified = resp.header("last-modified") if keep else None
+                    row.snapshot_sha256 = shas.get(resp.url) if keep else None
+                row.final_url, row.status, row.checked_at = resp.final_url, resp.status, resp.fetched_at
+            for url, status, when in failures:
+                row = rows.get(url)
+                if row is None:
+                    row = rows[url] = HttpValidator(url=url)
+                    s.add(row)
+                row.etag = row.last_modified = row.snapshot_sha256 = None
+                row.final_url, row.status, row.checked_at = url, status, when
+        return shas
+
+    def mark_articles_checked(self, source_id: str, urls: Sequence[str], when: datetime) -> None:
+        """Articles whose page answered 304: fetched (conditionally) at `when`, unchanged."""
+        if not urls:
+            return
+        with self.session() as s:
+            s.execute(update(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.url.in_(list(urls)))
+                      .values(last_fetched_at=when))
 
     def save_validators(self, response: Response, snapshot_sha256: str | None = None) -> None:
         with self.session() as s:
@@ -179,23 +260,25 @@ class Store:
                                body=zlib.compress(response.body, 6)))
         return digest
 
-    def snapshots_for_reprocess(self) -> list[tuple[str, str, str, str | None, bytes]]:
-        """(source_id, article url, guid, snapshot sha, body) of every article's newest snapshot."""
-        out = []
+    def snapshots_for_reprocess(self) -> Iterator[tuple[str, str, str, str | None, bytes]]:
+        """(source_id, article url, guid, snapshot sha, body) of every article's newest
+        snapshot, one body in memory at a time (a corpus of years does not fit at once)."""
         with self.session() as s:
             rows = s.execute(
-                select(ArticleRow.source_id, ArticleRow.url, ArticleRow.guid, Snapshot.sha256, Snapshot.body)
+                select(ArticleRow.source_id, ArticleRow.url, ArticleRow.guid, RevisionRow.snapshot_sha256)
                 .join(RevisionRow, RevisionRow.id == ArticleRow.current_revision_id)
-                .join(Snapshot, Snapshot.sha256 == RevisionRow.snapshot_sha256)
+                .where(RevisionRow.snapshot_sha256.is_not(None))
                 .order_by(ArticleRow.id)).all()
-            for source_id, url, guid, sha, body in rows:
-                out.append((source_id, url, guid, sha, zlib.decompress(body)))
-        return out
+        for source_id, url, guid, sha in rows:
+            body = self.snapshot_body(sha)
+            if body is not None:
+                yield source_id, url, guid, sha, body
 
     # --- articles, revisions, mentions ------------------------------------------------------
 
     def save_article(self, source_id: str, url: str, article: ExtractedArticle, *, guid: str | None,
-                     snapshot_sha256: str | None, fetched_at: datetime) -> SavedArticle:
+                     snapshot_sha256: str | None, fetched_at: datetime,
+                     previous_url: str | None = None) -> SavedArticle:
         """Store an extracted article in one transaction. A new revision only when the
         extracted content changed; claim mentions whose text the previous revision had
         keep their claim (method "carried")."""
@@ -203,6 +286,12 @@ class Store:
         meta = article.meta
         with self.session() as s:
             row = s.scalar(select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.url == url))
+            if row is None and previous_url and previous_url != url:
+                # a permanent redirect: the article moved, it is not a new one
+                row = s.scalar(select(ArticleRow).where(ArticleRow.source_id == source_id,
+                                                        ArticleRow.url == previous_url))
+                if row is not None:
+                    row.url = url
             new_article = row is None
             if row is None:
                 row = ArticleRow(source_id=source_id, url=url, first_seen_at=fetched_at, last_fetched_at=fetched_at)
@@ -592,4 +681,4 @@ def _iso(value: datetime | None) -> str | None:
     return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
 
 
-__all__ = ["Store", "SavedArticle", "DEFAULT_DB_URL", "normalize_db_url", "StoreError"]
+__all__ = ["Store", "SavedArticle", "KnownUrl", "DEFAULT_DB_URL", "normalize_db_url", "StoreError"]
