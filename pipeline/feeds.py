@@ -22,6 +22,8 @@ from bs4 import BeautifulSoup
 from .errors import ParseError
 from .types import Feed, FeedEntry
 
+# Feed.warning starts with this when the XML broke and only the complete items were kept.
+PARTIAL_FEED = "malformed feed"
 _ACTIVE = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "form")
 _SPACE = re.compile(r"\s+")
 
@@ -55,7 +57,7 @@ def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> 
             # entries that closed before the break.
             if entries:
                 entries = entries[:-1]
-            warning = f"malformed feed ({exc}); kept {len(entries)} complete item(s)"
+            warning = f"{PARTIAL_FEED} ({exc}); kept {len(entries)} complete item(s)"
     return Feed(
         url=url,
         title=plain_text(parsed.feed.get("title")),

@@ -27,7 +27,7 @@ from . import discover
 from .dedupe import choose_canonical, cluster_claims, cluster_questions
 from .errors import FetchError, ParseError, ResourceError
 from .extract import extract_article
-from .feeds import parse_feed
+from .feeds import PARTIAL_FEED, parse_feed
 from .fetch import Fetcher, FetchConfig
 from .store import KnownUrl, Store
 from .types import (ExtractedArticle, FeedEntry, Response, RunReport, Source, SourceError,
@@ -185,7 +185,10 @@ class _Harvester:
             if got.response.permanent_redirect and feed_url in src.feeds:
                 self.h.warnings.append(f"feed {feed_url} moved permanently to {got.response.final_url}; "
                                        f"update sources/{src.id}.toml")
-            if feed.warning:
+            if feed.warning and feed.warning.startswith(PARTIAL_FEED):
+                # the complete items are still used, but a broken feed is the partner's to fix
+                self.h.errors.append(SourceError("malformed-feed", feed.warning, feed_url))
+            elif feed.warning:
                 self.h.warnings.append(f"{feed_url}: {feed.warning}")
             if not feed.entries:
                 continue  # e.g. WordPress's empty comments feed
