@@ -16,7 +16,6 @@ their last check is older than `recheck_after`.
 from __future__ import annotations
 
 import logging
-import os
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -43,7 +42,7 @@ MAX_SITEMAP_FILES = 20
 MAX_ARTICLES_PER_SOURCE = 500
 # Sources are mostly waiting on the network: many more threads than cores pay off, and
 # the per-host lock in the fetcher keeps each site at one request at a time anyway.
-DEFAULT_WORKERS = min(32, 4 * (os.cpu_count() or 2))
+DEFAULT_WORKERS = 32
 RECHECK_AFTER = timedelta(days=28)  # stored pages re-validated at least this often
 REPROBE_AFTER = timedelta(days=28)  # a missing common feed path is tried again after this
 
@@ -56,6 +55,7 @@ class Fetched:
 
     response: Response
     keep: bool = True
+    snapshot: tuple[str, bytes] | None = None  # (sha256, compressed body), made in the worker
 
 
 @dataclass(slots=True)
@@ -123,11 +123,12 @@ class _Harvester:
         record = Fetched(resp)
         self.h.fetched.append(record)
         if not resp.not_modified:
+            record.snapshot = Store.prepare_snapshot(resp.body)
             return Got(resp, resp.body, False, record)
         body = self.store.snapshot_body(k.snapshot_sha256) if need_body else b""
         if body is None:  # the snapshot is gone: ask again without validators
             resp = self.fetcher.get(url, accept=accept)
-            record.response = resp
+            record.response, record.snapshot = resp, Store.prepare_snapshot(resp.body)
             return Got(resp, resp.body, False, record)
         return Got(resp, body, True, record)
 
@@ -353,9 +354,11 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
         futures = {pool.submit(_harvest, src, fetcher, store, known, started, recheck_after): src
                    for src in sources}
         for fut in as_completed(futures):
-            src = futures[fut]
+            src = futures.pop(fut)  # drop the future as soon as it is stored: it holds every body
             harvest = fut.result()
+            del fut
             report = _store_harvest(harvest, store, clock())
+            del harvest
             store.record_source_result(report, clock())
             reports.append(report)
             if progress:
@@ -389,7 +392,8 @@ def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceReport:
     the validators, kept only for what was stored: one write of each kind per source."""
     errors = list(h.errors)
     try:
-        shas = store.save_fetch_results([(f.response, f.keep) for f in h.fetched], h.failures)
+        shas = store.save_fetch_results([(f.response, f.keep) for f in h.fetched], h.failures,
+                                        prepared={f.response.url: f.snapshot for f in h.fetched if f.snapshot})
     except Exception as e:
         log.exception("%s: could not store the fetched responses", h.source.id)
         errors.append(SourceError("store", f"{type(e).__name__}: {e}", h.source.homepage))
