@@ -49,18 +49,18 @@ class Settings:
     members_checked: int = 16  # members of a candidate claim scored against the newcomer
     near_copy: float = 0.90  # rapidfuzz ratio (0..1) of normalized texts for a near-copy
     near_copy_min_cosine: float = 0.80  # embedding neighbours worth a near-copy check
-    lexical_weight: float = 0.45  # share of IDF-weighted word overlap in the pair score
-    same_site_penalty: float = 0.05  # one article rarely says the same thing twice
+    lexical_weight: float = 0.50  # share of IDF-weighted word overlap in the pair score
+    same_site_penalty: float = 0.10  # one article rarely says the same thing twice
     join: float = 0.45  # mean pair score to the claim's members needed to join it
-    floor: float = 0.30  # no checked member may score below this
-    top_directions: int = 1  # principal directions removed besides the mean
+    floor: float = 0.25  # no checked member may score below this
+    top_directions: int = 2  # principal directions removed besides the mean
     lsh_threshold: float = 0.5  # MinHash LSH (character 5-grams) candidate Jaccard
     lsh_perm: int = 64
 
 
 CLAIM_SETTINGS = Settings()
 # Questions are short and formulaic ("How does X affect Y?"): a little stricter.
-QUESTION_SETTINGS = Settings(join=0.55, floor=0.40, same_site_penalty=0.10)
+QUESTION_SETTINGS = Settings(join=0.55, floor=0.40, same_site_penalty=0.15)
 
 
 @dataclass(frozen=True, slots=True)

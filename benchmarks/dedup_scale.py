@@ -1,0 +1,187 @@
+"""Dedup at scale: synthetic corpora of 10k and 100k claim mentions.
+
+The sentences are generated (no partner text): propositions built from a small grammar of
+subjects, verbs, objects and qualifiers; each is stated several times with paraphrase-like
+variation (synonyms, reordered clauses, hedges), and many statements are near-copies of an
+earlier one (syndication: a word changed, a tail added, punctuation). Sites are random.
+
+For each size it prints the full-build time (encoding and clustering apart), peak memory of
+the process (ru_maxrss) and mentions/s; for the largest, the time to add 1% new mentions
+incrementally; and the growth exponent between the sizes.
+
+    python benchmarks/dedup_scale.py [--sizes 10000 100000] [--embedder minilm|hash]
+
+With --embedder hash, a character-trigram hashing embedder replaces MiniLM (to time the
+clustering alone quickly); the figures in the report say which one was used.
+"""
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import math
+import resource
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+SUBJECTS = [("regular exercise", "physical activity"), ("a balanced diet", "healthy eating"),
+            ("chronic stress", "long-term stress"), ("poor sleep", "sleep deprivation"),
+            ("social isolation", "loneliness"), ("alcohol use", "drinking"),
+            ("daily meditation", "mindfulness practice"), ("screen time", "time on devices"),
+            ("air pollution", "polluted air"), ("sugar intake", "eating sugar"),
+            ("group therapy", "peer support groups"), ("early treatment", "early intervention"),
+            ("caffeine", "coffee"), ("smoking", "tobacco use"), ("volunteering", "helping others"),
+            ("outdoor walks", "time in nature"), ("music lessons", "learning an instrument"),
+            ("a strong routine", "a daily structure"), ("financial worry", "money stress"),
+            ("hydration", "drinking enough water")]
+VERBS = [("raises", "increases"), ("lowers", "reduces"), ("improves", "strengthens"),
+         ("disrupts", "interferes with"), ("protects", "safeguards"), ("predicts", "signals")]
+OBJECTS = [("blood pressure", "arterial pressure"), ("memory", "recall"),
+           ("mood", "emotional wellbeing"), ("the risk of relapse", "relapse risk"),
+           ("heart health", "cardiovascular health"), ("focus", "concentration"),
+           ("sleep quality", "how well people sleep"), ("immune function", "the immune system"),
+           ("recovery outcomes", "the chances of recovery"), ("anxiety", "feelings of worry"),
+           ("weight gain", "gaining weight"), ("energy levels", "daily energy"),
+           ("bone density", "bone strength"), ("motivation", "drive"),
+           ("the risk of depression", "depression risk"), ("inflammation", "inflammatory markers")]
+QUALIFIERS = ["in older adults", "in teenagers", "over several months", "within weeks",
+              "for most people", "in people in recovery", "during pregnancy", "at work",
+              "in the long term", "after surgery", "in shift workers", "in students"]
+HEDGES = ["", "Research suggests that ", "Studies show that ", "Over time, ", "Experts agree that ",
+          "It is well known that ", "Evidence indicates that "]
+TAILS = ["", " according to recent studies", " for many people", " in most cases",
+         " as several trials found"]
+
+
+def synthetic_corpus(n: int, seed: int = 7):
+    from pipeline.types import MentionInput
+
+    rng = np.random.default_rng(seed)
+    props = []
+    out = []
+    for i in range(n):
+        r = rng.random()
+        if out and r < 0.30:  # near-copy of an earlier statement
+            base = out[int(rng.integers(len(out)))].text
+            edit = int(rng.integers(3))
+            if edit == 0:
+                text = base.rstrip(".") + TAILS[int(rng.integers(1, len(TAILS)))] + "."
+            elif edit == 1:
+                text = base.replace(" the ", " this ", 1) if " the " in base else base.upper()[0] + base[1:]
+            else:
+                text = base.replace(",", "").replace(".", "!")
+        else:
+            if props and r < 0.70:  # a paraphrase of an earlier proposition
+                s, v, o, q = props[int(rng.integers(len(props)))]
+            else:
+                s, v, o, q = (int(rng.integers(len(SUBJECTS))), int(rng.integers(len(VERBS))),
+                              int(rng.integers(len(OBJECTS))), int(rng.integers(len(QUALIFIERS))))
+                props.append((s, v, o, q))
+            subj = SUBJECTS[s][int(rng.integers(2))]
+            verb = VERBS[v][int(rng.integers(2))]
+            obj = OBJECTS[o][int(rng.integers(2))]
+            hedge = HEDGES[int(rng.integers(len(HEDGES)))]
+            if rng.random() < 0.5:
+                core = f"{subj} {verb} {obj} {QUALIFIERS[q]}"
+            else:
+                core = f"{QUALIFIERS[q]}, {subj} {verb} {obj}"
+            text = hedge + core
+            text = text[0].upper() + text[1:] + "."
+        out.append(MentionInput(i + 1, f"site{int(rng.integers(40))}", text))
+    return out
+
+
+class HashEmbedder:
+    """Character-trigram hashing into 384 dimensions (clustering-only timing)."""
+
+    def encode(self, texts):
+        out = np.zeros((len(texts), 384), dtype=np.float32)
+        for i, t in enumerate(texts):
+            t = f"  {t.lower()}  "
+            for k in range(len(t) - 2):
+                h = int.from_bytes(hashlib.blake2b(t[k:k + 3].encode(), digest_size=4).digest(), "little")
+                out[i, h % 384] += 1.0
+        out /= np.linalg.norm(out, axis=1, keepdims=True)
+        return out
+
+
+def one_size(n: int, embedder_name: str, incremental: bool) -> dict:
+    from pipeline.dedupe import ClaimState, cluster_claims, embed_mentions
+    from pipeline.dedupe.embed import MiniLMEmbedder
+
+    embedder = MiniLMEmbedder() if embedder_name == "minilm" else HashEmbedder()
+    total = n + (n // 100 if incremental else 0)
+    corpus = synthetic_corpus(total)
+    base, extra = corpus[:n], corpus[n:]
+    t0 = time.perf_counter()
+    cache = embed_mentions(base, embedder=embedder)
+    t1 = time.perf_counter()
+    ms = cluster_claims([], base, next_claim_id=1, embedder=embedder, embeddings=cache)
+    t2 = time.perf_counter()
+    res = {"mentions": n, "embedder": embedder_name, "encode_s": round(t1 - t0, 2),
+           "cluster_s": round(t2 - t1, 2), "full_build_s": round(t2 - t0, 2),
+           "mentions_per_s": round(n / (t2 - t0), 1), "claims": len({m.claim_id for m in ms}),
+           "methods": {k: sum(1 for m in ms if m.method == k) for k in
+                       ("new", "exact", "near-copy", "paraphrase")}}
+    if incremental:
+        groups: dict[int, list] = {}
+        by = {m.mention_id: m for m in base}
+        for m in ms:
+            groups.setdefault(m.claim_id, []).append(by[m.mention_id])
+        claims = [ClaimState(c, tuple(v)) for c, v in groups.items()]
+        t3 = time.perf_counter()
+        inc = cluster_claims(claims, extra, next_claim_id=max(groups) + 1, embedder=embedder,
+                             embeddings=cache)
+        t4 = time.perf_counter()
+        res.update(incremental_mentions=len(extra), incremental_s=round(t4 - t3, 2),
+                   incremental_share_of_full=round((t4 - t3) / (t2 - t0), 4),
+                   incremental_joined=sum(1 for m in inc if m.method != "new"))
+    res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    return res
+
+
+def main(argv=None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
+    ap.add_argument("--embedder", choices=("minilm", "hash"), default="minilm")
+    ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
+    ap.add_argument("--incremental", action="store_true", help=argparse.SUPPRESS)
+    a = ap.parse_args(argv)
+    if a.one:
+        print(json.dumps(one_size(a.one, a.embedder, a.incremental)))
+        return 0
+    results = []
+    for i, n in enumerate(a.sizes):  # one process per size: a clean peak-memory figure
+        cmd = [sys.executable, __file__, "--one", str(n), "--embedder", a.embedder]
+        if i == len(a.sizes) - 1:
+            cmd.append("--incremental")
+        out = subprocess.run(cmd, capture_output=True, text=True, check=True)
+        r = json.loads(out.stdout.strip().splitlines()[-1])
+        results.append(r)
+        print(f"{n:>7} mentions ({r['embedder']}): full build {r['full_build_s']:.1f}s "
+              f"(encode {r['encode_s']:.1f}s + cluster {r['cluster_s']:.1f}s), "
+              f"{r['mentions_per_s']:.0f} mentions/s, peak RSS {r['peak_rss_mb']:.0f} MB, "
+              f"{r['claims']} claims {r['methods']}", flush=True)
+        if "incremental_s" in r:
+            print(f"        +{r['incremental_mentions']} mentions incrementally: "
+                  f"{r['incremental_s']:.2f}s = {100 * r['incremental_share_of_full']:.2f}% "
+                  f"of the full build ({r['incremental_joined']} joined existing claims)")
+    if len(results) >= 2:
+        a0, a1 = results[0], results[-1]
+        k = math.log(a1["mentions"] / a0["mentions"])
+        for key in ("full_build_s", "cluster_s", "encode_s"):
+            if a0[key] > 0 and a1[key] > 0:
+                print(f"growth exponent ({key}): {math.log(a1[key] / a0[key]) / k:.2f}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
