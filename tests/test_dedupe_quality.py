@@ -1,0 +1,60 @@
+"""Dedup on the real model: MiniLM loads offline, and the gold floor on the partner articles.
+
+Reads third-party text from ../shared (never copied here); skipped when it is absent.
+Slow: loads all-MiniLM-L6-v2 (about 10 s in all).
+"""
+from __future__ import annotations
+
+import importlib.util
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared"
+BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "dedup_quality.py"
+
+pytestmark = pytest.mark.slow
+
+
+def _bench():
+    if not (SHARED / "gold" / "claims.json").exists() or not (SHARED / "seeds").is_dir():
+        pytest.skip("../shared/gold or ../shared/seeds not present")
+    spec = importlib.util.spec_from_file_location("dedup_quality", BENCH)
+    mod = importlib.util.module_from_spec(spec)
+    sys.modules["dedup_quality"] = mod
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@pytest.fixture(scope="module")
+def gold_result():
+    result, rows, memberships = _bench().run()
+    return result, memberships
+
+
+def test_minilm_encodes_unit_vectors():
+    from pipeline.dedupe import MiniLMEmbedder
+
+    v = MiniLMEmbedder().encode(["Recovery is possible with support.", "Tolerance builds."])
+    assert v.shape == (2, 384) and v.dtype == np.float32
+    assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
+
+
+def test_gold_floor_holds(gold_result):
+    """The floor measured when this was written (issue 5); it must not regress."""
+    result, memberships = gold_result
+    assert result["pair_precision"] >= 0.85
+    assert result["pair_recall"] >= 0.08
+    assert result["cluster_recall"]["withdrawal-symptoms"] >= 0.3
+    assert {m.method for m in memberships} >= {"new", "paraphrase"}
+
+
+@pytest.mark.xfail(reason="issue 5 target (recall >= 0.6, 90% of key clusters) not reached "
+                          "with MiniLM + lexical evidence; see the issue report", strict=False)
+def test_gold_issue_target(gold_result):
+    result, _ = gold_result
+    assert result["pair_precision"] >= 0.85 and result["pair_recall"] >= 0.6
+    for c in ("tolerance", "withdrawal-symptoms", "dopamine-release", "recovery-possible"):
+        assert result["cluster_recall"][c] >= 0.9
