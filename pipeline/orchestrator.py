@@ -353,16 +353,26 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
             ThreadPoolExecutor(max_workers=max(1, workers or DEFAULT_WORKERS)) as pool:
         futures = {pool.submit(_harvest, src, fetcher, store, known, started, recheck_after): src
                    for src in sources}
+        unchanged: list[tuple[Harvest, SourceReport]] = []
         for fut in as_completed(futures):
             src = futures.pop(fut)  # drop the future as soon as it is stored: it holds every body
             harvest = fut.result()
             del fut
-            report = _store_harvest(harvest, store, clock())
+            if _nothing_to_store(harvest):
+                # Most sources, most weeks: only validators and health to write. Batched,
+                # so that a run of hundreds of unchanged sources is a few transactions.
+                report = _report(harvest, [])
+                unchanged.append((harvest, report))
+                if len(unchanged) >= UNCHANGED_BATCH:
+                    _store_unchanged(unchanged, store, clock())
+            else:
+                report = _store_harvest(harvest, store, clock())
+                store.record_source_result(report, clock())
             del harvest
-            store.record_source_result(report, clock())
             reports.append(report)
             if progress:
                 progress(src.id, report)
+        _store_unchanged(unchanged, store, clock())
         stats = dict(fetcher.stats)
     robots_files = {r.url: r for r in robots.responses}  # one per host
     store.save_fetch_results([(r, True) for r in robots_files.values()])
@@ -426,6 +436,29 @@ def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceReport:
     store.mark_articles_checked(h.source.id, checked, now)
     return SourceReport(h.source.id, articles_seen=seen, new_articles=new_articles,
                         new_revisions=new_revisions, errors=tuple(errors), warnings=tuple(h.warnings))
+
+
+UNCHANGED_BATCH = 50
+
+
+def _nothing_to_store(h: Harvest) -> bool:
+    return all(p.article is None and p.response is None for p in h.pages) and \
+        not any(f.response.status == 200 for f in h.fetched)
+
+
+def _report(h: Harvest, errors: list[SourceError]) -> SourceReport:
+    return SourceReport(h.source.id, articles_seen=len(h.pages), errors=tuple(h.errors) + tuple(errors),
+                        warnings=tuple(h.warnings))
+
+
+def _store_unchanged(batch: list[tuple[Harvest, SourceReport]], store: Store, now: datetime) -> None:
+    """Validators (304s, failures) and health of sources that fetched nothing new."""
+    if not batch:
+        return
+    store.save_fetch_results([(f.response, f.keep) for h, _ in batch for f in h.fetched],
+                             [x for h, _ in batch for x in h.failures], snapshots=False)
+    store.record_source_results([r for _, r in batch], now)
+    batch.clear()
 
 
 def _same_site(canonical: str | None, url: str) -> bool:

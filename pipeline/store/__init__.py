@@ -131,19 +131,28 @@ class Store:
                     row.name, row.homepage = src.name, src.homepage
 
     def record_source_result(self, report: SourceReport, now: datetime) -> None:
+        self.record_source_results([report], now)
+
+    def record_source_results(self, reports: Sequence[SourceReport], now: datetime) -> None:
+        """Health of several sources in one transaction."""
         with self.session() as s:
-            row = s.get(SourceRow, report.source_id)
-            if row is None:
-                return
-            row.last_run_at = now
-            if report.ok:
-                row.last_success_at = now
-                row.consecutive_failures = 0
-            else:
-                err = report.errors[0]
-                row.last_error_at = now
-                row.last_error_kind, row.last_error_message, row.last_error_url = err.kind, err.message, err.url
-                row.consecutive_failures = (row.consecutive_failures or 0) + 1
+            for report in reports:
+                self._record_source_result(s, report, now)
+
+    @staticmethod
+    def _record_source_result(s: Session, report: SourceReport, now: datetime) -> None:
+        row = s.get(SourceRow, report.source_id)
+        if row is None:
+            return
+        row.last_run_at = now
+        if report.ok:
+            row.last_success_at = now
+            row.consecutive_failures = 0
+        else:
+            err = report.errors[0]
+            row.last_error_at = now
+            row.last_error_kind, row.last_error_message, row.last_error_url = err.kind, err.message, err.url
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
 
     def source_health(self) -> list[dict]:
         with self.session() as s:
