@@ -16,23 +16,26 @@ their last check is older than `recheck_after`.
 from __future__ import annotations
 
 import logging
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from contextlib import contextmanager
+from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from . import discover
-from .dedupe import choose_canonical, cluster_claims, cluster_questions
+from .dedupe import (Constraints, choose_canonical, cluster_claims, cluster_questions, embedding_to_bytes,
+                     rebuild)
 from .errors import FetchError, ParseError, ResourceError
 from .extract import extract_article
 from .feeds import PARTIAL_FEED, parse_feed
 from .fetch import Fetcher, FetchConfig
 from .store import KnownUrl, Store
-from .types import (ExtractedArticle, FeedEntry, Response, RunReport, Source, SourceError,
+from .types import (ExtractedArticle, FeedEntry, MentionInput, Response, RunReport, Source, SourceError,
                     SourceReport)
 
 log = logging.getLogger("syndicate")
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
 HTML_TYPES = ("text/html", "application/xhtml+xml")
 HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
@@ -349,15 +352,28 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
     known = store.all_validators()
     robots = _RobotsMemory(store, known)
     reports: list[SourceReport] = []
-    with Fetcher(fetch_config, robots_cache=robots) as fetcher, \
-            ThreadPoolExecutor(max_workers=max(1, workers or DEFAULT_WORKERS)) as pool:
-        futures = {pool.submit(_harvest, src, fetcher, store, known, started, recheck_after): src
-                   for src in sources}
+    n_workers = max(1, workers or DEFAULT_WORKERS)
+    with Fetcher(fetch_config, robots_cache=robots) as fetcher, ThreadPoolExecutor(max_workers=n_workers) as pool:
+        todo = iter(sources)
+        futures: dict = {}
+
+        def submit_next() -> None:
+            src = next(todo, None)
+            if src is not None:
+                futures[pool.submit(_harvest, src, fetcher, store, known, started, recheck_after)] = src
+
+        # At most 2 x workers sources in flight: when storing falls behind, finished harvests
+        # (every page body of a source) must not pile up in memory.
+        for _ in range(2 * n_workers):
+            submit_next()
         unchanged: list[tuple[Harvest, SourceReport]] = []
-        for fut in as_completed(futures):
+        while futures:
+            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            fut = done.pop()
             src = futures.pop(fut)  # drop the future as soon as it is stored: it holds every body
             harvest = fut.result()
-            del fut
+            del fut, done
+            submit_next()
             if _nothing_to_store(harvest):
                 # Most sources, most weeks: only validators and health to write. Batched,
                 # so that a run of hundreds of unchanged sources is a few transactions.
@@ -466,17 +482,52 @@ def _same_site(canonical: str | None, url: str) -> bool:
 
 
 def cluster_new_mentions(store: Store, now: datetime) -> int:
-    """Give every unclustered claim mention a claim; refresh canonical texts."""
+    """Give every unclustered claim mention a claim (and every new FAQ entry a question),
+    incrementally: stored claims are loaded, not recomputed; sentence vectors come from the
+    store's cache and only new texts are encoded. Editor decisions are constraints."""
     new = store.unclustered_mentions()
     created = 0
     if new:
-        memberships = cluster_claims(store.claim_states(), new, next_claim_id=store.next_claim_id())
+        states = store.claim_states()
+        with _embedding_cache(store, [m for c in states for m in c.members] + new) as cache:
+            memberships = cluster_claims(states, new, next_claim_id=store.next_claim_id(), embeddings=cache,
+                                         constraints=Constraints.of(fixed=store.fixed_memberships()))
         created = store.save_memberships(memberships, now)
     refresh_claims(store, now)
     questions, new_entries, next_question = store.faq_states()
     if new_entries:
-        store.save_faq_memberships(cluster_questions(questions, new_entries, next_id=next_question))
+        with _embedding_cache(store, [m for q in questions for m in q.members] + new_entries) as cache:
+            store.save_faq_memberships(cluster_questions(questions, new_entries, next_id=next_question,
+                                                         embeddings=cache))
     return created
+
+
+def rebuild_claims(store: Store, now: datetime) -> int:
+    """Re-cluster every current claim mention from scratch (after new mentions are placed).
+    Claims that carry on keep their ids; editor decisions hold. Returns memberships moved."""
+    cluster_new_mentions(store, now)
+    states = store.claim_states()
+    if not states:
+        return 0
+    with _embedding_cache(store, [m for c in states for m in c.members]) as cache:
+        memberships = rebuild(states, next_claim_id=store.next_claim_id(), embeddings=cache,
+                              constraints=Constraints.of(fixed=store.fixed_memberships()))
+    moved = store.replace_memberships(memberships, now)
+    refresh_claims(store, now)
+    return moved
+
+
+@contextmanager
+def _embedding_cache(store: Store, mentions: list[MentionInput]):
+    """{mention id: vector} from the store; whatever the clustering encodes is saved back."""
+    cache: dict = dict(store.load_embeddings(mentions, EMBEDDING_MODEL))
+    known = set(cache)
+    yield cache
+    texts = {m.mention_id: m.text for m in mentions}
+    fresh = {texts[mid]: embedding_to_bytes(vec) for mid, vec in cache.items()
+             if mid not in known and mid in texts}
+    if fresh:
+        store.save_embeddings(fresh, EMBEDDING_MODEL)
 
 
 def refresh_claims(store: Store, now: datetime) -> None:
