@@ -100,8 +100,10 @@ def cli(verbose: bool) -> None:
                         format="%(levelname)s %(name)s: %(message)s")
 
 
-def _run(sources_dir: Path, db: str | None, *, workers: int, min_delay: float, contact: str | None,
-         quiet: bool, as_json: bool, only: tuple[str, ...] = ()) -> int:
+def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: float, contact: str | None,
+         quiet: bool, as_json: bool, only: tuple[str, ...] = (), recheck_days: float = 6.0) -> int:
+    from datetime import timedelta
+
     from .fetch import FetchConfig
     from .orchestrator import run_sources, summarize
 
@@ -116,7 +118,8 @@ def _run(sources_dir: Path, db: str | None, *, workers: int, min_delay: float, c
     config = FetchConfig(min_delay=min_delay, **({"user_agent_contact": contact} if contact else {}))
     progress = _Progress(len(sources), quiet or as_json)
     try:
-        report = run_sources(sources, store, fetch_config=config, workers=workers, progress=progress)
+        report = run_sources(sources, store, fetch_config=config, workers=workers, progress=progress,
+                             recheck_after=timedelta(days=recheck_days))
     finally:
         progress.close()
     summary = summarize(report)
@@ -126,7 +129,9 @@ def _run(sources_dir: Path, db: str | None, *, workers: int, min_delay: float, c
         click.echo(f"sources: {summary['sources_ok']} ok, {summary['sources_failed']} failed; "
                    f"requests: {summary['requests']} ({summary['not_modified']} not modified); "
                    f"articles: {summary['articles_seen']} seen, {summary['new_articles']} new, "
-                   f"{summary['new_revisions']} revised; new claims: {summary['new_claims']}")
+                   f"{summary['new_revisions']} revised; new claims: {summary['new_claims']}"
+                   + (f"; retries: {summary['retries']}" if summary.get("retries") else "")
+                   + (f"; blocked by robots.txt: {summary['robots_blocked']}" if summary.get("robots_blocked") else ""))
         for err in summary["errors"]:
             click.echo(f"error: {err['source']}: {err['kind']}: {err['message']}"
                        + (f" ({err['url']})" if err["url"] else ""), err=True)
@@ -137,7 +142,10 @@ def _run(sources_dir: Path, db: str | None, *, workers: int, min_delay: float, c
 @cli.command()
 @sources_option
 @db_option
-@click.option("--workers", default=8, show_default=True, help="Sources fetched at once (one request per host at a time).")
+@click.option("--workers", type=int, default=None, help="Sources fetched at once (one request per host at a time) [default: 32].")
+@click.option("--recheck-days", type=float, default=6.0, show_default=True, metavar="DAYS",
+              help="Stored pages listed by an unchanged feed or sitemap are re-validated once their last "
+                   "check is older than this (a changed listing always re-validates them).")
 @click.option("--min-delay", default=0.0, show_default=True, metavar="SECONDS",
               help="Pause between two requests to one host (a robots.txt Crawl-delay may ask for more).")
 @click.option("--contact", envvar="SYNDICATE_CONTACT", metavar="URL",
@@ -146,8 +154,8 @@ def _run(sources_dir: Path, db: str | None, *, workers: int, min_delay: float, c
               help="Only this source (repeatable); default: every file in the registry.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
-def run(sources_dir: Path, db: str | None, workers: int, min_delay: float, contact: str | None,
-        only: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+def run(sources_dir: Path, db: str | None, workers: int | None, recheck_days: float, min_delay: float,
+        contact: str | None, only: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Ingest every source once: discover, fetch, extract, store, cluster claims.
 
     Exits 1 when any source failed (the others are still stored), 2 on a bad registry.
@@ -157,7 +165,7 @@ def run(sources_dir: Path, db: str | None, workers: int, min_delay: float, conta
       syndicate run --sources sources/ --db db/syndicate.sqlite
     """
     sys.exit(_run(sources_dir, db, workers=workers, min_delay=min_delay, contact=contact,
-                  quiet=quiet, as_json=as_json, only=only))
+                  quiet=quiet, as_json=as_json, only=only, recheck_days=recheck_days))
 
 
 @cli.command()
@@ -400,6 +408,21 @@ def claims_show(claim_id: int, db: str | None, as_json: bool) -> None:
     for o in detail["overrides"]:
         click.echo(f"  override: {o['action']} {o['claim_id']} {o['other_claim_id'] or ''} "
                    f"{o['mention_ids'] or ''} at {o['created_at']}")
+
+
+@claims.command("rebuild")
+@db_option
+def claims_rebuild(db: str | None) -> None:
+    """Re-cluster every current claim mention from scratch. Claims that carry on keep their
+    ids, editor overrides hold, ids of claims that vanish are retired, never reused.
+
+    \b
+    Example:
+      syndicate claims rebuild --db db/syndicate.sqlite
+    """
+    from .orchestrator import rebuild_claims
+    moved = rebuild_claims(_open_store(db), _now())
+    click.echo(f"rebuilt: {moved} membership(s) changed")
 
 
 def _override(action, *args) -> None:

@@ -46,7 +46,7 @@ MAX_ARTICLES_PER_SOURCE = 500
 # Sources are mostly waiting on the network: many more threads than cores pay off, and
 # the per-host lock in the fetcher keeps each site at one request at a time anyway.
 DEFAULT_WORKERS = 32
-RECHECK_AFTER = timedelta(days=28)  # stored pages re-validated at least this often
+RECHECK_AFTER = timedelta(days=6)  # stored pages re-validated at least this often (weekly runs: every run)
 REPROBE_AFTER = timedelta(days=28)  # a missing common feed path is tried again after this
 
 
@@ -567,6 +567,7 @@ def summarize(report: RunReport) -> dict:
         new_articles=sum(r.new_articles for r in report.sources),
         new_revisions=sum(r.new_revisions for r in report.sources),
         new_claims=report.new_claims,
+        **dict(report.extra),
         errors=[dict(source=r.source_id, kind=e.kind, message=e.message, url=e.url)
                 for r in report.sources for e in r.errors],
     )

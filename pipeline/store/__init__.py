@@ -431,6 +431,58 @@ class Store:
             return [ClaimState(cid, tuple(ms), pins.get(cid)) for cid, ms in sorted(members.items())
                     if cid in pins]
 
+    def load_embeddings(self, mentions: Sequence[MentionInput], model: str) -> dict[int, bytes]:
+        """Cached sentence vectors of these mentions, by mention id (looked up by text hash)."""
+        by_hash: dict[str, list[int]] = {}
+        for m in mentions:
+            by_hash.setdefault(_text_hash(m.text), []).append(m.mention_id)
+        out: dict[int, bytes] = {}
+        hashes = list(by_hash)
+        with self.session() as s:
+            for i in range(0, len(hashes), 500):
+                for h, vec in s.execute(select(EmbeddingRow.text_sha256, EmbeddingRow.vector)
+                                        .where(EmbeddingRow.model == model,
+                                               EmbeddingRow.text_sha256.in_(hashes[i:i + 500]))):
+                    for mid in by_hash[h]:
+                        out[mid] = vec
+        return out
+
+    def save_embeddings(self, vectors: dict[str, bytes], model: str) -> None:
+        """Store vectors by text: {text: vector bytes}."""
+        with self.session() as s:
+            known = set()
+            hashes = {_text_hash(t): v for t, v in vectors.items()}
+            keys = list(hashes)
+            for i in range(0, len(keys), 500):
+                known.update(s.scalars(select(EmbeddingRow.text_sha256).where(
+                    EmbeddingRow.model == model, EmbeddingRow.text_sha256.in_(keys[i:i + 500]))))
+            s.add_all(EmbeddingRow(text_sha256=h, model=model, vector=v) for h, v in hashes.items() if h not in known)
+
+    def fixed_memberships(self) -> dict[int, int]:
+        """Memberships an editor decided (merge, split, pin): no clustering may move them."""
+        with self.session() as s:
+            return dict(s.execute(select(ClaimMember.mention_id, ClaimMember.claim_id)
+                                  .where(ClaimMember.method.like("editor%"))).all())
+
+    def replace_memberships(self, memberships: Sequence[Membership], now: datetime) -> int:
+        """After a rebuild: store the memberships that changed (editor ones never do).
+        Returns how many moved."""
+        moved = 0
+        with self.session() as s:
+            current = {m.mention_id: (m.claim_id, m.method) for m in s.scalars(select(ClaimMember))}
+            known = set(s.scalars(select(ClaimRow.id)))
+            for m in memberships:
+                old = current.get(m.mention_id)
+                if old is not None and (old[1].startswith("editor") or old[0] == m.claim_id):
+                    continue
+                if m.claim_id not in known:
+                    s.add(ClaimRow(id=m.claim_id, status="active", canonical_text="", created_at=now, updated_at=now))
+                    known.add(m.claim_id)
+                s.merge(ClaimMember(mention_id=m.mention_id, claim_id=m.claim_id, method=m.method,
+                                    score=float(m.score), decided_at=now))
+                moved += 1
+        return moved
+
     def next_claim_id(self) -> int:
         with self.session() as s:
             return (s.scalar(select(func.max(ClaimRow.id))) or 0) + 1
@@ -696,6 +748,10 @@ def _content_hash(article: ExtractedArticle) -> str:
     payload = json.dumps([[(x.text, str(x.kind), x.section) for x in article.sentences],
                           [(f.question, f.answer) for f in article.faq]], ensure_ascii=False)
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def _iso(value: datetime | None) -> str | None:
