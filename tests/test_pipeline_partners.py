@@ -1,6 +1,6 @@
-"""End to end on the four shared partner sites, over real HTTP on loopback, into a real
-SQLite file: discovery from the homepage alone, storage, export, idempotent re-runs,
-the week-2 revision."""
+"""End to end through the CLI on the four shared partner sites, over real HTTP on loopback,
+into a real SQLite file: discovery from the homepage alone, storage, export, a broken
+partner. (Re-runs, revisions and every bad input: tests/test_ingest.py.)"""
 from __future__ import annotations
 
 import json
@@ -8,8 +8,6 @@ import json
 from click.testing import CliRunner
 
 from pipeline.cli import cli
-from pipeline.orchestrator import run_sources
-from pipeline.registry import load_sources
 from pipeline.store import Store
 
 from conftest import PARTNERS
@@ -41,40 +39,6 @@ def test_run_discovers_and_stores_all_four_partner_articles(partner_sites, tmp_p
         assert len([m for m in article_mentions if m["kind"] == "claim"]) >= 10, site
     # civiq has no feed: its article came through the sitemap (or the blog index)
     assert any(m["site"] == "civiq" and "double" not in m["text"] for m in by_site["civiq"])
-
-
-def test_second_run_adds_no_rows_and_only_revalidates(partner_sites, tmp_path, db_url):
-    sources = load_sources(partner_sites.write_sources(tmp_path / "sources"))
-    store = Store.open(db_url)
-    first = run_sources(sources, store)
-    assert first.ok, first
-    before = store.table_counts()
-    second = run_sources(sources, store)
-    assert second.ok
-    assert store.table_counts() == before
-    assert sum(r.new_articles + r.new_revisions for r in second.sources) == 0
-    # every feed, sitemap and page request of the second run was conditional and answered 304
-    # (robots.txt lookups are the only unconditional ones)
-    assert second.not_modified >= second.requests - len(sources) * 2
-
-
-def test_week_two_revision_keeps_history(partner_sites, tmp_path, db_url):
-    sources = load_sources(partner_sites.write_sources(tmp_path / "sources", sites=("alana",)))
-    store = Store.open(db_url)
-    assert run_sources(sources, store).ok
-    partner_sites.week(2)
-    report = run_sources(sources, store)
-    assert report.ok
-    assert sum(r.new_revisions for r in report.sources) == 1
-    articles = list(store.export_articles())
-    assert len(articles) == 1 and articles[0]["revisions"] == 2
-    history = store.revision_history(articles[0]["url"])
-    assert [h["number"] for h in history] == [1, 2]
-    assert any("2023" in t for t in history[1]["added"])
-    assert any("2022" in t and "6,000" in t for t in history[1]["removed"])
-    texts = [m["text"] for m in store.export_mentions()]
-    assert not any("fewer than 6,000 in 2022" in t for t in texts)
-    assert any("admissions team is available seven days a week" in t for t in texts)
 
 
 def test_broken_partner_fails_the_run_but_others_are_stored(partner_sites, tmp_path, db_url):
