@@ -34,7 +34,8 @@ from typing import Iterable, Mapping, Sequence
 import numpy as np
 from rapidfuzz import fuzz
 
-from .normalize import content_terms, normalize_for_match
+from .neighbours import NeighbourSearch
+from .normalize import content_terms_of_key, normalize_for_match
 
 FIRST_CHECKPOINT = 16
 CHECKPOINT_STEP = 16384
@@ -56,6 +57,9 @@ class Settings:
     top_directions: int = 2  # principal directions removed besides the mean
     lsh_threshold: float = 0.5  # MinHash LSH (character 5-grams) candidate Jaccard
     lsh_perm: int = 64
+    exact_search_limit: int = 4096  # corpus size from which neighbours come from an inverted file
+    search_list_size: int = 128  # mentions per inverted list when the lists are trained
+    search_probes: int = 16  # inverted lists scanned per mention
 
 
 CLAIM_SETTINGS = Settings()
@@ -159,6 +163,10 @@ class Engine:
             self._cannot.setdefault(a, set()).add(b)
             self._cannot.setdefault(b, set()).add(a)
         self._index_of: dict[int, int] = {}
+        self.search = NeighbourSearch(dim, settings.neighbours,
+                                     exact_limit=settings.exact_search_limit,
+                                     list_size=settings.search_list_size,
+                                     probes=settings.search_probes)
         from datasketch import MinHash, MinHashLSH
 
         self._MinHash = MinHash
@@ -180,6 +188,23 @@ class Engine:
             ln = np.zeros(len(new), dtype=np.float64)
             ln[: self.n] = self.lexnorm[: self.n]
             self.lexnorm = ln
+
+    @staticmethod
+    def _next_checkpoint(n: int) -> int:
+        """The first checkpoint after n."""
+        if n < FIRST_CHECKPOINT:
+            return FIRST_CHECKPOINT
+        if n < CHECKPOINT_STEP:
+            return 1 << n.bit_length()
+        return (n // CHECKPOINT_STEP + 1) * CHECKPOINT_STEP
+
+    @classmethod
+    def _last_checkpoint_before(cls, n: int) -> int:
+        """The last checkpoint c < n (0 if none)."""
+        c = 0
+        while (nxt := cls._next_checkpoint(c)) < n:
+            c = nxt
+        return c
 
     @staticmethod
     def _is_checkpoint(n: int) -> bool:
@@ -205,7 +230,7 @@ class Engine:
                             (math.log(1 + n) + 1.0) ** 2)
         # every vector and word weight so far, seen through the new statistics
         self.z[: n] = self._transform(self.vecs[: n])
-        self.lexnorm[: n] = [self._weight(t) for t in self.terms]
+        self.lexnorm[: n] = [self._weight(t) for t in self.terms[:n]]
 
     def _minhash(self, key: str):
         mh = self._MinHash(num_perm=self.s.lsh_perm, seed=1, hashfunc=zlib.crc32,
@@ -222,7 +247,7 @@ class Engine:
         self.vecs[t] = vec
         self.n += 1
         key = normalize_for_match(text)
-        terms = content_terms(text)
+        terms = content_terms_of_key(key)
         self.ids.append(mention_id)
         self.sites.append(site)
         self.keys.append(key)
@@ -354,40 +379,71 @@ class Engine:
 
     def load(self, mention_ids: Sequence[int], sites: Sequence[str], texts: Sequence[str],
              vecs: np.ndarray, labels: Sequence[int]) -> None:
-        """Take in mentions already placed (the stored claims), in engine order."""
-        self._grow(len(mention_ids))
-        for k, (mid, site, text, lab) in enumerate(zip(mention_ids, sites, texts, labels)):
-            t = self._append(mid, site, text, vecs[k])
+        """Take in mentions already placed (the stored claims), in engine order.
+
+        The state is the one a sequential pass over them leaves, built in bulk: only the
+        last checkpoint's statistics and lists are computed (each one replaces the ones
+        before it), not every checkpoint on the way."""
+        assert self.n == 0, "load comes first"
+        n0 = len(mention_ids)
+        self._grow(n0)
+        self.vecs[:n0] = vecs
+        self.ids = list(mention_ids)
+        self.sites = list(sites)
+        self.keys = [normalize_for_match(t) for t in texts]
+        self.terms = [content_terms_of_key(k) for k in self.keys]
+        self.labels = [None] * n0
+        self._index_of = {m: i for i, m in enumerate(self.ids)}
+        c = self._last_checkpoint_before(n0)
+        for terms in self.terms[:c]:
+            self.df.update(terms)
+        if c:
+            self.n = c
+            self._refresh_stats()
+        for terms in self.terms[c:]:
+            self.df.update(terms)
+        self.n = n0
+        self.z[c:n0] = self._transform(self.vecs[c:n0])
+        self.lexnorm[c:n0] = [self._weight(t) for t in self.terms[c:n0]]
+        for t, lab in enumerate(labels):
             self._place(t, lab)
             self._index_for_lsh(t, self._minhash(self.keys[t]))
+        s = self._last_search_checkpoint_before(n0 + 1)
+        if s:
+            self.search.train(self.vecs[:s])
+            self.search.add(self.vecs[s:n0])
+        else:
+            self.search.add(self.vecs[:n0])
+
+    def _last_search_checkpoint_before(self, n: int) -> int:
+        """The last checkpoint c < n at which the neighbour search (re)trains, 0 if none."""
+        c = self._last_checkpoint_before(n)
+        return c if c >= self.search.exact_limit else 0
 
     def add(self, mention_ids: Sequence[int], sites: Sequence[str], texts: Sequence[str],
             vecs: np.ndarray, fresh_label, *, block: int = 512) -> list[Decision]:
         """Place new mentions one by one, in the order given."""
         out: list[Decision] = []
-        k_nb = self.s.neighbours
-        for start in range(0, len(mention_ids), block):
-            stop = min(start + block, len(mention_ids))
+        start = 0
+        while start < len(mention_ids):
             base = self.n
+            # a block never spans a checkpoint of the neighbour search: lists are retrained
+            # there, on exactly the mentions before it
+            if base >= self.search.exact_limit and self._is_checkpoint(base) \
+                    and self.search.trained_at != base:
+                self.search.train(self.vecs[:base])
+            stop = min(start + block, len(mention_ids),
+                       start + self._next_checkpoint(base) - base)
             self._grow(stop - start)
-            # Neighbours depend only on vectors, so a whole block is searched at once;
-            # each row then keeps only the mentions before it.
-            self.vecs[base: base + stop - start] = vecs[start:stop]
-            sims = vecs[start:stop] @ self.vecs[: base + stop - start].T
-            for r in range(stop - start):
-                sims[r, base + r:] = -np.inf
+            bv = np.ascontiguousarray(vecs[start:stop], dtype=np.float32)
+            nbs, sims = self.search.search_block(bv, self.vecs)
+            self.search.add(bv)
             for r, k in enumerate(range(start, stop)):
-                row = sims[r]
-                avail = base + r
-                if avail > k_nb:
-                    nb = np.argpartition(-row[:avail], k_nb)[:k_nb]
-                else:
-                    nb = np.arange(avail)
-                nb = nb[np.argsort(-row[nb], kind="stable")]
                 t = self._append(mention_ids[k], sites[k], texts[k], vecs[k])
                 mh = self._minhash(self.keys[t])
-                d = self.decide(t, nb, row[nb], mh, fresh_label)
+                d = self.decide(t, nbs[r], sims[r], mh, fresh_label)
                 self._place(t, d.label)
                 self._index_for_lsh(t, mh)
                 out.append(d)
+            start = stop
         return out

@@ -35,11 +35,16 @@ _STOP: frozenset[str] | None = None
 
 def content_terms(text: str, *, stem_length: int = STEM_LENGTH) -> frozenset[str]:
     """The set of truncated content words of a sentence, for IDF-weighted overlap."""
+    return content_terms_of_key(normalize_for_match(text), stem_length=stem_length)
+
+
+def content_terms_of_key(key: str, *, stem_length: int = STEM_LENGTH) -> frozenset[str]:
+    """`content_terms` of a text already through `normalize_for_match` (it is idempotent)."""
     global _STOP
     if _STOP is None:
         _STOP = _stop_words()
     out = set()
-    for w in _WORD.findall(normalize_for_match(text)):
+    for w in _WORD.findall(key):
         w = w.removesuffix("'s").strip("'")
         if len(w) < 3 or w in _STOP:
             continue
