@@ -143,7 +143,13 @@ def one_size(n: int, embedder_name: str, incremental: bool) -> dict:
         t4 = time.perf_counter()
         res.update(incremental_mentions=len(extra), incremental_s=round(t4 - t3, 2),
                    incremental_share_of_full=round((t4 - t3) / (t2 - t0), 4),
+                   incremental_share_of_cluster=round((t4 - t3) / (t2 - t1), 4),
                    incremental_joined=sum(1 for m in inc if m.method != "new"))
+    import os
+
+    torch = sys.modules.get("torch")  # loaded by MiniLM only
+    res["cores"] = os.cpu_count()
+    res["torch_threads"] = torch.get_num_threads() if torch else None
     res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
     return res
 
@@ -173,10 +179,13 @@ def main(argv=None) -> int:
         if "incremental_s" in r:
             print(f"        +{r['incremental_mentions']} mentions incrementally: "
                   f"{r['incremental_s']:.2f}s = {100 * r['incremental_share_of_full']:.2f}% "
-                  f"of the full build ({r['incremental_joined']} joined existing claims)")
+                  f"of the full build, {100 * r['incremental_share_of_cluster']:.1f}% of its "
+                  f"clustering ({r['incremental_joined']} joined existing claims; includes "
+                  f"encoding the new mentions and loading the stored ones)")
     if len(results) >= 2:
         a0, a1 = results[0], results[-1]
         k = math.log(a1["mentions"] / a0["mentions"])
+        print(f"({a1['cores']} cores, torch threads {a1['torch_threads']})")
         for key in ("full_build_s", "cluster_s", "encode_s"):
             if a0[key] > 0 and a1[key] > 0:
                 print(f"growth exponent ({key}): {math.log(a1[key] / a0[key]) / k:.2f}")

@@ -152,6 +152,44 @@ def test_incremental_batches_equal_rebuild():
     assert len(partition(done)) < len(ms)  # the copies did merge
 
 
+def test_incremental_equals_rebuild_with_the_inverted_file():
+    """Past `exact_search_limit` neighbours come from lists retrained at checkpoints (64,
+    128, 256, 512 here); batches that cut across them still give the rebuild's clusters."""
+    ms = corpus(700, seed=3)
+    settings = dataclasses.replace(CLAIM_SETTINGS, exact_search_limit=64, search_list_size=8,
+                                   search_probes=4)
+    emb = HashEmbedder()
+    cache: dict = {}
+    claims: list[ClaimState] = []
+    done: list = []
+    next_id = 1
+    for lo, hi in [(0, 100), (100, 128), (128, 129), (129, 400), (400, 513), (513, 700)]:
+        out = cluster_claims(claims, ms[lo:hi], next_claim_id=next_id, embedder=emb,
+                             embeddings=cache, settings=settings)
+        done.extend(out)
+        next_id = max([next_id - 1, *(m.claim_id for m in out)]) + 1
+        claims = states(done, ms)
+    full = rebuild(claims, next_claim_id=next_id, embedder=NoEncode(), embeddings=cache,
+                   settings=settings)
+    assert {m.mention_id: m.claim_id for m in full} == {m.mention_id: m.claim_id for m in done}
+    assert len(partition(done)) < len(ms) // 2
+
+
+def test_inverted_file_finds_what_exact_search_finds_on_copies():
+    from pipeline.dedupe.neighbours import NeighbourSearch
+
+    rng = np.random.default_rng(0)
+    x = rng.standard_normal((600, 32)).astype(np.float32)
+    x /= np.linalg.norm(x, axis=1, keepdims=True)
+    q = x[500:510] + 0.05 * rng.standard_normal((10, 32)).astype(np.float32)  # near x[500:510]
+    q /= np.linalg.norm(q, axis=1, keepdims=True)
+    s = NeighbourSearch(32, 5, exact_limit=64, list_size=16, probes=4)
+    s.train(x)
+    ids, sims = s.search_block(q, x)
+    assert [int(i[0]) for i in ids] == list(range(500, 510))
+    assert all(np.all(np.diff(v) <= 0) for v in sims)
+
+
 def test_rebuild_retires_ids_of_vanished_claims():
     emb = HashEmbedder()
     a = MentionInput(1, "a", "The harbor guards coastal villages every night.")
