@@ -26,8 +26,7 @@ words: IDF over the corpus itself, so the shared subject words weigh little.
 from __future__ import annotations
 
 import math
-from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -102,8 +101,7 @@ class _Stats:
     size: int = 0
     mean: np.ndarray | None = None
     directions: np.ndarray | None = None  # (k, dim) removed after centering
-    idf: dict[str, float] = field(default_factory=dict)  # squared IDF weights
-    default_idf: float = 1.0
+    default_idf: float = 1.0  # squared IDF weight of a word not seen before the checkpoint
 
 
 def _top_directions(cov: np.ndarray, k: int, iterations: int = 60) -> np.ndarray:
@@ -139,11 +137,18 @@ class Engine:
         self.ids: list[int] = []
         self.sites: list[str] = []
         self.keys: list[str] = []
-        self.terms: list[frozenset[str]] = []
+        # content words as ids into `vocab` (sorted arrays), their document frequencies
+        # and squared IDF weights by id (words first seen since the checkpoint: the default)
+        self.vocab: dict[str, int] = {}
+        self.terms: list[np.ndarray] = []
+        self.df = np.zeros(1024, dtype=np.int64)
+        self.idf = np.ones(1024, dtype=np.float64)
+        self._mark = np.zeros(1024, dtype=bool)
+        self.site_of: dict[str, int] = {}
+        self.site_ids = np.zeros(len(self.vecs), dtype=np.int32)
         self.labels: list[int | None] = []
         self.members: dict[int, list[int]] = {}
         self.by_key: dict[str, int] = {}
-        self.df: Counter[str] = Counter()
         self.stats = _Stats()
         self._fixed = dict(self.c.fixed)
         self._group: dict[int, frozenset[int]] = {}
@@ -174,6 +179,26 @@ class Engine:
             ln = np.zeros(len(new), dtype=np.float64)
             ln[: self.n] = self.lexnorm[: self.n]
             self.lexnorm = ln
+            si = np.zeros(len(new), dtype=np.int32)
+            si[: self.n] = self.site_ids[: self.n]
+            self.site_ids = si
+
+    def _term_ids(self, terms: frozenset[str]) -> np.ndarray:
+        """Ids of a mention's content words (new words get the default weight)."""
+        vocab = self.vocab
+        for w in sorted(terms):  # sorted: the same ids whatever the set's iteration order
+            if w not in vocab:
+                vocab[w] = len(vocab)
+        size = len(vocab)
+        if size > len(self.df):
+            grow = max(size, 2 * len(self.df)) - len(self.df)
+            self.df = np.concatenate([self.df, np.zeros(grow, dtype=np.int64)])
+            self.idf = np.concatenate([self.idf, np.full(grow, self.stats.default_idf)])
+            self._mark = np.zeros(len(self.df), dtype=bool)
+        return np.array(sorted(vocab[w] for w in terms), dtype=np.int64)
+
+    def _site_id(self, site: str) -> int:
+        return self.site_of.setdefault(site, len(self.site_of))
 
     @staticmethod
     def _next_checkpoint(n: int) -> int:
@@ -210,10 +235,11 @@ class Engine:
             cov = (x.T @ x) / self.n - np.outer(mean, mean)
             dirs = _top_directions(cov, k)
         n = self.n
-        idf = {t: (math.log((1 + n) / (1 + d)) + 1.0) ** 2 for t, d in self.df.items()}
+        default = (math.log(1 + n) + 1.0) ** 2
         self.stats = _Stats(n, mean.astype(np.float32),
-                            None if dirs is None else dirs.astype(np.float32), idf,
-                            (math.log(1 + n) + 1.0) ** 2)
+                            None if dirs is None else dirs.astype(np.float32), default)
+        df = self.df
+        self.idf = np.where(df > 0, (np.log((1 + n) / (1 + df)) + 1.0) ** 2, default)
         # every vector and word weight so far, seen through the new statistics
         self.z[: n] = self._transform(self.vecs[: n])
         self.lexnorm[: n] = [self._weight(t) for t in self.terms[:n]]
@@ -227,13 +253,14 @@ class Engine:
         self.vecs[t] = vec
         self.n += 1
         key = normalize_for_match(text)
-        terms = content_terms_of_key(key)
+        terms = self._term_ids(content_terms_of_key(key))
         self.ids.append(mention_id)
         self.sites.append(site)
+        self.site_ids[t] = self._site_id(site)
         self.keys.append(key)
         self.terms.append(terms)
         self.labels.append(None)
-        self.df.update(terms)
+        self.df[terms] += 1
         self._index_of[mention_id] = t
         self.z[t] = self._transform(self.vecs[t: t + 1])[0]
         self.lexnorm[t] = self._weight(terms)
@@ -257,23 +284,25 @@ class Engine:
         norms[norms == 0] = 1.0
         return z / norms
 
-    def _weight(self, terms: frozenset[str]) -> float:
-        idf, d = self.stats.idf, self.stats.default_idf
-        return math.sqrt(sum(idf.get(x, d) for x in terms))
+    def _weight(self, terms: np.ndarray) -> float:
+        return math.sqrt(float(self.idf[terms].sum()))
 
     def pair_scores(self, t: int, others: Sequence[int]) -> np.ndarray:
         """Combined paraphrase score of mention t against each of `others`: cosine of the
         topic-removed embeddings, and IDF-weighted cosine of the content-word sets."""
+        others = np.asarray(others, dtype=np.int64)
         sem = self.z[others] @ self.z[t]
-        idf, d = self.stats.idf, self.stats.default_idf
-        mine, site, norm_t = self.terms[t], self.sites[t], self.lexnorm[t]
-        lex = np.zeros(len(others))
-        same = np.zeros(len(others), dtype=np.float32)
-        for k, o in enumerate(others):
-            common = mine & self.terms[o]
-            if common and norm_t:
-                lex[k] = sum(idf.get(x, d) for x in common) / (norm_t * self.lexnorm[o])
-            same[k] = self.sites[o] == site
+        words = [self.terms[o] for o in others]
+        flat = np.concatenate(words)
+        row = np.repeat(np.arange(len(others)), [len(x) for x in words])
+        mark = self._mark
+        mark[self.terms[t]] = True
+        hit = mark[flat]
+        mark[self.terms[t]] = False
+        common = np.bincount(row[hit], weights=self.idf[flat[hit]], minlength=len(others))
+        denom = self.lexnorm[t] * self.lexnorm[others]
+        lex = np.divide(common, denom, out=np.zeros(len(others)), where=common > 0)
+        same = (self.site_ids[others] == self.site_ids[t]).astype(np.float32)
         w = self.s.lexical_weight
         return (1 - w) * sem + w * lex - self.s.same_site_penalty * same
 
@@ -369,18 +398,19 @@ class Engine:
         self.vecs[:n0] = vecs
         self.ids = list(mention_ids)
         self.sites = list(sites)
+        self.site_ids[:n0] = [self._site_id(x) for x in sites]
         self.keys = [normalize_for_match(t) for t in texts]
-        self.terms = [content_terms_of_key(k) for k in self.keys]
+        self.terms = [self._term_ids(content_terms_of_key(k)) for k in self.keys]
         self.labels = [None] * n0
         self._index_of = {m: i for i, m in enumerate(self.ids)}
         c = self._last_checkpoint_before(n0)
         for terms in self.terms[:c]:
-            self.df.update(terms)
+            self.df[terms] += 1
         if c:
             self.n = c
             self._refresh_stats()
         for terms in self.terms[c:]:
-            self.df.update(terms)
+            self.df[terms] += 1
         self.n = n0
         self.z[c:n0] = self._transform(self.vecs[c:n0])
         self.lexnorm[c:n0] = [self._weight(t) for t in self.terms[c:n0]]
