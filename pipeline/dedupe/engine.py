@@ -367,18 +367,17 @@ class Engine:
             if lab not in seen:
                 seen.append(lab)
         best_label, best_score, nearest = None, -1.0, 0.0
-        groups = [self._checked_members(lab) for lab in seen]
-        flat = [m for g in groups for m in g]
-        all_scores = self.pair_scores(t, flat) if flat else np.zeros(0)
-        pos = 0
-        for lab, mem in zip(seen, groups):
-            scores = all_scores[pos: pos + len(mem)]
-            pos += len(mem)
-            avg, low = float(scores.mean()), float(scores.min())
-            nearest = max(nearest, avg)
-            if avg >= self.s.join and low >= self.s.floor and avg > best_score \
-                    and self._allowed(t, lab):
-                best_label, best_score = lab, avg
+        if seen:
+            groups = [self._checked_members(lab) for lab in seen]
+            sizes = np.array([len(g) for g in groups])
+            scores = self.pair_scores(t, [m for g in groups for m in g])
+            starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
+            avgs = np.add.reduceat(scores, starts) / sizes  # each claim's mean and minimum
+            lows = np.minimum.reduceat(scores, starts)
+            nearest = max(nearest, float(avgs.max()))
+            for i in np.flatnonzero((avgs >= self.s.join) & (lows >= self.s.floor)):
+                if avgs[i] > best_score and self._allowed(t, seen[i]):
+                    best_label, best_score = seen[i], float(avgs[i])
         if best_label is not None:
             return Decision(t, best_label, "paraphrase", round(best_score, 4))
         return Decision(t, fresh_label(), "new", round(nearest, 4))
