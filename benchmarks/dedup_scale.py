@@ -61,16 +61,20 @@ TAILS = ["", " according to recent studies", " for many people", " in most cases
          " as several trials found"]
 
 
-def synthetic_corpus(n: int, seed: int = 7):
+def synthetic_corpus(n: int, seed: int = 7, *, truth: list[int] | None = None):
+    """n MentionInputs; when `truth` is given, the proposition of each is appended to it."""
     from pipeline.types import MentionInput
 
     rng = np.random.default_rng(seed)
     props = []
     out = []
+    said: list[int] = []
     for i in range(n):
         r = rng.random()
         if out and r < 0.30:  # near-copy of an earlier statement
-            base = out[int(rng.integers(len(out)))].text
+            j = int(rng.integers(len(out)))
+            base = out[j].text
+            said.append(said[j])
             edit = int(rng.integers(3))
             if edit == 0:
                 text = base.rstrip(".") + TAILS[int(rng.integers(1, len(TAILS)))] + "."
@@ -80,11 +84,14 @@ def synthetic_corpus(n: int, seed: int = 7):
                 text = base.replace(",", "").replace(".", "!")
         else:
             if props and r < 0.70:  # a paraphrase of an earlier proposition
-                s, v, o, q = props[int(rng.integers(len(props)))]
+                p = int(rng.integers(len(props)))
+                s, v, o, q = props[p]
             else:
                 s, v, o, q = (int(rng.integers(len(SUBJECTS))), int(rng.integers(len(VERBS))),
                               int(rng.integers(len(OBJECTS))), int(rng.integers(len(QUALIFIERS))))
+                p = len(props)
                 props.append((s, v, o, q))
+            said.append(p)
             subj = SUBJECTS[s][int(rng.integers(2))]
             verb = VERBS[v][int(rng.integers(2))]
             obj = OBJECTS[o][int(rng.integers(2))]
@@ -96,7 +103,22 @@ def synthetic_corpus(n: int, seed: int = 7):
             text = hedge + core
             text = text[0].upper() + text[1:] + "."
         out.append(MentionInput(i + 1, f"site{int(rng.integers(40))}", text))
+    if truth is not None:
+        truth.extend(said)
     return out
+
+
+def pair_agreement(predicted: list[int], truth: list[int]) -> tuple[float, float]:
+    """Pair precision and recall of a clustering against the generator's propositions (two
+    mentions of one proposition belong together; counted without listing the pairs)."""
+    from collections import Counter
+
+    def pairs(counts) -> int:
+        return sum(c * (c - 1) // 2 for c in counts.values())
+
+    both = pairs(Counter(zip(predicted, truth)))
+    pred, true = pairs(Counter(predicted)), pairs(Counter(truth))
+    return (both / pred if pred else 1.0), (both / true if true else 1.0)
 
 
 class HashEmbedder:
@@ -119,7 +141,8 @@ def one_size(n: int, embedder_name: str, incremental: bool) -> dict:
 
     embedder = MiniLMEmbedder() if embedder_name == "minilm" else HashEmbedder()
     total = n + (n // 100 if incremental else 0)
-    corpus = synthetic_corpus(total)
+    truth: list[int] = []
+    corpus = synthetic_corpus(total, truth=truth)
     base, extra = corpus[:n], corpus[n:]
     t0 = time.perf_counter()
     cache = embed_mentions(base, embedder=embedder)
@@ -131,6 +154,8 @@ def one_size(n: int, embedder_name: str, incremental: bool) -> dict:
            "mentions_per_s": round(n / (t2 - t0), 1), "claims": len({m.claim_id for m in ms}),
            "methods": {k: sum(1 for m in ms if m.method == k) for k in
                        ("new", "exact", "near-copy", "paraphrase")}}
+    precision, recall = pair_agreement([m.claim_id for m in ms], truth[:n])
+    res.update(truth_pair_precision=round(precision, 4), truth_pair_recall=round(recall, 4))
     if incremental:
         groups: dict[int, list] = {}
         by = {m.mention_id: m for m in base}
@@ -175,7 +200,9 @@ def main(argv=None) -> int:
         print(f"{n:>7} mentions ({r['embedder']}): full build {r['full_build_s']:.1f}s "
               f"(encode {r['encode_s']:.1f}s + cluster {r['cluster_s']:.1f}s), "
               f"{r['mentions_per_s']:.0f} mentions/s, peak RSS {r['peak_rss_mb']:.0f} MB, "
-              f"{r['claims']} claims {r['methods']}", flush=True)
+              f"{r['claims']} claims {r['methods']}; pair precision "
+              f"{r['truth_pair_precision']:.3f} recall {r['truth_pair_recall']:.3f} against the "
+              f"generator's propositions", flush=True)
         if "incremental_s" in r:
             print(f"        +{r['incremental_mentions']} mentions incrementally: "
                   f"{r['incremental_s']:.2f}s = {100 * r['incremental_share_of_full']:.2f}% "
