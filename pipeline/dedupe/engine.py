@@ -37,6 +37,7 @@ from .normalize import content_terms_of_key, normalize_for_match
 
 FIRST_CHECKPOINT = 16
 CHECKPOINT_STEP = 16384
+STATS_CHUNK = 8192  # rows per step when statistics are taken (no float64 copy of the corpus)
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,10 +128,16 @@ class Engine:
     """The state of one sequential clustering pass (the corpus so far and its claims)."""
 
     def __init__(self, settings: Settings, dim: int, constraints: Constraints | None = None,
-                 capacity: int = 1024) -> None:
+                 capacity: int = 1024, *, storage: np.ndarray | None = None) -> None:
+        """`storage`, when given, becomes the engine's (float32, C-ordered) vector matrix: the
+        caller's matrix of every vector in engine order, which then is not copied."""
         self.s = settings
         self.c = constraints or Constraints()
-        self.vecs = np.zeros((max(capacity, 16), dim), dtype=np.float32)
+        if storage is not None and storage.dtype == np.float32 and storage.flags.c_contiguous \
+                and storage.shape[1] == dim:
+            self.vecs = storage
+        else:
+            self.vecs = np.zeros((max(capacity, 16), dim), dtype=np.float32)
         self.z = np.zeros_like(self.vecs)  # vecs through the current statistics
         self.lexnorm = np.zeros(len(self.vecs), dtype=np.float64)
         self.n = 0
@@ -227,21 +234,25 @@ class Engine:
 
     def _refresh_stats(self) -> None:
         """Statistics over the first `self.n` mentions (called at checkpoints only)."""
-        x = self.vecs[: self.n].astype(np.float64)
-        mean = x.mean(axis=0)
-        dirs = None
-        k = self.s.top_directions
-        if k:
-            cov = (x.T @ x) / self.n - np.outer(mean, mean)
-            dirs = _top_directions(cov, k)
-        n = self.n
+        n, k = self.n, self.s.top_directions
+        total = np.zeros(self.vecs.shape[1])
+        gram = np.zeros((self.vecs.shape[1],) * 2) if k else None
+        for lo in range(0, n, STATS_CHUNK):
+            x = self.vecs[lo: min(n, lo + STATS_CHUNK)].astype(np.float64)
+            total += x.sum(axis=0)
+            if k:
+                gram += x.T @ x
+        mean = total / n
+        dirs = _top_directions(gram / n - np.outer(mean, mean), k) if k else None
         default = (math.log(1 + n) + 1.0) ** 2
         self.stats = _Stats(n, mean.astype(np.float32),
                             None if dirs is None else dirs.astype(np.float32), default)
         df = self.df
         self.idf = np.where(df > 0, (np.log((1 + n) / (1 + df)) + 1.0) ** 2, default)
         # every vector and word weight so far, seen through the new statistics
-        self.z[: n] = self._transform(self.vecs[: n])
+        for lo in range(0, n, STATS_CHUNK):
+            hi = min(n, lo + STATS_CHUNK)
+            self.z[lo: hi] = self._transform(self.vecs[lo: hi])
         self.lexnorm[: n] = [self._weight(t) for t in self.terms[:n]]
 
     def _append(self, mention_id: int, site: str, text: str, vec: np.ndarray) -> int:
