@@ -57,9 +57,16 @@ class NeighbourSearch:
         self.centroids: np.ndarray | None = None
         self._index = None
 
-    def _assign(self, x: np.ndarray) -> np.ndarray:
-        """Each vector's list, and the `probes` lists nearest to it (best first)."""
-        scores = x @ self.centroids.T
+    def _lists(self, x: np.ndarray, chunk: int = 8192) -> np.ndarray:
+        """Each vector's own list (its nearest centroid), a chunk at a time: the score
+        matrix of a whole corpus against every centroid would be hundreds of MB."""
+        out = np.empty(len(x), dtype=np.int64)
+        for lo in range(0, len(x), chunk):
+            out[lo: lo + chunk] = np.argmax(x[lo: lo + chunk] @ self.centroids.T, axis=1)
+        return out
+
+    def _probes(self, scores: np.ndarray) -> np.ndarray:
+        """The `probes` lists nearest to each query, best first, from its centroid scores."""
         p = min(self.probes, len(self.centroids))
         top = np.argpartition(-scores, p - 1, axis=1)[:, :p]
         order = np.argsort(-np.take_along_axis(scores, top, axis=1), axis=1, kind="stable")
@@ -88,7 +95,7 @@ class NeighbourSearch:
         import faiss
 
         x = np.ascontiguousarray(x, dtype=np.float32)
-        lists = np.ascontiguousarray(self._assign(x)[:, 0], dtype=np.int64)
+        lists = self._lists(x)
         ids = np.arange(self.size, self.size + len(x), dtype=np.int64)
         self._index.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
         self.size += len(x)
@@ -108,11 +115,12 @@ class NeighbourSearch:
             sims = block @ np.concatenate([earlier[:base], block]).T
             cand = None
         else:
-            probe = self._assign(block)
-            dq = np.take_along_axis(block @ self.centroids.T, probe, axis=1).astype(np.float32)
+            scores = block @ self.centroids.T
+            probe = self._probes(scores)
+            dq = np.ascontiguousarray(np.take_along_axis(scores, probe, axis=1), dtype=np.float32)
             d, i = self._index.search_preassigned(np.ascontiguousarray(block), k,
                                                   np.ascontiguousarray(probe, dtype=np.int64), dq)
-            own = probe[:, 0]
+            own = np.argmax(scores, axis=1)  # as `add` will file them
             inner = block @ block.T
             # a block row is a candidate of a later row only when its list is probed by it
             probed = (own[None, :, None] == probe[:, None, :]).any(axis=2)
