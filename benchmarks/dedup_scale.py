@@ -6,8 +6,11 @@ variation (synonyms, reordered clauses, hedges), and many statements are near-co
 earlier one (syndication: a word changed, a tail added, punctuation). Sites are random.
 
 For each size it prints the full-build time (encoding and clustering apart), peak memory of
-the process (ru_maxrss) and mentions/s; for the largest, the time to add 1% new mentions
-incrementally; and the growth exponent between the sizes.
+the process (ru_maxrss) and mentions/s, and the pair precision/recall of the clusters against
+the generator's propositions (a sanity check that speed did not buy bad clusters; the hash
+embedder cannot tell paraphrases apart, so its figures are low); for the largest, the time
+to add 1% new mentions incrementally (encoding the new ones, loading the stored ones and
+deciding; not the store's own reads); and the growth exponent between the sizes.
 
     python benchmarks/dedup_scale.py [--sizes 10000 100000] [--embedder minilm|hash]
 
