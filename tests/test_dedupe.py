@@ -233,6 +233,17 @@ def test_embedding_cache_is_filled_and_used():
     assert emb.encoded == [more[0].text]  # the corpus was not re-encoded
 
 
+def test_identical_texts_are_encoded_once():
+    ms = [MentionInput(1, "a", "The comet crosses distant planets."),
+          MentionInput(2, "b", "The comet crosses distant planets."),
+          MentionInput(3, "c", "A lantern warms the winter market.")]
+    emb = HashEmbedder()
+    cache: dict = {}
+    out = cluster_claims([], ms, next_claim_id=1, embedder=emb, embeddings=cache)
+    assert emb.encoded == [ms[0].text, ms[2].text]
+    assert set(cache) == {1, 2, 3} and out[1].method == "exact"
+
+
 def test_embedding_bytes_round_trip():
     v = np.random.default_rng(1).standard_normal(384).astype(np.float32)
     b = embedding_to_bytes(v)

@@ -23,7 +23,7 @@ Optional keyword arguments of all of them:
 - `settings`: `Settings`, the decision's knobs.
 
 Order: mentions are decided one at a time in mention-id order, each seeing only the
-mentions before it. An incremental run whose new mentions have higher ids than the stored
+mentions before it (neighbour search included: see neighbours.py). An incremental run whose new mentions have higher ids than the stored
 ones (the store's ids grow) therefore gives exactly the clusters a rebuild gives.
 """
 from __future__ import annotations

@@ -10,7 +10,12 @@ only on the mentions before it in id order (their vectors, texts and claims), so
 the same computation replayed from nothing, whatever batches the incremental runs came in.
 Corpus statistics (the topic direction removed from the embeddings, the IDF of content words)
 are likewise taken over a *prefix* of the corpus: at checkpoints 16, 32, 64, ... mentions, then
-every 16384, so both paths see the same statistics at the same mention.
+every 16384, so both paths see the same statistics at the same mention. The nearest earlier
+mentions come from `neighbours.py` under the same rule (exact, then lists retrained at the
+checkpoints). An incremental run does not replay the stored mentions one by one: `load`
+builds the state the replay would leave (the last checkpoint's statistics and lists) in bulk.
+What may still differ is the last bit of a float where a batch and a single row go through
+BLAS differently; a decision would flip only on a score within ~1e-7 of a threshold.
 
 Why "fits the claim", not "close to one member". Every partner writes about the same subject,
 so a sentence is close to many sentences; merging on single links chains unrelated sentences
