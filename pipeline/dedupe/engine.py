@@ -59,7 +59,7 @@ class Settings:
     join: float = 0.45  # mean pair score to the claim's members needed to join it
     floor: float = 0.25  # no checked member may score below this
     top_directions: int = 2  # principal directions removed besides the mean
-    exact_search_limit: int = 4096  # corpus size from which neighbours come from an inverted file
+    exact_search_limit: int = 16384  # corpus size from which neighbours come from an inverted file
     search_list_size: int = 128  # mentions per inverted list when the lists are trained
     search_probes: int = 16  # inverted lists scanned per mention
 

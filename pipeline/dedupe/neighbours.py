@@ -22,7 +22,8 @@ from __future__ import annotations
 
 import numpy as np
 
-EXACT_LIMIT = 4096  # corpus size from which the inverted file is used
+EXACT_LIMIT = 16384  # corpus size from which the inverted file is used (MiniLM on the
+# synthetic corpus: exact 2.4 s vs inverted file 2.8 s at 10k, 12.2 s vs 10.5 s at 30k)
 LIST_SIZE = 128  # mentions per list at training time (the list count grows with the corpus)
 PROBES = 16  # lists scanned per query
 TRAIN_SAMPLE = 16384  # at most this many prefix vectors train the centroids
