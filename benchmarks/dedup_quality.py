@@ -7,9 +7,14 @@ unlabelled sentences alike go in: nothing here tells the clusterer which sentenc
 Mention ids follow the articles' publication order (archway, omnia, alana, civiq) and the
 reading order inside each, as the store would assign them.
 
-    python benchmarks/dedup_quality.py [--out mentions.jsonl] [--json]
+    python benchmarks/dedup_quality.py [--out mentions.jsonl] [--json] [--pipeline]
 
 Prints pair precision/recall/F1 and the P-pair recall of every gold cluster.
+
+With --pipeline it measures the whole product instead: ../shared/partners served on loopback
+(serve.py), `run_sources` into a fresh SQLite file (our own discovery, extraction, labels and
+clustering: no gold information at all), `export mentions` scored by the gold's
+score_claims.py, plus the number of promotional sentences that ended up inside a claim.
 
 How the default thresholds were chosen: see the report of issue 5; in short the pair-score
 weights and join/floor thresholds were swept on this gold file (there is no other annotated
@@ -74,15 +79,68 @@ def run(settings=None, embedder=None, embeddings=None):
     return result, rows, ms
 
 
+def run_pipeline() -> dict:
+    """The end-to-end figure: partner sites -> syndicate run -> export mentions -> score."""
+    import tempfile
+    import threading
+
+    from pipeline.orchestrator import run_sources
+    from pipeline.store import Store
+    from pipeline.types import Source
+
+    spec = importlib.util.spec_from_file_location("partner_serve", SHARED / "partners" / "serve.py")
+    serve = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(serve)
+    names = {"archway": "Archway Behavioral Health", "omnia": "Omnia Recovery", "alana": "ALANA Recovery",
+             "civiq": "CIVIQ Health"}
+    servers = serve.make_servers(0, week=1, quiet=True)
+    for srv in servers.values():
+        threading.Thread(target=srv.serve_forever, daemon=True).start()
+    try:
+        with tempfile.TemporaryDirectory() as tmp:
+            store = Store.open(f"sqlite:///{tmp}/q.sqlite")
+            sources = [Source(id=s, name=n, homepage=f"{servers[s].base}/{s}/") for s, n in names.items()]
+            report = run_sources(sources, store)
+            rows = list(store.export_mentions())
+            store.close()
+    finally:
+        for srv in servers.values():
+            srv.shutdown()
+            srv.server_close()
+    scorer = load_scorer()
+    result = scorer.evaluate(rows, str(GOLD))
+    _, promo = scorer.load_gold(str(GOLD))
+    claims = [r for r in rows if r["kind"] == "claim"]
+    result["promo_in_claims"] = sum(
+        1 for r in claims if any(site == r["site"] and scorer.same(t, scorer.norm(r["text"])) for site, t in promo))
+    result["run_ok"] = report.ok
+    result["claim_mentions"] = len(claims)
+    return result
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--out", help="write the clustered mentions as JSONL here")
     ap.add_argument("--json", action="store_true", help="print the scorer's JSON only")
     ap.add_argument("--show", action="store_true", help="print the multi-member claims")
+    ap.add_argument("--pipeline", action="store_true",
+                    help="score the whole pipeline on the served partner sites instead")
     a = ap.parse_args(argv)
     if not GOLD.exists():
         print(f"no gold annotation at {GOLD}", file=sys.stderr)
         return 2
+    if a.pipeline:
+        r = run_pipeline()
+        if a.json:
+            print(json.dumps(r))
+            return 0
+        print(f"pipeline on ../shared/partners: run ok {r['run_ok']}, {r['claim_mentions']} claim mentions")
+        print(f"coverage {r['coverage']:.3f}  promo recall {r['promo_recall']:.2f}  "
+              f"promotional sentences inside a claim {r['promo_in_claims']}")
+        print(f"pair precision {r['pair_precision']:.3f}  recall {r['pair_recall']:.3f}  F1 {r['pair_f1']:.3f}")
+        for c in KEY_CLUSTERS:
+            print(f"  {c:22s} P-pair recall {r['cluster_recall'].get(c, 0.0):.2f}")
+        return 0
     result, rows, ms = run()
     if a.out:
         with open(a.out, "w") as f:
