@@ -16,11 +16,9 @@ from __future__ import annotations
 
 import argparse
 import importlib.util
-import io
 import json
 import sys
 import tempfile
-from contextlib import redirect_stdout
 from datetime import datetime, timezone
 from pathlib import Path
 

@@ -327,11 +327,10 @@ def demo(out_dir: Path) -> None:
     Example:
       syndicate demo --out /tmp/syndicate-demo
     """
-    from .demo import DEMO_SITES, StaticSiteServer, demo_environment
+    from .demo import DEMO_SITES, DEMO_SOURCES, StaticSiteServer, demo_environment
     from .fetch import FetchConfig
     from .orchestrator import run_sources
     from .publish import Week, write_digest
-    from .registry import load_sources
 
     if out_dir.exists():
         shutil.rmtree(out_dir)
@@ -340,7 +339,7 @@ def demo(out_dir: Path) -> None:
     with StaticSiteServer(DEMO_SITES) as server:
         demo_environment(server.base)
         click.echo(f"serving the sample partner sites at {server.base}/", err=True)
-        srcs = _load_sources(PROJECT_ROOT / "sources")
+        srcs = _load_sources(DEMO_SOURCES)
         store = _open_store(db)
         progress = _Progress(len(srcs), quiet=False)
         report = run_sources(srcs, store, fetch_config=FetchConfig(), progress=progress)

@@ -11,7 +11,6 @@ import subprocess
 import sys
 
 import numpy as np
-import pytest
 
 from pipeline.dedupe import (CLAIM_SETTINGS, ClaimState, Constraints, choose_canonical,
                              cluster_claims, cluster_questions, embedding_from_bytes,

@@ -21,7 +21,7 @@ from pipeline.registry import load_sources
 from pipeline.store import Store
 from pipeline.types import Source
 
-from fixtures.ingest.hostile import (HostileServer, gzip_bomb, hang, huge, redirect, send, sequence, static,
+from fixtures.ingest.hostile import (HostileServer, gzip_bomb, hang, huge, redirect, sequence, static,
                                      status)
 
 FAST = FetchConfig(connect_timeout=1.0, read_timeout=0.4, total_timeout=2.0, max_bytes=2_000_000,

@@ -17,7 +17,7 @@ from urllib.parse import urljoin, urlsplit
 from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, FeedEntry, Footnote,
                             Kind, Sentence, Source)
 
-from ._html import (HEADINGS, choose_root, decode_html, doc_order, drop_all, find_chrome, paragraph_weights,
+from ._html import (choose_root, decode_html, doc_order, drop_all, find_chrome, paragraph_weights,
                     parse_html, read_page, subtree_weights)
 from ._labels import LinkFact, Partner, classify
 from ._meta import PageFacts, build_meta, parse_date, site_name

@@ -250,32 +250,10 @@ class Store:
             s.execute(update(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.url.in_(list(urls)))
                       .values(last_fetched_at=when))
 
-    def save_validators(self, response: Response, snapshot_sha256: str | None = None) -> None:
-        with self.session() as s:
-            row = s.get(HttpValidator, response.url) or HttpValidator(url=response.url)
-            if response.status == 200:
-                row.etag = response.header("etag")
-                row.last_modified = response.header("last-modified")
-                row.snapshot_sha256 = snapshot_sha256
-            row.final_url, row.status, row.checked_at = response.final_url, response.status, response.fetched_at
-            s.merge(row)
-
     def snapshot_body(self, sha256: str) -> bytes | None:
         with self.session() as s:
             row = s.get(Snapshot, sha256)
             return zlib.decompress(row.body) if row else None
-
-    def save_snapshot(self, response: Response) -> str:
-        """Store the raw body once per content hash; returns the hash."""
-        digest = hashlib.sha256(response.body).hexdigest()
-        with self.session() as s:
-            if s.get(Snapshot, digest) is None:
-                s.add(Snapshot(sha256=digest, url=response.final_url, status=response.status,
-                               content_type=response.header("content-type"),
-                               headers={k: v for k, v in response.headers if k in SNAPSHOT_HEADERS},
-                               fetched_at=response.fetched_at, size=len(response.body),
-                               body=zlib.compress(response.body, 6)))
-        return digest
 
     def snapshots_for_reprocess(self) -> Iterator[tuple[str, str, str, str | None, bytes]]:
         """(source_id, article url, guid, snapshot sha, body) of every article's newest
@@ -732,16 +710,6 @@ class Store:
         old, new = sentences(number - 1), sentences(number)
         return dict(added=[t for t in new if t not in old], removed=[t for t in old if t not in new])
 
-    def revision_history(self, url: str) -> list[dict]:
-        with self.session() as s:
-            art = s.scalar(select(ArticleRow).where(ArticleRow.url == url))
-            if art is None:
-                return []
-            out = []
-            for rev in art.revisions:
-                diff = self._revision_diff(s, art.id, rev.number) if rev.number > 1 else {"added": [], "removed": []}
-                out.append(dict(number=rev.number, fetched_at=_iso(rev.fetched_at), **diff))
-            return out
 
 
 def _content_hash(article: ExtractedArticle) -> str:
