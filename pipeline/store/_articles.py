@@ -1,0 +1,218 @@
+"""Fetch records (HTTP validators, raw snapshots) and articles with their revisions and
+mentions: one transaction per article, a revision only when the extracted content changed."""
+from __future__ import annotations
+
+import hashlib
+import zlib
+from datetime import datetime
+from typing import Iterator, Sequence
+
+from sqlalchemy import func, insert, select, update
+from sqlalchemy.orm import Session
+
+from ..dedupe.normalize import normalize_for_match
+from ..types import ExtractedArticle, Kind, Response
+from ._base import SNAPSHOT_HEADERS, KnownUrl, SavedArticle, StoreBase, _content_hash
+from .models import (
+    ArticleRow,
+    ClaimMember,
+    FaqRow,
+    HttpValidator,
+    MentionRow,
+    RevisionRow,
+    Snapshot,
+)
+
+
+class ArticlesMixin(StoreBase):
+    # --- HTTP validators and snapshots ----------------------------------------------------
+
+    def validators(self, url: str) -> tuple[str | None, str | None]:
+        with self.session() as s:
+            row = s.get(HttpValidator, url)
+            return (row.etag, row.last_modified) if row else (None, None)
+
+    def all_validators(self) -> dict[str, "KnownUrl"]:
+        """{url: KnownUrl} for every URL fetched (or found missing) before: one query, so a
+        run of hundreds of sources reads its validators once."""
+        with self.session() as s:
+            rows = s.execute(select(HttpValidator.url, HttpValidator.etag, HttpValidator.last_modified,
+                                    HttpValidator.snapshot_sha256, HttpValidator.status,
+                                    HttpValidator.checked_at)).all()
+            return {r[0]: KnownUrl(*r[1:]) for r in rows}
+
+    @staticmethod
+    def prepare_snapshot(body: bytes) -> tuple[str, bytes]:
+        """(sha256, compressed body): CPU work a fetching thread can do (zlib and hashlib
+        release the GIL) before handing the snapshot to `save_fetch_results`."""
+        return hashlib.sha256(body).hexdigest(), zlib.compress(body, 6)
+
+    def save_fetch_results(self, fetched: Sequence[tuple[Response, bool]],
+                           failures: Sequence[tuple[str, int, datetime]] = (),
+                           *, snapshots: bool = True,
+                           prepared: dict[str, tuple[str, bytes]] | None = None) -> dict[str, str]:
+        """Store the snapshots and validators of one source's fetches in one transaction;
+        returns {requested url: snapshot sha}.
+
+        `fetched` is (response, keep): keep=False forgets the URL's validators (the work
+        the body was for failed), so the next run fetches it in full. `failures` are
+        (url, HTTP status, when) of 4xx/5xx answers, remembered so that discovery does
+        not probe a missing feed path every run. snapshots=False saves validators only
+        (their snapshots were saved by an earlier call)."""
+        shas: dict[str, str] = {}
+        with self.session() as s:
+            if snapshots:
+                new_shas: set[str] = set()
+                for resp, keep in fetched:
+                    if resp.status != 200 or not keep:
+                        continue
+                    ready = (prepared or {}).get(resp.url)
+                    digest = ready[0] if ready else hashlib.sha256(resp.body).hexdigest()
+                    shas[resp.url] = digest
+                    if digest in new_shas or s.get(Snapshot, digest) is not None:
+                        continue
+                    new_shas.add(digest)
+                    s.add(Snapshot(sha256=digest, url=resp.final_url, status=resp.status,
+                                   content_type=resp.header("content-type"),
+                                   headers={k: v for k, v in resp.headers if k in SNAPSHOT_HEADERS},
+                                   fetched_at=resp.fetched_at, size=len(resp.body),
+                                   body=ready[1] if ready else zlib.compress(resp.body, 6)))
+                s.flush()
+            else:
+                shas = {resp.url: hashlib.sha256(resp.body).hexdigest()
+                        for resp, keep in fetched if resp.status == 200 and keep}
+            urls = {resp.url for resp, _ in fetched} | {u for u, _, _ in failures}
+            rows = {r.url: r for r in s.scalars(select(HttpValidator).where(HttpValidator.url.in_(urls)))} \
+                if urls else {}
+            for resp, keep in fetched:
+                row = rows.get(resp.url)
+                if row is None:
+                    row = rows[resp.url] = HttpValidator(url=resp.url)
+                    s.add(row)
+                if resp.status == 200 or not keep:
+                    row.etag = resp.header("etag") if keep else None
+                    row.last_modified = resp.header("last-modified") if keep else None
+                    row.snapshot_sha256 = shas.get(resp.url) if keep else None
+                row.final_url, row.status, row.checked_at = resp.final_url, resp.status, resp.fetched_at
+            for url, status, when in failures:
+                row = rows.get(url)
+                if row is None:
+                    row = rows[url] = HttpValidator(url=url)
+                    s.add(row)
+                row.etag = row.last_modified = row.snapshot_sha256 = None
+                row.final_url, row.status, row.checked_at = url, status, when
+        return shas
+
+    def mark_articles_checked(self, source_id: str, urls: Sequence[str], when: datetime) -> None:
+        """Articles whose page answered 304: fetched (conditionally) at `when`, unchanged."""
+        if not urls:
+            return
+        with self.session() as s:
+            s.execute(update(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.url.in_(list(urls)))
+                      .values(last_fetched_at=when))
+
+    def snapshot_body(self, sha256: str) -> bytes | None:
+        with self.session() as s:
+            row = s.get(Snapshot, sha256)
+            return zlib.decompress(row.body) if row else None
+
+    def snapshots_for_reprocess(self) -> Iterator[tuple[str, str, str, str | None, bytes]]:
+        """(source_id, article url, guid, snapshot sha, body) of every article's newest
+        snapshot, one body in memory at a time (a corpus of years does not fit at once)."""
+        with self.session() as s:
+            rows = s.execute(
+                select(ArticleRow.source_id, ArticleRow.url, ArticleRow.guid, RevisionRow.snapshot_sha256)
+                .join(RevisionRow, RevisionRow.id == ArticleRow.current_revision_id)
+                .where(RevisionRow.snapshot_sha256.is_not(None))
+                .order_by(ArticleRow.id)).all()
+        for source_id, url, guid, sha in rows:
+            body = self.snapshot_body(sha)
+            if body is not None:
+                yield source_id, url, guid, sha, body
+
+    # --- articles, revisions, mentions ------------------------------------------------------
+
+    def save_article(self, source_id: str, url: str, article: ExtractedArticle, *, guid: str | None,
+                     snapshot_sha256: str | None, fetched_at: datetime,
+                     previous_url: str | None = None) -> SavedArticle:
+        """Store an extracted article in one transaction. A new revision only when the
+        extracted content changed; claim mentions whose text the previous revision had
+        keep their claim (method "carried")."""
+        content_hash = _content_hash(article)
+        meta = article.meta
+        with self.session() as s:
+            row = s.scalar(select(ArticleRow).where(ArticleRow.source_id == source_id, ArticleRow.url == url))
+            if row is None and previous_url and previous_url != url:
+                # a permanent redirect: the article moved, it is not a new one
+                row = s.scalar(select(ArticleRow).where(ArticleRow.source_id == source_id,
+                                                        ArticleRow.url == previous_url))
+                if row is not None:
+                    row.url = url
+            new_article = row is None
+            if row is None:
+                row = ArticleRow(source_id=source_id, url=url, first_seen_at=fetched_at, last_fetched_at=fetched_at)
+                s.add(row)
+            row.guid = guid or row.guid
+            row.canonical_url = meta.canonical_url or row.canonical_url
+            row.title = meta.title or row.title
+            row.author = meta.author or row.author
+            row.published = meta.published or row.published
+            row.updated = meta.updated or row.updated
+            row.language = meta.language or row.language
+            row.last_fetched_at = fetched_at
+            s.flush()
+            existing = s.scalar(select(RevisionRow).where(RevisionRow.article_id == row.id,
+                                                          RevisionRow.content_hash == content_hash))
+            if existing is not None:
+                if row.current_revision_id != existing.id:  # content went back to an older version
+                    row.current_revision_id = existing.id
+                return SavedArticle(row.id, existing.id, new_article, False)
+            previous_id = row.current_revision_id
+            number = (s.scalar(select(func.max(RevisionRow.number)).where(RevisionRow.article_id == row.id)) or 0) + 1
+            rev = RevisionRow(article_id=row.id, number=number, content_hash=content_hash,
+                              snapshot_sha256=snapshot_sha256, fetched_at=fetched_at,
+                              title=meta.title, text=article.text)
+            s.add(rev)
+            s.flush()
+            # Core bulk inserts: one statement per table instead of an ORM round trip per
+            # sentence (an article has ~50; the ORM path made storing slower than extracting).
+            if article.sentences:
+                s.execute(insert(MentionRow), [
+                    dict(revision_id=rev.id, position=sent.position, text=sent.text, display=sent.display,
+                         kind=str(sent.kind), section=sent.section, label=sent.label, block=sent.block,
+                         citations=[{"text": c.text, "url": c.url, "footnote": c.footnote}
+                                    for c in sent.citations])
+                    for sent in article.sentences])
+            if article.faq:
+                s.execute(insert(FaqRow), [
+                    dict(revision_id=rev.id, position=i, question=pair.question, answer=pair.answer,
+                         origin=pair.origin)
+                    for i, pair in enumerate(article.faq)])
+            if previous_id is not None:
+                mentions = s.execute(select(MentionRow.id, MentionRow.kind, MentionRow.text)
+                                     .where(MentionRow.revision_id == rev.id)).all()
+                self._carry_memberships(s, previous_id, mentions, fetched_at)
+                self._carry_questions(s, previous_id, rev.id)
+            row.current_revision_id = rev.id
+            return SavedArticle(row.id, rev.id, new_article, True)
+
+    @staticmethod
+    def _carry_memberships(s: Session, previous_revision: int, mentions: Sequence,
+                           now: datetime) -> None:
+        """`mentions`: the new revision's (id, kind, text) rows."""
+        old = s.execute(select(MentionRow.text, ClaimMember.claim_id)
+                        .join(ClaimMember, ClaimMember.mention_id == MentionRow.id)
+                        .where(MentionRow.revision_id == previous_revision)).all()
+        by_text = {normalize_for_match(t): c for t, c in old}
+        for m in mentions:
+            if m.kind == Kind.CLAIM and (claim := by_text.get(normalize_for_match(m.text))) is not None:
+                s.add(ClaimMember(mention_id=m.id, claim_id=claim, method="carried", score=1.0, decided_at=now))
+
+    @staticmethod
+    def _carry_questions(s: Session, previous_revision: int, revision: int) -> None:
+        old = {normalize_for_match(q): (qid, method, score) for q, qid, method, score in s.execute(
+            select(FaqRow.question, FaqRow.question_id, FaqRow.method, FaqRow.score)
+            .where(FaqRow.revision_id == previous_revision, FaqRow.question_id.is_not(None)))}
+        for row in s.scalars(select(FaqRow).where(FaqRow.revision_id == revision)):
+            if (hit := old.get(normalize_for_match(row.question))) is not None:
+                row.question_id, row.method, row.score = hit[0], "carried", 1.0

@@ -1,0 +1,125 @@
+"""The engine, sessions and migrations every part of the store shares, plus small helpers."""
+from __future__ import annotations
+
+import hashlib
+import json
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Iterator
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session, sessionmaker
+
+from ..errors import StoreError
+from ..types import ExtractedArticle
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+MIGRATIONS = PROJECT_ROOT / "db" / "migrations"
+DEFAULT_DB_PATH = PROJECT_ROOT / "db" / "syndicate.sqlite"
+DEFAULT_DB_URL = f"sqlite:///{DEFAULT_DB_PATH}"
+SNAPSHOT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding", "date")
+
+
+@dataclass(frozen=True, slots=True)
+class KnownUrl:
+    """What the last fetch of a URL said: validators for a conditional GET, the snapshot
+    behind them (None when the body was not kept or the URL failed), status and when."""
+
+    etag: str | None
+    last_modified: str | None
+    snapshot_sha256: str | None
+    status: int | None
+    checked_at: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class SavedArticle:
+    article_id: int
+    revision_id: int
+    new_article: bool
+    new_revision: bool
+
+
+def normalize_db_url(url: str) -> str:
+    """Accept plain file paths and postgres:// URLs; use psycopg 3 for PostgreSQL."""
+    if "://" not in url:
+        return f"sqlite:///{Path(url).resolve()}"
+    if url.startswith("postgres://"):
+        url = "postgresql://" + url[len("postgres://"):]
+    if url.startswith("postgresql://"):
+        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+    return url
+
+
+class StoreBase:
+    """Engine, sessions and migrations; the table families are mixins in the sibling modules."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._session = sessionmaker(engine, expire_on_commit=False)
+
+    @classmethod
+    def open(cls, url: str | None = None, *, migrate: bool = True) -> "StoreBase":
+        url = normalize_db_url(url or DEFAULT_DB_URL)
+        if url.startswith("sqlite:///"):
+            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        try:
+            engine = create_engine(url, future=True)
+        except (SQLAlchemyError, ImportError) as e:
+            raise StoreError(f"cannot open database {url!r}: {e}") from e
+        if engine.dialect.name == "sqlite":
+            @event.listens_for(engine, "connect")
+            def _pragmas(dbapi_conn, _record):  # noqa: ANN001
+                cur = dbapi_conn.cursor()
+                cur.execute("PRAGMA foreign_keys=ON")
+                cur.execute("PRAGMA journal_mode=WAL")
+                # WAL + NORMAL: commits stay atomic and the file consistent; only a power cut
+                # can lose the last transactions. One fsync per article would cost more.
+                cur.execute("PRAGMA synchronous=NORMAL")
+                cur.execute("PRAGMA busy_timeout=10000")
+                cur.close()
+        store = cls(engine)
+        if migrate:
+            store.migrate()
+        return store
+
+    def migrate(self) -> None:
+        from alembic import command
+        from alembic.config import Config
+
+        cfg = Config()
+        cfg.set_main_option("script_location", str(MIGRATIONS))
+        try:
+            with self.engine.begin() as conn:
+                cfg.attributes["connection"] = conn
+                command.upgrade(cfg, "head")
+        except SQLAlchemyError as e:
+            raise StoreError(f"cannot migrate the database: {e}") from e
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        with self._session() as s, s.begin():
+            yield s
+
+
+def _content_hash(article: ExtractedArticle) -> str:
+    payload = json.dumps([[(x.text, str(x.kind), x.section) for x in article.sentences],
+                          [(f.question, f.answer) for f in article.faq]], ensure_ascii=False)
+    return hashlib.sha256(payload.encode("utf-8")).hexdigest()
+
+
+def _text_hash(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
+
+

@@ -1,0 +1,93 @@
+"""Sources, their health, and runs: what the operator reads with `syndicate sources`."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from ..types import Source, SourceReport
+from ._base import StoreBase, _iso
+from .models import (
+    ArticleRow,
+    ClaimRow,
+    FaqRow,
+    MentionRow,
+    RevisionRow,
+    RunRow,
+    Snapshot,
+    SourceRow,
+)
+
+
+class RunsMixin(StoreBase):
+    # --- sources and health -------------------------------------------------------------
+
+    def sync_sources(self, sources: Sequence[Source]) -> None:
+        with self.session() as s:
+            for src in sources:
+                row = s.get(SourceRow, src.id)
+                if row is None:
+                    s.add(SourceRow(id=src.id, name=src.name, homepage=src.homepage, consecutive_failures=0))
+                else:
+                    row.name, row.homepage = src.name, src.homepage
+
+    def record_source_result(self, report: SourceReport, now: datetime) -> None:
+        self.record_source_results([report], now)
+
+    def record_source_results(self, reports: Sequence[SourceReport], now: datetime) -> None:
+        """Health of several sources in one transaction."""
+        with self.session() as s:
+            for report in reports:
+                self._record_source_result(s, report, now)
+
+    @staticmethod
+    def _record_source_result(s: Session, report: SourceReport, now: datetime) -> None:
+        row = s.get(SourceRow, report.source_id)
+        if row is None:
+            return
+        row.last_run_at = now
+        if report.ok:
+            row.last_success_at = now
+            row.consecutive_failures = 0
+        else:
+            err = report.errors[0]
+            row.last_error_at = now
+            row.last_error_kind, row.last_error_message, row.last_error_url = err.kind, err.message, err.url
+            row.consecutive_failures = (row.consecutive_failures or 0) + 1
+
+    def source_health(self) -> list[dict]:
+        with self.session() as s:
+            counts = dict(s.execute(select(ArticleRow.source_id, func.count()).group_by(ArticleRow.source_id)).all())
+            return [dict(id=r.id, name=r.name, homepage=r.homepage, articles=counts.get(r.id, 0),
+                         last_run=_iso(r.last_run_at), last_success=_iso(r.last_success_at),
+                         last_error_kind=r.last_error_kind, last_error_message=r.last_error_message,
+                         last_error_url=r.last_error_url, last_error_at=_iso(r.last_error_at),
+                         consecutive_failures=r.consecutive_failures or 0)
+                    for r in s.scalars(select(SourceRow).order_by(SourceRow.id))]
+
+    # --- runs ---------------------------------------------------------------------------------------
+
+    def record_run(self, started: datetime, finished: datetime, ok: bool, summary: dict) -> None:
+        with self.session() as s:
+            s.add(RunRow(started_at=started, finished_at=finished, ok=ok, summary=summary))
+
+    def counts(self) -> dict[str, int]:
+        with self.session() as s:
+            return {
+                "sources": s.scalar(select(func.count()).select_from(SourceRow)),
+                "articles": s.scalar(select(func.count()).select_from(ArticleRow)),
+                "revisions": s.scalar(select(func.count()).select_from(RevisionRow)),
+                "mentions": s.scalar(select(func.count()).select_from(MentionRow)),
+                "claims": s.scalar(select(func.count()).select_from(ClaimRow).where(ClaimRow.status == "active")),
+                "faq": s.scalar(select(func.count()).select_from(FaqRow)),
+                "snapshots": s.scalar(select(func.count()).select_from(Snapshot)),
+            }
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows in every table: what a re-run must leave unchanged."""
+        from .models import Base
+        with self.session() as s:
+            return {t.name: s.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables
+                    if t.name != "runs"}
