@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .errors import ConfigError, StoreError, SyndicateError
+from .errors import ConfigError, MissingDatabase, StoreError, SyndicateError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = PROJECT_ROOT / "sources"
@@ -32,10 +32,20 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-def _open_store(db: str | None):
+class _ExitTwo(click.ClickException):
+    """A configuration error: printed as `Error: ...`, exit status 2."""
+
+    exit_code = 2
+
+
+def _open_store(db: str | None, *, create: bool = False):
+    """Only `run` and `demo` create a database; every other verb refuses a missing one
+    (a mistyped --db must not produce an empty database and an empty digest)."""
     from .store import Store
     try:
-        return Store.open(db)
+        return Store.open(db, create=create)
+    except MissingDatabase as e:
+        raise _ExitTwo(str(e)) from e
     except StoreError as e:
         raise click.ClickException(str(e)) from e
 
@@ -46,6 +56,29 @@ def _load_sources(folder: Path):
         return load_sources(folder)
     except ConfigError as e:
         raise click.UsageError(str(e)) from e
+
+
+def _load_registry(folder: Path, only: tuple[str, ...] = ()):
+    """The good partner files (filtered by --source) and the bad ones. Exit 2 when no file
+    is usable, or when a source asked for by --source is missing or bad."""
+    from .registry import load_registry
+    try:
+        registry = load_registry(folder)
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from e
+    sources, problems = list(registry.sources), list(registry.problems)
+    if only:
+        bad = {Path(p.path).stem: p for p in problems if p.path}
+        unknown = sorted(set(only) - {s.id for s in sources} - set(bad))
+        if unknown:
+            raise click.BadParameter(f"no such source(s) in {folder}: {', '.join(unknown)}", param_hint="--source")
+        if set(only) & set(bad):
+            raise click.UsageError("\n".join(str(bad[i]) for i in sorted(set(only) & set(bad))))
+        sources = [s for s in sources if s.id in only]
+        problems = []
+    if not sources:
+        raise click.UsageError("no usable partner file:\n" + "\n".join(str(p) for p in problems))
+    return sources, problems
 
 
 def _emit_jsonl(rows) -> None:
@@ -107,14 +140,10 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
     from .fetch import FetchConfig
     from .orchestrator import run_sources, summarize
 
-    sources = _load_sources(sources_dir)
-    if only:
-        unknown = sorted(set(only) - {s.id for s in sources})
-        if unknown:
-            raise click.BadParameter(f"no such source(s) in {sources_dir}: {', '.join(unknown)}",
-                                     param_hint="--source")
-        sources = [s for s in sources if s.id in only]
-    store = _open_store(db)
+    sources, registry_problems = _load_registry(sources_dir, only)
+    for problem in registry_problems:  # reported first, so they are not lost in a long run
+        click.echo(f"error: registry: {problem}", err=True)
+    store = _open_store(db, create=True)
     config = FetchConfig(min_delay=min_delay, **({"user_agent_contact": contact} if contact else {}))
     progress = _Progress(len(sources), quiet or as_json)
     try:
@@ -123,6 +152,7 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
     finally:
         progress.close()
     summary = summarize(report)
+    summary["registry_errors"] = [dict(path=p.path, message=str(p)) for p in registry_problems]
     if as_json:
         click.echo(json.dumps(summary, indent=2))
     elif not quiet:
@@ -131,12 +161,13 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
                    f"articles: {summary['articles_seen']} seen, {summary['new_articles']} new, "
                    f"{summary['new_revisions']} revised; new claims: {summary['new_claims']}"
                    + (f"; retries: {summary['retries']}" if summary.get("retries") else "")
-                   + (f"; blocked by robots.txt: {summary['robots_blocked']}" if summary.get("robots_blocked") else ""))
+                   + (f"; blocked by robots.txt: {summary['robots_blocked']}" if summary.get("robots_blocked") else "")
+                   + (f"; bad registry files: {len(registry_problems)}" if registry_problems else ""))
         for err in summary["errors"]:
             click.echo(f"error: {err['source']}: {err['kind']}: {err['message']}"
                        + (f" ({err['url']})" if err["url"] else ""), err=True)
     store.close()
-    return 0 if report.ok else 1
+    return 0 if report.ok and not registry_problems else 1
 
 
 @cli.command()
@@ -158,7 +189,8 @@ def run(sources_dir: Path, db: str | None, workers: int | None, recheck_days: fl
         contact: str | None, only: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Ingest every source once: discover, fetch, extract, store, cluster claims.
 
-    Exits 1 when any source failed (the others are still stored), 2 on a bad registry.
+    Exits 1 when any source failed or a registry file is bad (the other sources still run
+    and are stored), 2 when no registry file is usable.
 
     \b
     Example:
@@ -303,9 +335,9 @@ def reprocess(sources_dir: Path, db: str | None) -> None:
       syndicate reprocess --db db/syndicate.sqlite
     """
     from .orchestrator import reprocess as do_reprocess
-    from .registry import load_sources
+    from .registry import load_registry
     try:
-        srcs = load_sources(sources_dir)
+        srcs = list(load_registry(sources_dir).sources)
     except ConfigError:
         srcs = []
     report = do_reprocess(_open_store(db), srcs)
@@ -340,7 +372,7 @@ def demo(out_dir: Path) -> None:
         demo_environment(server.base)
         click.echo(f"serving the sample partner sites at {server.base}/", err=True)
         srcs = _load_sources(DEMO_SOURCES)
-        store = _open_store(db)
+        store = _open_store(db, create=True)
         progress = _Progress(len(srcs), quiet=False)
         report = run_sources(srcs, store, fetch_config=FetchConfig(), progress=progress)
         progress.close()

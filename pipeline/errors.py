@@ -67,3 +67,7 @@ class ParseError(ResourceError):
 
 class StoreError(SyndicateError):
     """The database refused something; the message says what."""
+
+
+class MissingDatabase(StoreError):
+    """A command that only reads was pointed at a database that does not exist."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta, timezone
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -53,9 +53,33 @@ class Week:
 
 
 def safe_href(url: str | None) -> str:
-    if url and urlsplit(url).scheme.lower() in ("http", "https"):
-        return url
+    """`url` when it is an http(s) URL that parses, else `#`."""
+    try:
+        if url and urlsplit(url).scheme.lower() in ("http", "https"):
+            return url
+    except ValueError:  # e.g. a malformed [IPv6] host
+        pass
     return "#"
+
+
+# Kept as-is in a Markdown link target: unreserved and reserved URL characters, and `%` so
+# that existing escapes are not escaped twice. Everything else (`<`, `>`, `(`, `)`, `[`,
+# `]`, `\\`, backquote, quotes, spaces, control and non-ASCII characters) is percent-encoded,
+# so no partner string can close the link: `http://h/p#a>)[x](javascript:alert(1))` stays one
+# target instead of becoming a second link a renderer turns into `<a href="javascript:...">`.
+_MD_HREF_SAFE = "!#$%&*+,-./:;=?@_~"
+
+
+def md_href(url: str | None) -> str:
+    """A link target for Markdown's `[text](<target>)`: http(s) only (else `#`), and
+    percent-encoded so that it cannot end the link."""
+    href = safe_href(url)
+    if href == "#":
+        return href
+    parts = urlsplit(href)
+    # the host keeps [ and ] (IPv6 literals); they cannot end a link without a ")" or ">"
+    rest = href[len(parts.scheme) + 3 + len(parts.netloc):]
+    return f"{parts.scheme}://{quote(parts.netloc, safe=_MD_HREF_SAFE + '[]')}{quote(rest, safe=_MD_HREF_SAFE)}"
 
 
 def environment() -> Environment:
@@ -65,6 +89,7 @@ def environment() -> Environment:
     env.filters["safe_href"] = safe_href
     env.filters["day"] = lambda d: d.strftime("%Y-%m-%d") if d else ""
     env.filters["md_escape"] = _md_escape
+    env.filters["md_href"] = md_href
     return env
 
 
@@ -112,9 +137,12 @@ def write_email(texts: dict[str, str], week: Week, out_dir: Path, *, sender: str
 
 
 def _md_escape(text: str | None) -> str:
+    """Markdown-inert text: markup characters backslash-escaped, and line breaks folded to
+    spaces so that a partner string cannot start a block (a heading, a list, an HTML
+    block) of its own."""
     if not text:
         return ""
-    out = text
+    out = " ".join(text.split())
     for ch in "\\`*_[]<>#|":
         out = out.replace(ch, "\\" + ch)
     return out

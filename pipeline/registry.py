@@ -3,13 +3,16 @@
 Owns reading and validating `sources/*.toml` into `Source` values. The file name (without
 `.toml`) is the source id. `${VAR}` in a value is replaced from the environment, so one
 registry can point at staging hosts or at the demo server. Every problem is a
-`ConfigError` naming the file, raised at load time, before anything is fetched.
+`ConfigError` naming the file, found at load time, before anything is fetched: URL syntax,
+hosts (IDNA) and ports included. `load_registry` keeps the good files when some are bad,
+so one broken partner file does not stop the others; `load_sources` is strict.
 """
 from __future__ import annotations
 
 import os
 import re
 import tomllib
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -22,15 +25,38 @@ _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
 
-def load_sources(folder: str | Path) -> list[Source]:
-    """Every `*.toml` in `folder`, sorted by id. Raises ConfigError on the first bad file."""
+@dataclass(frozen=True, slots=True)
+class Registry:
+    """The good partner files of a folder, and a ConfigError for each bad one."""
+
+    sources: tuple[Source, ...]
+    problems: tuple[ConfigError, ...]
+
+
+def load_registry(folder: str | Path) -> Registry:
+    """Every `*.toml` in `folder`, sorted by id; a bad file is reported, not fatal. Raises
+    ConfigError only when the folder is missing or holds no partner file at all."""
     folder = Path(folder)
     if not folder.is_dir():
         raise ConfigError("sources folder not found", str(folder))
-    sources = [load_source(p) for p in sorted(folder.glob("*.toml"))]
-    if not sources:
+    paths = sorted(folder.glob("*.toml"))
+    if not paths:
         raise ConfigError("no *.toml partner files in the sources folder", str(folder))
-    return sources
+    sources, problems = [], []
+    for path in paths:
+        try:
+            sources.append(load_source(path))
+        except ConfigError as e:
+            problems.append(e)
+    return Registry(tuple(sources), tuple(problems))
+
+
+def load_sources(folder: str | Path) -> list[Source]:
+    """Every `*.toml` in `folder`, sorted by id. Raises ConfigError on the first bad file."""
+    registry = load_registry(folder)
+    if registry.problems:
+        raise registry.problems[0]
+    return list(registry.sources)
 
 
 def load_source(path: str | Path) -> Source:
@@ -39,9 +65,11 @@ def load_source(path: str | Path) -> Source:
     if not _ID.match(source_id):
         raise ConfigError("file name must be a lower-case id (letters, digits, - and _)", str(path))
     try:
-        data = tomllib.loads(path.read_text("utf-8"))
+        data = tomllib.loads(path.read_text("utf-8-sig"))  # a UTF-8 BOM (Windows editors) is fine
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as e:
         raise ConfigError(f"not valid TOML: {e}", str(path)) from e
+    except OSError as e:
+        raise ConfigError(f"cannot read the file: {e.strerror or e}", str(path)) from e
     unknown = sorted(set(data) - set(REQUIRED) - set(OPTIONAL))
     if unknown:
         raise ConfigError(f"unknown key(s) {', '.join(unknown)}; allowed: "
@@ -54,9 +82,9 @@ def load_source(path: str | Path) -> Source:
         if not isinstance(value, str):
             raise ConfigError(f"'{key}' must be a URL string", str(path))
         value = _expand(value, path)
-        parts = urlsplit(value)
-        if parts.scheme not in ("http", "https") or not parts.hostname:
-            raise ConfigError(f"'{key}' is not an http(s) URL: {value!r}", str(path))
+        problem = url_problem(value)
+        if problem:
+            raise ConfigError(f"'{key}' is not an http(s) URL that can be fetched ({problem}): {value!r}", str(path))
         return value
 
     feeds = data.get("feeds", [])
@@ -80,6 +108,60 @@ def load_source(path: str | Path) -> Source:
         selectors=tuple(sorted(selectors.items())),
         aliases=tuple(aliases),
     )
+
+
+_LABEL = re.compile(r"^[a-z0-9_]([a-z0-9_-]{0,61}[a-z0-9_])?$")
+
+
+def url_problem(value: str) -> str | None:
+    """Why `value` cannot be fetched as an http(s) URL (syntax, host, port), or None."""
+    if any(ch.isspace() or ord(ch) < 32 for ch in value):
+        return "whitespace or control characters"
+    try:
+        parts = urlsplit(value)
+        port = parts.port
+        host = parts.hostname
+    except ValueError as e:  # e.g. "http://[::1/", port 99999
+        return str(e)
+    if parts.scheme not in ("http", "https"):
+        return "not http or https"
+    if not host:
+        return "no host"
+    if port == 0:
+        return "port 0"
+    if parts.netloc.startswith("[") or _is_ipv4(host):
+        return None
+    return _host_problem(host)
+
+
+def _is_ipv4(host: str) -> bool:
+    return bool(re.fullmatch(r"\d{1,3}(\.\d{1,3}){3}", host)) and all(int(x) < 256 for x in host.split("."))
+
+
+def _host_problem(host: str) -> str | None:
+    """A DNS name the resolver accepts: IDNA-encodable, labels of 1-63 letters, digits,
+    hyphens (not at either end) and underscores, 'xn--' labels valid punycode."""
+    try:
+        if host.isascii():
+            ascii_host = host.rstrip(".").encode("idna").decode("ascii").lower()
+        else:
+            # IDNA 2008 with UTS 46 mapping, as the HTTP client applies it ('idna' comes with
+            # httpx); the standard codec's IDNA 2003 would accept names it refuses.
+            import idna
+            ascii_host = idna.encode(host.rstrip("."), uts46=True).decode("ascii")
+    except (UnicodeError, ValueError) as e:  # idna.IDNAError is a UnicodeError
+        return f"host {host!r} is not a valid IDNA name: {e}"
+    if len(ascii_host) > 253:
+        return "host name longer than 253 characters"
+    for label in ascii_host.split("."):
+        if not _LABEL.match(label):
+            return f"host {host!r} has an invalid label {label!r}"
+        if label.startswith("xn--"):
+            try:
+                label.encode("ascii").decode("idna")
+            except UnicodeError:
+                return f"host {host!r} has an invalid IDNA label {label!r}"
+    return None
 
 
 def _expand(value: str, path: Path) -> str:

@@ -208,15 +208,17 @@ def test_unreachable_and_invalid_sources_do_not_stop_the_others(site, store):
 
 
 def test_registry_errors_name_the_file_before_anything_is_fetched(tmp_path, db_url):
+    # issue 9: a bad file is reported and the good partners still run (exit 1, not 2)
     folder = tmp_path / "sources"
     folder.mkdir()
     (folder / "ok.toml").write_text('name = "OK"\nhomepage = "http://127.0.0.1:9/"\n')
     (folder / "typo.toml").write_text('name = "Typo"\nhomepage = "http://127.0.0.1:9/"\nfeed = "x"\n')
     result = CliRunner().invoke(cli, ["run", "--sources", str(folder), "--db", db_url])
-    assert result.exit_code == 2 and "typo.toml" in result.output and "feed" in result.output
+    assert result.exit_code == 1 and "typo.toml" in result.output and "feed" in result.output
+    assert result.output.index("typo.toml") < result.output.index("sources:")  # before the run's summary
     (folder / "typo.toml").write_text('name = "No homepage"\n')
     result = CliRunner().invoke(cli, ["run", "--sources", str(folder), "--db", db_url])
-    assert result.exit_code == 2 and "typo.toml" in result.output and "homepage" in result.output
+    assert result.exit_code == 1 and "typo.toml" in result.output and "homepage" in result.output
 
 
 # --- incremental runs ------------------------------------------------------------------------------

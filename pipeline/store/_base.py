@@ -9,12 +9,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..errors import StoreError
+from ..errors import MissingDatabase, StoreError
 from ..types import ExtractedArticle
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
@@ -63,10 +63,16 @@ class StoreBase:
         self._session = sessionmaker(engine, expire_on_commit=False)
 
     @classmethod
-    def open(cls, url: str | None = None, *, migrate: bool = True) -> "StoreBase":
+    def open(cls, url: str | None = None, *, migrate: bool = True, create: bool = True) -> "StoreBase":
+        """Open (and migrate) a database. `create=False` is for commands that only read an
+        existing database: a missing SQLite file, or a database without Syndicate's schema,
+        is refused with `MissingDatabase` instead of being created empty."""
         url = normalize_db_url(url or DEFAULT_DB_URL)
-        if url.startswith("sqlite:///"):
-            Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        sqlite_path = Path(url[len("sqlite:///"):]) if url.startswith("sqlite:///") else None
+        if sqlite_path is not None and str(sqlite_path) != ":memory:":
+            if not create and not sqlite_path.is_file():
+                raise MissingDatabase(f"no Syndicate database at {sqlite_path}")
+            sqlite_path.parent.mkdir(parents=True, exist_ok=True)
         try:
             engine = create_engine(url, future=True)
         except (SQLAlchemyError, ImportError) as e:
@@ -83,9 +89,18 @@ class StoreBase:
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.close()
         store = cls(engine)
+        if not create and not store._has_schema():
+            engine.dispose()
+            raise MissingDatabase(f"no Syndicate database at {_display_url(engine)}")
         if migrate:
             store.migrate()
         return store
+
+    def _has_schema(self) -> bool:
+        try:
+            return inspect(self.engine).has_table("alembic_version")
+        except SQLAlchemyError as e:
+            raise StoreError(f"cannot open database {_display_url(self.engine)}: {e}") from e
 
     def migrate(self) -> None:
         from alembic import command
@@ -107,6 +122,14 @@ class StoreBase:
     def session(self) -> Iterator[Session]:
         with self._session() as s, s.begin():
             yield s
+
+
+def _display_url(engine: Engine) -> str:
+    """The database's URL without its password, or the SQLite file's path."""
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return url.database or ":memory:"
+    return url.render_as_string(hide_password=True)
 
 
 def _content_hash(article: ExtractedArticle) -> str:
