@@ -16,7 +16,7 @@ from pathlib import Path
 
 import click
 
-from .errors import ConfigError, MissingDatabase, StoreError, SyndicateError
+from .errors import ConfigError, MissingDatabase, ParseError, StoreError, SyndicateError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = PROJECT_ROOT / "sources"
@@ -277,31 +277,41 @@ def sources(db: str | None, as_json: bool) -> None:
 def extract(inputs: tuple[str, ...], as_json: bool, name: str | None) -> None:
     """Extract the article from HTML files, URLs, or - for standard input.
 
+    Input that is not an HTML page (a PDF, an image, an executable, plain text) is refused
+    with an error, as is a file over the size cap of fetched pages; the exit status is 1
+    when any input failed.
+
     \b
     Examples:
       syndicate extract page.html
       curl -s https://example.org/post/ | syndicate extract - --json
       syndicate extract a.html b.html --json > articles.jsonl
     """
-    from .extract import article_to_dict, extract_article
-    from .fetch import Fetcher
+    from .extract import article_to_dict, extract_article, read_page_input
+    from .fetch import Fetcher, FetchConfig
     from .types import Source
 
     failed = False
     fetcher = None
+    limit = FetchConfig().max_bytes  # the same cap as a fetched page
     for item in inputs:
         try:
             if item == "-":
-                html, url = sys.stdin.buffer.read(), "stdin:"
+                html, url = read_page_input(sys.stdin.buffer, limit), "stdin:"
             elif item.startswith(("http://", "https://")):
                 fetcher = fetcher or Fetcher()
                 resp = fetcher.get(item, accept="text/html")
                 html, url = resp.body, resp.final_url
+                read_page_input(None, limit, data=html)
             else:
                 path = Path(item)
-                html, url = path.read_bytes(), path.resolve().as_uri()
+                with path.open("rb") as f:
+                    html = read_page_input(f, limit)
+                url = path.resolve().as_uri()
             source = Source(id="cli", name=name, homepage=url) if name else None
             article = extract_article(html, url, source=source)
+            if not article.text.strip() and not article.sentences:
+                raise ParseError("no article text found in the page", url, kind="empty")
         except (OSError, SyndicateError) as e:
             click.echo(f"error: {item}: {e}", err=True)
             failed = True

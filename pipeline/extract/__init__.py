@@ -4,6 +4,8 @@ Public surface (the orchestrator and the CLI code against these only):
 - `extract_article(html, url, *, source=None, feed_entry=None) -> ExtractedArticle`
 - `article_to_dict(article) -> dict` (JSON-ready)
 - `split_sentences(text) -> list[str]`
+- `read_page_input(stream, limit)`, `not_html_reason(bytes)`: a page read from a file
+  or standard input with a size cap, refused when it is not HTML (`_input`)
 
 Pure: no network, no database, no clock. The modules behind it are private:
 `_html` (decode, parse, prune chrome, find the content root), `_meta` (metadata),
@@ -11,6 +13,7 @@ Pure: no network, no database, no clock. The modules behind it are private:
 `_labels` (claim / promo / question / heading / other), `_article` (the steps in order).
 """
 from ._article import article_to_dict, extract_article
+from ._input import not_html_reason, read_page_input
 from ._text import split_sentences
 
-__all__ = ["extract_article", "article_to_dict", "split_sentences"]
+__all__ = ["extract_article", "article_to_dict", "split_sentences", "not_html_reason", "read_page_input"]

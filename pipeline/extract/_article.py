@@ -17,8 +17,11 @@ from urllib.parse import urljoin, urlsplit
 from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, FeedEntry, Footnote,
                             Kind, Sentence, Source)
 
-from ._html import (choose_root, decode_html, doc_order, drop_all, find_chrome, paragraph_weights,
-                    parse_html, read_page, subtree_weights)
+from pipeline.errors import ParseError
+
+from ._html import (TooDeep, choose_root, decode_html, doc_order, drop_all, find_chrome, paragraph_weights,
+                    parse_html, read_page, strip_code, subtree_weights)
+from ._input import binary_reason
 from ._labels import LinkFact, Partner, classify
 from ._meta import PageFacts, build_meta, parse_date, site_name
 from ._structure import (GLUED_MARKER, Walker, faq_from_jsonld, faq_from_markup, faq_key, find_footnotes,
@@ -40,11 +43,25 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
     """Extract the article of one page: metadata, sentences in reading order with their
     labels, sections and citations, FAQ pairs and footnotes. Works on a whole page or on a
     feed entry's content fragment. Pure: no network, no clock."""
+    if isinstance(html, bytes):
+        reason = binary_reason(html)
+        if reason:
+            raise ParseError(f"not an HTML page: {reason}", url, kind="not-html")
+    try:
+        return _extract(html, url, source, feed_entry)
+    except (TooDeep, RecursionError) as e:
+        # either extracted or refused, never an empty article that looks fine
+        raise ParseError(f"not readable as a page: {e if isinstance(e, TooDeep) else 'nested too deeply'}",
+                         url, kind="too-deep") from None
+
+
+def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: FeedEntry | None) -> ExtractedArticle:
     text = decode_html(html)
     doc = parse_html(text)
     if doc is None:  # empty or unparsable: metadata from the feed entry, if any
         return ExtractedArticle(url=url, meta=build_meta(PageFacts(), url, feed_entry), text="", sentences=())
     page = read_page(doc)
+    strip_code(doc)
     meta = build_meta(page.facts, url, feed_entry)
     body = doc.find("body")
     if body is None:
@@ -89,7 +106,9 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
     has_h1 = any(b.tag == "h1" for b in blocks)
     title_text = None
     if not has_h1:
-        before = [(i, t) for i, el, t in page.h1s if i < root_order]
+        # positions counted again: strip_code removed elements since read_page counted them
+        before = [(doc_order(el), t) for _, el, t in page.h1s if el.getroottree().getroot() is doc]
+        before = [(i, t) for i, t in before if i < root_order]
         if before:
             title_text = before[-1][1]
 
@@ -113,12 +132,14 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
         sentences.append(Sentence(position=len(sentences), text=text, display=display, kind=kind,
                                   section=section, label=label, block=block, citations=tuple(citations)))
 
+    # The title stays a heading sentence (the sections hang under it) but not a line of the
+    # text: it has its own field (meta.title), and a reader of `text` gets the body only.
+    titles = {normalize_text(t) for t in (title_text, meta.title, page.facts.h1) if t}
     if title_text:
         add(normalize_text(title_text), collapse_space(title_text), Kind.HEADING, section=None, block="h1")
-        paragraphs.append(normalize_text(title_text))
 
     notes = footnotes.notes
-    for block in blocks:
+    for block in prose_blocks(blocks):
         raw = block.text
         markers = list(block.markers)
         if notes:
@@ -130,10 +151,6 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
                 return m.group(0)
             raw = GLUED_MARKER.sub(unglue, raw)
 
-        linked = sum(e - s for s, e, _, _ in block.links)
-        visible = len(raw.strip())
-        if block.hint is None and visible and linked >= 0.9 * visible and len(collapse_space(raw)) < 160:
-            continue  # a button, a "read more", a list of links: not prose
 
         links = []
         for s, e, href, anchor in block.links:
@@ -180,13 +197,49 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
             add(text_norm, display, kind, section=block.section, label=block.label,
                 block=block.tag, citations=_unique(cites))
             block_texts.append(text_norm)
-        if block_texts:
+        if block_texts and block.tag != "figcaption" and not (block.tag == "h1" and " ".join(block_texts) in titles):
             paragraphs.append(" ".join(block_texts))
 
     faq = _merge_faq(markup_faq, faq_from_jsonld(page.facts.jsonld))
     fns = tuple(Footnote(marker=m, text=notes[m][0], url=notes[m][1]) for m in footnotes.order)
     return ExtractedArticle(url=url, meta=meta, text="\n\n".join(paragraphs), sentences=tuple(sentences),
                             faq=faq, footnotes=fns)
+
+
+def _link_only(block) -> bool:
+    """A button, a "read more", one entry of a list of links: not prose."""
+    if block.hint is not None:
+        return False
+    linked = sum(e - s for s, e, _, _ in block.links)
+    visible = len(block.text.strip())
+    return bool(visible) and linked >= 0.9 * visible and len(collapse_space(block.text)) < 160
+
+
+def _rank(block) -> int:
+    return int(block.tag[1]) if block.hint == "heading" and block.tag[:1] == "h" and block.tag[1:].isdigit() else 7
+
+
+def prose_blocks(blocks: list) -> list:
+    """The blocks that carry the article: link-only blocks out, then every heading that
+    introduces nothing (a "Read also" or "Related posts" heading whose list of links went,
+    a heading left at the end of the text)."""
+    kept = [b for b in blocks if not _link_only(b)]
+    out = []
+    for i, block in enumerate(kept):
+        if block.hint == "heading":
+            rank = _rank(block)
+            has_body = False
+            for later in kept[i + 1:]:
+                if later.hint == "heading":
+                    if _rank(later) <= rank:
+                        break
+                    continue
+                has_body = True
+                break
+            if not has_body:
+                continue
+        out.append(block)
+    return out
 
 
 def _meta_from_selectors(meta: ArticleMeta, doc, selectors: dict) -> ArticleMeta:

@@ -72,20 +72,29 @@ def decode_html(data: bytes | str) -> str:
     return data.decode("cp1252", errors="replace")
 
 
-_PARSER = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True,
-                               no_network=True, recover=True)
+class TooDeep(ValueError):
+    """The page nests elements deeper than the parser goes: what lies below is lost."""
+
+
+MAX_DEPTH = 2048  # libxml2's limit with huge_tree (256 without it: real pages pass 256)
 
 
 def parse_html(text: str) -> lxml.html.HtmlElement | None:
-    """A whole document (<html><body>) even for a fragment; None when there is nothing."""
+    """A whole document (<html><body>) even for a fragment; None when there is nothing.
+    Raises TooDeep when the parser stopped at its depth limit (the rest of the page would
+    be silently missing). A parser per call: its error log is per parse, and threads
+    extract at the same time."""
     if not text or not text.strip():
         return None
+    parser = lxml.html.HTMLParser(encoding="utf-8", remove_comments=True, remove_pis=True,
+                                  no_network=True, recover=True, huge_tree=True)
     try:
-        root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=_PARSER)
+        root = lxml.html.document_fromstring(text.encode("utf-8", "surrogatepass"), parser=parser)
     except (etree.ParserError, ValueError):
         return None
-    if root is None:
-        return None
+    for entry in parser.error_log:
+        if entry.type_name == "ERR_RESOURCE_LIMIT" and "depth" in entry.message.lower():
+            raise TooDeep(f"elements nested more than {MAX_DEPTH} levels deep")
     return root
 
 
@@ -104,9 +113,19 @@ _ALWAYS_DROP = {"script", "style", "noscript", "template", "svg", "math", "ifram
                 "embed", "canvas", "video", "audio", "select", "option", "textarea", "input",
                 "button", "link", "meta", "map", "area", "head", "title", "base", "source",
                 "track", "picture", "img", "datalist", "output", "progress", "meter"}
+_STRIP_TAGS = tuple(sorted(_ALWAYS_DROP - {"head", "title", "base", "meta", "link"}))
+
+
+def strip_code(doc) -> None:
+    """Remove what is never text (scripts, styles, templates, media, form controls) in
+    place, keeping the text that follows each. Before any weighing: a cookie banner's
+    template inside a <script> once outweighed the article (its markup counted as prose)."""
+    etree.strip_elements(doc, *_STRIP_TAGS, with_tail=False)
+
+
 # Chrome by tag, unless it holds a large share of the page's prose (some themes wrap the
 # whole page in a <form>, or the article in an <aside>).
-_CHROME_TAGS = {"nav", "aside", "footer", "form", "dialog", "menu", "label", "fieldset", "legend"}
+_CHROME_TAGS = {"nav", "aside", "footer", "form", "figure", "dialog", "menu", "label", "fieldset", "legend"}
 _CHROME_ROLES = {"navigation", "banner", "contentinfo", "complementary", "dialog", "alertdialog",
                  "search", "menu", "menubar", "toolbar", "alert", "tablist", "form"}
 _HIDDEN_CLASSES = {"hidden", "sr-only", "screen-reader-text", "screen-reader-only", "visually-hidden",
@@ -162,31 +181,60 @@ def is_hidden(el) -> bool:
     return False
 
 
-_CHROME_JOINED = re.compile(_CHROME_PARTS.pattern.replace("(?:^|[-_])", r"(?:^|[-_\s])").replace("(?:$|[-_])", r"(?:$|[-_\s])"),
-                            re.IGNORECASE)
+# Parts that make a class token describe a state or a layout rather than name a region:
+# "layout-right-sidebar", "has-sidebar", "modal-enabled" sit on the page's main wrapper.
+_MODIFIER_PARTS = frozenset("layout has with without no is enabled disabled active position template mode "
+                            "show shows".split())
+_PART_SPLIT = re.compile(r"[-_]+")
+
+
+def _chrome_token(token: str) -> str | None:
+    """The chrome word a class or id token names, matched as a whole token or as whole
+    hyphen/underscore parts of it, never as a substring ("modal-enabled" is a state of the
+    page, "TestReport__Section--Ads" is a section whose BEM modifier mentions ads)."""
+    t = token.lower()
+    if "--" in t and not t.startswith("--"):
+        t = t.split("--", 1)[0]  # a BEM modifier says how a block looks, not what it is
+    if t in _CHROME_EXACT or t.startswith("widget_"):
+        return t
+    parts = _PART_SPLIT.split(t)
+    if not _MODIFIER_PARTS.isdisjoint(parts):
+        return None
+    m = _CHROME_PARTS.search(t)
+    return m.group(0).strip("-_") if m else None
+
+
+_CONTENT_PARTS = frozenset("content body article entry story text main post blog single".split())
+_CONTENT_CORE = frozenset("content body article entry story text".split())
+
+
+def _names_content(token: str) -> bool:
+    """A token that names the article itself and nothing else: "entry-content",
+    "article_body", "post-text"."""
+    parts = [p for p in _PART_SPLIT.split(token.lower()) if p]
+    return bool(parts) and set(parts) <= _CONTENT_PARTS and not _CONTENT_CORE.isdisjoint(parts)
 
 
 def chrome_reason(el) -> str | None:
-    """Why this element looks like page chrome, or None."""
+    """Why this element looks like page chrome, or None. A class naming the article
+    outweighs a chrome word in another token (class "content_body", id "TOC_TITLE_3")."""
     tag = el.tag
     if tag in _CHROME_TAGS:
         return f"tag {tag}"
     role = el.get("role")
     if role and role.lower() in _CHROME_ROLES:
         return f"role {role}"
-    cls = el.get("class") or ""
-    ident = el.get("id") or ""
+    cls = el.get("class")
+    ident = el.get("id")
     if not cls and not ident:
         return None
-    joined = f"{cls} {ident}".lower()
-    if "widget_" in joined:
-        return f"class {joined.strip()}"
-    for token in joined.split():
-        if token in _CHROME_EXACT:
-            return f"class {token}"
-    m = _CHROME_JOINED.search(joined)
-    if m:
-        return f"class {m.group(0).strip()}"
+    tokens = (cls.split() if cls else []) + ([ident] if ident else [])
+    for token in tokens:
+        word = _chrome_token(token)
+        if word:
+            if len(tokens) > 1 and any(_names_content(t) for t in tokens):
+                return None
+            return f"class {word}"
     return None
 
 
@@ -199,34 +247,65 @@ def _is_inline_only(el) -> bool:
     return True
 
 
-def paragraph_weights(root) -> dict:
-    """paragraph element -> weight of its readable prose (characters, discounted by links).
+def _is_block(el) -> bool:
+    tag = el.tag
+    if tag in BLOCK_TAGS:
+        return True
+    # a <span> or <font> wrapping block elements acts as a container (seen in old CMS output)
+    return tag in _INLINE_CONTAINERS and not _is_inline_only(el)
 
-    A "paragraph" is a p/li/td/... or a div holding only inline content. Link-heavy
-    paragraphs (menus, tag clouds, post lists) weigh nothing and are left out.
+
+_INLINE_CONTAINERS = {"span", "font", "a", "b", "strong", "em", "i", "small"}
+_NOT_WEIGHED = HEADINGS | {"html", "ul", "ol", "dl", "table", "thead", "tbody", "tfoot", "tr", "hr",
+                           "hgroup", "picture", "figure"}
+
+
+def _space_len(text: str) -> int:
+    """Length of `text` with white-space runs counted as one character."""
+    return len(_SPACE_RUN.sub(" ", text).strip())
+
+
+_SPACE_RUN = re.compile(r"\s+")
+
+
+def loose_text(el) -> tuple[str, int]:
+    """The text of `el` that is not inside a block child (a <p> holds all its text; a <div>
+    holding text between <br>s and some <p>s holds the text between them), and how much
+    of it is link text."""
+    parts = [el.text or ""]
+    linked = 0
+    for child in el:
+        if isinstance(child.tag, str) and not _is_block(child):
+            t = child.text_content()
+            parts.append(t)
+            if child.tag == "a":
+                linked += _space_len(t)
+            else:
+                for a in child.iter("a"):
+                    linked += _space_len(a.text_content())
+        parts.append(child.tail or "")
+    return "".join(parts), linked
+
+
+def paragraph_weights(root) -> dict:
+    """block element -> weight of its own readable prose (characters, discounted by links).
+
+    Each block counts the text that is not inside a block child: all of a <p>, the text of
+    a <div> between its <br>s and child blocks, a list item's text without its nested list.
+    Link-heavy text (menus, tag clouds, post lists) weighs nothing and is left out.
     """
     direct: dict = {}
-    for el in root.iter(*_WEIGHED_TAGS):
+    for el in root.iter():
         tag = el.tag
-        if tag not in PARA_TAGS and not _is_inline_only(el):
+        if not isinstance(tag, str) or tag in _NOT_WEIGHED:
             continue
-        if tag == "span":
-            parent = el.getparent()
-            if parent is not None and (parent.tag in PARA_TAGS or parent.tag in HEADINGS):
-                continue
-        text = el.text_content()
-        n = len(text.strip())
+        if tag not in BLOCK_TAGS and not (tag in _INLINE_CONTAINERS and not _is_inline_only(el)):
+            continue
+        text, linked = loose_text(el)
+        n = _space_len(text)
         if n < 25:
             continue
-        if tag == "li" and not _is_inline_only(el):
-            # nested lists count in their own items
-            n = len((el.text or "").strip()) + sum(
-                len((c.text_content() if c.tag not in ("ul", "ol") else "") + (c.tail or ""))
-                for c in el if isinstance(c.tag, str))
-            if n < 25:
-                continue
-        linked = sum(len(a.text_content()) for a in el.iter("a"))
-        density = min(1.0, linked / max(1, len(text)))
+        density = min(1.0, linked / n)
         if density > 0.5:
             continue
         # commas mark sentences of prose rather than labels and buttons
@@ -234,14 +313,11 @@ def paragraph_weights(root) -> dict:
     return direct
 
 
-_WEIGHED_TAGS = tuple(PARA_TAGS | {"div", "section", "span", "font"})
-
-
 def subtree_weights(root, direct: dict, dropped: set | frozenset = frozenset()) -> dict:
     """element -> total weight of the paragraphs beneath it, leaving out those inside an
     element marked for dropping."""
     weights: dict = {}
-    for el in root.iter(*_WEIGHED_TAGS):
+    for el in root.iter():
         w = direct.get(el)
         if w is None:
             continue
@@ -286,6 +362,7 @@ def find_chrome(root, weights: dict, protect_share: float = 0.3, extra_drop=None
     stack = [root]
     while stack:
         el = stack.pop()
+        candidates = []
         for child in el:
             tag = child.tag
             if not isinstance(tag, str) or tag in _ALWAYS_DROP:
@@ -298,9 +375,21 @@ def find_chrome(root, weights: dict, protect_share: float = 0.3, extra_drop=None
             if not heavy and (is_hidden(child) or chrome_reason(child) or tag == "header"
                               or child.get("itemprop") in _META_ITEMPROPS or child.get("rel") == "author"):
                 # a site <header>; an article's own header (title, byline) is read before pruning
-                found.append(child)
+                candidates.append(child)
                 continue
             stack.append(child)
+        if len(candidates) > 1:
+            # Sibling blocks of one kind that together hold the article (a test report in
+            # sections whose class mentions ads, numbered steps, accordion panels) stay.
+            groups: dict = {}
+            for child in candidates:
+                key = (child.tag, child.get("class"))
+                groups[key] = groups.get(key, 0.0) + weights.get(child, 0.0)
+            kept = [c for c in candidates if groups[(c.tag, c.get("class"))] > limit and c.get("class")]
+            if kept:
+                stack.extend(kept)
+                candidates = [c for c in candidates if c not in kept]
+        found.extend(candidates)
     return found
 
 
@@ -338,15 +427,22 @@ def choose_root(body, direct: dict, dropped: set | frozenset = frozenset()):
         return body
     seed = max(scores, key=scores.get)
     committed = seed
+    below = seed
     node = seed.getparent()
     while node is not None:
         extra = weights.get(node, 0.0) - weights.get(committed, 0.0)
-        if extra >= 0.15 * weights.get(committed, 1.0):
+        # Siblings of the same kind as the block on our path (the article's other sections,
+        # a builder's next text block) belong to the article even when each is small.
+        key = (below.tag, below.get("class"))
+        same_kind = sum(weights.get(sib, 0.0) for sib in node
+                        if sib is not below and isinstance(sib.tag, str) and (sib.tag, sib.get("class")) == key)
+        if extra >= 0.15 * weights.get(committed, 1.0) or (extra > 0.5 and same_kind >= 0.6 * extra):
             committed = node
         elif extra > 0.5:
             break
         if node is body:
             break
+        below = node
         node = node.getparent()
     return committed
 
