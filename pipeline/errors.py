@@ -59,6 +59,18 @@ class TooLarge(FetchError):
     kind = "too-large"
 
 
+class OffScope(FetchError):
+    """The URL is outside the source's fetch scope; it was not requested."""
+
+    kind = "off-scope"
+
+
+class BudgetExceeded(FetchError):
+    """The source's time budget for this run is used up; the URL was not (fully) fetched."""
+
+    kind = "budget"
+
+
 class ParseError(ResourceError):
     """The bytes arrived but are not what was expected (not a feed, broken XML...)."""
 

@@ -1,13 +1,21 @@
 """RSS/Atom parsing: the only module that imports feedparser.
 
-Takes the raw bytes and response headers of a feed (so feedparser can detect the
-encoding itself) and returns a `Feed` of plain values. Refuses what must never reach the
-rest of the pipeline: empty bodies, HTML soft-404s, XML entity bombs, non-http(s) links.
-Pure: no network, no database.
+Takes the raw bytes and response headers of a feed and returns a `Feed` of plain values.
+Refuses what must never reach the rest of the pipeline: empty bodies, HTML soft-404s, XML
+entity bombs, non-http(s) links. Pure: no network, no database.
+
+The body is decoded here, before feedparser sees it (`decode_feed`), and handed on as
+UTF-8: feedparser took a UTF-16 feed with a byte-order mark for "not a feed", and an
+unknown declared encoding (`encoding="bogus"`) made the XML parser raise LookupError.
+
+Broken XML that the parser recovers from (an undefined `&hellip;` in a title, a feed cut
+short) keeps every item recovered, with a warning: only an item still open where the
+document ends is dropped, since its text may be cut short.
 """
 from __future__ import annotations
 
 import calendar
+import codecs
 import re
 import xml.etree.ElementTree as ET
 import xml.sax
@@ -29,41 +37,141 @@ _SPACE = re.compile(r"\s+")
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> Feed:
-    """Parse an RSS 0.9x/1.0/2.0 or Atom feed. Raises ParseError with a `kind` tag."""
+    """Parse an RSS 0.9x/1.0/2.0 or Atom feed. Raises ParseError with a `kind` tag, and
+    nothing else: whatever the bytes, the answer is a Feed or a ParseError."""
+    try:
+        return _parse_feed(body, url, headers or {})
+    except ParseError:
+        raise
+    except Exception as e:  # feedparser, the XML or HTML parsers on bytes nobody foresaw
+        raise ParseError(f"the feed could not be parsed: {type(e).__name__}: {e}", url, kind="bad-feed") from e
+
+
+def _parse_feed(body: bytes, url: str, headers: dict[str, str]) -> Feed:
+    if not body.strip():
+        raise ParseError("empty response where a feed was expected", url, kind="empty")
+    ctype = next((v for k, v in headers.items() if k.lower() == "content-type"), "")
+    body, warnings = decode_feed(body, ctype)
     if not body.strip():
         raise ParseError("empty response where a feed was expected", url, kind="empty")
     refuse_xml_bombs(body, url)
-    warning = None
-    if not _is_utf8(body) and _declares_utf8(body):
-        # A feed that says UTF-8 but is not: the common real-world case is windows-1252
-        # from an old CMS. Decoding it as cp1252 keeps “curly quotes” instead of U+FFFD.
-        body = body.decode("cp1252", "replace").encode("utf-8")
-        warning = "declared UTF-8 but is not; decoded as windows-1252"
-    response_headers = {k: v for k, v in (headers or {}).items()
-                        if k.lower() in ("content-type", "content-location", "content-language")}
+    response_headers = {k: v for k, v in headers.items()
+                        if k.lower() in ("content-location", "content-language")}
+    response_headers["content-type"] = _with_utf8_charset(ctype)
     response_headers.setdefault("content-location", url)
     parsed = feedparser.parse(body, response_headers=response_headers, sanitize_html=True,
                               resolve_relative_uris=True)
     if not parsed.get("version") and not parsed.entries:
-        ctype = (headers or {}).get("content-type", "")
         what = "an HTML page" if "html" in ctype or b"<html" in body[:2048].lower() else "unrecognised content"
         raise ParseError(f"not a feed ({what})", url, kind="not-a-feed")
     entries = list(parsed.entries)
-    if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), Exception):
-        exc = parsed["bozo_exception"]
-        if isinstance(exc, xml.sax.SAXException):
-            # The XML is broken; the last entry feedparser salvaged may be cut short
-            # (seen: an RSS file truncated inside an item's CDATA). Publish only the
-            # entries that closed before the break.
-            if entries:
-                entries = entries[:-1]
-            warning = f"{PARTIAL_FEED} ({exc}); kept {len(entries)} complete item(s)"
+    if parsed.get("bozo") and isinstance(parsed.get("bozo_exception"), xml.sax.SAXException):
+        # The XML is broken and feedparser's forgiving parser recovered what it could.
+        # An item still open where the document ends may be cut short (seen: an RSS file
+        # truncated inside an item's CDATA): those are dropped, every other item is kept.
+        unclosed = max(0, len(entries) - len(_ITEM_END.findall(body)))
+        if unclosed:
+            entries = entries[:len(entries) - unclosed]
+        warnings.append(f"{PARTIAL_FEED} ({parsed['bozo_exception']}); kept the {len(entries)} item(s) "
+                        f"recovered" + (f", dropped {unclosed} left open at the end" if unclosed else ""))
+    items = []
+    for e in entries:
+        try:
+            items.append(_entry(e, url))
+        except Exception as exc:  # one odd item (a date out of range...) must not lose the others
+            warnings.append(f"item {str(e.get('link') or e.get('id') or '?')[:200]!r} skipped: "
+                            f"{type(exc).__name__}: {exc}")
     return Feed(
         url=url,
         title=plain_text(parsed.feed.get("title")),
-        entries=tuple(_entry(e, url) for e in entries),
-        warning=warning,
+        entries=tuple(items),
+        warning="; ".join(warnings) or None,
     )
+
+
+# closing tags of an RSS item or an Atom entry, with or without a namespace prefix
+_ITEM_END = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>")
+_XML_DECL = re.compile(r"^(\s*<\?xml[^>]*?encoding\s*=\s*)([\"'])([^\"']*)\2")
+_DECL_ENCODING = re.compile(rb"^\s*<\?xml[^>]*?encoding\s*=\s*[\"']([A-Za-z0-9._:-]{1,40})[\"']")
+_CHARSET = re.compile(r"charset\s*=\s*[\"']?([A-Za-z0-9._:-]{1,40})", re.I)
+# Byte-order marks, UTF-32 before UTF-16 (the UTF-32LE mark starts with the UTF-16LE one),
+# then the first bytes of "<?" in UTF-16/32 without a mark (XML 1.0, appendix F).
+_MARKS = ((codecs.BOM_UTF32_LE, "utf-32-le"), (codecs.BOM_UTF32_BE, "utf-32-be"),
+          (codecs.BOM_UTF8, "utf-8"), (codecs.BOM_UTF16_LE, "utf-16-le"), (codecs.BOM_UTF16_BE, "utf-16-be"))
+_UNMARKED = ((b"<\0\0\0", "utf-32-le"), (b"\0\0\0<", "utf-32-be"), (b"<\0?\0", "utf-16-le"),
+             (b"\0<\0?", "utf-16-be"))
+
+
+def decode_feed(body: bytes, content_type: str = "") -> tuple[bytes, list[str]]:
+    """The feed as UTF-8 bytes (its XML declaration saying so), and warnings.
+
+    Order: a byte-order mark; UTF-16/32 recognised from "<?" without one; UTF-8 when the
+    bytes are valid UTF-8; the HTTP charset and then the declared encoding, each when
+    Python knows it and the bytes decode with it; else windows-1252. The common real-world case of that last one is an old
+    CMS that declares UTF-8 and sends windows-1252: “curly quotes” survive instead of
+    becoming U+FFFD. An unknown declared encoding is a warning, not an error."""
+    warnings: list[str] = []
+    text = None
+    for mark, codec in _MARKS:
+        if body.startswith(mark):
+            text = body[len(mark):].decode(codec, "replace")
+            break
+    if text is None:
+        for start, codec in _UNMARKED:
+            if body.startswith(start):
+                text = body.decode(codec, "replace")
+                break
+    if text is None:
+        try:
+            # Valid UTF-8 with any non-ASCII byte is UTF-8 whatever the labels say (a
+            # server's default "charset=iso-8859-1" is the usual wrong label), and pure
+            # ASCII reads the same in every encoding a feed really uses.
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            pass
+    if text is None:
+        m = _DECL_ENCODING.match(body[:512])
+        declared = m.group(1).decode("ascii").lower() if m else None
+        http = _CHARSET.search(content_type or "")
+        for label, what in ((http.group(1).lower() if http else None, "HTTP charset"), (declared, "declared")):
+            codec = _codec(label) if label else None
+            if label and codec is None:
+                warnings.append(f"unknown {what} encoding {label!r}; detected instead")
+            if codec is None or codec == "utf-8":
+                continue
+            try:
+                text = body.decode(codec)
+                break
+            except UnicodeDecodeError:
+                warnings.append(f"not valid {label} as its {what} encoding says; detected instead")
+        if text is None:
+            text = body.decode("cp1252", "replace")
+            if declared in (None, "utf-8", "utf8"):
+                warnings.append("declared UTF-8 but is not; decoded as windows-1252")
+            else:
+                warnings.append("decoded as windows-1252")
+    text = text.lstrip("\ufeff")
+    text = _XML_DECL.sub(lambda m: f"{m.group(1)}{m.group(2)}utf-8{m.group(2)}", text, count=1)
+    return text.encode("utf-8", "replace"), warnings
+
+
+def _codec(label: str) -> str | None:
+    """Python's codec for an encoding label; latin-1 and ASCII read as windows-1252, as
+    browsers do (WHATWG Encoding): what such feeds really hold."""
+    try:
+        name = codecs.lookup(label).name
+    except LookupError:
+        return None
+    if name in ("latin-1", "iso8859-1", "ascii"):
+        return "cp1252"
+    if name in ("utf-16", "utf-32"):  # no mark (checked above): the big-endian default
+        return name + "-be"
+    return name
+
+
+def _with_utf8_charset(ctype: str) -> str:
+    media = (ctype or "").split(";")[0].strip() or "application/xml"
+    return f"{media}; charset=utf-8"
 
 
 def refuse_xml_bombs(body: bytes, url: str) -> None:
@@ -74,7 +182,7 @@ def refuse_xml_bombs(body: bytes, url: str) -> None:
             defusedxml.DTDForbidden) as e:
         raise ParseError(f"refused XML with entity declarations ({type(e).__name__})", url,
                          kind="xml-entities") from e
-    except (ET.ParseError, ValueError):
+    except (ET.ParseError, ValueError, LookupError):
         pass  # malformed XML is feedparser's to salvage or reject
 
 
@@ -133,14 +241,3 @@ def _date(struct) -> datetime | None:
     return datetime.fromtimestamp(calendar.timegm(struct), tz=timezone.utc)
 
 
-def _is_utf8(body: bytes) -> bool:
-    try:
-        body.decode("utf-8")
-        return True
-    except UnicodeDecodeError:
-        return False
-
-
-def _declares_utf8(body: bytes) -> bool:
-    head = body[:200].lower()
-    return b"encoding=" not in head or b"utf-8" in head or b"utf8" in head

@@ -16,6 +16,7 @@ their last check is older than `recheck_after`.
 from __future__ import annotations
 
 import logging
+import time
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
@@ -26,10 +27,11 @@ from urllib.parse import urljoin, urlsplit
 from . import discover
 from .dedupe import (Constraints, choose_canonical, cluster_claims, cluster_questions, embedding_to_bytes,
                      rebuild)
-from .errors import FetchError, ParseError, ResourceError
+from .errors import BudgetExceeded, FetchError, OffScope, ParseError, ResourceError
 from .extract import extract_article
-from .feeds import PARTIAL_FEED, parse_feed
+from .feeds import parse_feed
 from .fetch import Fetcher, FetchConfig
+from .fetch.scope import InvalidHost, Scope
 from .store import KnownUrl, Store
 from .types import (ExtractedArticle, FeedEntry, MentionInput, Response, RunReport, Source, SourceError,
                     SourceReport)
@@ -80,6 +82,8 @@ class Harvest:
     warnings: list[str] = field(default_factory=list)
     fetched: list[Fetched] = field(default_factory=list)
     failures: list[tuple[str, int, datetime]] = field(default_factory=list)  # (url, HTTP status, when)
+    off_scope: list[str] = field(default_factory=list)  # URLs outside the fetch scope, not fetched
+    over_budget: int = 0  # URLs left for the next run when the source's time budget ran out
 
 
 @dataclass(slots=True)
@@ -106,6 +110,10 @@ class _Harvester:
         self.now = now
         self.recheck_after = recheck_after
         self.h = Harvest(source)
+        self.scope = Scope.of([source.homepage, *source.feeds, source.sitemap, source.blog_index],
+                              source.allowed_hosts)
+        self.budget = fetcher.config.source_budget
+        self.deadline = time.monotonic() + self.budget
 
     # --- fetching with the stored validators ------------------------------------------------
 
@@ -116,7 +124,11 @@ class _Harvester:
         conditional = k is not None and k.snapshot_sha256 is not None
         try:
             resp = self.fetcher.get(url, etag=k.etag if conditional else None,
-                                    last_modified=k.last_modified if conditional else None, accept=accept)
+                                    last_modified=k.last_modified if conditional else None, accept=accept,
+                                    scope=self.scope, deadline=self.deadline)
+        except OffScope as e:
+            self.h.off_scope.append(e.url or url)
+            raise
         except FetchError as e:
             if e.kind.startswith("http-") and e.kind[5:].isdigit():
                 self.h.failures.append((url, int(e.kind[5:]), datetime.now(timezone.utc)))
@@ -130,7 +142,7 @@ class _Harvester:
             return Got(resp, resp.body, False, record)
         body = self.store.snapshot_body(k.snapshot_sha256) if need_body else b""
         if body is None:  # the snapshot is gone: ask again without validators
-            resp = self.fetcher.get(url, accept=accept)
+            resp = self.fetcher.get(url, accept=accept, scope=self.scope, deadline=self.deadline)
             record.response, record.snapshot = resp, Store.prepare_snapshot(resp.body)
             return Got(resp, resp.body, False, record)
         return Got(resp, body, True, record)
@@ -152,12 +164,30 @@ class _Harvester:
         return k.checked_at is None or self.now - k.checked_at >= REPROBE_AFTER
 
     def error(self, e: ResourceError) -> None:
+        if isinstance(e, BudgetExceeded):
+            self.h.over_budget += 1  # said once, as a warning, at the end of the harvest
+            return
         self.h.errors.append(SourceError(e.kind, e.message, e.url))
         log.warning("%s: %s", self.source.id, e)
+
+    def finish(self) -> Harvest:
+        h = self.h
+        if h.over_budget:
+            h.warnings.append(f"the source's time budget ({self.budget:g} s) ran out; {h.over_budget} URL(s) "
+                              f"left for the next run")
+        if h.off_scope:
+            shown = ", ".join(h.off_scope[:3]) + (" ..." if len(h.off_scope) > 3 else "")
+            h.warnings.append(f"{len(h.off_scope)} URL(s) outside the fetch scope ({self.scope.describe()}) "
+                              f"not fetched: {shown}")
+        return h
 
     # --- the source -------------------------------------------------------------------------
 
     def run(self) -> Harvest:
+        self._run()
+        return self.finish()
+
+    def _run(self) -> None:
         src = self.source
         home_html = b""
         feeds = list(src.feeds)
@@ -167,42 +197,38 @@ class _Harvester:
                 home = self.get(src.homepage, accept=HTML_ACCEPT)
             except ResourceError as e:
                 self.error(e)
-                return self.h
+                return
             home_html = home.body
             feeds = discover.feed_links(home_html, home.response.final_url)
             if not feeds:
                 probing = True
                 feeds = [u for u in discover.common_feed_urls(src.homepage) if self.worth_probing(u)]
+        # Every feed the registry lists is read (a partner may list its posts and its news
+        # feeds); of the feeds found by discovery, the first with items is enough.
+        pages = 0
+        seen: set[str] = set()
         for feed_url in feeds:
-            try:
-                got = self.get(feed_url, accept=FEED_ACCEPT)
-                feed = parse_feed(got.body, got.response.final_url, dict(got.response.headers))
-            except ResourceError as e:
-                if src.feeds:  # a feed the registry names must work
-                    self.error(e)
-                elif probing:
-                    if isinstance(e, ParseError):
-                        self.forget(feed_url)
-                else:
-                    self.h.warnings.append(f"discovered feed unusable: {e}")
+            got_feed = self.feed(feed_url, named=bool(src.feeds), probing=probing)
+            if got_feed is None:
                 continue
-            if got.response.permanent_redirect and feed_url in src.feeds:
-                self.h.warnings.append(f"feed {feed_url} moved permanently to {got.response.final_url}; "
-                                       f"update sources/{src.id}.toml")
-            if feed.warning and feed.warning.startswith(PARTIAL_FEED):
-                # the complete items are still used, but a broken feed is the partner's to fix
-                self.h.errors.append(SourceError("malformed-feed", feed.warning, feed_url))
-            elif feed.warning:
-                self.h.warnings.append(f"{feed_url}: {feed.warning}")
+            feed, unchanged = got_feed
             if not feed.entries:
                 continue  # e.g. WordPress's empty comments feed
-            for entry in feed.entries[:MAX_ARTICLES_PER_SOURCE]:
-                self.page(entry.url, entry.guid, entry, listing_unchanged=got.unchanged)
-            return self.h
+            for entry in feed.entries:
+                if pages >= MAX_ARTICLES_PER_SOURCE:
+                    break
+                key = entry.url or entry.guid
+                if key is not None and key in seen:
+                    continue  # the same item in two of the partner's feeds
+                seen.add(key)
+                pages += 1
+                self.page(entry.url, entry.guid, entry, listing_unchanged=unchanged)
+            if not src.feeds:
+                return
         if src.feeds:  # the registry's feeds are all there is; their errors say what failed
-            if not self.h.errors:
+            if not self.h.errors and not pages:
                 self.h.warnings.append("the registry's feeds have no items")
-            return self.h
+            return
         pages, unchanged = self.sitemap_pages(home_html)
         if not pages:
             pages, unchanged = self.blog_index_pages(home_html)
@@ -211,7 +237,33 @@ class _Harvester:
                                              src.homepage))
         for url, lastmod in pages[:MAX_ARTICLES_PER_SOURCE]:
             self.page(url, None, None, listing_unchanged=unchanged, lastmod=lastmod)
-        return self.h
+
+    def feed(self, feed_url: str, *, named: bool, probing: bool):
+        """(Feed, unchanged) of one feed URL, or None when it is unusable (recorded)."""
+        src = self.source
+        try:
+            got = self.get(feed_url, accept=FEED_ACCEPT)
+            feed = parse_feed(got.body, got.response.final_url, dict(got.response.headers))
+        except ResourceError as e:
+            if named:  # a feed the registry names must work
+                self.error(e)
+            elif probing:
+                if isinstance(e, ParseError):
+                    self.forget(feed_url)
+            elif not isinstance(e, OffScope):
+                self.h.warnings.append(f"discovered feed unusable: {e}")
+            return None
+        except Exception as e:  # a parser bug on one feed must not lose the source's other feeds
+            log.exception("%s: feed failed: %s", src.id, feed_url)
+            self.h.errors.append(SourceError("internal", f"{type(e).__name__}: {e}", feed_url))
+            return None
+        if got.response.permanent_redirect and feed_url in src.feeds:
+            self.h.warnings.append(f"feed {feed_url} moved permanently to {got.response.final_url}; "
+                                   f"update sources/{src.id}.toml")
+        if feed.warning:
+            # Recoverable: the items the parser recovered are used; the partner should fix it.
+            self.h.warnings.append(f"{feed_url}: {feed.warning}")
+        return feed, got.unchanged
 
     def forget(self, url: str) -> None:
         for record in self.h.fetched:
@@ -272,10 +324,29 @@ class _Harvester:
 
     def page(self, url: str | None, guid: str | None, entry: FeedEntry | None, *,
              listing_unchanged: bool = False, lastmod: datetime | None = None) -> None:
+        """One article URL. Whatever goes wrong is recorded for this URL alone."""
         if url is None:
             if entry is not None:
                 self.h.warnings.append(f"feed item {entry.title!r} has no usable link; skipped")
             return
+        try:
+            # Before anything else: an off-scope URL is neither fetched nor stored, not
+            # even with the feed's own copy of its content.
+            self.fetcher.check_scope(url, self.scope)
+        except OffScope:
+            self.h.off_scope.append(url)
+            return
+        except ResourceError as e:
+            self.error(e)
+            return
+        try:
+            self._page(url, guid, entry, listing_unchanged, lastmod)
+        except Exception as e:  # a bug on one URL must not lose the source's other items
+            log.exception("%s: unexpected failure on %s", self.source.id, url)
+            self.h.errors.append(SourceError("internal", f"{type(e).__name__}: {e}", url))
+
+    def _page(self, url: str, guid: str | None, entry: FeedEntry | None, listing_unchanged: bool,
+              lastmod: datetime | None) -> None:
         stored = self.is_stored(url)
         if stored and self.checked_recently(url):
             k = self.known[url]
@@ -295,6 +366,11 @@ class _Harvester:
                 raise ParseError("empty response where an article page was expected", url, kind="empty")
             article = self.extract(got.body, got.response.final_url, entry)
             self.h.pages.append(Page(url, guid, got.response, article, got.record))
+        except (OffScope, BudgetExceeded) as e:  # a redirect off the site; no time left
+            if got is not None:
+                got.record.keep = False
+            if isinstance(e, BudgetExceeded):
+                self.h.over_budget += 1
         except ResourceError as e:
             if got is not None:
                 got.record.keep = False
@@ -397,7 +473,8 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
     report = RunReport(sources=tuple(reports), requests=stats["requests"], not_modified=stats["not_modified"],
                        new_claims=new_claims, started_at=started, finished_at=clock(),
                        extra=(("conditional", stats["conditional"]), ("retries", stats["retries"]),
-                              ("robots_blocked", stats["robots_blocked"])))
+                              ("robots_blocked", stats["robots_blocked"]),
+                              ("off_scope", sum(r.off_scope for r in reports))))
     store.record_run(started, report.finished_at, report.ok, summarize(report))
     return report
 
@@ -405,7 +482,14 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
 def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], now: datetime,
              recheck_after: timedelta) -> Harvest:
     try:
-        return _Harvester(source, fetcher, store, known, now, recheck_after).run()
+        harvester = _Harvester(source, fetcher, store, known, now, recheck_after)
+    except InvalidHost as e:  # a host the registry names (or allows) is not a valid host
+        h = Harvest(source)
+        h.errors.append(SourceError("bad-url", f"the registry entry names an invalid host or URL: {e}",
+                                    source.homepage))
+        return h
+    try:
+        return harvester.run()
     except Exception as e:  # a bug on one partner's data must not take the run down
         log.exception("%s: unexpected failure", source.id)
         h = Harvest(source)
@@ -423,7 +507,8 @@ def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceReport:
     except Exception as e:
         log.exception("%s: could not store the fetched responses", h.source.id)
         errors.append(SourceError("store", f"{type(e).__name__}: {e}", h.source.homepage))
-        return SourceReport(h.source.id, errors=tuple(errors), warnings=tuple(h.warnings))
+        return SourceReport(h.source.id, errors=tuple(errors), warnings=tuple(h.warnings),
+                            off_scope=len(h.off_scope))
     new_articles = new_revisions = seen = 0
     checked: list[str] = []
     for page in h.pages:
@@ -451,7 +536,8 @@ def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceReport:
         new_revisions += saved.new_revision and not saved.new_article
     store.mark_articles_checked(h.source.id, checked, now)
     return SourceReport(h.source.id, articles_seen=seen, new_articles=new_articles,
-                        new_revisions=new_revisions, errors=tuple(errors), warnings=tuple(h.warnings))
+                        new_revisions=new_revisions, errors=tuple(errors), warnings=tuple(h.warnings),
+                        off_scope=len(h.off_scope))
 
 
 UNCHANGED_BATCH = 50
@@ -464,7 +550,7 @@ def _nothing_to_store(h: Harvest) -> bool:
 
 def _report(h: Harvest, errors: list[SourceError]) -> SourceReport:
     return SourceReport(h.source.id, articles_seen=len(h.pages), errors=tuple(h.errors) + tuple(errors),
-                        warnings=tuple(h.warnings))
+                        warnings=tuple(h.warnings), off_scope=len(h.off_scope))
 
 
 def _store_unchanged(batch: list[tuple[Harvest, SourceReport]], store: Store, now: datetime) -> None:
@@ -567,6 +653,7 @@ def summarize(report: RunReport) -> dict:
         new_articles=sum(r.new_articles for r in report.sources),
         new_revisions=sum(r.new_revisions for r in report.sources),
         new_claims=report.new_claims,
+        sources_warned=sum(bool(r.warnings) for r in report.sources),
         **dict(report.extra),
         errors=[dict(source=r.source_id, kind=e.kind, message=e.message, url=e.url)
                 for r in report.sources for e in r.errors],

@@ -28,6 +28,9 @@ class Source:
     selectors: tuple[tuple[str, str], ...] = ()
     # Extra words that name the partner (brand spellings), used to spot promotion.
     aliases: tuple[str, ...] = ()
+    # Hosts beyond those of the URLs above that the partner's fetches may reach (a CDN, a
+    # blog on a subdomain; "*.example.org" for every subdomain). See pipeline/fetch/scope.py.
+    allowed_hosts: tuple[str, ...] = ()
 
 
 # --- fetching ---------------------------------------------------------------------------
@@ -205,6 +208,7 @@ class SourceReport:
     new_revisions: int = 0
     errors: tuple[SourceError, ...] = ()
     warnings: tuple[str, ...] = ()
+    off_scope: int = 0  # URLs outside the source's fetch scope, not fetched
 
     @property
     def ok(self) -> bool:

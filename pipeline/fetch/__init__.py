@@ -6,6 +6,16 @@ raises `FetchError` subclasses that name the URL. It knows nothing of feeds, art
 the database: the caller passes stored validators in and stores the new ones it gets
 back; robots.txt files are remembered through an optional `RobotsCache` the caller owns.
 
+Scope: `get(url, scope=...)` checks the URL and every redirect target against the source's
+`Scope` (scope.py) before any request; an off-scope URL raises `OffScope` unrequested.
+
+Deadlines: one per exchange (`total_timeout`) covers connect, headers and body
+(_deadline.py); `get(url, deadline=...)` adds the source's budget, which also bounds
+retries, backoff and crawl delays: what would pass it raises `BudgetExceeded`.
+
+Every failure of one URL, whatever its cause (bad URL syntax, IDNA, the HTTP client), is a
+`FetchError` naming that URL: nothing else escapes `get`.
+
 Thread-safe: the orchestrator fetches different hosts from different threads; requests to
 one host are serialised here, spaced by max(min_delay, the host's Crawl-delay).
 
@@ -18,17 +28,20 @@ from __future__ import annotations
 import email.utils
 import threading
 import time
-import zlib
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Protocol
 from urllib.parse import urljoin, urlsplit
 
+import httpcore
 import httpx
 from protego import Protego
 
-from .errors import FetchError, RobotsDisallowed, TooLarge
-from .types import Response
+from ..errors import BudgetExceeded, FetchError, OffScope, RobotsDisallowed, TooLarge
+from ..types import Response
+from ._deadline import deadline_transport, exchange_deadline
+from ._decode import Decoder
+from .scope import InvalidHost, Scope, host_of, normalize_host
 
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding", "retry-after",
                 "location", "content-length", "date", "cache-control")
@@ -42,7 +55,8 @@ class FetchConfig:
     user_agent_contact: str = "https://github.com/syndicate-pipeline/syndicate"
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
-    total_timeout: float = 60.0  # a body trickling in slower than this is cut off
+    total_timeout: float = 60.0  # one exchange (connect, headers, body) is cut off after this
+    source_budget: float = 300.0  # seconds one source may take in a run, retries and delays included
     max_bytes: int = 10 * 1024 * 1024  # decoded bytes: also stops gzip bombs
     max_redirects: int = 5
     retries: int = 2  # extra attempts on transient errors
@@ -55,7 +69,7 @@ class FetchConfig:
 
     @property
     def user_agent(self) -> str:
-        from . import __version__
+        from .. import __version__
         return f"Syndicate/{__version__} (+{self.user_agent_contact})"
 
 
@@ -92,17 +106,19 @@ class Fetcher:
                  robots_cache: RobotsCache | None = None):
         self.config = config or FetchConfig()
         c = self.config
+        limits = httpx.Limits(max_connections=c.max_connections, max_keepalive_connections=c.max_connections)
         self._client = httpx.Client(
             headers={"User-Agent": c.user_agent, "Accept-Encoding": "gzip, deflate"},
             timeout=httpx.Timeout(c.read_timeout, connect=c.connect_timeout),
-            limits=httpx.Limits(max_connections=c.max_connections, max_keepalive_connections=c.max_connections),
-            follow_redirects=False, transport=transport, trust_env=False,
+            limits=limits, follow_redirects=False,
+            transport=transport if transport is not None else deadline_transport(limits), trust_env=False,
         )
         self.robots_cache = robots_cache
         self._hosts: dict[str, _Host] = {}
         self._hosts_lock = threading.Lock()
         self._stats_lock = threading.Lock()
-        self.stats = {"requests": 0, "conditional": 0, "not_modified": 0, "retries": 0, "robots_blocked": 0}
+        self.stats = {"requests": 0, "conditional": 0, "not_modified": 0, "retries": 0, "robots_blocked": 0,
+                      "off_scope": 0}
 
     def __enter__(self) -> "Fetcher":
         return self
@@ -116,17 +132,37 @@ class Fetcher:
     # --- public ---------------------------------------------------------------------
 
     def get(self, url: str, *, etag: str | None = None, last_modified: str | None = None,
-            accept: str = "*/*") -> Response:
-        """GET `url` following redirects; 304 when the validators still hold.
+            accept: str = "*/*", scope: Scope | None = None, deadline: float | None = None) -> Response:
+        """GET `url` following redirects; 304 when the validators still hold. With a
+        `scope`, `url` and every redirect target must be in it (else `OffScope`, nothing
+        requested); `deadline` (time.monotonic()) is the caller's budget.
 
-        Raises FetchError (kind http-404, timeout, too-large, redirect-loop, robots...)."""
-        _check_url(url)
+        Raises FetchError (kind http-404, timeout, too-large, redirect-loop, robots,
+        off-scope, budget, bad-url...) and nothing else."""
+        try:
+            return self._get(url, etag, last_modified, accept, scope, deadline)
+        except FetchError:
+            raise
+        except (UnicodeError, ValueError) as e:  # an URL httpx or the resolver cannot take
+            raise FetchError(f"invalid URL: {type(e).__name__}: {e}", url, kind="bad-url") from e
+        except (httpx.HTTPError, httpcore.NetworkError, OSError) as e:
+            raise FetchError(f"connection failed: {type(e).__name__}: {e}", url, kind="connection",
+                             retryable=True) from e
+
+    def check_scope(self, url: str, scope: Scope) -> None:
+        """Raise OffScope (or FetchError bad-url) unless `url` may be fetched for `scope`."""
+        _check_url(url, scope)
+
+    def _get(self, url: str, etag: str | None, last_modified: str | None, accept: str,
+             scope: Scope | None, deadline: float | None) -> Response:
+        self._in_scope(url, scope)
         headers = {"Accept": accept}
         if etag:
             headers["If-None-Match"] = etag
         if last_modified:
             headers["If-Modified-Since"] = last_modified
-        status, resp_headers, body, final, permanent = self._follow(url, headers, check_robots=True)
+        status, resp_headers, body, final, permanent = self._follow(url, headers, check_robots=True,
+                                                                    scope=scope, deadline=deadline)
         if status == 304:
             with self._stats_lock:
                 self.stats["not_modified"] += 1
@@ -137,19 +173,27 @@ class Fetcher:
                         headers=tuple(resp_headers.items()), body=body,
                         fetched_at=datetime.now(timezone.utc), permanent_redirect=permanent)
 
-    def robots_sitemaps(self, url: str) -> list[str]:
+    def robots_sitemaps(self, url: str, *, deadline: float | None = None) -> list[str]:
         """The Sitemap: lines of the host's robots.txt (fetched once per host)."""
         try:
-            self._load_robots(url)
-        except FetchError:
+            self._load_robots(url, deadline)
+        except (FetchError, ValueError):
             return []
         robots = self._host(url).robots
         return list(robots.sitemaps) if robots is not None else []
 
     # --- internals --------------------------------------------------------------------
 
-    def _follow(self, url: str, headers: dict[str, str], *, check_robots: bool
-                ) -> tuple[int, dict[str, str], bytes, str, bool]:
+    def _in_scope(self, url: str, scope: Scope | None) -> None:
+        try:
+            _check_url(url, scope)
+        except OffScope:
+            with self._stats_lock:
+                self.stats["off_scope"] += 1
+            raise
+
+    def _follow(self, url: str, headers: dict[str, str], *, check_robots: bool, scope: Scope | None = None,
+                deadline: float | None = None) -> tuple[int, dict[str, str], bytes, str, bool]:
         """Exchange, following redirects. Returns (status, headers, body, final URL,
         permanent): `permanent` only when every hop was a 301/308, so that the final URL
         may replace the stored one."""
@@ -158,15 +202,19 @@ class Fetcher:
         permanent = True
         for _ in range(self.config.max_redirects + 1):
             if check_robots:
-                self._check_robots(current)
-            status, resp_headers, body = self._exchange(current, headers)
+                self._check_robots(current, deadline)
+            status, resp_headers, body = self._exchange(current, headers, deadline)
             if status not in REDIRECT_STATUSES:
                 return status, resp_headers, body, current, permanent and len(seen) > 1
             location = resp_headers.get("location")
             if not location:
                 raise FetchError(f"HTTP {status} without a Location header", current, kind=f"http-{status}")
-            target = urljoin(current, location.strip())
-            _check_url(target)
+            try:
+                target = urljoin(current, location.strip())
+            except ValueError as e:
+                raise FetchError(f"HTTP {status} to an invalid Location {location[:200]!r}", current,
+                                 kind="bad-url") from e
+            self._in_scope(target, scope)
             if target in seen:
                 raise FetchError("redirect loop: " + " -> ".join(seen + [target]), url, kind="redirect-loop")
             permanent = permanent and status in (301, 308)
@@ -183,16 +231,16 @@ class Fetcher:
         with self._hosts_lock:
             return self._hosts.setdefault(key, _Host())
 
-    def _check_robots(self, url: str) -> None:
+    def _check_robots(self, url: str, deadline: float | None = None) -> None:
         if not self.config.obey_robots:
             return
-        host = self._load_robots(url)
+        host = self._load_robots(url, deadline)
         if host.robots is not None and not host.robots.can_fetch(url, ROBOTS_AGENT):
             with self._stats_lock:
                 self.stats["robots_blocked"] += 1
             raise RobotsDisallowed("robots.txt disallows this URL", url)
 
-    def _load_robots(self, url: str) -> _Host:
+    def _load_robots(self, url: str, deadline: float | None = None) -> _Host:
         """Fetch the host's robots.txt once per run (conditionally, when the cache has it).
 
         RFC 9309: 4xx means no rules; 5xx means "assume disallow all" for now. An
@@ -200,14 +248,14 @@ class Fetcher:
         host = self._host(url)
         with host.robots_lock:
             if not host.robots_loaded:
-                self._fetch_robots(url, host)
+                self._fetch_robots(url, host, deadline)  # BudgetExceeded: the next caller tries again
                 host.robots_loaded = True
         if host.robots_error is not None:
             e = host.robots_error
             raise FetchError(f"{e.message} (while reading robots.txt)", url, kind=e.kind, retryable=e.retryable)
         return host
 
-    def _fetch_robots(self, url: str, host: _Host) -> None:
+    def _fetch_robots(self, url: str, host: _Host, deadline: float | None) -> None:
         robots_url = urljoin(url, "/robots.txt")
         cached = self.robots_cache.lookup(robots_url) if self.robots_cache is not None else None
         headers = {"Accept": "text/plain"}
@@ -216,12 +264,18 @@ class Fetcher:
                 headers["If-None-Match"] = cached[0]
             if cached[1]:
                 headers["If-Modified-Since"] = cached[1]
+        # robots.txt may redirect, but only within its own site (RFC 9309 follows redirects;
+        # a redirect elsewhere is treated as "no robots.txt", never followed)
+        own_site = Scope.of([robots_url])
         try:
-            status, resp_headers, body, final, _ = self._follow(robots_url, headers, check_robots=False)
+            status, resp_headers, body, final, _ = self._follow(robots_url, headers, check_robots=False,
+                                                                scope=own_site, deadline=deadline)
         except TooLarge:
             status, resp_headers, body, final = 404, {}, b"", robots_url  # RFC 9309: parse at least 500 KiB; we give up
+        except BudgetExceeded:
+            raise
         except FetchError as e:
-            if e.kind == "redirect-loop" or e.kind.startswith("http-"):
+            if e.kind in ("redirect-loop", "off-scope", "bad-url") or e.kind.startswith("http-"):
                 status, resp_headers, body, final = 404, {}, b"", robots_url
             else:
                 host.robots_error = e
@@ -248,7 +302,8 @@ class Fetcher:
                 delay = max(delay, min(float(crawl), self.config.max_crawl_delay))
         return delay
 
-    def _exchange(self, url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def _exchange(self, url: str, headers: dict[str, str], deadline: float | None = None
+                  ) -> tuple[int, dict[str, str], bytes]:
         """One request with retries, paced per host. Returns (status, headers, body)."""
         host = self._host(url)
         attempt = 0
@@ -259,13 +314,20 @@ class Fetcher:
                 e = host.down
                 raise FetchError(f"skipped: host failed earlier in this run ({e.message})", url,
                                  kind=e.kind, retryable=True)
-            with host.lock:
+            if not host.lock.acquire(timeout=_left(deadline, url, "waiting for the host")):
+                raise BudgetExceeded("the source's time budget ran out waiting for the host", url)
+            try:
                 wait = host.next_at - time.monotonic()
                 if wait > 0:
+                    if deadline is not None and time.monotonic() + wait > deadline:
+                        raise BudgetExceeded(f"the host's pacing ({wait:.1f} s) would pass the source's "
+                                             f"time budget", url)
                     time.sleep(wait)
                 try:
-                    result = self._once(url, headers)
+                    result = self._once(url, headers, deadline)
                     error = None
+                except BudgetExceeded:
+                    raise
                 except FetchError as e:
                     result, error = None, e
                 finally:
@@ -274,6 +336,8 @@ class Fetcher:
                     self.stats["requests"] += 1
                     if "If-None-Match" in headers or "If-Modified-Since" in headers:
                         self.stats["conditional"] += 1
+            finally:
+                host.lock.release()
             retry_after = None
             if result is not None:
                 status = result[0]
@@ -297,14 +361,20 @@ class Fetcher:
             pause = self.config.backoff * (2 ** (attempt - 1))
             if retry_after is not None:
                 pause = max(pause, retry_after)
+            if deadline is not None and time.monotonic() + pause > deadline:
+                raise BudgetExceeded(f"{error.message}; no time left in the source's budget to retry", url)
             # a 429/503 speaks for the whole host: other threads wait too
             host.next_at = max(host.next_at, time.monotonic() + pause)
 
-    def _once(self, url: str, headers: dict[str, str]) -> tuple[int, dict[str, str], bytes]:
+    def _once(self, url: str, headers: dict[str, str], budget: float | None = None
+              ) -> tuple[int, dict[str, str], bytes]:
         c = self.config
         deadline = time.monotonic() + c.total_timeout
+        by_budget = budget is not None and budget < deadline
+        if by_budget:
+            deadline = budget
         try:
-            with self._client.stream("GET", url, headers=headers) as r:
+            with exchange_deadline(deadline), self._client.stream("GET", url, headers=headers) as r:
                 status = r.status_code
                 kept = {k: r.headers[k] for k in KEPT_HEADERS if k in r.headers}
                 if status in REDIRECT_STATUSES or status == 304 or status >= 400:
@@ -312,14 +382,21 @@ class Fetcher:
                 declared = r.headers.get("content-length", "")
                 if declared.isdigit() and int(declared) > c.max_bytes:
                     raise TooLarge(f"body of {int(declared):,} bytes is over the {c.max_bytes:,}-byte limit", url)
-                decoder = _Decoder(r.headers.get("content-encoding", ""), c.max_bytes, url)
+                decoder = Decoder(r.headers.get("content-encoding", ""), c.max_bytes, url)
                 for raw in r.iter_raw():
                     decoder.feed(raw)
                     if time.monotonic() > deadline:
+                        if by_budget:
+                            raise BudgetExceeded("the source's time budget ran out reading the body", url)
                         raise FetchError(f"body not complete after {c.total_timeout:g} s", url,
                                          kind="timeout", retryable=True)
                 return status, kept, decoder.finish()
         except httpx.TimeoutException as e:
+            if by_budget and time.monotonic() >= deadline - 0.05:
+                raise BudgetExceeded(f"the source's time budget ran out ({type(e).__name__})", url) from e
+            if time.monotonic() >= deadline - 0.05:
+                raise FetchError(f"answer not complete after {c.total_timeout:g} s ({type(e).__name__})", url,
+                                 kind="timeout", retryable=True) from e
             raise FetchError(f"timed out ({type(e).__name__})", url, kind="timeout", retryable=True) from e
         except httpx.InvalidURL as e:
             raise FetchError(f"invalid URL: {e}", url, kind="bad-url") from e
@@ -330,77 +407,31 @@ class Fetcher:
                              retryable=True) from e
 
 
-class _Decoder:
-    """Content-Encoding identity, gzip or deflate, with the decoded size capped as it
-    inflates (max_length), so a bomb never takes more than `limit` bytes of memory."""
-
-    def __init__(self, encoding: str, limit: int, url: str):
-        self.encodings = [e.strip().lower() for e in encoding.split(",") if e.strip() and e.strip() != "identity"]
-        if len(self.encodings) > 1 or any(e not in ("gzip", "x-gzip", "deflate") for e in self.encodings):
-            raise FetchError(f"unsupported Content-Encoding {encoding!r}", url, kind="bad-encoding")
-        self.kind = self.encodings[0] if self.encodings else None
-        self.limit = limit
-        self.url = url
-        self.parts: list[bytes] = []
-        self.size = 0
-        self.raw_size = 0
-        self.z = self._new()
-
-    def _new(self):
-        if self.kind in ("gzip", "x-gzip"):
-            return zlib.decompressobj(16 + zlib.MAX_WBITS)
-        if self.kind == "deflate":
-            return None  # zlib-wrapped or raw: decided on the first bytes
-        return None
-
-    def _add(self, data: bytes) -> None:
-        self.size += len(data)
-        if self.size > self.limit:
-            what = "decoded body" if self.kind else "body"
-            raise TooLarge(f"{what} over the {self.limit:,}-byte limit (cut off)", self.url)
-        self.parts.append(data)
-
-    def feed(self, raw: bytes) -> None:
-        self.raw_size += len(raw)
-        if self.kind is None:
-            self._add(raw)
-            return
-        if self.raw_size > self.limit:
-            raise TooLarge(f"body over the {self.limit:,}-byte limit (cut off)", self.url)
-        if self.z is None:  # deflate: RFC 9110 says zlib format, some servers send raw deflate
-            wrapped = len(raw) >= 2 and (raw[0] & 0x0F) == 8 and ((raw[0] << 8) | raw[1]) % 31 == 0
-            self.z = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
-        data = raw
-        try:
-            while data:
-                out = self.z.decompress(data, self.limit - self.size + 1)
-                self._add(out)
-                data = self.z.unconsumed_tail
-                if self.z.eof and self.z.unused_data:  # concatenated gzip members
-                    data = self.z.unused_data
-                    self.z = self._new()
-        except zlib.error as e:
-            raise FetchError(f"could not decode the {self.kind} body: {e}", self.url, kind="bad-encoding") from e
-
-    def finish(self) -> bytes:
-        if self.z is not None:
-            try:
-                self._add(self.z.flush())
-            except zlib.error as e:
-                raise FetchError(f"could not decode the {self.kind} body: {e}", self.url,
-                                 kind="bad-encoding") from e
-        return b"".join(self.parts)
-
-
-def _check_url(url: str) -> None:
-    try:
-        parts = urlsplit(url)
-        ok = parts.scheme in ("http", "https") and bool(parts.hostname)
-        parts.port  # noqa: B018 - raises ValueError for a bad port
-    except ValueError:
-        ok = False
-    if not ok or any(ch.isspace() for ch in url):
+def _check_url(url: str, scope: Scope | None = None) -> None:
+    """A valid http(s) URL whose host httpx reads as we do, in `scope` when one is given."""
+    if any(ch.isspace() for ch in url):
         raise FetchError(f"not a valid http(s) URL: {url!r}", url, kind="bad-url")
+    try:
+        host = host_of(url)
+        # The URL parser of the HTTP client must see the same host as ours, or the check
+        # would be about another host than the one connected to.
+        theirs = normalize_host(httpx.URL(url).host)
+    except (InvalidHost, httpx.InvalidURL, UnicodeError, ValueError) as e:
+        raise FetchError(f"not a valid http(s) URL: {url[:300]!r} ({e})", url, kind="bad-url") from e
+    if theirs != host:
+        raise FetchError(f"ambiguous host in {url[:300]!r} ({host} or {theirs})", url, kind="bad-url")
+    if scope is not None and not scope.allows_host(host):
+        raise OffScope(f"{host} is outside the source's fetch scope ({scope.describe()}); not fetched", url)
+
+
+def _left(deadline: float | None, url: str, doing: str) -> float:
+    """Seconds left before `deadline` (-1: wait forever, as Lock.acquire takes it)."""
+    if deadline is None:
+        return -1
+    left = deadline - time.monotonic()
+    if left <= 0:
+        raise BudgetExceeded(f"the source's time budget ran out before {doing}", url)
+    return left
 
 
 def _retry_after(value: str | None) -> float | None:
