@@ -134,7 +134,8 @@ def cli(verbose: bool) -> None:
 
 
 def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: float, contact: str | None,
-         quiet: bool, as_json: bool, only: tuple[str, ...] = (), recheck_days: float = 6.0) -> int:
+         quiet: bool, as_json: bool, only: tuple[str, ...] = (), recheck_days: float = 6.0,
+         source_budget: float | None = None) -> int:
     from datetime import timedelta
 
     from .fetch import FetchConfig
@@ -144,7 +145,8 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
     for problem in registry_problems:  # reported first, so they are not lost in a long run
         click.echo(f"error: registry: {problem}", err=True)
     store = _open_store(db, create=True)
-    config = FetchConfig(min_delay=min_delay, **({"user_agent_contact": contact} if contact else {}))
+    config = FetchConfig(min_delay=min_delay, **({"user_agent_contact": contact} if contact else {}),
+                         **({"source_budget": source_budget} if source_budget else {}))
     progress = _Progress(len(sources), quiet or as_json)
     try:
         report = run_sources(sources, store, fetch_config=config, workers=workers, progress=progress,
@@ -162,7 +164,9 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
                    f"{summary['new_revisions']} revised; new claims: {summary['new_claims']}"
                    + (f"; retries: {summary['retries']}" if summary.get("retries") else "")
                    + (f"; blocked by robots.txt: {summary['robots_blocked']}" if summary.get("robots_blocked") else "")
-                   + (f"; bad registry files: {len(registry_problems)}" if registry_problems else ""))
+                   + (f"; bad registry files: {len(registry_problems)}" if registry_problems else "")
+                   + (f"; off-scope URLs not fetched: {summary['off_scope']}" if summary.get("off_scope") else "")
+                   + (f"; sources with warnings: {summary['sources_warned']}" if summary.get("sources_warned") else ""))
         for err in summary["errors"]:
             click.echo(f"error: {err['source']}: {err['kind']}: {err['message']}"
                        + (f" ({err['url']})" if err["url"] else ""), err=True)
@@ -179,6 +183,9 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
                    "check is older than this (a changed listing always re-validates them).")
 @click.option("--min-delay", default=0.0, show_default=True, metavar="SECONDS",
               help="Pause between two requests to one host (a robots.txt Crawl-delay may ask for more).")
+@click.option("--source-budget", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+              help="Time one source may take in a run, retries and crawl delays included; what is left "
+                   "is fetched next run [default: 300].")
 @click.option("--contact", envvar="SYNDICATE_CONTACT", metavar="URL",
               help="Contact URL sent in the User-Agent [env SYNDICATE_CONTACT].")
 @click.option("--source", "only", multiple=True, metavar="ID",
@@ -186,7 +193,7 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 def run(sources_dir: Path, db: str | None, workers: int | None, recheck_days: float, min_delay: float,
-        contact: str | None, only: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+        source_budget: float | None, contact: str | None, only: tuple[str, ...], as_json: bool, quiet: bool) -> None:
     """Ingest every source once: discover, fetch, extract, store, cluster claims.
 
     Exits 1 when any source failed or a registry file is bad (the other sources still run
@@ -196,7 +203,7 @@ def run(sources_dir: Path, db: str | None, workers: int | None, recheck_days: fl
     Example:
       syndicate run --sources sources/ --db db/syndicate.sqlite
     """
-    sys.exit(_run(sources_dir, db, workers=workers, min_delay=min_delay, contact=contact,
+    sys.exit(_run(sources_dir, db, workers=workers, min_delay=min_delay, contact=contact, source_budget=source_budget,
                   quiet=quiet, as_json=as_json, only=only, recheck_days=recheck_days))
 
 
@@ -262,11 +269,14 @@ def sources(db: str | None, as_json: bool) -> None:
     if not rows:
         click.echo("no sources yet: run `syndicate run` first")
         return
-    click.echo(f"{'source':<16} {'articles':>8} {'last success':<21} {'fails':>5}  last error")
+    click.echo(f"{'source':<16} {'articles':>8} {'last success':<21} {'fails':>5} {'warns':>5} "
+               f"{'off-scope':>9}  last error")
     for r in rows:
         err = f"{r['last_error_kind']}: {r['last_error_message']} ({r['last_error_url']})" if r["last_error_kind"] else "-"
         click.echo(f"{r['id']:<16} {r['articles']:>8} {r['last_success'] or 'never':<21} "
-                   f"{r['consecutive_failures']:>5}  {err}")
+                   f"{r['consecutive_failures']:>5} {r['warnings']:>5} {r['off_scope']:>9}  {err}")
+        if r["last_warning"]:
+            click.echo(f"{'':<16} warning: {r['last_warning']}")
 
 
 @cli.command()

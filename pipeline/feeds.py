@@ -122,6 +122,13 @@ def decode_feed(body: bytes, content_type: str = "") -> tuple[bytes, list[str]]:
                 text = body.decode(codec, "replace")
                 break
     if text is None:
+        m = _DECL_ENCODING.match(body[:512])
+        declared = m.group(1).decode("ascii").lower() if m else None
+        http = _CHARSET.search(content_type or "")
+        labels = [(label, what, _codec(label)) for label, what in
+                  ((http.group(1).lower() if http else None, "HTTP charset"), (declared, "declared")) if label]
+        warnings += [f"unknown {what} encoding {label!r}; detected instead" for label, what, codec in labels
+                     if codec is None]
         try:
             # Valid UTF-8 with any non-ASCII byte is UTF-8 whatever the labels say (a
             # server's default "charset=iso-8859-1" is the usual wrong label), and pure
@@ -129,19 +136,13 @@ def decode_feed(body: bytes, content_type: str = "") -> tuple[bytes, list[str]]:
             text = body.decode("utf-8")
         except UnicodeDecodeError:
             pass
-    if text is None:
-        m = _DECL_ENCODING.match(body[:512])
-        declared = m.group(1).decode("ascii").lower() if m else None
-        http = _CHARSET.search(content_type or "")
-        for label, what in ((http.group(1).lower() if http else None, "HTTP charset"), (declared, "declared")):
-            codec = _codec(label) if label else None
-            if label and codec is None:
-                warnings.append(f"unknown {what} encoding {label!r}; detected instead")
+        for label, what, codec in labels:
+            if text is not None:
+                break
             if codec is None or codec == "utf-8":
                 continue
             try:
                 text = body.decode(codec)
-                break
             except UnicodeDecodeError:
                 warnings.append(f"not valid {label} as its {what} encoding says; detected instead")
         if text is None:

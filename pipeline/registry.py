@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .types import Source
 
 REQUIRED = ("name", "homepage")
-OPTIONAL = ("feeds", "sitemap", "blog_index", "selectors", "aliases")
+OPTIONAL = ("feeds", "sitemap", "blog_index", "selectors", "aliases", "allowed_hosts")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -98,6 +98,11 @@ def load_source(path: str | Path) -> Source:
     aliases = data.get("aliases", [])
     if not isinstance(aliases, list) or not all(isinstance(a, str) for a in aliases):
         raise ConfigError("'aliases' must be a list of strings", str(path))
+    allowed_hosts = data.get("allowed_hosts", [])
+    if not isinstance(allowed_hosts, list) or not all(
+            isinstance(h, str) and h.strip() and not any(c in h for c in "/ @?#") for h in allowed_hosts):
+        raise ConfigError("'allowed_hosts' must be a list of host names (\"cdn.example.org\", "
+                          "\"*.example.org\"), without scheme or path", str(path))
     return Source(
         id=source_id,
         name=data["name"].strip(),
@@ -107,6 +112,7 @@ def load_source(path: str | Path) -> Source:
         blog_index=url(data["blog_index"], "blog_index") if "blog_index" in data else None,
         selectors=tuple(sorted(selectors.items())),
         aliases=tuple(aliases),
+        allowed_hosts=tuple(h.strip() for h in allowed_hosts),
     )
 
 

@@ -400,6 +400,11 @@ class Fetcher:
             raise FetchError(f"timed out ({type(e).__name__})", url, kind="timeout", retryable=True) from e
         except httpx.InvalidURL as e:
             raise FetchError(f"invalid URL: {e}", url, kind="bad-url") from e
+        except httpx.RemoteProtocolError as e:
+            if "location header" in str(e).lower():  # httpx parses Location before we see the answer
+                raise FetchError(f"redirect to an invalid URL: {e}", url, kind="bad-url") from e
+            raise FetchError(f"connection failed: {e or type(e).__name__}", url, kind="connection",
+                             retryable=True) from e
         except httpx.UnsupportedProtocol as e:
             raise FetchError(f"invalid URL: {e}", url, kind="bad-url") from e
         except httpx.TransportError as e:

@@ -48,6 +48,9 @@ class RunsMixin(StoreBase):
         if row is None:
             return
         row.last_run_at = now
+        row.last_warning_count = len(report.warnings)
+        row.last_warning = report.warnings[0] if report.warnings else None
+        row.last_off_scope = report.off_scope
         if report.ok:
             row.last_success_at = now
             row.consecutive_failures = 0
@@ -64,7 +67,9 @@ class RunsMixin(StoreBase):
                          last_run=_iso(r.last_run_at), last_success=_iso(r.last_success_at),
                          last_error_kind=r.last_error_kind, last_error_message=r.last_error_message,
                          last_error_url=r.last_error_url, last_error_at=_iso(r.last_error_at),
-                         consecutive_failures=r.consecutive_failures or 0)
+                         consecutive_failures=r.consecutive_failures or 0,
+                         warnings=r.last_warning_count or 0, last_warning=r.last_warning,
+                         off_scope=r.last_off_scope or 0)
                     for r in s.scalars(select(SourceRow).order_by(SourceRow.id))]
 
     # --- runs ---------------------------------------------------------------------------------------

@@ -64,6 +64,10 @@ class SourceRow(Base):
     last_error_message: Mapped[str | None] = mapped_column(Text)
     last_error_url: Mapped[str | None] = mapped_column(Text)
     consecutive_failures: Mapped[int] = mapped_column(Integer, default=0)
+    # the last run's warnings (count, first one) and URLs outside the fetch scope it skipped
+    last_warning_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_warning: Mapped[str | None] = mapped_column(Text)
+    last_off_scope: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class HttpValidator(Base):

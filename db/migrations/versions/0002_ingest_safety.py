@@ -14,8 +14,16 @@ depends_on = None
 
 
 def upgrade() -> None:
-    pass
+    # issue9-fetch: what the last run of a source warned about, and how many URLs it
+    # found outside its fetch scope (not fetched), for `syndicate sources`
+    with op.batch_alter_table('sources', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('last_warning_count', sa.Integer(), nullable=False, server_default='0'))
+        batch_op.add_column(sa.Column('last_warning', sa.Text(), nullable=True))
+        batch_op.add_column(sa.Column('last_off_scope', sa.Integer(), nullable=False, server_default='0'))
 
 
 def downgrade() -> None:
-    pass
+    with op.batch_alter_table('sources', schema=None) as batch_op:
+        batch_op.drop_column('last_off_scope')
+        batch_op.drop_column('last_warning')
+        batch_op.drop_column('last_warning_count')

@@ -1,0 +1,271 @@
+"""Untrusted partners (issue 9, findings 1-4 and every registry feed of 7), end to end over
+real HTTP on loopback into a real SQLite file: a partner on 127.0.0.1 (the hostile server
+of tests/fixtures/ingest/hostile.py) and an "internal" host on 127.0.0.2 that no partner
+may reach, whatever spelling of its address the partner uses.
+
+Claim clustering is not under test here and loads a model, so it is stubbed out."""
+from __future__ import annotations
+
+import time
+from urllib.parse import urlsplit
+
+import pytest
+from click.testing import CliRunner
+
+from pipeline import orchestrator
+from pipeline.cli import cli
+from pipeline.errors import FetchError
+from pipeline.fetch import Fetcher, FetchConfig
+from pipeline.orchestrator import run_sources, summarize
+from pipeline.store import Store
+from pipeline.types import Source
+
+from fixtures.ingest.hostile import HostileServer, redirect, slow_headers, static
+
+FAST = FetchConfig(connect_timeout=1.0, read_timeout=0.5, total_timeout=2.0, max_bytes=2_000_000,
+                   retries=1, backoff=0.05, max_retry_after=2.0)
+RSS = "application/rss+xml"
+SECRET = "Internal admin console: user records deleted"
+
+
+@pytest.fixture(autouse=True)
+def _no_clustering(monkeypatch):
+    monkeypatch.setattr(orchestrator, "cluster_new_mentions", lambda store, now: 0)
+
+
+@pytest.fixture()
+def store(db_url):
+    s = Store.open(db_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def site():
+    with HostileServer() as s:
+        yield s
+
+
+@pytest.fixture()
+def internal():
+    """A host partners must never reach; every path answers with a page worth stealing."""
+    with HostileServer(host="127.0.0.2") as s:
+        page = static(article(SECRET, s.base, "/admin.html"), "text/html; charset=utf-8")
+        for path in ("/admin.html", "/home/", "/p/", "/feed/"):
+            s.route(path, page)
+        s.route("/feed/", static(rss(s.base, ["/admin.html"]), RSS))
+        s.route("/sitemap.xml", static(urlset([s.url("/admin.html")]), "application/xml"))
+        yield s
+
+
+def article(title: str, base: str, path: str) -> str:
+    return (f'<!doctype html><html lang="en"><head><title>{title}</title>'
+            f'<link rel="canonical" href="{base}{path}"></head><body>'
+            f"<article><h1>{title}</h1><p>Sleep problems are common in early recovery from alcohol use "
+            f"disorder. Most people notice better sleep after several weeks of abstinence.</p>"
+            f"<p>Regular exercise can improve sleep quality in adults. {title} is what this page is "
+            f"about.</p></article></body></html>")
+
+
+def rss(base: str, links: list[str], *, title: str = "Harbor", encoding: str = "UTF-8") -> str:
+    items = "".join(
+        f"<item><title>Post {i}</title><link>{link if '//' in link else base + link}</link>"
+        f"<guid>item-{i}-{link}</guid><description>An excerpt.</description></item>"
+        for i, link in enumerate(links))
+    return (f'<?xml version="1.0" encoding="{encoding}"?><rss version="2.0"><channel><title>{title}</title>'
+            f"<link>{base}/</link>{items}</channel></rss>")
+
+
+def urlset(urls: list[str]) -> str:
+    locs = "".join(f"<url><loc>{u}</loc></url>" for u in urls)
+    return f'<?xml version="1.0"?><urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{locs}</urlset>'
+
+
+def sitemap_index(urls: list[str]) -> str:
+    locs = "".join(f"<sitemap><loc>{u}</loc></sitemap>" for u in urls)
+    return (f'<?xml version="1.0"?><sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">'
+            f"{locs}</sitemapindex>")
+
+
+def pages(site: HostileServer, *paths: str) -> None:
+    for p in paths:
+        site.route(p, static(article(f"Article {p.strip('/')}", site.base, p), "text/html; charset=utf-8"))
+
+
+# --- 1. fetch scope ---------------------------------------------------------------------------
+
+def test_nothing_outside_the_partners_hosts_is_fetched_or_stored(site, internal, store):
+    port = internal.server_port
+    hex_host = f"http://0x7f000002:{port}"  # 127.0.0.2 in the notation the issue saw used
+    pages(site, "/a/p1/", "/c/p1/", "/d/p1/")
+    # a: registry feed whose items link to the internal host (dotted, hex, decimal, short)
+    site.route("/a/feed/", static(rss(site.base, [
+        "/a/p1/", internal.url("/admin.html?action=delete"), f"{hex_host}/admin.html",
+        f"http://2130706434:{port}/p/", f"http://127.2:{port}/home/"]), RSS))
+    # b: a homepage that redirects to the internal host, written in hex
+    site.route("/b/", redirect(f"{hex_host}/home/", 302))
+    # c: a homepage advertising a feed on the internal host; its own sitemap is fine
+    site.route("/c/", static(f'<html><head><link rel="alternate" type="application/rss+xml" '
+                             f'href="{internal.url("/feed/")}"></head><body></body></html>', "text/html"))
+    # d: a sitemap index with a child on the internal host; a page that redirects there
+    site.route("/d/sitemap.xml", static(sitemap_index([site.url("/d/posts.xml"), internal.url("/sitemap.xml")]),
+                                        "application/xml"))
+    site.route("/d/posts.xml", static(urlset([site.url("/d/p1/"), site.url("/d/moved/"),
+                                              internal.url("/p/")]), "application/xml"))
+    site.route("/d/", static("<!doctype html><html><head><title>D</title></head><body></body></html>", "text/html"))
+    site.route("/d/moved/", redirect(f"http://0x7f.0.0.2:{port}/admin.html"))
+    sources = [Source(id="a", name="A", homepage=site.url("/a/"), feeds=(site.url("/a/feed/"),)),
+               Source(id="b", name="B", homepage=site.url("/b/")),
+               Source(id="c", name="C", homepage=site.url("/c/")),
+               Source(id="d", name="D", homepage=site.url("/d/"), sitemap=site.url("/d/sitemap.xml"))]
+
+    report = run_sources(sources, store, fetch_config=FAST)
+
+    assert internal.hits == [], "a partner's URL reached the internal host"
+    by_id = {r.source_id: r for r in report.sources}
+    assert by_id["a"].off_scope == 4 and by_id["a"].ok and by_id["a"].new_articles == 1
+    assert by_id["b"].off_scope == 1 and [e.kind for e in by_id["b"].errors] == ["off-scope"]
+    assert by_id["c"].off_scope == 1
+    assert by_id["d"].off_scope == 2 and by_id["d"].new_articles == 1  # the child sitemap, the redirect
+    assert summarize(report)["off_scope"] == 8
+    articles = list(store.export_articles())
+    assert {urlsplit(a["url"]).hostname for a in articles} == {"127.0.0.1"}
+    assert not any(SECRET in m["text"] for m in store.export_mentions())
+    assert any("outside the fetch scope" in w for w in by_id["a"].warnings)
+
+    out = CliRunner().invoke(cli, ["sources", "--db", store.engine.url.render_as_string(False)])
+    assert out.exit_code == 0, out.output
+    row = next(line for line in out.output.splitlines() if line.startswith("a "))
+    assert row.split()[5] == "4"  # the off-scope column
+    assert any(h["id"] == "d" and h["off_scope"] == 2 for h in store.source_health())
+
+
+def test_allowed_hosts_widen_the_scope(site, internal, store):
+    pages(site, "/p1/")
+    site.route("/feed/", static(rss(site.base, ["/p1/", internal.url("/p/")]), RSS))
+    src = Source(id="a", name="A", homepage=site.url("/"), feeds=(site.url("/feed/"),),
+                 allowed_hosts=("0x7f000002",))
+    (r,) = run_sources([src], store, fetch_config=FAST).sources
+    assert r.ok and r.off_scope == 0 and r.new_articles == 2
+    assert "/p/" in internal.paths()
+
+
+# --- 2. one bad URL is that URL's problem ----------------------------------------------------------
+
+def test_a_bad_link_costs_only_itself(site, store):
+    pages(site, "/p1/", "/p3/")
+    site.route("/feed/", static(rss(site.base, ["/p1/", "http://a..b/x", "/p3/", "http://[::1/x",
+                                                "http://\u2488bad.example/x", "http://x.example:99999/"]), RSS))
+    src = Source(id="a", name="A", homepage=site.url("/"), feeds=(site.url("/feed/"),))
+    (r,) = run_sources([src], store, fetch_config=FAST).sources
+    assert r.new_articles == 2
+    assert {a["url"] for a in store.export_articles()} == {site.url("/p1/"), site.url("/p3/")}
+    kinds = {e.url: e.kind for e in r.errors}
+    assert kinds["http://a..b/x"] == "bad-url"
+    assert "internal" not in kinds.values()
+
+
+def test_the_fetcher_raises_only_fetch_errors_for_bad_urls():
+    with Fetcher(FAST) as fetcher:
+        for url in ("http://a..b/x", "http://\u2488bad.example/", "http://[::1/", "http://x:99999/",
+                    "http://" + "a" * 64 + ".example/", "http://1.2.3.4.5/"):
+            with pytest.raises(FetchError) as e:
+                fetcher.get(url)
+            assert e.value.kind == "bad-url" and e.value.url == url
+
+
+# --- 3. deadlines --------------------------------------------------------------------------------
+
+def test_slow_headers_are_cut_off_at_the_exchange_deadline(site):
+    site.route("/slow/", slow_headers(every=0.2))  # ~130 header bytes: 26 s if nobody cuts it off
+    config = FetchConfig(connect_timeout=1.0, read_timeout=1.0, total_timeout=1.5, retries=0, obey_robots=False)
+    started = time.monotonic()
+    with Fetcher(config) as fetcher, pytest.raises(FetchError) as e:
+        fetcher.get(site.url("/slow/"))
+    assert e.value.kind == "timeout"
+    assert time.monotonic() - started < 3.0
+
+
+def test_a_slow_partner_delays_the_run_by_at_most_its_budget(site, store):
+    with HostileServer(host="127.0.0.3") as slow:
+        slow.route("/", slow_headers(every=0.2))
+        slow.route("/robots.txt", slow_headers(every=0.2))
+        pages(site, "/p1/")
+        site.route("/feed/", static(rss(site.base, ["/p1/"]), RSS))
+        config = FetchConfig(connect_timeout=1.0, read_timeout=1.0, total_timeout=1.5, retries=2, backoff=0.05,
+                             source_budget=2.5)
+        sources = [Source(id="slow", name="Slow", homepage=slow.url("/")),
+                   Source(id="fine", name="Fine", homepage=site.url("/"), feeds=(site.url("/feed/"),))]
+        started = time.monotonic()
+        report = run_sources(sources, store, fetch_config=config)
+        elapsed = time.monotonic() - started
+    by_id = {r.source_id: r for r in report.sources}
+    assert by_id["fine"].ok and by_id["fine"].new_articles == 1
+    assert elapsed < 2.5 + 1.5, elapsed  # three attempts of 1.5 s would be 4.5 s; 26 s each uncut
+    assert not by_id["slow"].ok or any("budget" in w for w in by_id["slow"].warnings)
+
+
+def test_crawl_delays_are_bounded_by_the_budget_and_the_rest_waits_for_the_next_run(site, store):
+    paths = [f"/p{i}/" for i in range(6)]
+    pages(site, *paths)
+    site.route("/robots.txt", static("User-agent: *\nCrawl-delay: 1\n", "text/plain"))
+    site.route("/feed/", static(rss(site.base, paths), RSS))
+    config = FetchConfig(connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0, retries=0, source_budget=2.5)
+    src = Source(id="a", name="A", homepage=site.url("/"), feeds=(site.url("/feed/"),))
+    started = time.monotonic()
+    (r,) = run_sources([src], store, fetch_config=config).sources
+    assert time.monotonic() - started < 2.5 + 1.0
+    assert r.ok and 0 < r.new_articles < 6
+    assert any("time budget" in w and "next run" in w for w in r.warnings)
+    (r2,) = run_sources([src], store, fetch_config=config).sources
+    assert r2.new_articles > 0  # the next run carries on where this one stopped
+
+
+# --- 4. feeds that are valid or nearly so -------------------------------------------------------------
+
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le-bom", "utf-32-be-bom", "bogus"])
+def test_feeds_in_any_encoding_are_read(site, store, encoding):
+    pages(site, "/p1/", "/p2/")
+    declared = {"bogus": "bogus"}.get(encoding, encoding.replace("-bom", "").upper())
+    text = rss(site.base, ["/p1/", "/p2/"], title="Caf\u00e9 \u201cHarbor\u201d", encoding=declared)
+    if encoding == "bogus":
+        body = text.encode("utf-8")
+    elif encoding.endswith("-bom"):
+        codec = encoding[:-4]
+        body = (b"\xff\xfe" if codec == "utf-16-le" else b"\x00\x00\xfe\xff") + text.encode(codec)
+    else:
+        body = text.encode(encoding)  # Python writes the byte-order mark
+    site.route("/feed/", static(body, "application/xml"))
+    src = Source(id="a", name="A", homepage=site.url("/"), feeds=(site.url("/feed/"),))
+    (r,) = run_sources([src], store, fetch_config=FAST).sources
+    assert r.ok, r.errors
+    assert r.new_articles == 2
+    if encoding == "bogus":
+        assert any("bogus" in w for w in r.warnings)
+
+
+def test_a_recoverable_xml_error_keeps_every_item_and_is_a_warning(site, store):
+    pages(site, "/p1/", "/p2/")
+    feed = rss(site.base, ["/p1/", "/p2/"], title="Harbor &hellip; news")  # undefined in XML
+    site.route("/feed/", static(feed, RSS))
+    src = Source(id="a", name="A", homepage=site.url("/"), feeds=(site.url("/feed/"),))
+    (r,) = run_sources([src], store, fetch_config=FAST).sources
+    assert r.ok and r.new_articles == 2
+    assert any("malformed feed" in w for w in r.warnings)
+    (health,) = store.source_health()
+    assert health["consecutive_failures"] == 0 and health["warnings"] >= 1
+    assert "malformed feed" in health["last_warning"]
+
+
+# --- 7. every feed the registry lists ----------------------------------------------------------------
+
+def test_every_registry_feed_is_read(site, store):
+    pages(site, "/news/1/", "/blog/1/", "/blog/2/")
+    site.route("/news/feed/", static(rss(site.base, ["/news/1/", "/blog/1/"]), RSS))
+    site.route("/blog/feed/", static(rss(site.base, ["/blog/1/", "/blog/2/"]), RSS))
+    src = Source(id="a", name="A", homepage=site.url("/"),
+                 feeds=(site.url("/news/feed/"), site.url("/blog/feed/")))
+    (r,) = run_sources([src], store, fetch_config=FAST).sources
+    assert r.ok and r.new_articles == 3
+    assert sorted(urlsplit(a["url"]).path for a in store.export_articles()) == ["/blog/1/", "/blog/2/", "/news/1/"]
+    assert site.paths().count("/blog/1/") == 1  # an item in both feeds is fetched once
