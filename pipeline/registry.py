@@ -103,6 +103,10 @@ def load_source(path: str | Path) -> Source:
             isinstance(h, str) and h.strip() and not any(c in h for c in "/ @?#") for h in allowed_hosts):
         raise ConfigError("'allowed_hosts' must be a list of host names (\"cdn.example.org\", "
                           "\"*.example.org\"), without scheme or path", str(path))
+    for host in allowed_hosts:
+        problem = url_problem(f"http://{host.strip().removeprefix('*.')}/")
+        if problem:
+            raise ConfigError(f"'allowed_hosts': {host!r}: {problem}", str(path))
     return Source(
         id=source_id,
         name=data["name"].strip(),

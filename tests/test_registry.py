@@ -56,3 +56,13 @@ def test_load_sources_sorted_and_empty_folder(tmp_path):
     write(tmp_path, "b.toml", 'name = "B"\nhomepage = "https://b.example/"\n')
     write(tmp_path, "a.toml", 'name = "A"\nhomepage = "https://a.example/"\n')
     assert [s.id for s in load_sources(tmp_path)] == ["a", "b"]
+
+
+def test_allowed_hosts_are_read_and_checked(tmp_path):
+    src = load_source(write(tmp_path, "a.toml", 'name = "A"\nhomepage = "https://a.example/"\n'
+                                                 'allowed_hosts = ["cdn.example.net", "*.blog.example"]\n'))
+    assert src.allowed_hosts == ("cdn.example.net", "*.blog.example")
+    for bad in ('["a..b"]', '["https://cdn.example.net/"]', '"cdn.example.net"', '[""]'):
+        with pytest.raises(ConfigError, match="allowed_hosts"):
+            load_source(write(tmp_path, "b.toml", f'name = "B"\nhomepage = "https://b.example/"\n'
+                                                   f"allowed_hosts = {bad}\n"))
