@@ -235,24 +235,6 @@ def digest(db: str | None, week: str | None, out_dir: Path, email_to: tuple[str,
         click.echo(str(path))
 
 
-EXPORTS = ("mentions", "claims", "faq", "articles")
-
-
-@cli.command()
-@click.argument("what", type=click.Choice(EXPORTS))
-@db_option
-def export(what: str, db: str | None) -> None:
-    """Print MENTIONS, CLAIMS, FAQ or ARTICLES as JSON Lines on stdout.
-
-    \b
-    Examples:
-      syndicate export claims | jq -c 'select(.sites | length > 1)'
-      syndicate export mentions > mentions.jsonl
-    """
-    store = _open_store(db)
-    _emit_jsonl(getattr(store, f"export_{what}")())
-
-
 @cli.command()
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
@@ -531,6 +513,12 @@ def claims_pin(claim_id: int, mention_id: int | None, db: str | None) -> None:
     """
     pinned = _override(lambda st, c, m: st.pin_claim(c, m, _now()), claim_id, mention_id, db)
     click.echo(f"claim {claim_id} pinned to mention {pinned}")
+
+
+# The researchers' verbs (export, search, browse, snapshot, claims list) live in cli_research.
+from .cli_research import register as _register_research  # noqa: E402
+
+_register_research(cli, claims)
 
 
 def main() -> None:

@@ -30,6 +30,8 @@ PARTNERS = {  # site id -> (name, article path) as documented in ../shared/partn
 @pytest.fixture(scope="session")
 def shared_dir() -> Path:
     if not (SHARED / "partners" / "serve.py").is_file():
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"../shared is absent ({SHARED}) and CI=true: the partner fixtures are required")
         pytest.skip(f"../shared is absent ({SHARED}): partner fixtures unavailable")
     return SHARED
 
@@ -102,6 +104,8 @@ def db_url(tmp_path) -> str:
 def pg_url():
     base = os.environ.get("SYNDICATE_TEST_PG_URL")
     if not base:
+        if os.environ.get("CI") == "true":
+            pytest.fail("SYNDICATE_TEST_PG_URL is not set and CI=true: PostgreSQL tests must run")
         pytest.skip("SYNDICATE_TEST_PG_URL is not set (.ci/run sets it to the local PostgreSQL server)")
     import sqlalchemy as sa
     from pipeline.store import normalize_db_url
@@ -113,6 +117,8 @@ def pg_url():
         with admin.connect() as conn:
             conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
     except sa.exc.OperationalError as e:
+        if os.environ.get("CI") == "true":
+            pytest.fail(f"PostgreSQL at {base} is unreachable and CI=true: {e}")
         pytest.skip(f"PostgreSQL at {base} is unreachable: {e}")
     url = admin_url.rsplit("/", 1)[0] + "/" + name
     yield url

@@ -19,16 +19,18 @@ from ._base import (
     normalize_db_url,
 )
 from ._claims import ClaimsMixin
-from ._queries import QueriesMixin
+from ._queries import EXPORT_COLUMNS, EXPORT_KINDS, ExportFilter, QueriesMixin
+from ._research import ResearchMixin
 from ._runs import RunsMixin
 
-__all__ = ["Store", "KnownUrl", "SavedArticle", "normalize_db_url", "DEFAULT_DB_URL", "DEFAULT_DB_PATH",
+__all__ = ["Store", "ExportFilter", "EXPORT_COLUMNS", "EXPORT_KINDS", "KnownUrl", "SavedArticle", "normalize_db_url", "DEFAULT_DB_URL", "DEFAULT_DB_PATH",
            "MIGRATIONS", "PROJECT_ROOT"]
 
 
-class Store(RunsMixin, ArticlesMixin, ClaimsMixin, QueriesMixin, StoreBase):
+class Store(RunsMixin, ArticlesMixin, ClaimsMixin, QueriesMixin, ResearchMixin, StoreBase):
     """A Syndicate database. `Store.open(url)` migrates it to the current schema first.
 
     One face over one module per table family: `_runs` (sources, health, runs), `_articles`
     (fetch records, articles, revisions, mentions), `_claims` (claims, FAQ questions,
-    overrides), `_queries` (exports, digest data); `_base` holds the engine and sessions."""
+    overrides), `_queries` (exports, digest data), `_research` (views, citations, search);
+    `_base` holds the engine and sessions."""

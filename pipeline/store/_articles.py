@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session
 from ..dedupe.normalize import normalize_for_match
 from ..types import ExtractedArticle, Kind, Response
 from ._base import SNAPSHOT_HEADERS, KnownUrl, SavedArticle, StoreBase, _content_hash
+from ._research import save_citations
 from .models import (
     ArticleRow,
     ClaimMember,
@@ -181,8 +182,10 @@ class ArticlesMixin(StoreBase):
                     dict(revision_id=rev.id, position=sent.position, text=sent.text, display=sent.display,
                          kind=str(sent.kind), section=sent.section, label=sent.label, block=sent.block,
                          citations=[{"text": c.text, "url": c.url, "footnote": c.footnote}
-                                    for c in sent.citations])
+                                    for c in sent.citations],
+                         article_id=row.id, source_id=source_id)
                     for sent in article.sentences])
+                save_citations(s, rev.id, row.id, source_id, url, article.sentences)
             if article.faq:
                 s.execute(insert(FaqRow), [
                     dict(revision_id=rev.id, position=i, question=pair.question, answer=pair.answer,

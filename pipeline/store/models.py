@@ -150,6 +150,30 @@ class MentionRow(Base):
     label: Mapped[str | None] = mapped_column(Text)
     block: Mapped[str] = mapped_column(String(20), default="p")
     citations: Mapped[list] = mapped_column(JSON, default=list)
+    # provenance without joins (migration 0005): the article and partner of the revision
+    article_id: Mapped[int | None] = mapped_column(
+        ForeignKey("articles.id", name="fk_mentions_article_id"), index=True)
+    source_id: Mapped[str | None] = mapped_column(
+        ForeignKey("sources.id", name="fk_mentions_source_id"), index=True)
+
+
+class CitationRow(Base):
+    """A reference a sentence carries, one row each (the same as `mentions.citations`):
+    kind `footnote`, `inline`, or `promotional` (a link to the partner's own site, or any
+    link in a sentence labelled promo)."""
+
+    __tablename__ = "citations"
+    __table_args__ = (UniqueConstraint("mention_id", "position", name="uq_citations_mention_position"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    mention_id: Mapped[int] = mapped_column(ForeignKey("mentions.id"), index=True)
+    article_id: Mapped[int] = mapped_column(ForeignKey("articles.id"), index=True)
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id"), index=True)
+    position: Mapped[int]
+    text: Mapped[str] = mapped_column(Text)
+    url: Mapped[str | None] = mapped_column(Text)
+    host: Mapped[str | None] = mapped_column(String(300))
+    footnote: Mapped[str | None] = mapped_column(String(20))
+    kind: Mapped[str] = mapped_column(String(20), index=True)
 
 
 class ClaimRow(Base):
