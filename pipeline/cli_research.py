@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .errors import ConfigError, StoreError
+from .errors import ConfigError, MissingDatabase, StoreError
 
 # The same option as pipeline.cli's (not imported from there: `python -m pipeline.cli` would
 # import that module twice, once as __main__).
@@ -25,15 +25,17 @@ def _emit_jsonl(rows) -> None:
         sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
+class _ExitTwo(click.ClickException):
+    exit_code = 2
+
+
 def _open_existing(db: str | None):
-    """Read-only verbs never create an empty database where none was."""
-    from .store import DEFAULT_DB_URL, Store, normalize_db_url
-    url = normalize_db_url(db or DEFAULT_DB_URL)
-    if url.startswith("sqlite:///") and not Path(url[len("sqlite:///"):]).is_file():
-        raise click.ClickException(f"no database at {url[len('sqlite:///'):]}: run `syndicate run` first "
-                                   "(or pass --db)")
+    """Read-only verbs refuse a missing database (exit 2) instead of creating an empty one."""
+    from .store import Store
     try:
-        return Store.open(url)
+        return Store.open(db, create=False)
+    except MissingDatabase as e:
+        raise _ExitTwo(str(e)) from e
     except StoreError as e:
         raise click.ClickException(str(e)) from e
 

@@ -12,7 +12,9 @@ from pipeline.cli import cli
 from fixtures.ingest.hostile import HostileServer, static
 
 READERS = [["digest", "--out", "{tmp}/digest"], ["export", "claims"], ["export", "articles"], ["sources"],
-           ["claims", "show", "1"], ["claims", "rebuild"], ["reprocess"]]
+           ["claims", "show", "1"], ["claims", "rebuild"], ["reprocess"],
+           ["export", "citations"], ["search", "tolerance"], ["claims", "list"], ["snapshot", "{tmp}/digest"],
+           ["browse"]]
 
 
 @pytest.fixture(autouse=True)

@@ -163,7 +163,7 @@ def test_claims_list_and_search_commands(sqlite_db):
     out = runner.invoke(cli, ["search", "walking", "--db", sqlite_db, "--kind", "claim"])
     assert out.exit_code == 0 and "**walking**" in out.output.lower() and "3 partner(s)" in out.output
     missing = runner.invoke(cli, ["search", "walking", "--db", str(sqlite_db.replace("r.sqlite", "none.sqlite"))])
-    assert missing.exit_code != 0 and "no database" in missing.output
+    assert missing.exit_code == 2 and "no Syndicate database" in missing.output
 
 
 def test_snapshot_is_complete_and_byte_identical(sqlite_db, tmp_path):
