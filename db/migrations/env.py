@@ -10,9 +10,18 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _include_name(name, type_, parent_names) -> bool:
+    # Full-text search (migration 0005) is not in the models: SQLite's FTS5 tables
+    # (mentions_fts, faq_fts and their shadow tables) and PostgreSQL's tsvector indexes
+    # (ix_*_tsv). Autogenerate must not propose dropping them.
+    if type_ == "table" and name and "_fts" in name:
+        return False
+    return not (type_ == "index" and name and name.endswith("_tsv"))
+
+
 def run(connection) -> None:
     context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite")
+                      render_as_batch=connection.dialect.name == "sqlite", include_name=_include_name)
     with context.begin_transaction():
         context.run_migrations()
 
