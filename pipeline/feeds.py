@@ -34,6 +34,7 @@ from .types import Feed, FeedEntry
 PARTIAL_FEED = "malformed feed"
 _ACTIVE = ("script", "style", "noscript", "template", "iframe", "object", "embed", "svg", "form")
 _SPACE = re.compile(r"\s+")
+_TAB_NEWLINE = re.compile(r"[\t\n\r]")
 
 
 def parse_feed(body: bytes, url: str, headers: dict[str, str] | None = None) -> Feed:
@@ -214,10 +215,16 @@ def safe_url(value: str | None, base: str) -> str | None:
     """An absolute http(s) URL, or None for javascript:, data: and other schemes."""
     if not value:
         return None
-    value = value.strip()
-    absolute = urljoin(base, value)
-    parts = urlsplit(absolute)
-    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+    # as browsers do (WHATWG URL): tabs and newlines dropped, inner spaces percent-encoded
+    # (seen in feeds: a relative link "Correct Value")
+    value = _TAB_NEWLINE.sub("", value.strip()).replace(" ", "%20")
+    try:
+        absolute = urljoin(base, value)
+        parts = urlsplit(absolute)
+        if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+            return None
+        parts.port  # noqa: B018 - raises ValueError for a port out of range
+    except ValueError:  # "http://[::1/", "http://x:99999/": not a URL anything can fetch
         return None
     return absolute
 

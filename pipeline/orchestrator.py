@@ -173,8 +173,11 @@ class _Harvester:
     def finish(self) -> Harvest:
         h = self.h
         if h.over_budget:
-            h.warnings.append(f"the source's time budget ({self.budget:g} s) ran out; {h.over_budget} URL(s) "
-                              f"left for the next run")
+            message = f"the source's time budget ({self.budget:g} s) ran out; {h.over_budget} URL(s) left for the next run"
+            if h.pages or h.errors:
+                h.warnings.append(message)
+            else:  # nothing at all came of this run: that is a failure, not a note
+                h.errors.append(SourceError("budget", message, self.source.homepage))
         if h.off_scope:
             shown = ", ".join(h.off_scope[:3]) + (" ..." if len(h.off_scope) > 3 else "")
             h.warnings.append(f"{len(h.off_scope)} URL(s) outside the fetch scope ({self.scope.describe()}) "
@@ -298,6 +301,10 @@ class _Harvester:
                         self.error(e)
                     elif isinstance(e, ParseError):
                         self.forget(url)
+                    continue
+                except Exception as e:  # a parser bug on one sitemap must not lose the source
+                    log.exception("%s: sitemap failed: %s", src.id, url)
+                    self.h.errors.append(SourceError("internal", f"{type(e).__name__}: {e}", url))
                     continue
                 unchanged = unchanged and got.unchanged
                 queue.extend(children)
