@@ -1,0 +1,125 @@
+"""Unit tests of pipeline.review (the review queue's pure core) on hand-made vectors: no
+model is loaded, no database.
+
+Covers: evidence shape, the order of questions (likely and large first), that a "no"
+or a skip is never asked again, the model fit (deterministic, moves with the answers,
+shrinks to the prior), the model's stored form.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from pipeline.dedupe import ClaimState
+from pipeline.review import (FEATURES, Answer, PairModel, ReviewQueue, cannot_links, fit,
+                             prior_model, refit)
+from pipeline.types import MentionInput
+
+DIM = 16
+
+
+def _vec(*hot: int, noise: int = 0) -> np.ndarray:
+    v = np.zeros(DIM, dtype=np.float32)
+    for h in hot:
+        v[h] = 1.0
+    rng = np.random.default_rng(noise)
+    v += 0.05 * rng.standard_normal(DIM).astype(np.float32)
+    return v / np.linalg.norm(v)
+
+
+def _corpus():
+    """Three 'propositions' stated by several partners, plus unrelated sentences."""
+    rows = [
+        (1, "a", "Tolerance builds so the same dose feels weaker.", (0,)),
+        (2, "b", "Over time tolerance builds and the dose feels weaker.", (0,)),
+        (3, "c", "Tolerance builds: a dose that worked feels weaker.", (0,)),
+        (4, "a", "Peer groups give support during recovery.", (1,)),
+        (5, "b", "Support from peer groups helps recovery.", (1,)),
+        (6, "c", "Sleep problems are common in withdrawal.", (2,)),
+        (7, "a", "Sleep trouble is common during withdrawal.", (2,)),
+        (8, "b", "Music lessons build patience in children.", (3,)),
+        (9, "c", "Gardens attract bees in the spring.", (4,)),
+        (10, "a", "Bridges need painting every decade.", (5,)),
+    ]
+    mentions = [MentionInput(mid, site, text) for mid, site, text, _ in rows]
+    vectors = {mid: _vec(*hot, noise=mid) for mid, _, _, hot in rows}
+    return mentions, vectors
+
+
+def _claims(mentions, groups):
+    by = {m.mention_id: m for m in mentions}
+    return [ClaimState(g[0], tuple(by[i] for i in g)) for g in groups]
+
+
+def test_evidence_has_every_feature_and_is_symmetric_in_content():
+    mentions, vectors = _corpus()
+    q = ReviewQueue("claim", mentions, vectors)
+    claims = _claims(mentions, [[1], [2], [8]])
+    same = q.evidence(claims[0], claims[1])
+    other = q.evidence(claims[0], claims[2])
+    assert len(same) == len(FEATURES)
+    cos = FEATURES.index("cos_mean")
+    lex = FEATURES.index("lex_mean")
+    assert same[cos] > other[cos] and same[lex] > other[lex]
+
+
+def test_first_question_is_a_likely_pair_and_larger_claims_weigh_more():
+    mentions, vectors = _corpus()
+    q = ReviewQueue("claim", mentions, vectors)
+    claims = _claims(mentions, [[1, 2], [3], [4], [5], [6], [7], [8], [9], [10]])
+    qs = q.ask(claims, [], prior_model(), limit=3)
+    assert qs, "no question asked"
+    first = qs[0]
+    ids = {first.left.claim_id, first.right.claim_id}
+    assert ids == {1, 3}  # two members x one: two pairs settled by one answer
+    assert first.new_pairs == 2
+    assert all(a.gain >= b.gain for a, b in zip(qs, qs[1:]))
+    assert 0.0 < first.p_same < 1.0
+
+
+def test_no_and_skip_are_never_asked_again():
+    mentions, vectors = _corpus()
+    q = ReviewQueue("claim", mentions, vectors)
+    claims = _claims(mentions, [[1], [2], [3], [4], [5], [6], [7], [8], [9], [10]])
+    first = q.ask(claims, [], prior_model())[0]
+    no = Answer("claim", tuple(m.mention_id for m in first.left.members),
+                tuple(m.mention_id for m in first.right.members), "no", first.evidence)
+    asked = {(x.left.claim_id, x.right.claim_id) for x in q.ask(claims, [no], prior_model(), limit=50)}
+    assert (first.left.claim_id, first.right.claim_id) not in asked
+    # a claim that grows still carries the cannot-link: no question over a "no" pair
+    a, b = first.left.members[0].mention_id, first.right.members[0].mention_id
+    assert (min(a, b), max(a, b)) in cannot_links([no])
+    second = q.ask(claims, [no], prior_model())[0]
+    skip = Answer("claim", tuple(m.mention_id for m in second.left.members),
+                  tuple(m.mention_id for m in second.right.members), "skip")
+    keys = {x.key for x in q.ask(claims, [no, skip], prior_model(), limit=50)}
+    assert second.key not in keys
+
+
+def test_fit_is_deterministic_and_follows_the_answers():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0, 1, size=(40, len(FEATURES)))
+    y = x[:, FEATURES.index("context_max")] > 0.5  # a feature the prior gives no weight
+    a, b = fit(x, y), fit(x, y)
+    assert a == b
+    k = FEATURES.index("context_max")
+    assert prior_model().weights[k] == 0.0 and a.weights[k] > 1.0
+    assert fit([], []) == prior_model()
+    # few answers move the model little: the prior holds
+    few = fit(x[:2], y[:2])
+    assert abs(few.weights[0] - prior_model().weights[0]) < abs(a.weights[k])
+
+
+def test_refit_uses_yes_and_no_of_its_kind_only():
+    ev = tuple([0.5] * len(FEATURES))
+    answers = [Answer("claim", (1,), (2,), "yes", ev), Answer("claim", (1,), (3,), "skip", ev),
+               Answer("faq", (4,), (5,), "no", ev)]
+    assert refit(answers, "claim").answers == 1
+    assert refit(answers, "faq").answers == 1
+
+
+def test_model_round_trips_and_refuses_other_features():
+    m = fit(np.eye(len(FEATURES)), [True] * len(FEATURES))
+    assert PairModel.from_dict(m.to_dict()).to_dict() == m.to_dict()
+    d = m.to_dict()
+    d["names"] = ["something", "else"]
+    assert PairModel.from_dict(d) == prior_model()
