@@ -209,30 +209,58 @@ def run(sources_dir: Path, db: str | None, workers: int | None, recheck_days: fl
 
 @cli.command()
 @db_option
-@click.option("--week", metavar="YYYY-Www", help="ISO week, e.g. 2026-W47 [default: the current week].")
+@click.option("--week", default="last", show_default=True, metavar="last|this|YYYY-Www",
+              help="ISO week: 'last' (the last complete week), 'this', or e.g. 2026-W47.")
 @click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("digest"),
-              show_default=True, help="Folder the digest files are written to.")
+              show_default=True, help="Folder the digest, its archive (index.html) and feed.atom are written to.")
+@click.option("--base-url", envvar="SYNDICATE_BASE_URL", metavar="URL",
+              help="Where --out is published on the web: absolute links in the feed (self link) and email "
+                   "[env SYNDICATE_BASE_URL].")
 @click.option("--email-to", "email_to", multiple=True, metavar="ADDRESS",
-              help="Also write a ready-to-send .eml message to these recipients (repeatable).")
+              help="Email the digest to these recipients (repeatable): sent with --smtp, else written as .eml.")
 @click.option("--email-from", default="digest@syndicate.invalid", show_default=True, metavar="ADDRESS",
-              help="Sender of the .eml message.")
-def digest(db: str | None, week: str | None, out_dir: Path, email_to: tuple[str, ...], email_from: str) -> None:
-    """Write the digest of an ISO week as HTML, Markdown, plain text and Atom (and an
-    email message with --email-to); print the paths.
+              help="Sender of the email.")
+@click.option("--smtp", "smtp_url", envvar="SYNDICATE_SMTP", metavar="URL",
+              help="SMTP server, smtp://host:587 (STARTTLS required) or smtps://host:465; login from "
+                   "SYNDICATE_SMTP_USER and SYNDICATE_SMTP_PASSWORD [env SYNDICATE_SMTP].")
+@click.option("--dry-run", is_flag=True, help="Write the .eml message instead of sending it.")
+def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email_to: tuple[str, ...],
+           email_from: str, smtp_url: str | None, dry_run: bool) -> None:
+    """Write the digest of an ISO week (default: the last complete one) as HTML, Markdown,
+    plain text and JSON, its full version, the archive index and feed.atom; optionally email
+    it. Prints the paths written.
 
     \b
-    Example:
-      syndicate digest --week 2026-W47 --out digest/ --email-to editor@example.org
+    Examples:
+      syndicate digest --out /srv/www/digest --base-url https://example.org/digest
+      syndicate digest --week 2026-W47 --email-to editor@example.org --smtp smtp://mail.example.org:587
+      syndicate digest --week this --email-to editor@example.org --dry-run
     """
     from .publish import Week, write_digest
+    from .publish.mail import DeliveryError, build_message, send, write_eml
     try:
-        wk = Week.parse(week) if week else Week.containing(_now())
+        wk = Week.parse(week, now=_now())
     except ConfigError as e:
         raise click.BadParameter(str(e), param_hint="--week") from e
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must be an http(s) URL", param_hint="--base-url")
     store = _open_store(db)
-    email = (email_from, list(email_to)) if email_to else None
-    for path in write_digest(store.digest_data(wk.start, wk.end), wk, out_dir, generated_at=_now(), email=email):
+    published = write_digest(store.digest_week(wk.start, wk.end), wk, out_dir, generated_at=_now(),
+                             base_url=base_url)
+    for path in published.paths:
         click.echo(str(path))
+    for reason in published.digest.refused:
+        click.echo(f"warning: left out an unattributed item: {reason}", err=True)
+    if email_to:
+        msg = build_message(published.texts, str(wk), sender=email_from, recipients=list(email_to))
+        if smtp_url and not dry_run:
+            try:
+                send(msg, smtp_url)
+            except (ConfigError, DeliveryError) as e:
+                raise click.ClickException(str(e)) from e
+            click.echo(f"sent to {', '.join(email_to)}")
+        else:
+            click.echo(str(write_eml(msg, out_dir / f"digest-{wk}.eml")))
 
 
 @cli.command()
@@ -383,7 +411,7 @@ def demo(out_dir: Path) -> None:
     merged = [c for c in claims if len(c["sites"]) > 1]
     newest = max((a["published"] for a in articles if a["published"]), default=None)
     week = Week.containing(datetime.fromisoformat(newest.replace("Z", "+00:00")) if newest else _now())
-    paths = write_digest(store.digest_data(week.start, week.end), week, out_dir, generated_at=_now())
+    paths = write_digest(store.digest_week(week.start, week.end), week, out_dir, generated_at=_now()).paths
     click.echo(f"sources:       {len(report.sources)} ({sum(r.ok for r in report.sources)} ok)")
     click.echo(f"articles:      {len(articles)}")
     click.echo(f"claims:        {len(claims)}")

@@ -348,12 +348,13 @@ def test_week_two_revision_two_revisions_and_the_digest_says_what_changed(partne
     assert article["revisions"] == 2
     mentions = list(store.export_mentions())
     assert {m["revision"] for m in mentions} == {2}  # mentions know their revision
-    from datetime import datetime, timedelta, timezone
-    now = datetime.now(timezone.utc)
-    changed = store.digest_data(now - timedelta(days=1), now + timedelta(days=1))["changed"]
-    assert len(changed) == 1 and changed[0]["revision"] == 2
+    from datetime import datetime, timezone
+    # dated by the partner (ALANA's dateModified, 2026-11-25), not by when it was fetched
+    changed = store.digest_week(datetime(2026, 11, 23, tzinfo=timezone.utc),
+                                datetime(2026, 11, 30, tzinfo=timezone.utc))["changed"]
+    assert len(changed) == 1 and changed[0]["revision"] == 2 and changed[0]["date_source"] == "updated"
     assert any("2023" in t for t in changed[0]["added"])
-    assert any("admissions team is available seven days a week" in t for t in changed[0]["added"])
+    assert changed[0]["other_changes"] >= 1  # the appended admissions line is promotion, not a claim
     assert any("2022" in t and "6,000" in t for t in changed[0]["removed"])
     # a third run with nothing changed: no new revision
     before = store.table_counts()

@@ -19,6 +19,7 @@ from ._base import (
     normalize_db_url,
 )
 from ._claims import ClaimsMixin
+from ._digest import DigestMixin
 from ._queries import EXPORT_COLUMNS, EXPORT_KINDS, ExportFilter, QueriesMixin
 from ._research import ResearchMixin
 from ._runs import RunsMixin
@@ -27,10 +28,10 @@ __all__ = ["Store", "ExportFilter", "EXPORT_COLUMNS", "EXPORT_KINDS", "KnownUrl"
            "MIGRATIONS", "PROJECT_ROOT"]
 
 
-class Store(RunsMixin, ArticlesMixin, ClaimsMixin, QueriesMixin, ResearchMixin, StoreBase):
+class Store(RunsMixin, ArticlesMixin, ClaimsMixin, QueriesMixin, ResearchMixin, DigestMixin, StoreBase):
     """A Syndicate database. `Store.open(url)` migrates it to the current schema first.
 
     One face over one module per table family: `_runs` (sources, health, runs), `_articles`
     (fetch records, articles, revisions, mentions), `_claims` (claims, FAQ questions,
-    overrides), `_queries` (exports, digest data), `_research` (views, citations, search);
-    `_base` holds the engine and sessions."""
+    overrides), `_queries` (exports), `_research` (views, citations, search), `_digest` (dates,
+    the digest's rows); `_base` holds the engine and sessions."""

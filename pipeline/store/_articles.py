@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from ..dedupe.normalize import normalize_for_match
 from ..types import ExtractedArticle, Kind, Response
+from ._digest import revision_date
 from ._base import SNAPSHOT_HEADERS, KnownUrl, SavedArticle, StoreBase, _content_hash
 from ._research import save_citations
 from .models import (
@@ -170,9 +171,13 @@ class ArticlesMixin(StoreBase):
                 return SavedArticle(row.id, existing.id, new_article, False)
             previous_id = row.current_revision_id
             number = (s.scalar(select(func.max(RevisionRow.number)).where(RevisionRow.article_id == row.id)) or 0) + 1
+            previous_date = s.scalar(select(RevisionRow.partner_date).where(RevisionRow.id == previous_id)) \
+                if previous_id is not None else None
+            partner_date, date_source = revision_date(number, meta.published, meta.updated, previous_date, fetched_at)
             rev = RevisionRow(article_id=row.id, number=number, content_hash=content_hash,
                               snapshot_sha256=snapshot_sha256, fetched_at=fetched_at,
-                              title=meta.title, text=article.text)
+                              title=meta.title, text=article.text,
+                              partner_date=partner_date, date_source=date_source)
             s.add(rev)
             s.flush()
             # Core bulk inserts: one statement per table instead of an ORM round trip per

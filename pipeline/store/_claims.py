@@ -162,6 +162,8 @@ class ClaimsMixin(StoreBase):
                 if (row.canonical_mention_id, row.canonical_text, row.first_source_id) != (mention_id, text, first.site):
                     row.canonical_mention_id, row.canonical_text = mention_id, text
                     row.first_source_id, row.first_seen_at, row.updated_at = first.site, first.seen_at, now
+            s.flush()
+            self._date_claims(s)  # first_seen_at: first stored; first_stated_at: the partner's date
 
     def claim_detail(self, claim_id: int) -> dict | None:
         """A claim with every current member and how each was decided."""

@@ -1,5 +1,5 @@
-"""Read-only queries: the exports (filtered, with provenance on every row) and the data behind
-the weekly digest."""
+"""Read-only queries: the exports, filtered, with provenance on every row (the digest's rows
+are in `_digest`)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -195,69 +195,3 @@ class QueriesMixin(StoreBase):
                            mention_id=c.mention_id, sentence=sentence, sentence_kind=sentence_kind,
                            position=c.position, text=c.text, url=c.url, host=c.host, footnote=c.footnote,
                            kind=c.kind)
-
-    # --- the digest -----------------------------------------------------------------------------
-
-    def digest_data(self, start: datetime, end: datetime) -> dict:
-        """Articles first seen or published in [start, end), their claims (with every site
-        stating each, also outside the week), their FAQ, and revisions made in the week."""
-        states = {c.claim_id: c for c in self.claim_states()}
-        with self.session() as s:
-            sources = {r.id: r.name for r in s.scalars(select(SourceRow))}
-            articles = list(s.scalars(select(ArticleRow).where(
-                func.coalesce(ArticleRow.published, ArticleRow.first_seen_at) >= start,
-                func.coalesce(ArticleRow.published, ArticleRow.first_seen_at) < end)
-                .order_by(ArticleRow.published, ArticleRow.id)))
-            art_by_id = {a.id: a for a in s.scalars(select(ArticleRow))}
-            mention_article = dict(s.execute(
-                select(MentionRow.id, RevisionRow.article_id)
-                .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
-                .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
-                .where(MentionRow.kind == Kind.CLAIM.value)).all())
-            week_ids = {a.id for a in articles}
-            claims = []
-            for row in s.scalars(select(ClaimRow).where(ClaimRow.status == "active").order_by(ClaimRow.id)):
-                state = states.get(row.id)
-                if state is None:
-                    continue
-                arts = {mention_article[m.mention_id] for m in state.members if m.mention_id in mention_article}
-                if not arts & week_ids:
-                    continue
-                attributions = []
-                for aid in sorted(arts, key=lambda i: (art_by_id[i].source_id, i)):
-                    a = art_by_id[aid]
-                    attributions.append(dict(site=a.source_id, site_name=sources.get(a.source_id, a.source_id),
-                                             url=a.url, title=a.title))
-                claims.append(dict(claim_id=row.id, text=row.canonical_text, attributions=attributions,
-                                   sites=sorted({x["site"] for x in attributions}), mentions=len(state.members)))
-            claims.sort(key=lambda c: (-len(c["sites"]), -c["mentions"], c["claim_id"]))
-            faq_rows = s.execute(select(ArticleRow.source_id, ArticleRow.url, FaqRow)
-                                 .join(RevisionRow, RevisionRow.id == FaqRow.revision_id)
-                                 .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
-                                 .where(ArticleRow.id.in_(week_ids) if week_ids else False)
-                                 .order_by(FaqRow.question_id, FaqRow.id)).all()
-            faq: dict[int, dict] = {}
-            for site, url, f in faq_rows:
-                key = f.question_id if f.question_id is not None else -f.id
-                entry = faq.setdefault(key, dict(question=f.question, answers=[]))
-                entry["answers"].append(dict(site=site, site_name=sources.get(site, site), url=url, answer=f.answer))
-            changed = []
-            revs = s.execute(select(RevisionRow, ArticleRow).join(ArticleRow, ArticleRow.id == RevisionRow.article_id)
-                             .where(RevisionRow.number > 1, RevisionRow.fetched_at >= start,
-                                    RevisionRow.fetched_at < end)).all()
-            for rev, art in revs:
-                changed.append(dict(site=art.source_id, site_name=sources.get(art.source_id), url=art.url,
-                                    title=art.title, revision=rev.number,
-                                    **self._revision_diff(s, art.id, rev.number)))
-            return dict(
-                articles=[dict(site=a.source_id, site_name=sources.get(a.source_id, a.source_id), url=a.url,
-                               title=a.title, author=a.author, published=a.published) for a in articles],
-                claims=claims, faq=list(faq.values()), changed=changed)
-
-    def _revision_diff(self, s: Session, article_id: int, number: int) -> dict:
-        def sentences(n: int) -> list[str]:
-            return list(s.scalars(select(MentionRow.text).join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
-                                  .where(RevisionRow.article_id == article_id, RevisionRow.number == n)
-                                  .order_by(MentionRow.position)))
-        old, new = sentences(number - 1), sentences(number)
-        return dict(added=[t for t in new if t not in old], removed=[t for t in old if t not in new])

@@ -132,6 +132,10 @@ class RevisionRow(Base):
     fetched_at: Mapped[datetime]
     title: Mapped[str | None] = mapped_column(Text)
     text: Mapped[str] = mapped_column(Text)
+    # the partner's date of this version (published for the first, updated/dateModified for
+    # later ones) and where it came from: "published", "updated", or "fetched" (no partner date)
+    partner_date: Mapped[datetime | None]
+    date_source: Mapped[str | None] = mapped_column(String(20))
     article: Mapped[ArticleRow] = relationship(back_populates="revisions")
 
 
@@ -187,7 +191,8 @@ class ClaimRow(Base):
     canonical_text: Mapped[str] = mapped_column(Text, default="")
     pinned_mention_id: Mapped[int | None] = mapped_column(Integer)
     first_source_id: Mapped[str | None] = mapped_column(String(100))
-    first_seen_at: Mapped[datetime | None]
+    first_seen_at: Mapped[datetime | None]  # when Syndicate first stored a mention of it
+    first_stated_at: Mapped[datetime | None]  # the partner's date of its earliest statement
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
 

@@ -67,6 +67,10 @@ COLUMN_DOCS = {
     "revisions.content_hash": "SHA-256 over the extracted sentences and FAQ: a new revision only when it changes",
     "revisions.snapshot_sha256": "the raw page it was extracted from (`snapshots.sha256`)",
     "revisions.fetched_at": "when Syndicate stored this revision",
+    "revisions.partner_date": "the partner's date of this version: `published` for the first revision, "
+                              "`updated`/`dateModified` for a later one when the partner moved it; the "
+                              "fetch time when the partner gives no believable date",
+    "revisions.date_source": "where `partner_date` comes from: `published`, `updated`, or `fetched`",
     "revisions.title": "the title in this revision",
     "revisions.text": "the article's main text in this revision",
     "mentions.id": "the sentence's id",
@@ -99,8 +103,10 @@ COLUMN_DOCS = {
     "claims.canonical_text": "the claim's canonical text",
     "claims.pinned_mention_id": "the sentence an editor pinned as canonical",
     "claims.first_source_id": "the partner that stated it first",
-    "claims.first_seen_at": "when it was first seen (see `claim_summary.first_seen` for when Syndicate "
-                            "first stored a sentence of it)",
+    "claims.first_seen_at": "when Syndicate first stored a sentence of it, in any revision (UTC; kept up "
+                            "to date by every run)",
+    "claims.first_stated_at": "the partner's date of its earliest statement: the `partner_date` of the "
+                              "first revision holding one of its sentences",
     "claims.created_at": "when the claim row was created",
     "claims.updated_at": "when its membership or text last changed",
     "claim_members.mention_id": "a claim sentence (`mentions.id`)",

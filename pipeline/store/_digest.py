@@ -1,0 +1,171 @@
+"""Dates and the data behind the weekly digest.
+
+Owns how a revision is dated (the partner's date when it gives one, the fetch time when
+not, and which of the two it was), the claim dates (`first_seen_at`: when Syndicate first
+stored a mention; `first_stated_at`: the partner's date of the earliest statement), and
+`digest_week`, the plain rows one ISO week's digest is built from. It decides nothing
+about what a digest shows: that is `pipeline.publish.model`.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+from sqlalchemy import func, select, update
+from sqlalchemy.orm import Session
+
+from ..types import Kind
+from ._base import StoreBase
+from .models import ArticleRow, ClaimMember, ClaimRow, FaqRow, MentionRow, RevisionRow, SourceRow
+
+# A partner date later than the fetch that saw it (plus a day of clock and time-zone slack)
+# is not believed: a CMS that stamps "modified" with a future scheduled date would otherwise
+# put today's change into a week that has not come yet.
+FUTURE_SLACK = timedelta(days=1)
+
+
+def revision_date(number: int, published: datetime | None, updated: datetime | None,
+                  previous: datetime | None, fetched_at: datetime) -> tuple[datetime, str]:
+    """(date, source) of a new revision: the first is dated by `published` (else
+    `updated`), a later one by `updated` when the partner moved it past the previous
+    revision's date; otherwise by the fetch time, source "fetched"."""
+    def believable(d: datetime | None) -> bool:
+        return d is not None and d <= fetched_at + FUTURE_SLACK
+    if number == 1:
+        for value, source in ((published, "published"), (updated, "updated")):
+            if believable(value):
+                return value, source
+    elif believable(updated) and (previous is None or updated > previous):
+        return updated, "updated"
+    return fetched_at, "fetched"
+
+
+def _revision_day(rev=RevisionRow):
+    return func.coalesce(rev.partner_date, rev.fetched_at)
+
+
+class DigestMixin(StoreBase):
+    # --- dates ---------------------------------------------------------------------------------------
+
+    @staticmethod
+    def _date_claims(s: Session) -> None:
+        """Every active claim's first_seen_at (earliest stored mention) and first_stated_at
+        (earliest partner date), over every mention it ever had, old revisions included."""
+        rows = s.execute(select(ClaimMember.claim_id, func.min(RevisionRow.fetched_at),
+                                func.min(_revision_day()))
+                         .join(MentionRow, MentionRow.id == ClaimMember.mention_id)
+                         .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+                         .group_by(ClaimMember.claim_id)).all()
+        dates = {cid: (seen, stated) for cid, seen, stated in rows}
+        for row in s.scalars(select(ClaimRow).where(ClaimRow.status == "active")):
+            if row.id in dates:
+                seen, stated = dates[row.id]
+                if (row.first_seen_at, row.first_stated_at) != (seen, stated):
+                    row.first_seen_at, row.first_stated_at = seen, stated
+
+    def date_claims(self) -> None:
+        with self.session() as s:
+            self._date_claims(s)
+
+    # --- one week ------------------------------------------------------------------------------------
+
+    def digest_week(self, start: datetime, end: datetime) -> dict:
+        """Plain rows for the digest of [start, end), every date the partner's where it gave one:
+
+        - `sources`: {id: name}
+        - `articles`: articles dated in the week (published, else first seen), with `date_source`
+        - `claims`: claims some partner stated in the week (its earliest mention of it dated
+          in the week), each with every current statement (`statements`: site, article, the
+          partner's own sentence, its date, citations) and `first_seen_at` / `first_stated_at`
+        - `changed`: revisions after the first dated in the week, with the claim sentences
+          added and removed and how many other sentences changed
+        - `faq`: FAQ entries of the week's articles, with their canonical question id
+        """
+        with self.session() as s:
+            sources = {r.id: r.name for r in s.scalars(select(SourceRow))}
+            day = func.coalesce(ArticleRow.published, ArticleRow.first_seen_at)
+            articles = s.scalars(select(ArticleRow).where(day >= start, day < end)
+                                 .order_by(ArticleRow.source_id, day, ArticleRow.id)).all()
+            week_articles = [dict(article_id=a.id, site=a.source_id, url=a.url, title=a.title, author=a.author,
+                                  date=a.published or a.first_seen_at,
+                                  date_source="published" if a.published else "fetched")
+                             for a in articles]
+            return dict(sources=sources, articles=week_articles,
+                        claims=self._week_claims(s, start, end),
+                        changed=self._week_changes(s, start, end),
+                        faq=self._week_faq(s, [a.id for a in articles]))
+
+    @staticmethod
+    def _week_claims(s: Session, start: datetime, end: datetime) -> list[dict]:
+        # (claim, site) -> (the partner's date, its source) of that site's earliest mention of the claim
+        stated = s.execute(select(ClaimMember.claim_id, ArticleRow.source_id, _revision_day(),
+                                  RevisionRow.date_source)
+                           .join(MentionRow, MentionRow.id == ClaimMember.mention_id)
+                           .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+                           .join(ArticleRow, ArticleRow.id == RevisionRow.article_id)
+                           .join(ClaimRow, ClaimRow.id == ClaimMember.claim_id)
+                           .where(ClaimRow.status == "active")
+                           .group_by(ClaimMember.claim_id, ArticleRow.source_id, _revision_day(),
+                                     RevisionRow.date_source)).all()
+        by_claim: dict[int, dict[str, tuple[datetime, str]]] = {}
+        for cid, site, when, source in stated:
+            sites = by_claim.setdefault(cid, {})
+            if site not in sites or when < sites[site][0]:
+                sites[site] = (when, source or "fetched")
+        week_ids = [cid for cid, sites in by_claim.items() if any(start <= d < end for d, _ in sites.values())]
+        if not week_ids:
+            return []
+        claims = {r.id: r for r in s.scalars(select(ClaimRow).where(ClaimRow.id.in_(week_ids)))}
+        current = s.execute(select(ClaimMember.claim_id, MentionRow, ArticleRow, RevisionRow)
+                            .join(MentionRow, MentionRow.id == ClaimMember.mention_id)
+                            .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+                            .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
+                            .where(ClaimMember.claim_id.in_(week_ids), MentionRow.kind == Kind.CLAIM.value)
+                            .order_by(ClaimMember.claim_id, ArticleRow.source_id, MentionRow.id)).all()
+        out: dict[int, dict] = {}
+        for cid, m, a, rev in current:
+            row = claims[cid]
+            claim = out.setdefault(cid, dict(
+                claim_id=cid, text=row.canonical_text, first_seen_at=row.first_seen_at,
+                first_stated_at=row.first_stated_at, statements=[]))
+            claim["statements"].append(dict(
+                mention_id=m.id, site=a.source_id, url=a.url, title=a.title, text=m.display or m.text,
+                section=m.section, label=m.label, citations=list(m.citations or []),
+                stated_at=by_claim[cid][a.source_id][0], date_source=by_claim[cid][a.source_id][1]))
+        return [out[cid] for cid in sorted(out)]
+
+    @staticmethod
+    def _week_changes(s: Session, start: datetime, end: datetime) -> list[dict]:
+        revs = s.execute(select(RevisionRow, ArticleRow).join(ArticleRow, ArticleRow.id == RevisionRow.article_id)
+                         .where(RevisionRow.number > 1, _revision_day() >= start, _revision_day() < end)
+                         .order_by(ArticleRow.source_id, RevisionRow.id)).all()
+        changed = []
+        for rev, art in revs:
+            def sentences(number: int) -> list[tuple[str, str]]:
+                return [(t, k) for t, k in s.execute(
+                    select(MentionRow.display, MentionRow.kind)
+                    .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+                    .where(RevisionRow.article_id == art.id, RevisionRow.number == number)
+                    .order_by(MentionRow.position))]
+            old, new = sentences(rev.number - 1), sentences(rev.number)
+            old_texts, new_texts = {t for t, _ in old}, {t for t, _ in new}
+            added = [(t, k) for t, k in new if t not in old_texts]
+            removed = [(t, k) for t, k in old if t not in new_texts]
+            claim = Kind.CLAIM.value
+            changed.append(dict(
+                site=art.source_id, url=art.url, title=art.title, revision=rev.number,
+                date=rev.partner_date or rev.fetched_at, date_source=rev.date_source or "fetched",
+                added=[t for t, k in added if k == claim], removed=[t for t, k in removed if k == claim],
+                other_changes=sum(k != claim for _, k in added + removed)))
+        return changed
+
+    @staticmethod
+    def _week_faq(s: Session, article_ids: list[int]) -> list[dict]:
+        if not article_ids:
+            return []
+        rows = s.execute(select(ArticleRow.source_id, ArticleRow.url, ArticleRow.title, FaqRow)
+                         .join(RevisionRow, RevisionRow.id == FaqRow.revision_id)
+                         .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
+                         .where(ArticleRow.id.in_(article_ids))
+                         .order_by(FaqRow.question_id, ArticleRow.source_id, FaqRow.position)).all()
+        return [dict(question_id=f.question_id, question=f.question, answer=f.answer, site=site, url=url,
+                     title=title) for site, url, title, f in rows]
