@@ -110,6 +110,8 @@ def test_wrong_login_and_missing_starttls_send_nothing(tmp_path, smtp_server):
 
 
 def test_cli_sends_or_writes_the_eml(tmp_path, db_url, smtp_server, monkeypatch):
+    from pipeline.store import Store
+    Store.open(db_url, create=True).close()
     inbox, url, env = smtp_server
     for k, v in env.items():
         monkeypatch.setenv(k, v)

@@ -263,6 +263,8 @@ def test_feed_has_one_stable_entry_per_week_and_is_valid(tmp_path):
 def test_cli_digest_defaults_to_the_last_complete_week(tmp_path, db_url, monkeypatch):
     from click.testing import CliRunner
     from pipeline import cli as cli_module
+    from pipeline.store import Store
+    Store.open(db_url, create=True).close()
     monkeypatch.setattr(cli_module, "_now", lambda: datetime(2026, 11, 23, 6, tzinfo=UTC) + timedelta(hours=1))
     result = CliRunner().invoke(cli_module.cli, ["digest", "--db", db_url, "--out", str(tmp_path / "d"),
                                                  "--email-to", "ed@example.org", "--dry-run"])
