@@ -131,8 +131,11 @@ def main() -> int:
     from pipeline.store import Store
     from pipeline.types import Source
 
-    files = sorted(p for p in args.corpus.rglob("*") if p.is_file() and p.suffix in (".xml", ".json", ".rss",
-                                                                                    ".atom", ".rdf"))
+    # every file but the corpus's own documentation: another corpus may name its feeds
+    # .rss, .atom, .feed or nothing at all
+    files = sorted(p for p in args.corpus.rglob("*") if p.is_file() and not p.name.startswith(".")
+                   and p.suffix.lower() not in (".md", ".py", ".pyc", ".sh", ".cfg", ".toml", ".ini")
+                   and not p.name.upper().startswith(("README", "LICENSE", "LICENCE", "COPYING", "AUTHORS")))
     if args.limit:
         files = files[:args.limit]
     # four servers, so that four sources are fetched at once (one request per host at a time)
