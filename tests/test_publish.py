@@ -236,6 +236,9 @@ def test_feed_has_one_stable_entry_per_week_and_is_valid(tmp_path):
     root = assert_valid_atom(feed, base)
     (entry,) = root.findall(f"{ATOM}entry")
     assert entry.find(f"{ATOM}updated").text == "2026-11-23T12:00:00Z"
+    content = feedparser.parse(first).entries[0].content[0].value  # the digest itself, for feed readers
+    assert "Questions answered" in content and "What changed" in content
+    assert "https://b.example/q/" in content and "<script" not in content
     # the same week again, nothing changed: the feed is byte-identical
     publish(tmp_path, when=at(24), base_url=base)
     assert feed.read_bytes() == first
