@@ -27,6 +27,7 @@ import resource
 import subprocess
 import sys
 import time
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +36,7 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+EPOCH = datetime(2026, 1, 1, tzinfo=timezone.utc)
 SUBJECTS = [("regular exercise", "physical activity"), ("a balanced diet", "healthy eating"),
             ("chronic stress", "long-term stress"), ("poor sleep", "sleep deprivation"),
             ("social isolation", "loneliness"), ("alcohol use", "drinking"),
@@ -105,7 +107,11 @@ def synthetic_corpus(n: int, seed: int = 7, *, truth: list[int] | None = None):
                 core = f"{QUALIFIERS[q]}, {subj} {verb} {obj}"
             text = hedge + core
             text = text[0].upper() + text[1:] + "."
-        out.append(MentionInput(i + 1, f"site{int(rng.integers(40))}", text))
+        site = f"site{int(rng.integers(40))}"
+        # one sentence per synthetic article, published a minute after the one before: the
+        # canonical clustering order (publication date first) is the generation order
+        out.append(MentionInput(i + 1, site, text, published=EPOCH + timedelta(minutes=i),
+                                url=f"https://{site}.example/article-{i + 1}"))
     if truth is not None:
         truth.extend(said)
     return out

@@ -445,8 +445,9 @@ def claims() -> None:
 @db_option
 @click.option("--json", "as_json", is_flag=True, help="Print JSON instead of text.")
 def claims_show(claim_id: int, db: str | None, as_json: bool) -> None:
-    """Show a claim: canonical text, every member with its site, article and revision,
-    and how each membership was decided (method and score).
+    """Show a claim: canonical text with the site it comes from, conflicting figures among
+    its members, every member (its own sentence) with its site, article and revision, and
+    how each membership was decided (method and score).
 
     \b
     Example:
@@ -460,10 +461,13 @@ def claims_show(claim_id: int, db: str | None, as_json: bool) -> None:
         return
     click.echo(f"claim {detail['claim_id']} ({detail['status']}"
                + (f", merged into {detail['merged_into']}" if detail["merged_into"] else "") + ")")
-    click.echo(f"  {detail['text']}")
+    click.echo(f"  [{detail['canonical_site'] or '-'}] {detail['text']}")
     click.echo(f"  sites: {', '.join(detail['sites']) or '-'}; first stated by {detail['first_site'] or '-'}"
                f" ({detail['first_seen'] or '?'})")
-    for m in detail["members"]:
+    for c in detail["conflicts"]:
+        click.echo(f"  CONFLICT ({c['kind']}): "
+                   + "; ".join(f"{x['site']} says {x['figure']}" for x in c["statements"]))
+    for m in detail["members"]:  # each partner's own sentence
         click.echo(f"  - mention {m['mention_id']} [{m['site']}] {m['method']} {m['score']:.2f}: {m['text']}")
         click.echo(f"      {m['article_url']} (revision {m['revision']}, position {m['position']})")
     for o in detail["overrides"]:

@@ -25,8 +25,8 @@ from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
 from . import discover
-from .dedupe import (Constraints, choose_canonical, cluster_claims, cluster_questions, embedding_to_bytes,
-                     rebuild)
+from .dedupe import (Constraints, appends_in_order, choose_canonical, cluster_claims, cluster_questions,
+                     conflicting_figures, embedding_to_bytes, rebuild)
 from .errors import BudgetExceeded, FetchError, OffScope, ParseError, ResourceError
 from .extract import extract_article
 from .feeds import parse_feed
@@ -577,15 +577,29 @@ def _same_site(canonical: str | None, url: str) -> bool:
 def cluster_new_mentions(store: Store, now: datetime) -> int:
     """Give every unclustered claim mention a claim (and every new FAQ entry a question),
     incrementally: stored claims are loaded, not recomputed; sentence vectors come from the
-    store's cache and only new texts are encoded. Editor decisions are constraints."""
+    store's cache and only new texts are encoded. Editor decisions (and the pair model fitted
+    from editor answers) are constraints. When a new mention sorts before stored ones in the
+    canonical order (an older article found late, a revised article), every mention is
+    re-clustered instead, so that the claims are those of a rebuild (docs/dedupe.md)."""
     new = store.unclustered_mentions()
     created = 0
     if new:
         states = store.claim_states()
-        with _embedding_cache(store, [m for c in states for m in c.members] + new) as cache:
-            memberships = cluster_claims(states, new, next_claim_id=store.next_claim_id(), embeddings=cache,
-                                         constraints=Constraints.of(fixed=store.fixed_memberships()))
-        created = store.save_memberships(memberships, now)
+        old = [m for c in states for m in c.members]
+        options = dict(next_claim_id=store.next_claim_id(), constraints=clustering_constraints(store),
+                       pair_model=store.pair_model("claim"))
+        in_order = appends_in_order(old, new)
+        with _embedding_cache(store, old + new) as cache:
+            if in_order:
+                memberships = cluster_claims(states, new, embeddings=cache, **options)
+            else:
+                memberships = rebuild(states, new=new, embeddings=cache, **options)
+        if in_order:
+            created = store.save_memberships(memberships, now)
+        else:
+            known = {c.claim_id for c in states}
+            store.replace_memberships(memberships, now)
+            created = len({m.claim_id for m in memberships} - known)
     refresh_claims(store, now)
     questions, new_entries, next_question = store.faq_states()
     if new_entries:
@@ -604,7 +618,7 @@ def rebuild_claims(store: Store, now: datetime) -> int:
         return 0
     with _embedding_cache(store, [m for c in states for m in c.members]) as cache:
         memberships = rebuild(states, next_claim_id=store.next_claim_id(), embeddings=cache,
-                              constraints=Constraints.of(fixed=store.fixed_memberships()))
+                              constraints=clustering_constraints(store), pair_model=store.pair_model("claim"))
     moved = store.replace_memberships(memberships, now)
     refresh_claims(store, now)
     return moved
@@ -623,9 +637,17 @@ def _embedding_cache(store: Store, mentions: list[MentionInput]):
         store.save_embeddings(fresh, EMBEDDING_MODEL)
 
 
+def clustering_constraints(store: Store) -> Constraints:
+    """The editor decisions every clustering run respects: fixed memberships (merge, split,
+    pin) and the claims an editor kept apart."""
+    return Constraints.of(fixed=store.fixed_memberships(), cannot_link_groups=store.cannot_links())
+
+
 def refresh_claims(store: Store, now: datetime) -> None:
-    """Canonical texts, first sources and retirements after any change of membership."""
-    store.refresh_claims(choose_canonical, now)
+    """Canonical texts, first sources, conflicting figures and retirements after any change
+    of membership."""
+    store.refresh_claims(choose_canonical, now,
+                         lambda state: [c.as_dict() for c in conflicting_figures(state.members)])
 
 
 def reprocess(store: Store, sources: Iterable[Source], *, now: datetime | None = None) -> RunReport:

@@ -177,6 +177,11 @@ class MentionInput:
     site: str
     text: str
     seen_at: datetime | None = None
+    # where the sentence stands in the canonical clustering order (see dedupe.order_key):
+    # the partner's publication date, then site, article URL and sentence position
+    published: datetime | None = None
+    url: str = ""
+    position: int = 0
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,4 +1,5 @@
-"""Dedup on the real model: MiniLM loads offline, and the gold floor on the partner articles.
+"""Dedup on the real model: MiniLM loads offline, and the automatic-precision floor on the
+partner articles (the review floors live with the review queue's tests).
 
 Reads third-party text from ../shared (never copied here); skipped when it is absent.
 Slow: loads all-MiniLM-L6-v2 (about 10 s in all).
@@ -42,19 +43,14 @@ def test_minilm_encodes_unit_vectors():
     assert np.allclose(np.linalg.norm(v, axis=1), 1.0, atol=1e-4)
 
 
-def test_gold_floor_holds(gold_result):
-    """The floor measured when this was written (issue 5); it must not regress."""
+def test_gold_automatic_precision_floor(gold_result):
+    """Issue 8: automatic merges at pair precision >= 0.9 on the partner gold. Measured
+    1.000 / 0.066 (11 pairs) when written. The thresholds (join, same-partner penalty) and
+    the list lead-in veto were chosen on this same gold file, so it is optimistic for
+    unseen partners; recall is left to the review queue (issue 8, item 4)."""
     result, memberships = gold_result
-    assert result["pair_precision"] >= 0.85
-    assert result["pair_recall"] >= 0.08
+    assert result["pair_precision"] >= 0.9
+    assert result["pred_pairs"] >= 8  # precision over something, not over nothing
+    assert result["pair_recall"] >= 0.06
     assert result["cluster_recall"]["withdrawal-symptoms"] >= 0.3
     assert {m.method for m in memberships} >= {"new", "paraphrase"}
-
-
-@pytest.mark.xfail(reason="issue 5 target (recall >= 0.6, 90% of key clusters) not reached "
-                          "with MiniLM + lexical evidence; see the issue report", strict=False)
-def test_gold_issue_target(gold_result):
-    result, _ = gold_result
-    assert result["pair_precision"] >= 0.85 and result["pair_recall"] >= 0.6
-    for c in ("tolerance", "withdrawal-symptoms", "dopamine-release", "recovery-possible"):
-        assert result["cluster_recall"][c] >= 0.9

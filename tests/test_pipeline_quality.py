@@ -20,7 +20,7 @@ def test_end_to_end_quality_floor(shared_dir):
     assert r["coverage"] >= 0.98
     assert r["promo_in_claims"] == 0  # no promotional sentence inside any claim
     assert r["promo_recall"] >= 0.9
-    # Measured 0.70 / 0.08 (issue 5 asks 0.85 / 0.6: not reached, see the issue note); this
-    # holds the floor so that a regression shows.
-    assert r["pair_precision"] >= 0.65
-    assert r["pair_recall"] >= 0.07
+    # Automatic merges only (issue 8: precision first, recall from the review queue).
+    # Measured 1.000 / 0.080 when written; thresholds were tuned on this gold (docs/dedupe.md).
+    assert r["pair_precision"] >= 0.9
+    assert r["pair_recall"] >= 0.06

@@ -21,10 +21,19 @@ Optional keyword arguments of all of them:
 - `embedder`: an `Embedder`; default: all-MiniLM-L6-v2, loaded on first use.
 - `constraints`: `Constraints` (editor pins, merges and splits) respected by every run.
 - `settings`: `Settings`, the decision's knobs.
+- `pair_model`: a `PairModel` (features.py) fitted from editor answers; when given it decides
+  paraphrase merges instead of the hand thresholds.
 
-Order: mentions are decided one at a time in mention-id order, each seeing only the
-mentions before it (neighbour search included: see neighbours.py). An incremental run whose new mentions have higher ids than the stored
-ones (the store's ids grow) therefore gives exactly the clusters a rebuild gives.
+Order: mentions are decided one at a time in the canonical order of `order.py` (publication
+date, site, article URL, sentence position: never fetch timing or mention ids), each seeing
+only the mentions before it (neighbour search included: see neighbours.py). An incremental
+run whose new mentions all sort after the stored ones (`appends_in_order`) therefore gives
+exactly the clusters a rebuild gives; when one sorts earlier (an older article found late,
+a revised article), the caller rebuilds instead: `rebuild(claims, new=...)`.
+
+For the review queue: `PairContext` (features.py) gives the evidence of any two mentions or
+claims as a named feature vector; `Constraints.cannot_link_groups` records "these two
+claims differ"; `conflicting_figures` (conflicts.py) flags members stating other figures.
 """
 from __future__ import annotations
 
@@ -35,6 +44,10 @@ import numpy as np
 
 from ..types import MentionInput, Membership
 from .canonical import choose_canonical, readability
+from .conflicts import Conflict, conflicting_figures
+from .evidence import Figure, figures, mismatches, signature
+from .features import FEATURE_NAMES, PairContext, PairModel
+from .order import appends_in_order, in_canonical_order, order_key
 from .embed import (Embedder, MiniLMEmbedder, default_embedder, embedding_from_bytes,
                     embedding_to_bytes, normalize_rows)
 from .engine import CLAIM_SETTINGS, QUESTION_SETTINGS, Constraints, Engine, Settings
@@ -46,7 +59,12 @@ __all__ = [
     "cluster_claims", "rebuild", "cluster_questions", "rebuild_questions",
     "choose_canonical", "embed_mentions", "embedding_to_bytes", "embedding_from_bytes",
     "normalize_for_match", "content_terms", "readability",
+    "order_key", "in_canonical_order", "appends_in_order",
+    "FEATURE_NAMES", "PairContext", "PairModel", "signature", "mismatches", "figures", "Figure",
+    "Conflict", "conflicting_figures",
 ]
+
+_NO_CLAIM = -(1 << 62)  # the claim of mentions given to `rebuild` that have none yet
 
 
 @dataclass(frozen=True, slots=True)
@@ -104,18 +122,20 @@ def _matrix(mentions: Sequence[MentionInput], embedder: Embedder | None,
 
 def _flatten(existing: Sequence[ClaimState]) -> tuple[list[MentionInput], list[int]]:
     pairs = sorted(((m, c.claim_id) for c in existing for m in c.members),
-                   key=lambda p: p[0].mention_id)
+                   key=lambda p: order_key(p[0]))
     return [m for m, _ in pairs], [c for _, c in pairs]
 
 
 def _cluster(existing: Sequence[ClaimState], new: Sequence[MentionInput], next_id: int,
-             settings: Settings, embedder, embeddings, constraints) -> tuple[Membership, ...]:
+             settings: Settings, embedder, embeddings, constraints,
+             pair_model=None) -> tuple[Membership, ...]:
     old, labels = _flatten(existing)
-    order = sorted(range(len(new)), key=lambda i: new[i].mention_id)
+    order = sorted(range(len(new)), key=lambda i: order_key(new[i]))
     todo = [new[i] for i in order]
     vecs = _matrix(old + todo, embedder, embeddings)
     dim = vecs.shape[1]
-    eng = Engine(settings, dim, constraints, capacity=len(old) + len(todo), storage=vecs)
+    eng = Engine(settings, dim, constraints, capacity=len(old) + len(todo), storage=vecs,
+                 pair_model=pair_model)
     if old:
         eng.load([m.mention_id for m in old], [m.site for m in old], [m.text for m in old],
                  vecs[: len(old)], labels)
@@ -136,8 +156,10 @@ def _cluster(existing: Sequence[ClaimState], new: Sequence[MentionInput], next_i
 
 
 def _rebuild(claims: Sequence[ClaimState], next_id: int, settings: Settings, embedder,
-             embeddings, constraints) -> tuple[Membership, ...]:
-    mentions, old_labels = _flatten(claims)
+             embeddings, constraints, new: Sequence[MentionInput] = (),
+             pair_model=None) -> tuple[Membership, ...]:
+    mentions, old_labels = _flatten(list(claims) + [ClaimState(_NO_CLAIM, tuple(new))])
+    old_labels = [None if c == _NO_CLAIM else c for c in old_labels]
     constraints = constraints or Constraints()
     fixed_ids = {c for _, c in constraints.fixed}
     temp = [0]
@@ -147,7 +169,8 @@ def _rebuild(claims: Sequence[ClaimState], next_id: int, settings: Settings, emb
         return temp[0]
 
     vecs = _matrix(mentions, embedder, embeddings)
-    eng = Engine(settings, vecs.shape[1], constraints, capacity=len(mentions), storage=vecs)
+    eng = Engine(settings, vecs.shape[1], constraints, capacity=len(mentions), storage=vecs,
+                 pair_model=pair_model)
     decisions = eng.add([m.mention_id for m in mentions], [m.site for m in mentions],
                         [m.text for m in mentions], vecs, fresh)
     # carry old ids over: largest overlap first; each old id to one cluster at most
@@ -155,7 +178,7 @@ def _rebuild(claims: Sequence[ClaimState], next_id: int, settings: Settings, emb
     first_index: dict[int, int] = {}
     for k, d in enumerate(decisions):
         first_index.setdefault(d.label, k)
-        if d.label < 0:
+        if d.label < 0 and old_labels[k] is not None:
             overlap[(d.label, old_labels[k])] = overlap.get((d.label, old_labels[k]), 0) + 1
     mapping: dict[int, int] = {}
     used = set(fixed_ids)
@@ -163,7 +186,7 @@ def _rebuild(claims: Sequence[ClaimState], next_id: int, settings: Settings, emb
         if lab < 0 and lab not in mapping and old not in used:
             mapping[lab] = old
             used.add(old)
-    retired = set(old_labels) | used
+    retired = {c for c in old_labels if c is not None} | used
     counter = next_id
     for lab in sorted((lab for lab in first_index if lab < 0 and lab not in mapping),
                       key=lambda lab: first_index[lab]):
@@ -179,20 +202,28 @@ def cluster_claims(existing: Sequence[ClaimState], new: Sequence[MentionInput], 
                    next_claim_id: int, embedder: Embedder | None = None,
                    embeddings: Mapping[int, np.ndarray | bytes] | None = None,
                    constraints: Constraints | None = None,
-                   settings: Settings = CLAIM_SETTINGS) -> tuple[Membership, ...]:
-    """Assign each new mention to an existing claim or a new one (ids from next_claim_id)."""
-    return _cluster(existing, new, next_claim_id, settings, embedder, embeddings, constraints)
+                   settings: Settings = CLAIM_SETTINGS,
+                   pair_model: PairModel | None = None) -> tuple[Membership, ...]:
+    """Assign each new mention to an existing claim or a new one (ids from next_claim_id).
+    The new mentions are decided after every existing one, in canonical order among
+    themselves; check `appends_in_order` first if incremental must equal rebuild."""
+    return _cluster(existing, new, next_claim_id, settings, embedder, embeddings, constraints,
+                    pair_model)
 
 
 def rebuild(claims: Sequence[ClaimState], *, next_claim_id: int,
+            new: Sequence[MentionInput] = (),
             embedder: Embedder | None = None,
             embeddings: Mapping[int, np.ndarray | bytes] | None = None,
             constraints: Constraints | None = None,
-            settings: Settings = CLAIM_SETTINGS) -> tuple[Membership, ...]:
-    """Re-cluster every mention from scratch; clusters that carry on keep their old id (the
-    one they share most mentions with), new clusters get ids >= next_claim_id, and ids of
-    claims that vanish are never reused. Sorted by mention id."""
-    return _rebuild(claims, next_claim_id, settings, embedder, embeddings, constraints)
+            settings: Settings = CLAIM_SETTINGS,
+            pair_model: PairModel | None = None) -> tuple[Membership, ...]:
+    """Re-cluster every mention (the claims' members and the `new` ones, which have no claim
+    yet) from scratch in canonical order; clusters that carry on keep their old id (the one
+    they share most mentions with), new clusters get ids >= next_claim_id, and ids of claims
+    that vanish are never reused. In canonical order."""
+    return _rebuild(claims, next_claim_id, settings, embedder, embeddings, constraints, new,
+                    pair_model)
 
 
 def cluster_questions(existing: Sequence[ClaimState], new: Sequence[MentionInput], *,
@@ -201,7 +232,8 @@ def cluster_questions(existing: Sequence[ClaimState], new: Sequence[MentionInput
                       constraints: Constraints | None = None,
                       settings: Settings = QUESTION_SETTINGS) -> tuple[Membership, ...]:
     """Like `cluster_claims`, for FAQ questions: one canonical question per cluster, whose
-    members' answers are every partner's answer."""
+    members' answers are every partner's answer. (Questions are ordered canonically too; a
+    question found late is appended, which may differ from `rebuild_questions`.)"""
     return _cluster(existing, new, next_id, settings, embedder, embeddings, constraints)
 
 

@@ -12,6 +12,7 @@ import re
 from typing import TYPE_CHECKING
 
 from .normalize import content_terms
+from .order import in_canonical_order
 
 if TYPE_CHECKING:  # pragma: no cover
     from . import ClaimState
@@ -44,7 +45,8 @@ def choose_canonical(claim: "ClaimState") -> int:
     """The mention id whose text stands for the claim."""
     if claim.pinned_mention is not None:
         return claim.pinned_mention
-    members = claim.members
+    # canonical order, so that ties go to the earliest published member whatever the ids
+    members = in_canonical_order(claim.members)
     if len(members) == 1:
         return members[0].mention_id
     terms = [content_terms(m.text) for m in members]
@@ -57,7 +59,7 @@ def choose_canonical(claim: "ClaimState") -> int:
                 total += len(terms[i] & terms[j]) / len(union) if union else 0.0
         return total / (len(members) - 1)
 
-    best = max(range(len(members)),
+    best = max(range(len(members)),  # max keeps the first of equal keys
                key=lambda i: (round(centrality(i) + readability(members[i].text), 6),
-                              -len(members[i].text), -members[i].mention_id))
+                              -len(members[i].text)))
     return members[best].mention_id

@@ -32,64 +32,20 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Mapping, Sequence
+from typing import Sequence
 
 import numpy as np
 from rapidfuzz import fuzz
 
+from .evidence import MISMATCH_NAMES, SignatureTable
+from .features import PairModel, claim_rows
 from .neighbours import NeighbourSearch
 from .normalize import content_terms_of_key, normalize_for_match
+from .settings import CLAIM_SETTINGS, QUESTION_SETTINGS, Constraints, Settings  # noqa: F401
 
 FIRST_CHECKPOINT = 16
 CHECKPOINT_STEP = 16384
 STATS_CHUNK = 8192  # rows per step when statistics are taken (no float64 copy of the corpus)
-
-
-@dataclass(frozen=True, slots=True)
-class Settings:
-    """Knobs of the decision. Defaults were chosen as described in benchmarks/dedup_quality.py."""
-
-    neighbours: int = 24  # nearest earlier mentions (raw cosine) whose claims are candidates
-    candidate_floor: float = 0.30  # raw cosine below which a neighbour is not a candidate
-    members_checked: int = 16  # members of a candidate claim scored against the newcomer
-    near_copy: float = 0.90  # rapidfuzz ratio (0..1) of normalized texts for a near-copy
-    near_copy_min_cosine: float = 0.80  # embedding neighbours worth a near-copy check
-    lexical_weight: float = 0.50  # share of IDF-weighted word overlap in the pair score
-    same_site_penalty: float = 0.10  # one article rarely says the same thing twice
-    join: float = 0.45  # mean pair score to the claim's members needed to join it
-    floor: float = 0.25  # no checked member may score below this
-    top_directions: int = 2  # principal directions removed besides the mean
-    exact_search_limit: int = 16384  # corpus size from which neighbours come from an inverted file
-    search_list_size: int = 128  # mentions per inverted list when the lists are trained
-    search_probes: int = 16  # inverted lists scanned per mention
-
-
-CLAIM_SETTINGS = Settings()
-# Questions are short and formulaic ("How does X affect Y?"): a little stricter.
-QUESTION_SETTINGS = Settings(join=0.55, floor=0.40, same_site_penalty=0.15)
-
-
-@dataclass(frozen=True, slots=True)
-class Constraints:
-    """Editor decisions the engine must respect, strongest first.
-
-    fixed: (mention_id, claim_id) memberships that never move (an editor's pin or split).
-    must_link: groups of mention ids that share one claim (an editor's merge).
-    cannot_link: pairs of mention ids that never share a claim (an editor's split).
-    """
-
-    fixed: tuple[tuple[int, int], ...] = ()
-    must_link: tuple[frozenset[int], ...] = ()
-    cannot_link: tuple[tuple[int, int], ...] = ()
-
-    @staticmethod
-    def of(fixed: Mapping[int, int] | Iterable[tuple[int, int]] = (),
-           must_link: Iterable[Iterable[int]] = (),
-           cannot_link: Iterable[tuple[int, int]] = ()) -> "Constraints":
-        items = fixed.items() if isinstance(fixed, Mapping) else fixed
-        return Constraints(tuple((int(m), int(c)) for m, c in items),
-                           tuple(frozenset(int(x) for x in g) for g in must_link),
-                           tuple((int(a), int(b)) for a, b in cannot_link))
 
 
 @dataclass(slots=True)
@@ -133,10 +89,17 @@ class Engine:
     """The state of one sequential clustering pass (the corpus so far and its claims)."""
 
     def __init__(self, settings: Settings, dim: int, constraints: Constraints | None = None,
-                 capacity: int = 1024, *, storage: np.ndarray | None = None) -> None:
+                 capacity: int = 1024, *, storage: np.ndarray | None = None,
+                 pair_model=None) -> None:
         """`storage`, when given, becomes the engine's (float32, C-ordered) vector matrix: the
-        caller's matrix of every vector in engine order, which then is not copied."""
+        caller's matrix of every vector in engine order, which then is not copied.
+        `pair_model`: a features.PairModel deciding paraphrase merges instead of join/floor."""
         self.s = settings
+        self.model = None if pair_model is None else PairModel.coerce(pair_model)
+        self._model_needs_texts = self.model is not None and any(
+            n.split("_")[0] in ("fuzz", "near") for n in self.model.names)
+        self.sig = SignatureTable()
+        self._veto = np.array([name in settings.vetoes for name in MISMATCH_NAMES])
         self.c = constraints or Constraints()
         if storage is not None and storage.dtype == np.float32 and storage.flags.c_contiguous \
                 and storage.shape[1] == dim:
@@ -171,6 +134,11 @@ class Engine:
         for a, b in self.c.cannot_link:
             self._cannot.setdefault(a, set()).add(b)
             self._cannot.setdefault(b, set()).add(a)
+        for ga, gb in self.c.cannot_link_groups:
+            for a in ga:
+                self._cannot.setdefault(a, set()).update(gb - {a})
+            for b in gb:
+                self._cannot.setdefault(b, set()).update(ga - {b})
         self._index_of: dict[int, int] = {}
         self.search = NeighbourSearch(dim, settings.neighbours,
                                      exact_limit=settings.exact_search_limit,
@@ -274,6 +242,7 @@ class Engine:
         self.sites.append(site)
         self.site_ids[t] = self._site_id(site)
         self.keys.append(key)
+        self.sig.append(text)
         self.terms.append(terms)
         self.labels.append(None)
         self.df[terms] += 1
@@ -303,10 +272,34 @@ class Engine:
     def _weight(self, terms: np.ndarray) -> float:
         return math.sqrt(float(self.idf[terms].sum()))
 
+    def pair_features(self, t: int, others: Sequence[int], *, texts: bool = False) -> np.ndarray:
+        """Rows of features.PAIR_FEATURES of mention t against each of `others`. The two
+        text ratios (fuzz, near_copy) cost a string comparison per pair: 0 unless asked for."""
+        others = np.asarray(others, dtype=np.int64)
+        sem, lex = self._similarities(t, others)
+        out = np.zeros((len(others), 6 + len(MISMATCH_NAMES)))
+        out[:, 0], out[:, 1], out[:, 2] = sem, self.vecs[others] @ self.vecs[t], lex
+        if texts:
+            out[:, 3] = [fuzz.token_set_ratio(self.keys[t], self.keys[o]) / 100.0 for o in others]
+            out[:, 4] = [fuzz.ratio(self.keys[t], self.keys[o]) / 100.0 for o in others]
+        out[:, 5: 5 + len(MISMATCH_NAMES)] = self.sig.flags(t, others)
+        out[:, -1] = self.site_ids[others] == self.site_ids[t]
+        return out
+
     def pair_scores(self, t: int, others: Sequence[int]) -> np.ndarray:
         """Combined paraphrase score of mention t against each of `others`: cosine of the
-        topic-removed embeddings, and IDF-weighted cosine of the content-word sets."""
+        topic-removed embeddings, and IDF-weighted cosine of the content-word sets; a pair
+        with a vetoing mismatch flag scores -1."""
         others = np.asarray(others, dtype=np.int64)
+        sem, lex = self._similarities(t, others)
+        same = (self.site_ids[others] == self.site_ids[t]).astype(np.float32)
+        w = self.s.lexical_weight
+        score = (1 - w) * sem + w * lex - self.s.same_site_penalty * same
+        if self._veto.any():
+            score[(self.sig.flags(t, others) & self._veto).any(axis=1)] = -1.0
+        return score
+
+    def _similarities(self, t: int, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
         sem = self.z[others] @ self.z[t]
         words = [self.terms[o] for o in others]
         flat = np.concatenate(words)
@@ -318,9 +311,7 @@ class Engine:
         common = np.bincount(row[hit], weights=self.idf[flat[hit]], minlength=len(others))
         denom = self.lexnorm[t] * self.lexnorm[others]
         lex = np.divide(common, denom, out=np.zeros(len(others)), where=common > 0)
-        same = (self.site_ids[others] == self.site_ids[t]).astype(np.float32)
-        w = self.s.lexical_weight
-        return (1 - w) * sem + w * lex - self.s.same_site_penalty * same
+        return sem, lex
 
     def _allowed(self, t: int, label: int) -> bool:
         bad = self._cannot.get(self.ids[t])
@@ -370,7 +361,8 @@ class Engine:
             r = fuzz.ratio(key, self.keys[j]) / 100.0
             if r > best_ratio:
                 best_copy, best_ratio = j, r
-        if best_copy is not None and best_ratio >= self.s.near_copy:
+        if best_copy is not None and best_ratio >= self.s.near_copy \
+                and not (self.sig.flags(t, np.array([best_copy]))[0] & self._veto).any():
             label = self.labels[best_copy]
             if self._allowed(t, label):
                 return Decision(t, label, "near-copy", round(best_ratio, 4))
@@ -386,12 +378,21 @@ class Engine:
         if seen:
             groups = [self._checked_members(lab) for lab in seen]
             sizes = np.array([len(g) for g in groups])
-            scores = self.pair_scores(t, [m for g in groups for m in g])
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
-            avgs = np.add.reduceat(scores, starts) / sizes  # each claim's mean and minimum
-            lows = np.minimum.reduceat(scores, starts)
+            flat = [m for g in groups for m in g]
+            if self.model is None:
+                scores = self.pair_scores(t, flat)
+                avgs = np.add.reduceat(scores, starts) / sizes  # each claim's mean and minimum
+                lows = np.minimum.reduceat(scores, starts)
+                join, floor = self.s.join, self.s.floor
+            else:  # the learned model over the claim-level features; vetoes still hold
+                rows = self.pair_features(t, flat, texts=self._model_needs_texts)
+                avgs = self.model.probability(claim_rows(rows, starts, sizes, self.model.names))
+                vetoed = (rows[:, 5: 5 + len(MISMATCH_NAMES)].astype(bool) & self._veto).any(axis=1)
+                lows = np.where(np.maximum.reduceat(vetoed.astype(np.int8), starts) > 0, -1.0, 1.0)
+                join, floor = self.model.threshold, 0.0
             nearest = max(nearest, float(avgs.max()))
-            for i in np.flatnonzero((avgs >= self.s.join) & (lows >= self.s.floor)):
+            for i in np.flatnonzero((avgs >= join) & (lows >= floor)):
                 if avgs[i] > best_score and self._allowed(t, seen[i]):
                     best_label, best_score = seen[i], float(avgs[i])
         if best_label is not None:
@@ -401,12 +402,16 @@ class Engine:
     # --- driving ---------------------------------------------------------------------------
 
     def load(self, mention_ids: Sequence[int], sites: Sequence[str], texts: Sequence[str],
-             vecs: np.ndarray, labels: Sequence[int]) -> None:
+             vecs: np.ndarray, labels: Sequence[int], *, statistics: str = "checkpoint") -> None:
         """Take in mentions already placed (the stored claims), in engine order.
 
         The state is the one a sequential pass over them leaves, built in bulk: only the
         last checkpoint's statistics and lists are computed (each one replaces the ones
-        before it), not every checkpoint on the way."""
+        before it), not every checkpoint on the way. With statistics="all" the statistics
+        are taken over every loaded mention instead (for features.PairContext, which
+        decides nothing)."""
+        for text in texts:
+            self.sig.append(text)
         assert self.n == 0, "load comes first"
         n0 = len(mention_ids)
         self._grow(n0)
@@ -418,7 +423,7 @@ class Engine:
         self.terms = [self._term_ids(content_terms_of_key(k)) for k in self.keys]
         self.labels = [None] * n0
         self._index_of = {m: i for i, m in enumerate(self.ids)}
-        c = self._last_checkpoint_before(n0)
+        c = n0 if statistics == "all" else self._last_checkpoint_before(n0)
         for terms in self.terms[:c]:
             self.df[terms] += 1
         if c:

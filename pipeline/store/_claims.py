@@ -7,7 +7,7 @@ from typing import Sequence
 
 from sqlalchemy import func, select, update
 
-from ..dedupe import ClaimState
+from ..dedupe import ClaimState, order_key
 from ..errors import StoreError
 from ..types import Kind, Membership, MentionInput
 from ._base import StoreBase, _iso, _text_hash
@@ -19,6 +19,7 @@ from .models import (
     FaqRow,
     MentionRow,
     Override,
+    PairModelRow,
     RevisionRow,
 )
 
@@ -28,7 +29,7 @@ class ClaimsMixin(StoreBase):
 
     def _current_faq(self):
         return (select(FaqRow.id, ArticleRow.source_id, FaqRow.question, ArticleRow.published,
-                       ArticleRow.first_seen_at, FaqRow.question_id)
+                       ArticleRow.first_seen_at, FaqRow.question_id, ArticleRow.url, FaqRow.position)
                 .join(RevisionRow, RevisionRow.id == FaqRow.revision_id)
                 .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id))
 
@@ -37,8 +38,8 @@ class ClaimsMixin(StoreBase):
         groups: dict[int, list[MentionInput]] = {}
         new: list[MentionInput] = []
         with self.session() as s:
-            for fid, site, question, pub, seen, qid in s.execute(self._current_faq().order_by(FaqRow.id)):
-                m = MentionInput(fid, site, question, pub or seen)
+            for fid, site, question, pub, seen, qid, url, pos in s.execute(self._current_faq().order_by(FaqRow.id)):
+                m = MentionInput(fid, site, question, pub or seen, pub, url, pos)
                 (new.append(m) if qid is None else groups.setdefault(qid, []).append(m))
             next_id = (s.scalar(select(func.max(FaqRow.question_id))) or 0) + 1
         return [ClaimState(q, tuple(ms)) for q, ms in sorted(groups.items())], new, next_id
@@ -53,7 +54,7 @@ class ClaimsMixin(StoreBase):
 
     def _current_claim_mentions(self):
         return (select(MentionRow.id, ArticleRow.source_id, MentionRow.text, ArticleRow.published,
-                       ArticleRow.first_seen_at)
+                       ArticleRow.first_seen_at, ArticleRow.url, MentionRow.position)
                 .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
                 .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
                 .where(MentionRow.kind == Kind.CLAIM.value))
@@ -62,7 +63,8 @@ class ClaimsMixin(StoreBase):
         with self.session() as s:
             q = self._current_claim_mentions().outerjoin(ClaimMember, ClaimMember.mention_id == MentionRow.id) \
                 .where(ClaimMember.mention_id.is_(None)).order_by(MentionRow.id)
-            return [MentionInput(mid, site, text, pub or seen) for mid, site, text, pub, seen in s.execute(q)]
+            return [MentionInput(mid, site, text, pub or seen, pub, url, pos)
+                    for mid, site, text, pub, seen, url, pos in s.execute(q)]
 
     def claim_states(self) -> list[ClaimState]:
         """Every active claim with its current members."""
@@ -70,8 +72,8 @@ class ClaimsMixin(StoreBase):
             q = self._current_claim_mentions().add_columns(ClaimMember.claim_id) \
                 .join(ClaimMember, ClaimMember.mention_id == MentionRow.id).order_by(MentionRow.id)
             members: dict[int, list[MentionInput]] = {}
-            for mid, site, text, pub, seen, claim_id in s.execute(q):
-                members.setdefault(claim_id, []).append(MentionInput(mid, site, text, pub or seen))
+            for mid, site, text, pub, seen, url, pos, claim_id in s.execute(q):
+                members.setdefault(claim_id, []).append(MentionInput(mid, site, text, pub or seen, pub, url, pos))
             pins = dict(s.execute(select(ClaimRow.id, ClaimRow.pinned_mention_id)
                                   .where(ClaimRow.status == "active")).all())
             return [ClaimState(cid, tuple(ms), pins.get(cid)) for cid, ms in sorted(members.items())
@@ -147,8 +149,9 @@ class ClaimsMixin(StoreBase):
                                     score=float(m.score), decided_at=now))
         return created
 
-    def refresh_claims(self, canonical_of, now: datetime) -> None:
-        """Recompute canonical text and first source; retire claims with no current member."""
+    def refresh_claims(self, canonical_of, now: datetime, conflicts_of=None) -> None:
+        """Recompute canonical text, first source and (with `conflicts_of(state)` -> list of
+        dicts) conflicting figures; retire claims with no current member."""
         states = {c.claim_id: c for c in self.claim_states()}
         with self.session() as s:
             for row in s.scalars(select(ClaimRow).where(ClaimRow.status == "active")):
@@ -158,10 +161,14 @@ class ClaimsMixin(StoreBase):
                     continue
                 mention_id = canonical_of(state)
                 text = next(m.text for m in state.members if m.mention_id == mention_id)
-                first = min(state.members, key=lambda m: (m.seen_at or now, m.mention_id))
+                first = min(state.members, key=order_key)  # the earliest published, ties canonical
                 if (row.canonical_mention_id, row.canonical_text, row.first_source_id) != (mention_id, text, first.site):
                     row.canonical_mention_id, row.canonical_text = mention_id, text
                     row.first_source_id, row.first_seen_at, row.updated_at = first.site, first.seen_at, now
+                if conflicts_of is not None:
+                    found = list(conflicts_of(state)) or None
+                    if row.conflicts != found:
+                        row.conflicts, row.updated_at = found, now
             s.flush()
             self._date_claims(s)  # first_seen_at: first stored; first_stated_at: the partner's date
 
@@ -184,11 +191,52 @@ class ClaimsMixin(StoreBase):
                          for o in s.scalars(select(Override).where(
                              (Override.claim_id == claim_id) | (Override.other_claim_id == claim_id))
                              .order_by(Override.id))]
+            canonical_site = next((m["site"] for m in members if m["mention_id"] == row.canonical_mention_id), None)
             return dict(claim_id=row.id, status=row.status, merged_into=row.merged_into,
-                        text=row.canonical_text, canonical_mention_id=row.canonical_mention_id,
+                        text=row.canonical_text, canonical_site=canonical_site,
+                        canonical_mention_id=row.canonical_mention_id, conflicts=row.conflicts or [],
                         pinned_mention_id=row.pinned_mention_id, first_site=row.first_source_id,
                         first_seen=_iso(row.first_seen_at), sites=sorted({m["site"] for m in members}),
                         members=members, overrides=overrides)
+
+    # --- what the review queue feeds back into clustering ---------------------------------------
+
+    def add_cannot_link(self, claim_a: int, claim_b: int, now: datetime) -> None:
+        """Editor decision "these two claims differ": no later run or rebuild merges a current
+        member of one with a current member of the other (stored as an override)."""
+        if claim_a == claim_b:
+            raise StoreError("a claim cannot be kept apart from itself")
+        with self.session() as s:
+            groups = []
+            for cid in (claim_a, claim_b):
+                row = s.get(ClaimRow, cid)
+                if row is None or row.status != "active":
+                    raise StoreError(f"claim {cid} does not exist or is not active")
+                groups.append(sorted(s.scalars(select(ClaimMember.mention_id).where(ClaimMember.claim_id == cid))))
+            s.add(Override(action="cannot-link", claim_id=claim_a, other_claim_id=claim_b,
+                           mention_ids=groups, created_at=now))
+
+    def cannot_links(self) -> list[tuple[frozenset[int], frozenset[int]]]:
+        """Every "these differ" decision as two groups of mention ids (Constraints.cannot_link_groups)."""
+        with self.session() as s:
+            return [(frozenset(o.mention_ids[0]), frozenset(o.mention_ids[1]))
+                    for o in s.scalars(select(Override).where(Override.action == "cannot-link").order_by(Override.id))]
+
+    def save_pair_model(self, kind: str, model: dict, answers: int, now: datetime) -> int:
+        """Store a fitted pair model ({names, weights, bias[, threshold]}); it becomes the one
+        clustering of this kind (claim, question) uses. Returns its id."""
+        with self.session() as s:
+            row = PairModelRow(kind=kind, model=dict(model), answers=int(answers), created_at=now)
+            s.add(row)
+            s.flush()
+            return row.id
+
+    def pair_model(self, kind: str = "claim") -> dict | None:
+        """The latest pair model of a kind, as stored (None when no editor answer fitted one)."""
+        with self.session() as s:
+            row = s.scalars(select(PairModelRow).where(PairModelRow.kind == kind)
+                            .order_by(PairModelRow.id.desc()).limit(1)).first()
+            return None if row is None else dict(row.model)
 
     def merge_claims(self, keep: int, other: int, now: datetime) -> None:
         """Editor override: every member of `other` joins `keep`; `other` is closed as merged."""

@@ -126,7 +126,9 @@ class DigestMixin(StoreBase):
             row = claims[cid]
             claim = out.setdefault(cid, dict(
                 claim_id=cid, text=row.canonical_text, first_seen_at=row.first_seen_at,
-                first_stated_at=row.first_stated_at, statements=[]))
+                first_stated_at=row.first_stated_at, statements=[],
+                # issue 8: whose sentence the text is, and members stating other figures
+                canonical_mention_id=row.canonical_mention_id, conflicts=list(row.conflicts or [])))
             claim["statements"].append(dict(
                 mention_id=m.id, site=a.source_id, url=a.url, title=a.title, text=m.display or m.text,
                 section=m.section, label=m.label, citations=list(m.citations or []),

@@ -132,13 +132,14 @@ class QueriesMixin(StoreBase):
                 seen = first_seen.get(row.id)
                 if flt.since and (seen is None or seen < flt.since):
                     continue
-                yield dict(claim_id=row.id, text=row.canonical_text, sites=sites, partners=len(sites),
+                yield dict(claim_id=row.id, text=row.canonical_text, canonical_site=a.source_id if a else None,
+                           sites=sites, partners=len(sites),
                            mentions=len(state.members), first_site=row.first_source_id,
                            first_seen=_iso(row.first_seen_at),
                            site=a.source_id if a else None, site_name=name, article_url=a.url if a else None,
                            article_title=a.title if a else None, revision=rev,
                            published=_iso(a.published) if a else None, fetched=_iso(fetched),
-                           canonical_mention_id=mention_id)
+                           canonical_mention_id=mention_id, conflicts=row.conflicts or [])
 
     def export_faq(self, flt: ExportFilter = NO_FILTER) -> Iterator[dict]:
         v = faq_answers

@@ -195,6 +195,9 @@ class ClaimRow(Base):
     first_stated_at: Mapped[datetime | None]  # the partner's date of its earliest statement
     created_at: Mapped[datetime]
     updated_at: Mapped[datetime]
+    conflicts: Mapped[list | None] = mapped_column(JSON, default=None, doc=(
+        "members stating other figures for the same thing (a duration, year, percentage or count): "
+        "`[{kind, statements: [{mention_id, site, figure}]}]`; null when they agree"))
 
 
 class ClaimMember(Base):
@@ -232,6 +235,21 @@ class Override(Base):
     other_claim_id: Mapped[int | None]
     mention_ids: Mapped[list] = mapped_column(JSON, default=list)
     created_at: Mapped[datetime]
+
+
+class PairModelRow(Base):
+    """A learned pair model (dedupe.features.PairModel as JSON: names, weights, bias,
+    threshold), fitted by the review queue from editor answers. The latest of a kind is the
+    one clustering uses."""
+
+    __tablename__ = "pair_models"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, doc="the model's id (the latest of a kind is used)")
+    kind: Mapped[str] = mapped_column(String(20), index=True, doc="`claim` or `question`")
+    model: Mapped[dict] = mapped_column(JSON, doc=(
+        "`{names, weights, bias, threshold}`: logistic weights over the named pair features "
+        "(`pipeline/dedupe/features.py`); automatic merges need probability >= threshold"))
+    answers: Mapped[int] = mapped_column(Integer, default=0, doc="how many editor answers it was fitted on")
+    created_at: Mapped[datetime] = mapped_column(doc="when it was fitted")
 
 
 class EmbeddingRow(Base):

@@ -125,7 +125,7 @@ COLUMN_DOCS = {
     "faq_entries.method": "how it was matched to that question",
     "faq_entries.score": "the similarity behind the match",
     "overrides.id": "the decision's id",
-    "overrides.action": "`merge`, `split` or `pin`",
+    "overrides.action": "`merge`, `split`, `pin` or `cannot-link` (the two claims, their members in `mention_ids` as `[[...], [...]]`, never merge)",
     "overrides.claim_id": "the claim decided on",
     "overrides.other_claim_id": "the claim merged into it (merge)",
     "overrides.mention_ids": "the sentences moved (split) or pinned (pin), as a JSON list",

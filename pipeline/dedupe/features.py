@@ -1,0 +1,145 @@
+"""Pair evidence as a feature vector, and the learned pair model that may replace the hand
+thresholds for automatic merges.
+
+Owns: `PAIR_FEATURES` (the evidence of two mentions), claim-level names over them,
+`PairModel` (logistic weights over named features) and `PairContext` (the features of any
+two mentions or claims of a corpus, computed by the engine's own code).
+Must not: fit anything (the review queue fits the model from editor answers and stores it),
+touch the database.
+
+Names. A mention pair has the `PAIR_FEATURES`. Two claims (or a newcomer and a claim) have,
+for each pair feature F, `F_mean`, `F_max` and `F_min` over the cross pairs of their members
+(`F` alone means `F_mean`). FEATURE_NAMES is the default claim-level vector.
+
+The contract with the review queue (`syndicate claims review`):
+- `PairContext.build(mentions, embeddings=..., embedder=...)` over every current claim
+  mention (corpus statistics, topic directions and word IDF, taken over all of them);
+  `ctx.mention_features(a_id, b_id)` -> one PAIR_FEATURES row; `ctx.claim_features(a_ids,
+  b_ids, names=FEATURE_NAMES)` -> the named claim-level vector. The engine computes the same
+  rows for a newcomer against a candidate claim's checked members (with the statistics of
+  the corpus prefix: see engine.py).
+- A pair model is any object with `names` (or `features`), `weights`, `bias` and optionally
+  `threshold` (`PairModel.coerce` reads it): passed to the clustering (`pair_model=`), a
+  newcomer joins a candidate claim by paraphrase when sigmoid(x . weights + bias) over the
+  named claim-level features of (newcomer, the claim's checked members) is >= threshold
+  (default 0.9: precision first); the hand `join`/`floor` settings are then unused. Exact
+  copies, near-copies, the mismatch vetoes and editor constraints hold as without a model.
+  Names the engine cannot compute (e.g. ones needing the whole corpus' neighbourhoods) are
+  refused with a ValueError. Same model + same answers -> incremental == rebuild.
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Mapping, Sequence
+
+import numpy as np
+
+from ..types import MentionInput
+from .evidence import MISMATCH_NAMES
+
+PAIR_FEATURES = ("cos", "raw", "lex", "fuzz", "near_copy") + MISMATCH_NAMES + ("same_site",)
+"""cos: cosine of the topic-removed sentence vectors; raw: plain cosine; lex: IDF-weighted
+cosine of the content-word sets; fuzz: rapidfuzz token_set_ratio (0..1) and near_copy:
+rapidfuzz ratio (0..1) of the normalized texts; the mismatch flags of evidence.py (1 when
+set); same_site: both sentences from one partner."""
+AGGREGATES = ("mean", "max", "min")
+FEATURE_NAMES = tuple(f"{f}_mean" for f in PAIR_FEATURES) + tuple(
+    f"{f}_max" for f in ("cos", "lex", "fuzz", "near_copy"))
+THRESHOLD = 0.9
+
+
+def _column(name: str) -> tuple[int, str]:
+    """(pair feature index, aggregate) of a claim-level feature name."""
+    base, _, agg = name.rpartition("_")
+    if agg in AGGREGATES and base in PAIR_FEATURES:
+        return PAIR_FEATURES.index(base), agg
+    if name in PAIR_FEATURES:
+        return PAIR_FEATURES.index(name), "mean"
+    raise ValueError(f"the clustering engine cannot compute the feature {name!r}; "
+                     f"it knows {', '.join(PAIR_FEATURES)} with _mean/_max/_min")
+
+
+def claim_rows(rows: np.ndarray, starts: np.ndarray, sizes: np.ndarray,
+               names: Sequence[str]) -> np.ndarray:
+    """Claim-level features of groups of consecutive pair rows (group g: rows starts[g] ...
+    starts[g] + sizes[g] - 1), one row per group, columns `names`."""
+    cols = [_column(n) for n in names]
+    agg = {"mean": np.add.reduceat(rows, starts, axis=0) / sizes[:, None],
+           "max": np.maximum.reduceat(rows, starts, axis=0),
+           "min": np.minimum.reduceat(rows, starts, axis=0)}
+    return np.stack([agg[a][:, i] for i, a in cols], axis=1) if cols else np.zeros((len(starts), 0))
+
+
+@dataclass(frozen=True, slots=True)
+class PairModel:
+    """Logistic regression over named claim-level features:
+    p(same claim) = sigmoid(x . weights + bias); automatic merges need p >= threshold."""
+
+    names: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float = THRESHOLD
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(self.names):
+            raise ValueError(f"pair model has {len(self.names)} names but {len(self.weights)} weights")
+        for n in self.names:
+            _column(n)
+
+    @staticmethod
+    def coerce(model) -> "PairModel":
+        """Any object (or dict) with names/features, weights, bias[, threshold] -> PairModel."""
+        if isinstance(model, PairModel):
+            return model
+        get = model.get if isinstance(model, Mapping) else (lambda k, d=None: getattr(model, k, d))
+        names = get("names") or get("features")
+        return PairModel(tuple(names), tuple(float(w) for w in get("weights")), float(get("bias")),
+                         float(get("threshold", THRESHOLD) or THRESHOLD))
+
+    def probability(self, x: np.ndarray) -> np.ndarray:
+        """Probabilities of claim-level rows (n, len(names)) -> (n,)."""
+        z = np.asarray(x, dtype=np.float64) @ np.asarray(self.weights, dtype=np.float64) + self.bias
+        return 1.0 / (1.0 + np.exp(-np.clip(z, -60, 60)))
+
+    def to_json(self) -> str:
+        return json.dumps(dict(names=list(self.names), weights=list(self.weights), bias=self.bias,
+                               threshold=self.threshold))
+
+    @staticmethod
+    def from_json(text: str) -> "PairModel":
+        return PairModel.coerce(json.loads(text))
+
+
+class PairContext:
+    """Features of any two mentions (or claims) of one corpus, as the engine computes them."""
+
+    def __init__(self, engine, index_of: Mapping[int, int]) -> None:
+        self._engine = engine
+        self._index_of = dict(index_of)
+
+    @staticmethod
+    def build(mentions: Sequence[MentionInput], *, embeddings=None, embedder=None,
+              settings=None) -> "PairContext":
+        from . import CLAIM_SETTINGS, _matrix
+        from .engine import Engine
+        from .order import in_canonical_order
+
+        ms = in_canonical_order(mentions)
+        vecs = _matrix(ms, embedder, embeddings)
+        eng = Engine(settings or CLAIM_SETTINGS, vecs.shape[1], capacity=len(ms), storage=vecs)
+        eng.load([m.mention_id for m in ms], [m.site for m in ms], [m.text for m in ms],
+                 vecs, list(range(len(ms))), statistics="all")
+        return PairContext(eng, {m.mention_id: i for i, m in enumerate(ms)})
+
+    def mention_features(self, a: int, b: int) -> np.ndarray:
+        """The PAIR_FEATURES row of two mention ids (order does not matter)."""
+        i, j = self._index_of[a], self._index_of[b]
+        return self._engine.pair_features(i, np.array([j]), texts=True)[0]
+
+    def claim_features(self, a: Sequence[int], b: Sequence[int],
+                       names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
+        """The named claim-level features over every (member of a, member of b) pair."""
+        rows = np.concatenate([self._engine.pair_features(
+            self._index_of[x], np.array([self._index_of[y] for y in b]), texts=True) for x in a])
+        return claim_rows(rows, np.array([0]), np.array([len(rows)]), names)[0]
