@@ -45,8 +45,8 @@ PROVENANCE = ("site", "site_name", "article_url", "article_title", "revision", "
 EXPORT_COLUMNS = {
     "mentions": PROVENANCE + ("mention_id", "position", "kind", "section", "label", "block", "text", "display",
                               "citations", "claim_id", "claim_partners"),
-    "claims": ("claim_id", "text", "sites", "partners", "mentions", "first_site", "first_seen") + PROVENANCE
-    + ("canonical_mention_id",),
+    "claims": ("claim_id", "text", "canonical_site", "sites", "partners", "mentions", "first_site", "first_seen")
+    + PROVENANCE + ("canonical_mention_id", "conflicts"),
     "faq": PROVENANCE + ("faq_id", "question_id", "canonical_question", "question", "answer", "origin",
                          "faq_entry_id"),
     "articles": ("site", "site_name", "url", "title", "author", "published", "updated", "revisions", "revision",
