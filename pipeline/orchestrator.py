@@ -24,7 +24,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
 from urllib.parse import urljoin, urlsplit
 
-from . import discover
+from . import discover, plan
 from .dedupe import (Constraints, appends_in_order, choose_canonical, cluster_claims, cluster_questions,
                      conflicting_figures, embedding_to_bytes, rebuild)
 from .errors import BudgetExceeded, FetchError, OffScope, ParseError, ResourceError
@@ -121,10 +121,10 @@ class _Harvester:
         """A conditional GET; a 304 is answered from the stored snapshot (loaded only when
         `need_body`). Raises ResourceError; 4xx/5xx answers are remembered as failures."""
         k = self.known.get(url)
-        conditional = k is not None and k.snapshot_sha256 is not None
+        conditional = plan.is_stored(k)
+        etag, last_modified = plan.validators(k)
         try:
-            resp = self.fetcher.get(url, etag=k.etag if conditional else None,
-                                    last_modified=k.last_modified if conditional else None, accept=accept,
+            resp = self.fetcher.get(url, etag=etag, last_modified=last_modified, accept=accept,
                                     scope=self.scope, deadline=self.deadline)
         except OffScope as e:
             self.h.off_scope.append(e.url or url)
@@ -148,20 +148,10 @@ class _Harvester:
         return Got(resp, body, True, record)
 
     def is_stored(self, url: str) -> bool:
-        k = self.known.get(url)
-        return k is not None and k.snapshot_sha256 is not None
-
-    def checked_recently(self, url: str) -> bool:
-        k = self.known.get(url)
-        return k is not None and k.checked_at is not None and self.now - k.checked_at < self.recheck_after
+        return plan.is_stored(self.known.get(url))
 
     def worth_probing(self, url: str) -> bool:
-        """A common feed path is skipped while its last probe (a 404, or a body that was
-        not a feed) is recent."""
-        k = self.known.get(url)
-        if k is None or k.snapshot_sha256 is not None or k.status is None or k.status >= 500:
-            return True
-        return k.checked_at is None or self.now - k.checked_at >= REPROBE_AFTER
+        return plan.worth_probing(self.known.get(url), now=self.now, reprobe_after=REPROBE_AFTER)
 
     def error(self, e: ResourceError) -> None:
         if isinstance(e, BudgetExceeded):
@@ -355,11 +345,10 @@ class _Harvester:
     def _page(self, url: str, guid: str | None, entry: FeedEntry | None, listing_unchanged: bool,
               lastmod: datetime | None) -> None:
         stored = self.is_stored(url)
-        if stored and self.checked_recently(url):
-            k = self.known[url]
-            if listing_unchanged or (lastmod is not None and k.checked_at is not None and lastmod <= k.checked_at):
-                self.h.pages.append(Page(url, guid, None, None))  # a 304 upstream costs nothing further
-                return
+        if plan.page_unchanged(self.known.get(url), now=self.now, recheck_after=self.recheck_after,
+                               listing_unchanged=listing_unchanged, lastmod=lastmod):
+            self.h.pages.append(Page(url, guid, None, None))  # a 304 upstream costs nothing further
+            return
         got = None
         try:
             got = self.get(url, accept=HTML_ACCEPT, need_body=not stored)
