@@ -47,20 +47,54 @@ class DigestMixin(StoreBase):
     # --- dates ---------------------------------------------------------------------------------------
 
     @staticmethod
-    def _date_claims(s: Session) -> None:
-        """Every active claim's first_seen_at (earliest stored mention) and first_stated_at
-        (earliest partner date), over every mention it ever had, old revisions included."""
-        rows = s.execute(select(ClaimMember.claim_id, func.min(RevisionRow.fetched_at),
-                                func.min(_revision_day()))
-                         .join(MentionRow, MentionRow.id == ClaimMember.mention_id)
-                         .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
-                         .group_by(ClaimMember.claim_id)).all()
-        dates = {cid: (seen, stated) for cid, seen, stated in rows}
+    def _first_appearances(s: Session, article_ids=None) -> dict[tuple[int, str], tuple[datetime, str, datetime]]:
+        """{(article, sentence text): (partner date, its source, fetch time)} of the first
+        revision of each article holding that claim sentence. Keyed on the text, not on claim
+        membership: a sentence ALANA kept in its 25 November revision was still stated on the
+        18th, even after `claims rebuild` gave the current sentence a new claim."""
+        q = (select(RevisionRow.article_id, MentionRow.text, _revision_day(), RevisionRow.date_source,
+                    RevisionRow.fetched_at)
+             .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+             .where(MentionRow.kind == Kind.CLAIM.value))
+        if article_ids is not None:
+            q = q.where(RevisionRow.article_id.in_(list(article_ids)))
+        first: dict[tuple[int, str], tuple[datetime, str, datetime]] = {}
+        for article_id, text, day, source, fetched in s.execute(q):
+            key = (article_id, text)
+            old = first.get(key)
+            if old is None:
+                first[key] = (day, source or "fetched", fetched)
+            else:
+                best = (day, source or "fetched") if day < old[0] else old[:2]
+                first[key] = (*best, min(fetched, old[2]))
+        return first
+
+    @staticmethod
+    def _current_claim_rows(s: Session, claim_ids=None):
+        """(claim id, site, article id, text) of every current claim sentence."""
+        q = (select(ClaimMember.claim_id, ArticleRow.source_id, ArticleRow.id, MentionRow.text)
+             .join(MentionRow, MentionRow.id == ClaimMember.mention_id)
+             .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
+             .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
+             .join(ClaimRow, ClaimRow.id == ClaimMember.claim_id)
+             .where(ClaimRow.status == "active", MentionRow.kind == Kind.CLAIM.value))
+        if claim_ids is not None:
+            q = q.where(ClaimMember.claim_id.in_(list(claim_ids)))
+        return s.execute(q).all()
+
+    @classmethod
+    def _date_claims(cls, s: Session) -> None:
+        """Every active claim's first_seen_at (when Syndicate first stored one of its
+        sentences) and first_stated_at (the partner's date of the earliest)."""
+        first = cls._first_appearances(s)
+        dates: dict[int, tuple[datetime, datetime]] = {}
+        for cid, _site, article_id, text in cls._current_claim_rows(s):
+            stated, _, seen = first[(article_id, text)]
+            old = dates.get(cid)
+            dates[cid] = (seen, stated) if old is None else (min(old[0], seen), min(old[1], stated))
         for row in s.scalars(select(ClaimRow).where(ClaimRow.status == "active")):
-            if row.id in dates:
-                seen, stated = dates[row.id]
-                if (row.first_seen_at, row.first_stated_at) != (seen, stated):
-                    row.first_seen_at, row.first_stated_at = seen, stated
+            if row.id in dates and (row.first_seen_at, row.first_stated_at) != dates[row.id]:
+                row.first_seen_at, row.first_stated_at = dates[row.id]
 
     def date_claims(self) -> None:
         with self.session() as s:
@@ -96,21 +130,14 @@ class DigestMixin(StoreBase):
 
     @staticmethod
     def _week_claims(s: Session, start: datetime, end: datetime) -> list[dict]:
-        # (claim, site) -> (the partner's date, its source) of that site's earliest mention of the claim
-        stated = s.execute(select(ClaimMember.claim_id, ArticleRow.source_id, _revision_day(),
-                                  RevisionRow.date_source)
-                           .join(MentionRow, MentionRow.id == ClaimMember.mention_id)
-                           .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
-                           .join(ArticleRow, ArticleRow.id == RevisionRow.article_id)
-                           .join(ClaimRow, ClaimRow.id == ClaimMember.claim_id)
-                           .where(ClaimRow.status == "active")
-                           .group_by(ClaimMember.claim_id, ArticleRow.source_id, _revision_day(),
-                                     RevisionRow.date_source)).all()
+        # (claim, site) -> (the partner's date, its source) of that site's earliest statement
+        first = DigestMixin._first_appearances(s)
         by_claim: dict[int, dict[str, tuple[datetime, str]]] = {}
-        for cid, site, when, source in stated:
+        for cid, site, article_id, text in DigestMixin._current_claim_rows(s):
+            day, source, _ = first[(article_id, text)]
             sites = by_claim.setdefault(cid, {})
-            if site not in sites or when < sites[site][0]:
-                sites[site] = (when, source or "fetched")
+            if site not in sites or day < sites[site][0]:
+                sites[site] = (day, source)
         week_ids = [cid for cid, sites in by_claim.items() if any(start <= d < end for d, _ in sites.values())]
         if not week_ids:
             return []
