@@ -437,6 +437,7 @@ def claims() -> None:
       syndicate claims merge 12 31
       syndicate claims split 12 140 141
       syndicate claims pin 12 140
+      syndicate claims review
     """
 
 
@@ -551,6 +552,10 @@ def claims_pin(claim_id: int, mention_id: int | None, db: str | None) -> None:
 from .cli_research import register as _register_research  # noqa: E402
 
 _register_research(cli, claims)
+
+from .cli_review import claims_review as _claims_review  # noqa: E402
+
+claims.add_command(_claims_review)
 
 
 def main() -> None:

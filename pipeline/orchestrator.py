@@ -593,8 +593,10 @@ def cluster_new_mentions(store: Store, now: datetime) -> int:
     questions, new_entries, next_question = store.faq_states()
     if new_entries:
         with _embedding_cache(store, [m for q in questions for m in q.members] + new_entries) as cache:
-            store.save_faq_memberships(cluster_questions(questions, new_entries, next_id=next_question,
-                                                         embeddings=cache))
+            store.save_faq_memberships(cluster_questions(
+                questions, new_entries, next_id=next_question, embeddings=cache,
+                constraints=Constraints.of(fixed=store.fixed_faq_memberships(),
+                                           cannot_link_groups=store.faq_cannot_links())))
     return created
 
 

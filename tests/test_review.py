@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 
 from pipeline.dedupe import ClaimState
-from pipeline.review import (FEATURES, Answer, PairModel, ReviewQueue, cannot_links, fit,
-                             prior_model, refit)
+from pipeline.review import (FEATURES, Answer, PairModel, ReviewQueue, cannot_links, engine_model,
+                             fit, prior_model, refit)
 from pipeline.types import MentionInput
 
 DIM = 16
@@ -56,10 +56,8 @@ def test_evidence_has_every_feature_and_is_symmetric_in_content():
     claims = _claims(mentions, [[1], [2], [8]])
     same = q.evidence(claims[0], claims[1])
     other = q.evidence(claims[0], claims[2])
-    assert len(same) == len(FEATURES)
-    cos = FEATURES.index("cos_mean")
-    lex = FEATURES.index("lex_mean")
-    assert same[cos] > other[cos] and same[lex] > other[lex]
+    assert tuple(same) == FEATURES
+    assert same["cos_mean"] > other["cos_mean"] and same["lex_mean"] > other["lex_mean"]
 
 
 def test_first_question_is_a_likely_pair_and_larger_claims_weigh_more():
@@ -97,8 +95,8 @@ def test_no_and_skip_are_never_asked_again():
 
 def test_fit_is_deterministic_and_follows_the_answers():
     rng = np.random.default_rng(1)
-    x = rng.uniform(0, 1, size=(40, len(FEATURES)))
-    y = x[:, FEATURES.index("context_max")] > 0.5  # a feature the prior gives no weight
+    x = [dict(zip(FEATURES, row)) for row in rng.uniform(0, 1, size=(40, len(FEATURES)))]
+    y = [e["context_max"] > 0.5 for e in x]  # a feature the prior gives no weight
     a, b = fit(x, y), fit(x, y)
     assert a == b
     k = FEATURES.index("context_max")
@@ -110,15 +108,30 @@ def test_fit_is_deterministic_and_follows_the_answers():
 
 
 def test_refit_uses_yes_and_no_of_its_kind_only():
-    ev = tuple([0.5] * len(FEATURES))
+    ev = dict.fromkeys(FEATURES, 0.5)
     answers = [Answer("claim", (1,), (2,), "yes", ev), Answer("claim", (1,), (3,), "skip", ev),
                Answer("faq", (4,), (5,), "no", ev)]
     assert refit(answers, "claim").answers == 1
     assert refit(answers, "faq").answers == 1
 
 
+def test_engine_model_waits_for_enough_answers_and_speaks_the_engines_names():
+    from pipeline.dedupe import FEATURE_NAMES, PairModel as EngineModel
+
+    rng = np.random.default_rng(2)
+    answers = []
+    for k in range(30):
+        ev = {n: float(v) for n, v in zip(FEATURE_NAMES, rng.uniform(0, 1, len(FEATURE_NAMES)))}
+        answers.append(Answer("claim", (k,), (100 + k,), "yes" if ev["cos_mean"] > 0.5 else "no", ev))
+    assert engine_model(answers[:5]) is None  # too few answers: runs keep the hand thresholds
+    d = engine_model(answers)
+    model = EngineModel.coerce(d)  # the engine accepts it
+    assert model.names == tuple(FEATURE_NAMES) and model.threshold == 0.9
+    assert d == engine_model(list(answers))  # the same answers, the same model
+
+
 def test_model_round_trips_and_refuses_other_features():
-    m = fit(np.eye(len(FEATURES)), [True] * len(FEATURES))
+    m = fit([{n: float(n == k) for n in FEATURES} for k in FEATURES], [True] * len(FEATURES))
     assert PairModel.from_dict(m.to_dict()).to_dict() == m.to_dict()
     d = m.to_dict()
     d["names"] = ["something", "else"]

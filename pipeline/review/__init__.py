@@ -15,14 +15,33 @@ from __future__ import annotations
 from typing import Iterable
 
 from .evidence import FEATURES, Corpus
-from .model import PairModel, fit, prior_model
+from .model import ENGINE_THRESHOLD, PairModel, engine_prior, fit, prior_model
 from .queue import KINDS, VERDICTS, Answer, Question, ReviewQueue, cannot_links, question_key
 
 __all__ = ["FEATURES", "KINDS", "VERDICTS", "Answer", "Corpus", "PairModel", "Question",
-           "ReviewQueue", "cannot_links", "fit", "prior_model", "question_key", "refit"]
+           "ReviewQueue", "cannot_links", "engine_model", "fit", "prior_model", "question_key", "refit"]
+
+ENGINE_MIN_ANSWERS = 20  # yes/no answers (of both kinds of verdict) before runs use a model
+
+
+def _fit_on(answers: Iterable[Answer], kind: str, prior: PairModel) -> PairModel:
+    used = [a for a in answers if a.kind == kind and a.verdict in ("yes", "no")
+            and all(n in a.evidence for n in prior.names)]
+    return fit([a.evidence for a in used], [a.verdict == "yes" for a in used], prior=prior)
 
 
 def refit(answers: Iterable[Answer], kind: str = "claim") -> PairModel:
-    """The pair model fitted on every yes/no answer of this kind (skips teach nothing)."""
-    used = [a for a in answers if a.kind == kind and a.verdict in ("yes", "no") and len(a.evidence) == len(FEATURES)]
-    return fit([a.evidence for a in used], [a.verdict == "yes" for a in used])
+    """The queue's pair model fitted on every yes/no answer of this kind (skips teach nothing)."""
+    return _fit_on(answers, kind, prior_model())
+
+
+def engine_model(answers: Iterable[Answer], kind: str = "claim") -> dict | None:
+    """The pair model the clustering engine uses in later runs (over its own features,
+    `dedupe.FEATURE_NAMES`, merging at P >= 0.9), as the store keeps it; None until there
+    are ENGINE_MIN_ANSWERS yes/no answers with both verdicts among them."""
+    answers = list(answers)
+    verdicts = [a.verdict for a in answers if a.kind == kind and a.verdict in ("yes", "no")]
+    if len(verdicts) < ENGINE_MIN_ANSWERS or len(set(verdicts)) < 2:
+        return None
+    m = _fit_on(answers, kind, engine_prior())
+    return {**m.to_dict(), "threshold": ENGINE_THRESHOLD}

@@ -177,13 +177,13 @@ class Corpus:
         self._cache[key] = out
         return out
 
-    def claim_evidence(self, left: Sequence[int], right: Sequence[int]) -> tuple[float, ...]:
+    def claim_evidence(self, left: Sequence[int], right: Sequence[int]) -> dict[str, float]:
         """The FEATURES of two claims, given their members' corpus indices."""
         rows = np.array([self.pair(i, j) for i in left for j in right])
         mean, top, low = rows.mean(axis=0), rows.max(axis=0), rows.min(axis=0)
-        return tuple(round(float(x), 6) for x in (
-            mean[0], top[0], mean[1], top[1], mean[2], top[2], mean[3], top[4], mean[5], mean[6],
-            low[7], top[8]))
+        values = (mean[0], top[0], mean[1], top[1], mean[2], top[2], mean[3], top[4], mean[5], mean[6],
+                  low[7], top[8])
+        return {n: round(float(x), 6) for n, x in zip(FEATURES, values)}
 
 
 def _remove_topic(raw: np.ndarray, k: int) -> np.ndarray:

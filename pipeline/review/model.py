@@ -14,14 +14,14 @@ and each answer moves the model a little away from it.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from typing import Mapping, Sequence
 
 import numpy as np
 
 from .evidence import FEATURES
 
-# Prior: logit = 6 * (0.5 * cos + 0.5 * lex) - 3.5 on the mean evidence, i.e. P = 0.5 near the
-# engine's join score (about 0.45 on this mix) and falling fast below it.
+# Prior of the queue's model: logit = 3 cos + 3 lex + 2 csls + mutual - 3.5 on the mean
+# evidence, i.e. P = 0.5 near the engine's join score and falling fast below it.
 _PRIOR = {"cos_mean": 3.0, "lex_mean": 3.0, "csls_mean": 2.0, "mutual_mean": 1.0}
 _PRIOR_BIAS = -3.5
 STRENGTH = 2.0  # the prior counts like this many answers' worth of curvature per weight
@@ -36,11 +36,15 @@ class PairModel:
     bias: float = _PRIOR_BIAS
     answers: int = 0
 
-    def logit(self, evidence: Sequence[Sequence[float]]) -> np.ndarray:
-        x = np.asarray(evidence, dtype=np.float64).reshape(-1, len(self.names))
-        return x @ np.asarray(self.weights) + self.bias
+    def rows(self, evidence: Sequence[Mapping[str, float]]) -> np.ndarray:
+        """The model's columns of evidence given as {name: value} (0 for a missing name)."""
+        return np.array([[float(e.get(n, 0.0)) for n in self.names] for e in evidence],
+                        dtype=np.float64).reshape(-1, len(self.names))
 
-    def probability(self, evidence: Sequence[Sequence[float]]) -> np.ndarray:
+    def logit(self, evidence: Sequence[Mapping[str, float]]) -> np.ndarray:
+        return self.rows(evidence) @ np.asarray(self.weights) + self.bias
+
+    def probability(self, evidence: Sequence[Mapping[str, float]]) -> np.ndarray:
         return 1.0 / (1.0 + np.exp(-np.clip(self.logit(evidence), -30, 30)))
 
     def to_dict(self) -> dict:
@@ -48,10 +52,11 @@ class PairModel:
                 "bias": round(self.bias, 8), "answers": self.answers}
 
     @classmethod
-    def from_dict(cls, d: dict) -> "PairModel":
+    def from_dict(cls, d: dict, prior: "PairModel | None" = None) -> "PairModel":
+        prior = prior or cls()
         names = tuple(d["names"])
-        if names != FEATURES:
-            return cls()  # fitted on other evidence: start again from the prior
+        if names != prior.names:
+            return prior  # fitted on other evidence: start again from the prior
         return cls(names, tuple(float(w) for w in d["weights"]), float(d["bias"]), int(d.get("answers", 0)))
 
 
@@ -59,14 +64,26 @@ def prior_model() -> PairModel:
     return PairModel()
 
 
-def fit(evidence: Sequence[Sequence[float]], labels: Sequence[bool], *,
+# The model the clustering engine may use (its own features, dedupe.FEATURE_NAMES): the same
+# prior, on the engine's cosine and word overlap.
+ENGINE_THRESHOLD = 0.9  # automatic merges need this probability: precision first
+
+
+def engine_prior() -> PairModel:
+    from ..dedupe import FEATURE_NAMES
+
+    w = {"cos_mean": 3.0, "lex_mean": 3.0}
+    return PairModel(tuple(FEATURE_NAMES), tuple(w.get(n, 0.0) for n in FEATURE_NAMES), _PRIOR_BIAS)
+
+
+def fit(evidence: Sequence[Mapping[str, float]], labels: Sequence[bool], *,
         prior: PairModel | None = None, strength: float = STRENGTH, steps: int = 25) -> PairModel:
     """Logistic regression of `labels` (True = same) on `evidence`, shrunk towards `prior`.
 
     Penalised Newton iterations (IRLS) from the prior: the objective is convex, so the result
     depends only on the data, never on an iteration order or a random start."""
     prior = prior or prior_model()
-    x = np.asarray(evidence, dtype=np.float64).reshape(-1, len(prior.names))
+    x = prior.rows(evidence)
     y = np.asarray(labels, dtype=np.float64)
     if len(y) == 0:
         return prior

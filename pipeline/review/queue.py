@@ -16,7 +16,7 @@ question is P(same) x the new pairs it would join, plus a bonus for uncertainty
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Iterable, Mapping, Sequence
 
 import numpy as np
@@ -42,7 +42,7 @@ class Answer:
     left: tuple[int, ...]
     right: tuple[int, ...]
     verdict: str
-    evidence: tuple[float, ...] = ()
+    evidence: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -53,7 +53,7 @@ class Question:
     p_same: float
     gain: float
     new_pairs: int
-    evidence: tuple[float, ...]
+    evidence: Mapping[str, float]  # the queue's FEATURES and, with a context, the engine's
 
     @property
     def key(self) -> str:
@@ -66,7 +66,7 @@ class Question:
 
 
 def question_key(kind: str, left: ClaimState, right: ClaimState) -> str:
-    return Question(kind, left, right, 0.0, 0.0, 0, ()).key
+    return Question(kind, left, right, 0.0, 0.0, 0, {}).key
 
 
 def cannot_links(answers: Iterable[Answer], kind: str = "claim") -> set[tuple[int, int]]:
@@ -85,17 +85,44 @@ class ReviewQueue:
     statistics are cached on the instance, which is built once per session)."""
 
     def __init__(self, kind: str, mentions: Sequence[MentionInput],
-                 vectors: Mapping[int, np.ndarray]) -> None:
+                 vectors: Mapping[int, np.ndarray], *,
+                 places: Mapping[int, tuple[object, int]] | None = None, context=None) -> None:
+        """`places`: {mention id: (article, position)} (see `Corpus`). `context`: a
+        `dedupe.PairContext` over the same mentions; with it, each question's evidence also
+        carries the engine's own features, from which the engine's pair model is fitted."""
         if kind not in KINDS:
             raise ValueError(f"unknown kind {kind!r}")
         self.kind = kind
-        self.corpus = Corpus(mentions, vectors)
+        self.corpus = Corpus(mentions, vectors, places=places)
+        self.context = context
         self._candidates: list[tuple[int, int]] | None = None
 
     def evidence(self, left: ClaimState, right: ClaimState) -> tuple[float, ...]:
         idx = self.corpus.index
         return self.corpus.claim_evidence([idx[m.mention_id] for m in left.members],
                                           [idx[m.mention_id] for m in right.members])
+
+    def question(self, left: ClaimState, right: ClaimState, model: PairModel) -> Question:
+        """The question about these two claims (for an answer that names it)."""
+        left, right = sorted((left, right), key=lambda c: c.claim_id)
+        e = self.evidence(left, right)
+        return self._with_engine(self._question(left, right, e, float(model.probability([e])[0])))
+
+    def _question(self, left: ClaimState, right: ClaimState, e, pk: float) -> Question:
+        pairs = len(left.members) * len(right.members)
+        gain = pairs ** PAIR_EXPONENT * (pk + UNCERTAINTY_BONUS * pk * (1 - pk))
+        return Question(self.kind, left, right, round(pk, 4), round(gain, 4), pairs, e)
+
+    def _with_engine(self, q: Question) -> Question:
+        """The question with the engine's features added to its evidence (when known)."""
+        if self.context is None:
+            return q
+        from ..dedupe import FEATURE_NAMES
+
+        values = self.context.claim_features([m.mention_id for m in q.left.members],
+                                             [m.mention_id for m in q.right.members])
+        extra = {n: round(float(v), 6) for n, v in zip(FEATURE_NAMES, values)}
+        return Question(q.kind, q.left, q.right, q.p_same, q.gain, q.new_pairs, {**q.evidence, **extra})
 
     def _mention_candidates(self) -> list[tuple[int, int]]:
         if self._candidates is None:
@@ -142,13 +169,9 @@ class ReviewQueue:
             return []
         ev = [self.evidence(left, right) for left, right in cands]
         p = model.probability(ev)
-        out = []
-        for (left, right), e, pk in zip(cands, ev, p):
-            pairs = len(left.members) * len(right.members)
-            gain = float(pairs ** PAIR_EXPONENT * (pk + UNCERTAINTY_BONUS * pk * (1 - pk)))
-            out.append(Question(self.kind, left, right, round(float(pk), 4), round(gain, 4), pairs, e))
+        out = [self._question(left, right, e, float(pk)) for (left, right), e, pk in zip(cands, ev, p)]
         out.sort(key=lambda q: (-q.gain, q.left.claim_id, q.right.claim_id))
-        return out[:limit]
+        return [self._with_engine(q) for q in out[:limit]]
 
 
 def question_key_sets(left: Iterable[int], right: Iterable[int]) -> frozenset[frozenset[int]]:

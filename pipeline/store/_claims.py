@@ -249,6 +249,11 @@ class ClaimsMixin(StoreBase):
                     raise StoreError(f"claim {cid} does not exist or is not active")
             s.execute(update(ClaimMember).where(ClaimMember.claim_id == other)
                       .values(claim_id=keep, method="editor-merge", score=1.0, decided_at=now))
+            # KEEP's own members are part of the decision too: a rebuild must not move them
+            # away from the sentences just merged with them
+            s.execute(update(ClaimMember).where(ClaimMember.claim_id == keep,
+                                                ClaimMember.method.not_like("editor%"))
+                      .values(method="editor-merge", decided_at=now))
             b.status, b.merged_into, b.updated_at = "merged", keep, now
             s.add(Override(action="merge", claim_id=keep, other_claim_id=other, mention_ids=[], created_at=now))
 

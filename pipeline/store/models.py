@@ -237,6 +237,27 @@ class Override(Base):
     created_at: Mapped[datetime]
 
 
+class ReviewAnswer(Base):
+    """An editor's answer in `syndicate claims review`: do these two claims (or FAQ
+    questions) say the same thing? "yes" merged them; "no" keeps their mentions apart in
+    every later run (a cannot-link); the pair model is refitted from these rows."""
+
+    __tablename__ = "review_answers"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, doc="the answer's id, in the order given")
+    kind: Mapped[str] = mapped_column(String(10), index=True,
+                                      doc="`claim` (claims) or `faq` (FAQ questions)")
+    left_claim_id: Mapped[int] = mapped_column(Integer, doc="one side: its claim (or FAQ question) id when asked")
+    right_claim_id: Mapped[int] = mapped_column(Integer, doc="the other side's id when asked")
+    left_mention_ids: Mapped[list] = mapped_column(JSON, default=list,
+                                                   doc="the mentions (or FAQ entries) of one side when asked")
+    right_mention_ids: Mapped[list] = mapped_column(JSON, default=list, doc="those of the other side")
+    verdict: Mapped[str] = mapped_column(String(10), doc="`yes`, `no` or `skip`")
+    p_same: Mapped[float | None] = mapped_column(Float, doc="the model's probability that they were the same, when asked")
+    evidence: Mapped[dict] = mapped_column(JSON, default=dict,
+                                           doc="the pair evidence when asked: `{feature name: value}`")
+    created_at: Mapped[datetime] = mapped_column(doc="when the answer was given")
+
+
 class PairModelRow(Base):
     """A learned pair model (dedupe.features.PairModel as JSON: names, weights, bias,
     threshold), fitted by the review queue from editor answers. The latest of a kind is the
