@@ -276,3 +276,15 @@ def test_cli_digest_defaults_to_the_last_complete_week(tmp_path, db_url, monkeyp
     assert str(tmp_path / "d" / "digest-2026-W47.eml") in result.output
     bad = CliRunner().invoke(cli_module.cli, ["digest", "--db", db_url, "--week", "2026-W99"])
     assert bad.exit_code == 2 and "--week" in bad.output
+
+
+def test_a_sentence_added_in_a_revision_is_shown_once():
+    data = rows()
+    c = "https://c.example/r/"
+    data["claims"].append(dict(claim_id=40, text="Now 2023.", first_seen_at=at(20), first_stated_at=at(19),
+                               statements=[statement("c", c, "Now 2023.", 19)]))
+    d = build_digest(data, W47)
+    assert [ch.added for ch in d.changed] == [("Now 2023.",)]
+    assert 40 not in {line.claim_id for t in d.topics for line in t.lines}
+    data["changed"] = []  # without the revision it is a claim of the week like any other
+    assert 40 in {line.claim_id for t in build_digest(data, W47).topics for line in t.lines}

@@ -270,6 +270,9 @@ def build_digest(data: dict, week: Week, *, conflicts: dict[int, str] | None = N
     start, end = week.start, week.end
     conflicts = conflicts or {}
 
+    # a sentence a partner added in a revision this week is shown under "what changed";
+    # listing it again as a topic line would say the same thing twice
+    added_in_revisions = {(ch["site"], text) for ch in data["changed"] for text in ch["added"]}
     merged, others = [], []
     for claim in data["claims"]:
         statements = b.statements(claim, f"claim {claim['claim_id']}")
@@ -281,7 +284,7 @@ def build_digest(data: dict, week: Week, *, conflicts: dict[int, str] | None = N
             merged.append(MergedClaim(f"claim-{claim['claim_id']}", claim["claim_id"], claim["text"],
                                       tuple(stated_before_end), claim.get("first_seen_at"),
                                       claim.get("first_stated_at"), conflicts.get(claim["claim_id"])))
-        else:
+        elif not all((s.source.site, s.text) in added_in_revisions for s in new_this_week):
             others.append((claim["claim_id"], tuple(new_this_week)))
     merged.sort(key=lambda c: (-len(c.statements), c.claim_id))
 
