@@ -288,3 +288,16 @@ def test_a_sentence_added_in_a_revision_is_shown_once():
     assert 40 not in {line.claim_id for t in d.topics for line in t.lines}
     data["changed"] = []  # without the revision it is a claim of the week like any other
     assert 40 in {line.claim_id for t in build_digest(data, W47).topics for line in t.lines}
+
+
+def test_conflicting_figures_flagged_by_the_claims_engine_are_shown(tmp_path):
+    data = rows()
+    data["claims"][0]["conflicts"] = [dict(kind="duration", statements=[
+        dict(mention_id=1, site="a", figure="2-4 weeks"), dict(mention_id=2, site="b", figure="a few weeks"),
+        dict(mention_id=3, site="z", figure="9 weeks")])]  # z is not among the partners shown
+    out = publish(tmp_path, data)
+    (claim,) = [c for c in out.digest.merged if c.claim_id == 1]
+    assert claim.conflict == "figures differ (duration): Alpha <Care> says 2-4 weeks; Beta says a few weeks"
+    assert "figures differ (duration): Alpha &lt;Care&gt; says 2-4 weeks" in out.texts["html"]
+    assert "figures differ (duration)" in out.texts["md"] and "figures differ (duration)" in out.texts["txt"]
+    assert [c.conflict for c in out.digest.merged if c.claim_id == 2] == [None]

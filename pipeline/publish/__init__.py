@@ -39,11 +39,11 @@ def page_name(week: Week, fmt: str, *, full: bool = False) -> str:
 
 
 def write_digest(data: dict, week: Week, out_dir: Path, *, generated_at: datetime, base_url: str | None = None,
-                 budget: Budget | None = None, conflicts: dict[int, str] | None = None) -> Published:
+                 budget: Budget | None = None) -> Published:
     """Build the week's digest from `Store.digest_week` rows and write it: HTML, Markdown, text
     and JSON within the budget, the full HTML page, and the archive (feed.atom, index.html)."""
     out_dir.mkdir(parents=True, exist_ok=True)
-    full = build_digest(data, week, conflicts=conflicts)
+    full = build_digest(data, week)
     sent = full.within(budget or Budget())
     base = (base_url or "").rstrip("/")
     link = (lambda name: f"{base}/{name}") if base else (lambda name: name)

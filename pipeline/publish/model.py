@@ -64,7 +64,7 @@ class MergedClaim:
     statements: tuple[Statement, ...]
     first_seen_at: datetime | None = None
     first_stated_at: datetime | None = None
-    conflict: str | None = None
+    conflict: str | None = None  # the partners state different figures (flagged by the claims engine)
 
 
 @dataclass(frozen=True, slots=True)
@@ -264,11 +264,10 @@ class _Builder:
         return tuple(out[s] for s in sorted(out))
 
 
-def build_digest(data: dict, week: Week, *, conflicts: dict[int, str] | None = None) -> Digest:
+def build_digest(data: dict, week: Week) -> Digest:
     """The full digest of `week` from `Store.digest_week` rows (see there)."""
     b = _Builder(data["sources"])
     start, end = week.start, week.end
-    conflicts = conflicts or {}
 
     # a sentence a partner added in a revision this week is shown under "what changed";
     # listing it again as a topic line would say the same thing twice
@@ -283,7 +282,8 @@ def build_digest(data: dict, week: Week, *, conflicts: dict[int, str] | None = N
         if len(stated_before_end) >= 2:
             merged.append(MergedClaim(f"claim-{claim['claim_id']}", claim["claim_id"], claim["text"],
                                       tuple(stated_before_end), claim.get("first_seen_at"),
-                                      claim.get("first_stated_at"), conflicts.get(claim["claim_id"])))
+                                      claim.get("first_stated_at"),
+                                      _conflict_note(claim.get("conflicts"), stated_before_end)))
         elif not all((s.source.site, s.text) in added_in_revisions for s in new_this_week):
             others.append((claim["claim_id"], tuple(new_this_week)))
     merged.sort(key=lambda c: (-len(c.statements), c.claim_id))
@@ -356,3 +356,16 @@ def _citation_text(text: str | None, url: str) -> str:
     """A reference's text without the URL it ends with (the link carries it)."""
     text = " ".join((text or "").replace(url, " ").split()).rstrip(" ,;:")
     return text or url
+
+
+def _conflict_note(conflicts: list[dict] | None, statements: tuple[Statement, ...]) -> str | None:
+    """'figures differ (year): ALANA Recovery says 2022; CIVIQ Health says 2023', for the
+    partners shown, from the claims engine's conflict flags."""
+    names = {s.source.site: s.source.site_name for s in statements}
+    notes = []
+    for c in conflicts or ():
+        said = [(names[x["site"]], str(x["figure"])) for x in c.get("statements", ()) if x.get("site") in names]
+        if len({figure for _, figure in said}) > 1:
+            notes.append(f"figures differ ({c.get('kind', 'figure')}): "
+                         + "; ".join(f"{name} says {figure}" for name, figure in said))
+    return " · ".join(notes) or None

@@ -109,7 +109,8 @@ class DigestMixin(StoreBase):
         - `articles`: articles dated in the week (published, else first seen), with `date_source`
         - `claims`: claims some partner stated in the week (its earliest mention of it dated
           in the week), each with every current statement (`statements`: site, article, the
-          partner's own sentence, its date, citations) and `first_seen_at` / `first_stated_at`
+          partner's own sentence, its date, citations), `first_seen_at` / `first_stated_at`,
+          and `conflicts` (figures its partners state differently, from the claims engine)
         - `changed`: revisions after the first dated in the week, with the claim sentences
           added and removed and how many other sentences changed
         - `faq`: FAQ entries of the week's articles, with their canonical question id
