@@ -210,6 +210,8 @@ class ResearchMixin(StoreBase):
         if since:
             q = q.where(func.coalesce(ArticleRow.published, ArticleRow.first_seen_at) >= since)
         q = q.order_by(literal_column("rank"), MentionRow.id)
+        if not min_partners:  # otherwise filtered below, after the partners are known
+            q = q.limit(limit)
         out = []
         for mid, mkind, display, snip, rk, src, name, url, title, published, claim_id, claim_text in \
                 self._rows(q):

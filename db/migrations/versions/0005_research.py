@@ -144,10 +144,13 @@ def upgrade() -> None:
     # mentions, so dropping the old copy would break foreign keys); SQLite accepts a
     # REFERENCES column added with a NULL default, but Alembic cannot emit it there.
     if op.get_bind().dialect.name == "sqlite":
-        op.execute(sa.text("ALTER TABLE mentions ADD COLUMN article_id INTEGER "
-                           "CONSTRAINT fk_mentions_article_id REFERENCES articles (id)"))
-        op.execute(sa.text("ALTER TABLE mentions ADD COLUMN source_id VARCHAR(100) "
-                           "CONSTRAINT fk_mentions_source_id REFERENCES sources (id)"))
+        present = {c["name"] for c in sa.inspect(op.get_bind()).get_columns("mentions")}  # see downgrade()
+        if "article_id" not in present:
+            op.execute(sa.text("ALTER TABLE mentions ADD COLUMN article_id INTEGER "
+                               "CONSTRAINT fk_mentions_article_id REFERENCES articles (id)"))
+        if "source_id" not in present:
+            op.execute(sa.text("ALTER TABLE mentions ADD COLUMN source_id VARCHAR(100) "
+                               "CONSTRAINT fk_mentions_source_id REFERENCES sources (id)"))
     else:
         op.add_column('mentions', sa.Column('article_id', sa.Integer(), nullable=True))
         op.add_column('mentions', sa.Column('source_id', sa.String(length=100), nullable=True))
@@ -222,10 +225,14 @@ def downgrade() -> None:
     for name in reversed(list(VIEWS)):
         op.execute(sa.text(f"DROP VIEW IF EXISTS {name}"))
     op.drop_table('citations')
-    with op.batch_alter_table('mentions', schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f('ix_mentions_source_id'))
-        batch_op.drop_index(batch_op.f('ix_mentions_article_id'))
-        batch_op.drop_constraint('fk_mentions_source_id', type_='foreignkey')
-        batch_op.drop_constraint('fk_mentions_article_id', type_='foreignkey')
-        batch_op.drop_column('source_id')
-        batch_op.drop_column('article_id')
+    op.drop_index(op.f('ix_mentions_source_id'), table_name='mentions')
+    op.drop_index(op.f('ix_mentions_article_id'), table_name='mentions')
+    if conn.dialect.name == "sqlite":
+        # SQLite cannot drop a column named in a foreign key, and copying the table would
+        # break claim_members' references: the columns stay, emptied (upgrade() reuses them).
+        op.execute(sa.text("UPDATE mentions SET article_id = NULL, source_id = NULL"))
+    else:
+        op.drop_constraint('fk_mentions_source_id', 'mentions', type_='foreignkey')
+        op.drop_constraint('fk_mentions_article_id', 'mentions', type_='foreignkey')
+        op.drop_column('mentions', 'source_id')
+        op.drop_column('mentions', 'article_id')
