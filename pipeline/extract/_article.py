@@ -19,7 +19,7 @@ from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, Fe
 
 from pipeline.errors import ParseError
 
-from ._html import (TooDeep, choose_root, decode_html, doc_order, drop_all, find_chrome, paragraph_weights,
+from ._html import (TooDeep, choose_root, decode_html, doc_order, drop_all, find_chrome, find_teasers, paragraph_weights,
                     parse_html, read_page, strip_code, subtree_weights)
 from ._input import binary_reason
 from ._labels import LinkFact, Partner, classify
@@ -91,6 +91,7 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
         root = choose_root(body, direct, set(chrome))
     root_order = doc_order(root)  # before removal, comparable with the h1s' order
     drop_all(chrome)
+    drop_all(find_teasers(root))
 
     base_url = url
     base = doc.find(".//base[@href]")
@@ -196,8 +197,11 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
                             is_heading=block.hint == "heading", is_question=block.hint == "question")
             add(text_norm, display, kind, section=block.section, label=block.label,
                 block=block.tag, citations=_unique(cites))
-            block_texts.append(text_norm)
-        if block_texts and block.tag != "figcaption" and not (block.tag == "h1" and " ".join(block_texts) in titles):
+            block_texts.append(display)
+        # `text` keeps the partner's own characters (quotes, dashes) as a reader saw them;
+        # the sentences carry the normalized form for matching.
+        if block_texts and block.tag != "figcaption" and not (
+                block.tag == "h1" and normalize_display(" ".join(block_texts)) in titles):
             paragraphs.append(" ".join(block_texts))
 
     faq = _merge_faq(markup_faq, faq_from_jsonld(page.facts.jsonld))
@@ -212,7 +216,12 @@ def _link_only(block) -> bool:
         return False
     linked = sum(e - s for s, e, _, _ in block.links)
     visible = len(block.text.strip())
-    return bool(visible) and linked >= 0.9 * visible and len(collapse_space(block.text)) < 160
+    if not visible:
+        return False
+    if linked >= 0.9 * visible and len(collapse_space(block.text)) < 160:
+        return True
+    # a line of several links with a label ("Tags: a, b, c", "Read also: x | y | z")
+    return len(block.links) >= 3 and linked >= 0.6 * visible
 
 
 def _rank(block) -> int:

@@ -406,7 +406,61 @@ def prune(root, weights: dict, protect_share: float = 0.3, extra_drop=None) -> N
     drop_all(find_chrome(root, weights, protect_share, extra_drop))
 
 
+# --- teasers ---------------------------------------------------------------------------------
+
+def _linked_heading(h) -> bool:
+    """A heading that is a link to another page (a teaser's headline), not an anchor."""
+    text = _space_len(h.text_content())
+    if not text:
+        return False
+    node = h.getparent()
+    for _ in range(3):  # <a href><h3>...</h3></a>
+        if node is None:
+            break
+        if node.tag == "a":
+            return not (node.get("href") or "#").startswith("#")
+        node = node.getparent()
+    linked = 0
+    for a in h.iter("a"):
+        if not (a.get("href") or "#").startswith("#"):
+            linked += _space_len(a.text_content())
+    return linked >= 0.9 * text
+
+
+def find_teasers(root, max_card: int = 400) -> list:
+    """Cards of a teaser list inside the content root ("More on this", "You may also like",
+    a news ticker): each holds one headline that links to another page and little else.
+    With two or more such headlines, each card (the largest element holding only its own
+    headline) is dropped when its text is short."""
+    linked = [h for h in root.iter(*HEADINGS) if _linked_heading(h)]
+    if len(linked) < 2:
+        return []
+    counts: dict = {}
+    for h in linked:
+        node = h
+        while node is not None and node is not root:
+            counts[node] = counts.get(node, 0) + 1
+            node = node.getparent()
+    cards = []
+    for h in linked:
+        card = h
+        node = h.getparent()
+        while node is not None and node is not root and counts.get(node) == 1:
+            card = node
+            node = node.getparent()
+        if _space_len(card.text_content()) <= max_card:
+            cards.append(card)
+    return cards
+
+
 # --- the content root -----------------------------------------------------------------------
+
+def _is_article_container(el) -> bool:
+    if el.tag in ("article", "main") or el.get("itemprop") == "articleBody" or (el.get("role") or "") == "main":
+        return True
+    tokens = (el.get("class") or "").split() + ([el.get("id")] if el.get("id") else [])
+    return any(_names_content(t) for t in tokens)
+
 
 def choose_root(body, direct: dict, dropped: set | frozenset = frozenset()):
     """The element holding the article: best-scored paragraph parent, widened to take in
@@ -437,6 +491,10 @@ def choose_root(body, direct: dict, dropped: set | frozenset = frozenset()):
         same_kind = sum(weights.get(sib, 0.0) for sib in node
                         if sib is not below and isinstance(sib.tag, str) and (sib.tag, sib.get("class")) == key)
         if extra >= 0.15 * weights.get(committed, 1.0) or (extra > 0.5 and same_kind >= 0.6 * extra):
+            committed = node
+        elif extra > 0.5 and _is_article_container(node) and weights.get(node, 0.0) <= 1.5 * weights.get(committed, 1.0):
+            # the article's own container (its lead, a subtitle, an intro box before the
+            # body): taken whole, its chrome is pruned anyway
             committed = node
         elif extra > 0.5:
             break
