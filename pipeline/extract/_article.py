@@ -19,7 +19,7 @@ from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, Fe
 
 from pipeline.errors import ParseError
 
-from ._html import (TooDeep, choose_root, decode_html, doc_order, drop_all, find_chrome, find_teasers, paragraph_weights,
+from ._html import (TooDeep, choose_root, decode_html, doc_order, drop_all, find_chrome, find_link_boxes, find_teasers, paragraph_weights,
                     parse_html, read_page, strip_code, subtree_weights)
 from ._input import binary_reason
 from ._labels import LinkFact, Partner, classify
@@ -92,6 +92,7 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
     root_order = doc_order(root)  # before removal, comparable with the h1s' order
     drop_all(chrome)
     drop_all(find_teasers(root))
+    drop_all(find_link_boxes(root))
 
     base_url = url
     base = doc.find(".//base[@href]")

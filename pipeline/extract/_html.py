@@ -151,7 +151,9 @@ _CHROME_PARTS = re.compile(
     r"print|login|search|hero|jp|masthead|topbar|top-bar|toolbar|footer|header|"
     r"rating|ratings|likes?|avatar|profile|bio|badge|chat|livechat|helpline|sticky|"
     r"floating|cart|prev|next|post-nav|nav-links|screen-reader|visually-hidden|"
-    r"exit-intent|slide-in|subscribe-box|callout-contact|contact-form|insurance-form"
+    r"exit-intent|slide-in|subscribe-box|callout-contact|contact-form|insurance-form|"
+    r"caption|captions|credit|credits|copyright|dateline|taglist|"
+    r"recommendations|readmore|read-more"
     r")(?:$|[-_])",
     re.IGNORECASE,
 )
@@ -186,13 +188,14 @@ def is_hidden(el) -> bool:
 _MODIFIER_PARTS = frozenset("layout has with without no is enabled disabled active position template mode "
                             "show shows".split())
 _PART_SPLIT = re.compile(r"[-_]+")
+_CAMEL = re.compile(r"(?<=[a-z0-9])(?=[A-Z][a-z])")
 
 
 def _chrome_token(token: str) -> str | None:
     """The chrome word a class or id token names, matched as a whole token or as whole
     hyphen/underscore parts of it, never as a substring ("modal-enabled" is a state of the
     page, "TestReport__Section--Ads" is a section whose BEM modifier mentions ads)."""
-    t = token.lower()
+    t = _CAMEL.sub("-", token).lower()  # "relatedNews" names the same as "related-news"
     if "--" in t and not t.startswith("--"):
         t = t.split("--", 1)[0]  # a BEM modifier says how a block looks, not what it is
     if t in _CHROME_EXACT or t.startswith("widget_"):
@@ -211,7 +214,7 @@ _CONTENT_CORE = frozenset("content body article entry story text".split())
 def _names_content(token: str) -> bool:
     """A token that names the article itself and nothing else: "entry-content",
     "article_body", "post-text"."""
-    parts = [p for p in _PART_SPLIT.split(token.lower()) if p]
+    parts = [p for p in _PART_SPLIT.split(_CAMEL.sub("-", token).lower()) if p]
     return bool(parts) and set(parts) <= _CONTENT_PARTS and not _CONTENT_CORE.isdisjoint(parts)
 
 
@@ -451,6 +454,33 @@ def find_teasers(root, max_card: int = 400) -> list:
         if _space_len(card.text_content()) <= max_card:
             cards.append(card)
     return cards
+
+
+def find_link_boxes(root, max_box: int = 1500) -> list:
+    """Boxes titled by a heading whose other text is links ("Read also" over a list of
+    posts, "Topics" over tags): the title would otherwise stay alone in the text, or
+    "introduce" the paragraph that follows the box."""
+    boxes = []
+    for h in root.iter(*HEADINGS):
+        box = h.getparent()
+        inner = h
+        while box is not None and box is not root and len(box) == 1 and not (box.text or "").strip():
+            inner, box = box, box.getparent()
+        if box is None or box is root:
+            continue
+        total = _space_len(box.text_content())
+        rest = total - _space_len(inner.text_content())
+        if rest <= 0 or total > max_box:
+            continue
+        linked = sum(_space_len(a.text_content()) for a in box.iter("a")) - sum(
+            _space_len(a.text_content()) for a in inner.iter("a"))
+        if linked >= 0.7 * rest:
+            boxes.append(box)
+    outer = []
+    for box in boxes:  # outermost only
+        if not any(other is not box and box in set(other.iterancestors()) for other in boxes):
+            outer.append(box)
+    return outer
 
 
 # --- the content root -----------------------------------------------------------------------
