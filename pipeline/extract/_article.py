@@ -19,7 +19,7 @@ from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, Fe
 
 from pipeline.errors import ParseError
 
-from ._html import (TooDeep, choose_root, decode_html, doc_order, drop_all, find_chrome, find_link_boxes, find_teasers, paragraph_weights,
+from ._html import (TooDeep, choose_root, decode_html, doc_order, drop_all, find_chrome, find_link_boxes, find_link_lists, find_teasers, paragraph_weights,
                     parse_html, read_page, strip_code, subtree_weights)
 from ._input import binary_reason
 from ._labels import LinkFact, Partner, classify
@@ -91,14 +91,15 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
         root = choose_root(body, direct, set(chrome))
     root_order = doc_order(root)  # before removal, comparable with the h1s' order
     drop_all(chrome)
-    drop_all(find_teasers(root))
-    drop_all(find_link_boxes(root))
 
     base_url = url
     base = doc.find(".//base[@href]")
     if base is not None and base.get("href", "").strip():
         base_url = urljoin(url, base.get("href").strip())
-    footnotes = find_footnotes(root, doc, base_url)
+    footnotes = find_footnotes(root, doc, base_url)  # before link lists go: a reference list is one
+    drop_all(find_teasers(root))
+    drop_all(find_link_boxes(root))
+    drop_all(find_link_lists(root))
     markup_faq = faq_from_markup(root)
     questions = {f.question_el for f in markup_faq if f.question_el is not None}
     walker = Walker(skip=footnotes.skip, markers=footnotes.markers, questions=questions, base_url=base_url)
@@ -249,7 +250,24 @@ def prose_blocks(blocks: list) -> list:
             if not has_body:
                 continue
         out.append(block)
+    # Short label lines left at the end ("Most read", "More articles", "Write a comment"):
+    # the boxes they titled were lists of links, now gone; nothing follows them.
+    if any(not _is_label(b) for b in out):
+        while _is_label(out[-1]):
+            out.pop()
     return out
+
+
+_SENTENCE_END = ('.', '!', '?', '\u2026', '"', "'", '\u201c', '\u201d', '\u00bb', ')', ':')
+
+
+def _is_label(block) -> bool:
+    if block.hint == "heading":
+        return True
+    if block.tag in ("li", "td", "th", "dd", "dt", "pre") or block.hint == "question":
+        return False
+    text = collapse_space(block.text)
+    return len(text) <= 60 and len(text.split()) <= 6 and not text.endswith(_SENTENCE_END)
 
 
 def _meta_from_selectors(meta: ArticleMeta, doc, selectors: dict) -> ArticleMeta:

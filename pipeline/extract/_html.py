@@ -355,6 +355,15 @@ def _drop(el) -> None:
     parent.remove(el)
 
 
+def _inside_article(el) -> bool:
+    for node in el.iterancestors():
+        if node.tag in ("body", "html"):
+            return False
+        if _is_article_container(node):
+            return True
+    return False
+
+
 def find_chrome(root, weights: dict, protect_share: float = 0.3, extra_drop=None) -> list:
     """The elements to remove as chrome, outermost only. Elements holding more than
     `protect_share` of the prose are kept (their chrome-looking children are still
@@ -375,7 +384,10 @@ def find_chrome(root, weights: dict, protect_share: float = 0.3, extra_drop=None
                 found.append(child)
                 continue
             heavy = weights.get(child, 0.0) > limit
-            if not heavy and (is_hidden(child) or chrome_reason(child) or tag == "header"
+            reason = None if heavy else chrome_reason(child)
+            if reason == "class header" and _inside_article(child):
+                reason = None  # the article's own header: its lead or summary is text
+            if not heavy and (reason or is_hidden(child) or tag == "header"
                               or child.get("itemprop") in _META_ITEMPROPS or child.get("rel") == "author"):
                 # a site <header>; an article's own header (title, byline) is read before pruning
                 candidates.append(child)
@@ -483,6 +495,46 @@ def find_link_boxes(root, max_box: int = 1500) -> list:
     return outer
 
 
+_BOX_TAGS = {"div", "section", "ul", "ol", "dl", "table", "aside", "nav", "header", "footer", "span", "p",
+             "article", "li", "center", "font", "form"}
+
+
+def find_link_lists(root, share: float = 0.6, min_links: int = 3, max_chars: int = 2000) -> list:
+    """Containers inside the content root whose text is mostly link text (a list of other
+    posts with its title, a tag cloud, a "most read" box, a row of category links), outermost
+    first. Lengths are summed bottom-up in one pass over the tree."""
+    order = [el for el in root.iter() if isinstance(el.tag, str)]
+    chars: dict = {}
+    linked: dict = {}
+    links: dict = {}
+    for el in reversed(order):
+        own = len((el.text or "").strip())
+        c, l, n = own, 0, 0
+        for child in el:
+            if isinstance(child.tag, str):
+                c += chars.get(child, 0)
+                l += linked.get(child, 0)
+                n += links.get(child, 0)
+            c += len((child.tail or "").strip())
+        if el.tag == "a" and (el.get("href") or "#")[:1] != "#":
+            l, n = c, n + 1
+        chars[el], linked[el], links[el] = c, l, n
+    found = []
+    stack = [root]
+    while stack:
+        el = stack.pop()
+        for child in el:
+            if not isinstance(child.tag, str):
+                continue
+            c = chars.get(child, 0)
+            if (child.tag in _BOX_TAGS and links.get(child, 0) >= min_links and c
+                    and c <= max_chars and linked.get(child, 0) >= share * c):
+                found.append(child)
+            else:
+                stack.append(child)
+    return found
+
+
 # --- the content root -----------------------------------------------------------------------
 
 def _is_article_container(el) -> bool:
@@ -490,6 +542,9 @@ def _is_article_container(el) -> bool:
         return True
     tokens = (el.get("class") or "").split() + ([el.get("id")] if el.get("id") else [])
     return any(_names_content(t) for t in tokens)
+
+
+_SKIP_SHARE = 0.10
 
 
 def choose_root(body, direct: dict, dropped: set | frozenset = frozenset()):
@@ -526,8 +581,9 @@ def choose_root(body, direct: dict, dropped: set | frozenset = frozenset()):
             # the article's own container (its lead, a subtitle, an intro box before the
             # body): taken whole, its chrome is pruned anyway
             committed = node
-        elif extra > 0.5:
+        elif extra > _SKIP_SHARE * weights.get(committed, 1.0):
             break
+        # a wrapper adding next to nothing (a date line, a caption): look further up
         if node is body:
             break
         below = node
