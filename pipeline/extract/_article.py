@@ -195,8 +195,12 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
                 if ls < e and le > s:
                     cites.append(Citation(text=anchor, url=absolute, footnote=None))
                     facts.append(LinkFact(anchor, internal, article_like))
+            # the bold lead-in sentence of a paragraph that goes on after it
+            is_lead = (idx == 0 and 0 < block.lead_end and e <= block.lead_end + 1
+                       and len(spans) > 1 and bool(raw[block.lead_end:].strip()))
             kind = classify(text_norm, block=block.tag, partner=partner, links=tuple(facts),
-                            is_heading=block.hint == "heading", is_question=block.hint == "question")
+                            is_heading=block.hint == "heading", is_question=block.hint == "question",
+                            is_lead=is_lead)
             add(text_norm, display, kind, section=block.section, label=block.label,
                 block=block.tag, citations=_unique(cites))
             block_texts.append(display)

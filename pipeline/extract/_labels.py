@@ -10,7 +10,10 @@ Owns: the sentence labels. The signals are general, not phrases from any partner
   previous post here"), and fragments without a verb or final punctuation (buttons,
   captions, labels left over from layout).
 - question: ends with a question mark.
-- other also: answer particles of one or two words ("Yes.", "Not always.").
+- other also: answer particles of one or two words ("Yes.", "Not always.", "Short answer:
+  yes."), and sentences that lean on the one before them (`leans_on_previous`): kept in
+  the text, left out of the claims, so every claim reads on its own.
+- heading: the short bold lead-in of a paragraph or list item ("Make your room a cave.").
 A first-person plural inside a subordinate clause does not make a pitch: "Support groups,
 like the ones we offer, help..." states a fact about support groups, so it stays a claim.
 Must not: look at HTML; it gets plain sentence text and link facts.
@@ -145,10 +148,40 @@ def _words(text: str) -> int:
     return len(re.findall(r"[A-Za-z0-9']+", text))
 
 
+# A sentence that leans on the one before it cannot stand alone in a digest or an export:
+# its subject is a bare pronoun or a pointer back ("That is why a night of drinking...",
+# "It is usually delivered over...", "They can be unsettling, but...", "None of these are
+# magic."), it opens with a connective that continues an argument ("So ...", "And ..."), or
+# it only adds to what came before ("There are physical effects, too."). A demonstrative
+# with its noun ("These receptors are...", "This binding causes...") names its subject and
+# stands alone; so does "It" followed by a full verb ("It acts quickly on the brain").
+_AUX = (r"is|are|was|were|isn't|aren't|wasn't|weren't|'s|'re|can|can't|cannot|could|may|might|will|won't|"
+        r"would|should|must|usually|often|generally|typically|still|then|tend|tends|do|does|don't|doesn't")
+_LEANS = (
+    re.compile(r"^(?:that|this|it)(?:\s+is|'s|\s+was)\s+(?:why|how|because|what|where|when|the\s+reason)\b"),
+    re.compile(r"^(?:it|they|these|those|this|that)\s+(?:" + _AUX + r")\b"),
+    re.compile(r"^(?:none|all|each|both|many|most|some|neither|either|one|any)\s+of\s+"
+               r"(?:these|those|them|this|that|it)\b"),
+    re.compile(r"^(?:[^,.;:]{1,40},\s*){1,2}(?:they\s+\w+|(?:these|those)\s+(?:" + _AUX + r")\b)"),
+    re.compile(r"^(?:so|and)\s+"),
+    re.compile(r"^there(?:\s+(?:is|are|was|were)|'s|'re)\b.*,?\s+(?:too|as\s+well)[.!]?$"),
+)
+# "Short answer: yes." states nothing: an answer particle behind a label.
+_LABELLED_PARTICLE = re.compile(r"^[A-Za-z][\w' -]{0,30}:\s+(.*)$")
+
+
+def leans_on_previous(low: str) -> bool:
+    """Does this sentence (lower case) need the one before it to be understood?"""
+    return any(rx.search(low) for rx in _LEANS)
+
+
 def classify(text: str, *, block: str, partner: Partner, links: tuple[LinkFact, ...] = (),
-             is_heading: bool = False, is_question: bool = False) -> Kind:
-    """The label of one sentence (normalized text)."""
+             is_heading: bool = False, is_question: bool = False, is_lead: bool = False) -> Kind:
+    """The label of one sentence (normalized text). `is_lead`: the sentence is the bold
+    lead-in of its paragraph or list item ("Make your room a cave." before the advice)."""
     if is_heading:
+        return Kind.HEADING
+    if is_lead and _words(text) <= 10 and not text.rstrip().endswith("?"):
         return Kind.HEADING
     stripped = text.strip()
     if is_question or stripped.rstrip("\"')]").endswith("?"):
@@ -182,4 +215,9 @@ def classify(text: str, *, block: str, partner: Partner, links: tuple[LinkFact, 
         return Kind.OTHER
     if _words(stripped) < 4 and not re.search(r"[.!:;]$", stripped):
         return Kind.OTHER
+    m = _LABELLED_PARTICLE.match(stripped)
+    if m and _words(m.group(1)) < 3:
+        return Kind.OTHER
+    if leans_on_previous(low):
+        return Kind.OTHER  # kept in the text, left out of the claims
     return Kind.CLAIM

@@ -514,4 +514,4 @@ class Walker:
                 if m and len(m.group(1).split()) <= 6:
                     label = normalize_text(m.group(1))
         self.blocks.append(Block(tag=run.tag, text=text, links=run.links, markers=run.markers,
-                                 section=self.section, label=label))
+                                 section=self.section, label=label, lead_end=run.lead_end))
