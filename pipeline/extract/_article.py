@@ -230,6 +230,36 @@ def _link_only(block) -> bool:
     return len(block.links) >= 3 and linked >= 0.6 * visible
 
 
+def _link_led(block) -> bool:
+    """A short block that opens with a link: one entry of a list of other posts
+    ("<a>Kicker</a> Headline of another story")."""
+    if block.hint is not None or not block.links:
+        return False
+    text = block.text
+    lead = len(text) - len(text.lstrip())
+    start, end = block.links[0][0], block.links[0][1]
+    return start <= lead and len(collapse_space(text)) < 200 and (end - start) >= 0.2 * len(text.strip())
+
+
+def _drop_link_led_runs(blocks: list, min_run: int = 3) -> list:
+    """Three or more link-led blocks in a row are a teaser list; the label or heading
+    right before such a run titled it and goes with it."""
+    out: list = []
+    i = 0
+    while i < len(blocks):
+        j = i
+        while j < len(blocks) and _link_led(blocks[j]):
+            j += 1
+        if j - i >= min_run:
+            if out and _is_label(out[-1]):
+                out.pop()
+            i = j
+            continue
+        out.append(blocks[i])
+        i += 1
+    return out
+
+
 def _rank(block) -> int:
     return int(block.tag[1]) if block.hint == "heading" and block.tag[:1] == "h" and block.tag[1:].isdigit() else 7
 
@@ -239,6 +269,7 @@ def prose_blocks(blocks: list) -> list:
     introduces nothing (a "Read also" or "Related posts" heading whose list of links went,
     a heading left at the end of the text)."""
     kept = [b for b in blocks if not _link_only(b)]
+    kept = _drop_link_led_runs(kept)
     out = []
     for i, block in enumerate(kept):
         if block.hint == "heading":
