@@ -226,6 +226,8 @@ def _link_only(block) -> bool:
         return False
     if linked >= 0.9 * visible and len(collapse_space(block.text)) < 160:
         return True
+    if linked >= 0.5 * visible and len(collapse_space(block.text)) < 100:
+        return True  # "Read more: <a>Another story</a>"
     # a line of several links with a label ("Tags: a, b, c", "Read also: x | y | z")
     return len(block.links) >= 3 and linked >= 0.6 * visible
 
@@ -290,6 +292,9 @@ def prose_blocks(blocks: list) -> list:
     if any(not _is_label(b) for b in out):
         while _is_label(out[-1]):
             out.pop()
+        # and at the start: a date, a reading time, a kicker before the first sentence
+        while out[0].hint is None and _is_label(out[0]):
+            out.pop(0)
     return out
 
 

@@ -355,6 +355,9 @@ def _drop(el) -> None:
     parent.remove(el)
 
 
+_HEAVY_CHROME = {"class comment", "class comments", "class respond", "class disqus"}
+
+
 def _inside_article(el) -> bool:
     for node in el.iterancestors():
         if node.tag in ("body", "html"):
@@ -384,7 +387,11 @@ def find_chrome(root, weights: dict, protect_share: float = 0.3, extra_drop=None
                 found.append(child)
                 continue
             heavy = weights.get(child, 0.0) > limit
-            reason = None if heavy else chrome_reason(child)
+            reason = chrome_reason(child)
+            if heavy and reason in _HEAVY_CHROME and weights.get(child, 0.0) <= total * 0.7:
+                heavy = False  # a long comment thread is still not the article
+            if heavy:
+                reason = None
             if reason == "class header" and _inside_article(child):
                 reason = None  # the article's own header: its lead or summary is text
             if not heavy and (reason or is_hidden(child) or tag == "header"
@@ -468,12 +475,27 @@ def find_teasers(root, max_card: int = 400) -> list:
     return cards
 
 
+_TITLE_PARTS = frozenset("h1 h2 h3 h4 h5 h6 title headline heading".split())
+
+
+def _titles_box(el) -> bool:
+    """A <div class="h3"> or <span class="box-title">: a heading in all but its tag."""
+    cls = el.get("class")
+    if not cls or el.tag not in ("div", "span", "p", "strong", "b"):
+        return False
+    if not any(not _TITLE_PARTS.isdisjoint(_PART_SPLIT.split(_CAMEL.sub("-", t).lower())) for t in cls.split()):
+        return False
+    return _space_len(el.text_content()) <= 80
+
+
 def find_link_boxes(root, max_box: int = 1500) -> list:
     """Boxes titled by a heading whose other text is links ("Read also" over a list of
     posts, "Topics" over tags): the title would otherwise stay alone in the text, or
     "introduce" the paragraph that follows the box."""
     boxes = []
-    for h in root.iter(*HEADINGS):
+    for h in root.iter():
+        if not isinstance(h.tag, str) or not (h.tag in HEADINGS or _titles_box(h)):
+            continue
         box = h.getparent()
         inner = h
         while box is not None and box is not root and len(box) == 1 and not (box.text or "").strip():
