@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import json
 import logging
+from contextlib import contextmanager
 import shutil
 import sys
+import threading
 from datetime import datetime, timezone
 from pathlib import Path
 
 import click
 
-from .errors import ConfigError, MissingDatabase, ParseError, StoreError, SyndicateError
+from .errors import ConfigError, LockHeld, MissingDatabase, ParseError, StoreError, SyndicateError
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_SOURCES = PROJECT_ROOT / "sources"
@@ -32,10 +34,13 @@ def _now() -> datetime:
     return datetime.now(timezone.utc)
 
 
-class _ExitTwo(click.ClickException):
-    """A configuration error: printed as `Error: ...`, exit status 2."""
+class _Exit(click.ClickException):
+    """Printed as `Error: ...` with its own exit status (2: configuration; 75: the run
+    lock is held; 130: interrupted)."""
 
-    exit_code = 2
+    def __init__(self, message: str, exit_code: int = 2):
+        super().__init__(message)
+        self.exit_code = exit_code
 
 
 def _open_store(db: str | None, *, create: bool = False):
@@ -45,7 +50,7 @@ def _open_store(db: str | None, *, create: bool = False):
     try:
         return Store.open(db, create=create)
     except MissingDatabase as e:
-        raise _ExitTwo(str(e)) from e
+        raise _Exit(str(e)) from e
     except StoreError as e:
         raise click.ClickException(str(e)) from e
 
@@ -135,24 +140,30 @@ def cli(verbose: bool) -> None:
 
 def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: float, contact: str | None,
          quiet: bool, as_json: bool, only: tuple[str, ...] = (), recheck_days: float = 6.0,
-         source_budget: float | None = None) -> int:
+         source_budget: float | None = None, wait: bool = False) -> int:
     from datetime import timedelta
 
+    from .control import EXIT_INTERRUPTED, StopOnSignal
     from .fetch import FetchConfig
     from .orchestrator import run_sources, summarize
 
-    sources, registry_problems = _load_registry(sources_dir, only)
-    for problem in registry_problems:  # reported first, so they are not lost in a long run
-        click.echo(f"error: registry: {problem}", err=True)
-    store = _open_store(db, create=True)
-    config = FetchConfig(min_delay=min_delay, **({"user_agent_contact": contact} if contact else {}),
-                         **({"source_budget": source_budget} if source_budget else {}))
-    progress = _Progress(len(sources), quiet or as_json)
-    try:
-        report = run_sources(sources, store, fetch_config=config, workers=workers, progress=progress,
-                             recheck_after=timedelta(days=recheck_days))
-    finally:
-        progress.close()
+    def stopping(_signum: int) -> None:
+        click.echo("syndicate: interrupted; storing what was fetched (again to quit at once)", err=True)
+
+    with StopOnSignal(stopping) as signals:
+        sources, registry_problems = _load_registry(sources_dir, only)
+        for problem in registry_problems:  # reported first, so they are not lost in a long run
+            click.echo(f"error: registry: {problem}", err=True)
+        store = _open_store(db, create=True)
+        config = FetchConfig(min_delay=min_delay, **({"user_agent_contact": contact} if contact else {}),
+                             **({"source_budget": source_budget} if source_budget else {}))
+        with _writer(store, "syndicate run", wait=wait, stop=signals.event):
+            progress = _Progress(len(sources), quiet or as_json)
+            try:
+                report = run_sources(sources, store, fetch_config=config, workers=workers, progress=progress,
+                                     recheck_after=timedelta(days=recheck_days), stop=signals.event)
+            finally:
+                progress.close()
     summary = summarize(report)
     summary["registry_errors"] = [dict(path=p.path, message=str(p)) for p in registry_problems]
     if as_json:
@@ -170,6 +181,10 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
         for err in summary["errors"]:
             click.echo(f"error: {err['source']}: {err['kind']}: {err['message']}"
                        + (f" ({err['url']})" if err["url"] else ""), err=True)
+    if report.interrupted:
+        click.echo(f"syndicate: run interrupted: {len(report.sources)} of {len(sources)} source(s) stored; "
+                   "claims are clustered by the next run or `syndicate digest`", err=True)
+        return EXIT_INTERRUPTED
     store.close()
     return 0 if report.ok and not registry_problems else 1
 
@@ -191,20 +206,30 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
 @click.option("--source", "only", multiple=True, metavar="ID",
               help="Only this source (repeatable); default: every file in the registry.")
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
+@click.option("--wait", is_flag=True, help="If another run holds the database's run lock, wait for it "
+                                           "instead of exiting (status 75).")
 @click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
 def run(sources_dir: Path, db: str | None, workers: int | None, recheck_days: float, min_delay: float,
-        source_budget: float | None, contact: str | None, only: tuple[str, ...], as_json: bool, quiet: bool) -> None:
+        source_budget: float | None, contact: str | None, only: tuple[str, ...], as_json: bool, wait: bool,
+        quiet: bool) -> None:
     """Ingest every source once: discover, fetch, extract, store, cluster claims.
 
     Exits 1 when any source failed or a registry file is bad (the other sources still run
-    and are stored), 2 when no registry file is usable.
+    and are stored), 2 when no registry file is usable, 75 when another run holds the
+    database (it is named; --wait waits instead), 130 when interrupted (Ctrl-C or SIGTERM:
+    what was fetched is stored and the run is recorded as interrupted).
 
     \b
     Example:
       syndicate run --sources sources/ --db db/syndicate.sqlite
+      syndicate run --wait --quiet    # from cron: queue behind a run still going
     """
-    sys.exit(_run(sources_dir, db, workers=workers, min_delay=min_delay, contact=contact, source_budget=source_budget,
-                  quiet=quiet, as_json=as_json, only=only, recheck_days=recheck_days))
+    code = _run(sources_dir, db, workers=workers, min_delay=min_delay, contact=contact, source_budget=source_budget,
+                quiet=quiet, as_json=as_json, only=only, recheck_days=recheck_days, wait=wait)
+    if code == 130 and threading.active_count() > 1:
+        from .control import exit_now
+        exit_now(code)  # fetches still blocked on a socket must not hold the exit
+    sys.exit(code)
 
 
 @cli.command()
@@ -245,6 +270,8 @@ def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email
     if base_url and not base_url.startswith(("http://", "https://")):
         raise click.BadParameter("must be an http(s) URL", param_hint="--base-url")
     store = _open_store(db)
+    from .control import cluster_pending
+    cluster_pending(store, _now(), lambda message: click.echo(message, err=True))
     published = write_digest(store.digest_week(wk.start, wk.end), wk, out_dir, generated_at=_now(),
                              base_url=base_url)
     for path in published.paths:
@@ -261,6 +288,25 @@ def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email
             click.echo(f"sent to {', '.join(email_to)}")
         else:
             click.echo(str(write_eml(msg, out_dir / f"digest-{wk}.eml")))
+
+
+@contextmanager
+def _writer(store, purpose: str, *, wait: bool = False, stop=None):
+    """The run lock for a verb that writes: exit 75 naming the holder when another process
+    has it (with `wait`, wait for it instead), 130 when interrupted while waiting."""
+    from .control import EXIT_INTERRUPTED, EXIT_LOCKED, Interrupted, run_lock
+
+    def waiting(holder) -> None:
+        click.echo(f"syndicate: waiting for the run lock, held by {holder.describe()}", err=True)
+
+    try:
+        with run_lock(store, purpose, wait=wait, stop=stop, on_wait=waiting) as lock:
+            yield lock
+    except LockHeld as e:
+        hint = "pass --wait to wait for it" if purpose == "syndicate run" else "try again when it has finished"
+        raise _Exit(f"{e}; {hint}", EXIT_LOCKED) from e
+    except Interrupted as e:
+        raise _Exit(str(e), EXIT_INTERRUPTED) from e
 
 
 @cli.command()
@@ -370,7 +416,9 @@ def reprocess(sources_dir: Path, db: str | None) -> None:
         srcs = list(load_registry(sources_dir).sources)
     except ConfigError:
         srcs = []
-    report = do_reprocess(_open_store(db), srcs)
+    store = _open_store(db)
+    with _writer(store, "syndicate reprocess"):
+        report = do_reprocess(store, srcs)
     for r in report.sources:
         click.echo(f"{r.source_id}: {r.articles_seen} article(s), {r.new_revisions} new revision(s)"
                    + "".join(f"; error {e.kind}: {e.message}" for e in r.errors))
@@ -487,18 +535,21 @@ def claims_rebuild(db: str | None) -> None:
       syndicate claims rebuild --db db/syndicate.sqlite
     """
     from .orchestrator import rebuild_claims
-    moved = rebuild_claims(_open_store(db), _now())
+    store = _open_store(db)
+    with _writer(store, "syndicate claims rebuild"):
+        moved = rebuild_claims(store, _now())
     click.echo(f"rebuilt: {moved} membership(s) changed")
 
 
 def _override(action, *args) -> None:
     from .orchestrator import refresh_claims
     store = _open_store(args[-1])
-    try:
-        result = action(store, *args[:-1])
-    except StoreError as e:
-        raise click.ClickException(str(e)) from e
-    refresh_claims(store, _now())
+    with _writer(store, "syndicate claims (editor override)"):
+        try:
+            result = action(store, *args[:-1])
+        except StoreError as e:
+            raise click.ClickException(str(e)) from e
+        refresh_claims(store, _now())
     return result
 
 

@@ -83,3 +83,11 @@ class StoreError(SyndicateError):
 
 class MissingDatabase(StoreError):
     """A command that only reads was pointed at a database that does not exist."""
+
+
+class LockHeld(StoreError):
+    """Another process holds the run lock; `holder` says who (pid, host, since when)."""
+
+    def __init__(self, holder):
+        self.holder = holder
+        super().__init__(f"another Syndicate process holds the run lock: {holder.describe()}")

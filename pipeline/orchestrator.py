@@ -16,6 +16,7 @@ their last check is older than `recheck_after`.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
@@ -50,6 +51,11 @@ MAX_ARTICLES_PER_SOURCE = 500
 DEFAULT_WORKERS = 32
 RECHECK_AFTER = timedelta(days=6)  # stored pages re-validated at least this often (weekly runs: every run)
 REPROBE_AFTER = timedelta(days=28)  # a missing common feed path is tried again after this
+INTERRUPTED = "interrupted"  # the FetchError kind of a request refused because the run is stopping
+# After SIGINT/SIGTERM, sources still fetching get this long to hand back what they have;
+# no new request starts meanwhile. A harvest still blocked on a socket after it is dropped
+# (its pages are fetched again next run).
+INTERRUPT_GRACE = 3.0
 
 
 @dataclass(slots=True)
@@ -84,6 +90,7 @@ class Harvest:
     failures: list[tuple[str, int, datetime]] = field(default_factory=list)  # (url, HTTP status, when)
     off_scope: list[str] = field(default_factory=list)  # URLs outside the fetch scope, not fetched
     over_budget: int = 0  # URLs left for the next run when the source's time budget ran out
+    interrupted: bool = False  # the run was stopped while this source was harvested
 
 
 @dataclass(slots=True)
@@ -130,6 +137,8 @@ class _Harvester:
             self.h.off_scope.append(e.url or url)
             raise
         except FetchError as e:
+            if e.kind == INTERRUPTED:
+                self.h.interrupted = True
             if e.kind.startswith("http-") and e.kind[5:].isdigit():
                 self.h.failures.append((url, int(e.kind[5:]), datetime.now(timezone.utc)))
             raise
@@ -154,6 +163,9 @@ class _Harvester:
         return plan.worth_probing(self.known.get(url), now=self.now, reprobe_after=REPROBE_AFTER)
 
     def error(self, e: ResourceError) -> None:
+        if e.kind == INTERRUPTED:  # not the partner's fault: no error on its record
+            self.h.interrupted = True
+            return
         if isinstance(e, BudgetExceeded):
             self.h.over_budget += 1  # said once, as a warning, at the end of the harvest
             return
@@ -219,13 +231,13 @@ class _Harvester:
             if not src.feeds:
                 return
         if src.feeds:  # the registry's feeds are all there is; their errors say what failed
-            if not self.h.errors and not pages:
+            if not self.h.errors and not pages and not self.h.interrupted:
                 self.h.warnings.append("the registry's feeds have no items")
             return
         pages, unchanged = self.sitemap_pages(home_html)
         if not pages:
             pages, unchanged = self.blog_index_pages(home_html)
-        if not pages and not self.h.errors:
+        if not pages and not self.h.errors and not self.h.interrupted:
             self.h.errors.append(SourceError("no-articles", "no usable feed, sitemap or blog index found",
                                              src.homepage))
         for url, lastmod in pages[:MAX_ARTICLES_PER_SOURCE]:
@@ -322,6 +334,8 @@ class _Harvester:
     def page(self, url: str | None, guid: str | None, entry: FeedEntry | None, *,
              listing_unchanged: bool = False, lastmod: datetime | None = None) -> None:
         """One article URL. Whatever goes wrong is recorded for this URL alone."""
+        if self.h.interrupted:
+            return  # the run is stopping: this page is left for the next run
         if url is None:
             if entry is not None:
                 self.h.warnings.append(f"feed item {entry.title!r} has no usable link; skipped")
@@ -370,6 +384,8 @@ class _Harvester:
         except ResourceError as e:
             if got is not None:
                 got.record.keep = False
+            if e.kind == INTERRUPTED:
+                return
             if entry is not None and entry.content_html:
                 # The page is unusable but the feed carries the full text: better than nothing.
                 self.h.warnings.append(f"{url}: {e}; used the feed's content instead")
@@ -415,22 +431,34 @@ class _RobotsMemory:
 def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchConfig | None = None,
                 now: Callable[[], datetime] | None = None, workers: int | None = None,
                 progress: Callable[[str, SourceReport], None] | None = None,
-                recheck_after: timedelta = RECHECK_AFTER) -> RunReport:
-    """Ingest every source once, store, cluster. Never raises for a partner's fault."""
+                recheck_after: timedelta = RECHECK_AFTER, stop: threading.Event | None = None) -> RunReport:
+    """Ingest every source once, store, cluster. Never raises for a partner's fault.
+
+    The run is recorded as `running` when it starts. Setting `stop` (the CLI does on
+    SIGINT/SIGTERM) interrupts it: no request starts any more, sources not begun are
+    skipped, what was fetched is stored, clustering is left to the next run (or `digest`),
+    and the run is recorded `interrupted` with its counts; `RunReport.interrupted` says so."""
     clock = now or (lambda: datetime.now(timezone.utc))
+    stop = stop or threading.Event()
     sources = list(sources)
     started = clock()
+    run_id = store.start_run(started)
+    if store.has_unclustered() and not stop.is_set():
+        cluster_new_mentions(store, clock())  # an interrupted run left these: they come first
     store.sync_sources(sources)
     known = store.all_validators()
     robots = _RobotsMemory(store, known)
     reports: list[SourceReport] = []
     n_workers = max(1, workers or DEFAULT_WORKERS)
-    with Fetcher(fetch_config, robots_cache=robots) as fetcher, ThreadPoolExecutor(max_workers=n_workers) as pool:
+    fetcher = Fetcher(fetch_config, robots_cache=robots)
+    pool = ThreadPoolExecutor(max_workers=n_workers)
+    abandoned = 0
+    try:
         todo = iter(sources)
         futures: dict = {}
 
         def submit_next() -> None:
-            src = next(todo, None)
+            src = next(todo, None) if not stop.is_set() else None
             if src is not None:
                 futures[pool.submit(_harvest, src, fetcher, store, known, started, recheck_after)] = src
 
@@ -439,10 +467,24 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
         for _ in range(2 * n_workers):
             submit_next()
         unchanged: list[tuple[Harvest, SourceReport]] = []
+        give_up_at = None
         while futures:
-            done, _ = wait(futures, return_when=FIRST_COMPLETED)
+            done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+            if stop.is_set() and give_up_at is None:
+                fetcher.stop()  # every request not yet started now fails at once, kind "interrupted"
+                for f in [f for f in futures if f.cancel()]:
+                    futures.pop(f)  # never started
+                give_up_at = time.monotonic() + INTERRUPT_GRACE
+            if not done:
+                if give_up_at is not None and time.monotonic() > give_up_at:
+                    abandoned = len(futures)
+                    log.warning("interrupted: %d source(s) still fetching were dropped", abandoned)
+                    break
+                continue
             fut = done.pop()
             src = futures.pop(fut)  # drop the future as soon as it is stored: it holds every body
+            if fut.cancelled():
+                continue
             harvest = fut.result()
             del fut, done
             submit_next()
@@ -455,23 +497,36 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
                     _store_unchanged(unchanged, store, clock())
             else:
                 report = _store_harvest(harvest, store, clock())
-                store.record_source_result(report, clock())
+                if not harvest.interrupted:  # a half-read source says nothing of its health
+                    store.record_source_result(report, clock())
             del harvest
             reports.append(report)
             if progress:
                 progress(src.id, report)
         _store_unchanged(unchanged, store, clock())
         stats = dict(fetcher.stats)
+    finally:
+        # Harvests still blocked on a socket after an interruption are left behind (the CLI
+        # exits without waiting for them); closing the client under them would only turn
+        # their wait into errors.
+        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
+        if not stop.is_set():
+            fetcher.close()
     robots_files = {r.url: r for r in robots.responses}  # one per host
     store.save_fetch_results([(r, True) for r in robots_files.values()])
-    new_claims = cluster_new_mentions(store, clock())
+    interrupted = stop.is_set()
+    new_claims = 0 if interrupted else cluster_new_mentions(store, clock())
     reports.sort(key=lambda r: r.source_id)
     report = RunReport(sources=tuple(reports), requests=stats["requests"], not_modified=stats["not_modified"],
                        new_claims=new_claims, started_at=started, finished_at=clock(),
                        extra=(("conditional", stats["conditional"]), ("retries", stats["retries"]),
                               ("robots_blocked", stats["robots_blocked"]),
-                              ("off_scope", sum(r.off_scope for r in reports))))
-    store.record_run(started, report.finished_at, report.ok, summarize(report))
+                              ("off_scope", sum(r.off_scope for r in reports))), interrupted=interrupted)
+    summary = summarize(report)
+    if interrupted:
+        summary.update(sources_not_run=len(sources) - len(reports), unclustered=store.count_unclustered())
+    store.finish_run(run_id, report.finished_at, report.ok and not interrupted, summary,
+                     status="interrupted" if interrupted else None)
     return report
 
 
@@ -487,6 +542,8 @@ def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, Kn
     try:
         return harvester.run()
     except Exception as e:  # a bug on one partner's data must not take the run down
+        if fetcher.stopping.is_set():
+            return Harvest(source, interrupted=True)
         log.exception("%s: unexpected failure", source.id)
         h = Harvest(source)
         h.errors.append(SourceError("internal", f"{type(e).__name__}: {e}", source.homepage))
@@ -555,7 +612,7 @@ def _store_unchanged(batch: list[tuple[Harvest, SourceReport]], store: Store, no
         return
     store.save_fetch_results([(f.response, f.keep) for h, _ in batch for f in h.fetched],
                              [x for h, _ in batch for x in h.failures], snapshots=False)
-    store.record_source_results([r for _, r in batch], now)
+    store.record_source_results([r for h, r in batch if not h.interrupted], now)
     batch.clear()
 
 

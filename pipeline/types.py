@@ -229,6 +229,7 @@ class RunReport:
     started_at: datetime | None = None
     finished_at: datetime | None = None
     extra: tuple[tuple[str, int], ...] = field(default=())
+    interrupted: bool = False  # stopped by SIGINT/SIGTERM: some sources not (fully) fetched
 
     @property
     def ok(self) -> bool:

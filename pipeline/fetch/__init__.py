@@ -119,6 +119,7 @@ class Fetcher:
         self._stats_lock = threading.Lock()
         self.stats = {"requests": 0, "conditional": 0, "not_modified": 0, "retries": 0, "robots_blocked": 0,
                       "off_scope": 0}
+        self.stopping = threading.Event()  # set by stop(): no request starts any more
 
     def __enter__(self) -> "Fetcher":
         return self
@@ -128,6 +129,16 @@ class Fetcher:
 
     def close(self) -> None:
         self._client.close()
+
+    def stop(self) -> None:
+        """The run is interrupted: every request not yet started (retries, redirects and
+        robots.txt included) fails at once with kind "interrupted", pacing and backoff
+        waits end, and a body being read is abandoned at its next chunk."""
+        self.stopping.set()
+
+    def _check_stopping(self, url: str) -> None:
+        if self.stopping.is_set():
+            raise FetchError("not fetched: the run was interrupted", url, kind="interrupted")
 
     # --- public ---------------------------------------------------------------------
 
@@ -308,6 +319,7 @@ class Fetcher:
         host = self._host(url)
         attempt = 0
         while True:
+            self._check_stopping(url)
             if host.down is not None:
                 # The host timed out or refused earlier in this run, retries included:
                 # hammering it again for every page helps nobody.
@@ -322,7 +334,8 @@ class Fetcher:
                     if deadline is not None and time.monotonic() + wait > deadline:
                         raise BudgetExceeded(f"the host's pacing ({wait:.1f} s) would pass the source's "
                                              f"time budget", url)
-                    time.sleep(wait)
+                    self.stopping.wait(wait)
+                self._check_stopping(url)
                 try:
                     result = self._once(url, headers, deadline)
                     error = None
@@ -384,6 +397,7 @@ class Fetcher:
                     raise TooLarge(f"body of {int(declared):,} bytes is over the {c.max_bytes:,}-byte limit", url)
                 decoder = Decoder(r.headers.get("content-encoding", ""), c.max_bytes, url)
                 for raw in r.iter_raw():
+                    self._check_stopping(url)
                     decoder.feed(raw)
                     if time.monotonic() > deadline:
                         if by_budget:

@@ -20,20 +20,22 @@ from ._base import (
 )
 from ._claims import ClaimsMixin
 from ._digest import DigestMixin
+from ._lock import LockHolder, LockMixin, RunLock
 from ._queries import EXPORT_COLUMNS, EXPORT_KINDS, ExportFilter, QueriesMixin
 from ._research import ResearchMixin
 from ._review import ReviewMixin
 from ._runs import RunsMixin
 
-__all__ = ["Store", "ExportFilter", "EXPORT_COLUMNS", "EXPORT_KINDS", "KnownUrl", "SavedArticle", "normalize_db_url", "DEFAULT_DB_URL", "DEFAULT_DB_PATH",
-           "MIGRATIONS", "PROJECT_ROOT"]
+__all__ = ["Store", "ExportFilter", "EXPORT_COLUMNS", "EXPORT_KINDS", "LockHolder", "RunLock", "KnownUrl",
+           "SavedArticle", "normalize_db_url", "DEFAULT_DB_URL", "DEFAULT_DB_PATH", "MIGRATIONS", "PROJECT_ROOT"]
 
 
-class Store(RunsMixin, ArticlesMixin, ClaimsMixin, QueriesMixin, ResearchMixin, DigestMixin, ReviewMixin, StoreBase):
+class Store(LockMixin, RunsMixin, ArticlesMixin, ClaimsMixin, QueriesMixin, ResearchMixin, DigestMixin, ReviewMixin,
+            StoreBase):
     """A Syndicate database. `Store.open(url)` migrates it to the current schema first.
 
     One face over one module per table family: `_runs` (sources, health, runs), `_articles`
     (fetch records, articles, revisions, mentions), `_claims` (claims, FAQ questions,
     overrides), `_queries` (exports), `_research` (views, citations, search), `_digest` (dates,
-    the digest's rows), `_review` (review answers, the pair model);
-    `_base` holds the engine and sessions."""
+    the digest's rows), `_review` (review answers, the pair model), `_lock` (the run lock);
+    `_base` holds the engine, sessions and migrations."""

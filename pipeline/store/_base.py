@@ -21,6 +21,7 @@ PROJECT_ROOT = Path(__file__).resolve().parents[2]
 MIGRATIONS = PROJECT_ROOT / "db" / "migrations"
 DEFAULT_DB_PATH = PROJECT_ROOT / "db" / "syndicate.sqlite"
 DEFAULT_DB_URL = f"sqlite:///{DEFAULT_DB_PATH}"
+MIGRATION_LOCK_KEY = 0x53594E44  # "SYND": PostgreSQL advisory lock key serialising migrations
 SNAPSHOT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding", "date")
 
 
@@ -81,6 +82,8 @@ class StoreBase:
             @event.listens_for(engine, "connect")
             def _pragmas(dbapi_conn, _record):  # noqa: ANN001
                 cur = dbapi_conn.cursor()
+                # first, so that switching a fresh file to WAL waits for a concurrent opener
+                cur.execute("PRAGMA busy_timeout=10000")
                 cur.execute("PRAGMA foreign_keys=ON")
                 cur.execute("PRAGMA journal_mode=WAL")
                 # WAL + NORMAL: commits stay atomic and the file consistent; only a power cut
@@ -103,6 +106,11 @@ class StoreBase:
             raise StoreError(f"cannot open database {_display_url(self.engine)}: {e}") from e
 
     def migrate(self) -> None:
+        """Upgrade to the newest schema, in one transaction that holds a database-wide lock,
+        so that processes starting together on a fresh database migrate one after the
+        other (the second finds the schema current) instead of racing to create the same
+        tables: BEGIN IMMEDIATE on SQLite (whose DDL otherwise runs outside any
+        transaction), a transaction-level advisory lock on PostgreSQL."""
         from alembic import command
         from alembic.config import Config
 
@@ -110,8 +118,15 @@ class StoreBase:
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
             with self.engine.begin() as conn:
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("PRAGMA busy_timeout=120000")
+                    conn.exec_driver_sql("BEGIN IMMEDIATE")
+                elif conn.dialect.name == "postgresql":
+                    conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({MIGRATION_LOCK_KEY})")
                 cfg.attributes["connection"] = conn
                 command.upgrade(cfg, "head")
+                if conn.dialect.name == "sqlite":
+                    conn.exec_driver_sql("PRAGMA busy_timeout=10000")
         except SQLAlchemyError as e:
             raise StoreError(f"cannot migrate the database: {e}") from e
 

@@ -11,6 +11,7 @@ from ..types import Source, SourceReport
 from ._base import StoreBase, _iso
 from .models import (
     ArticleRow,
+    ClaimMember,
     ClaimRow,
     FaqRow,
     MentionRow,
@@ -22,6 +23,9 @@ from .models import (
 
 
 class RunsMixin(StoreBase):
+    def _attach_run(self, s: Session, run_id: int) -> None:  # the lock mixin records it
+        pass
+
     # --- sources and health -------------------------------------------------------------
 
     def sync_sources(self, sources: Sequence[Source]) -> None:
@@ -76,7 +80,45 @@ class RunsMixin(StoreBase):
 
     def record_run(self, started: datetime, finished: datetime, ok: bool, summary: dict) -> None:
         with self.session() as s:
-            s.add(RunRow(started_at=started, finished_at=finished, ok=ok, summary=summary))
+            s.add(RunRow(started_at=started, finished_at=finished, ok=ok, summary=summary,
+                         status="ok" if ok else "failed"))
+
+    def start_run(self, started: datetime) -> int:
+        """A `running` row, so that a run that never finishes is still on record (and
+        marked `abandoned` by the run that recovers its lock)."""
+        with self.session() as s:
+            row = RunRow(started_at=started, summary={}, status="running")
+            s.add(row)
+            s.flush()
+            self._attach_run(s, row.id)
+            return row.id
+
+    def finish_run(self, run_id: int, finished: datetime, ok: bool, summary: dict, *,
+                   status: str | None = None) -> None:
+        with self.session() as s:
+            row = s.get(RunRow, run_id)
+            row.finished_at, row.ok, row.summary = finished, ok, summary
+            row.status = status or ("ok" if ok else "failed")
+
+    def count_unclustered(self) -> int:
+        """Current claim mentions without a claim plus FAQ entries without a question: what
+        an interrupted run leaves for the next run (or `digest`) to cluster first."""
+        with self.session() as s:
+            mentions = s.scalar(select(func.count()).select_from(
+                self._current_claim_mentions().outerjoin(ClaimMember, ClaimMember.mention_id == MentionRow.id)
+                .where(ClaimMember.mention_id.is_(None)).subquery()))
+            faq = s.scalar(select(func.count()).select_from(
+                self._current_faq().where(FaqRow.question_id.is_(None)).subquery()))
+        return (mentions or 0) + (faq or 0)
+
+    def has_unclustered(self) -> bool:
+        return self.count_unclustered() > 0
+
+    def last_runs(self, limit: int = 10) -> list[dict]:
+        with self.session() as s:
+            return [dict(id=r.id, started=_iso(r.started_at), finished=_iso(r.finished_at), ok=r.ok,
+                         status=r.status, summary=r.summary)
+                    for r in s.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit))]
 
     def counts(self) -> dict[str, int]:
         with self.session() as s:

@@ -283,12 +283,33 @@ class EmbeddingRow(Base):
 
 
 class RunRow(Base):
+    """One `syndicate run`, recorded when it starts. status: running, ok, failed,
+    interrupted (SIGINT/SIGTERM; its counts in summary), abandoned (its process died: found
+    by the next run that took over its lock)."""
+
     __tablename__ = "runs"
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     started_at: Mapped[datetime]
     finished_at: Mapped[datetime | None]
     ok: Mapped[bool | None] = mapped_column(Boolean)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
+    status: Mapped[str | None] = mapped_column(String(20))
+
+
+class RunLockRow(Base):
+    """The run lock: at most one row per lock name, held by one process that refreshes
+    heartbeat_at. A holder whose process is gone (same host, pid dead) or whose heartbeat
+    is stale is taken over; `token` makes the take-over and the release exact."""
+
+    __tablename__ = "run_lock"
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    token: Mapped[str] = mapped_column(String(64))
+    purpose: Mapped[str] = mapped_column(String(100))
+    pid: Mapped[int]
+    host: Mapped[str] = mapped_column(String(255))
+    acquired_at: Mapped[datetime]
+    heartbeat_at: Mapped[datetime]
+    run_id: Mapped[int | None]
 
 
 Index("ix_articles_published", ArticleRow.published)

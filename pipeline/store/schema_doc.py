@@ -137,7 +137,18 @@ COLUMN_DOCS = {
     "runs.started_at": "when it started",
     "runs.finished_at": "when it finished",
     "runs.ok": "whether every source succeeded",
-    "runs.summary": "the run summary (JSON): requests, new articles, errors, …",
+    "runs.summary": "the run summary (JSON): requests, new articles, errors, …; an interrupted run adds "
+                    "`sources_not_run` and `unclustered`",
+    "runs.status": "`running`, `ok`, `failed`, `interrupted` (stopped by SIGINT/SIGTERM; what was fetched is "
+                   "stored) or `abandoned` (its process died; found by the run that recovered its lock)",
+    "run_lock.name": "the lock's name (`run`): at most one row",
+    "run_lock.token": "a random id of this holding, so that take-over and release are exact",
+    "run_lock.purpose": "what holds it (`syndicate run`, `syndicate claims rebuild`, …)",
+    "run_lock.pid": "the holder's process id",
+    "run_lock.host": "the holder's host name",
+    "run_lock.acquired_at": "when it was taken",
+    "run_lock.heartbeat_at": "refreshed every few seconds by the holder; a holder silent for 60 s is gone",
+    "run_lock.run_id": "the run the holder records (`runs.id`), when it is a run",
 }
 
 INTRO = """\
