@@ -160,7 +160,9 @@ views in pipeline/store/_research.py; edit those, not this file. -->
 SQLite by default (`db/syndicate.sqlite`), PostgreSQL with `--db postgresql://…`; the schema
 is managed by Alembic (`db/migrations/`) and every table and view below exists on both, so
 `psql` users get the same views as SQLite and Datasette users (`syndicate browse`). All times
-are UTC (on PostgreSQL, `timestamptz`; on SQLite, text such as `2026-11-18 14:00:00`).
+are UTC (on PostgreSQL, `timestamptz`; on SQLite, text such as `2026-11-18 14:00:00`). On
+PostgreSQL a date written without an offset is read in the session's time zone: write
+`'2026-11-23 00:00+00'`, or `SET TIME ZONE 'UTC'` first.
 
 Only the current revision of an article counts in the views, exports and digest; older
 revisions and their sentences stay for history (`article_changes` compares them).
