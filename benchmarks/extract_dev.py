@@ -164,6 +164,24 @@ def print_table(result: dict) -> None:
         print(f"pages per CPU-second, syndicate / trafilatura: {result['cpu_speed_ratio']}x")
 
 
+def print_halves(result: dict) -> None:
+    """Quality on each fixed half, from the per-page scores of this run."""
+    for half in ("a", "b"):
+        print(f"half {half}:", end="")
+        for key in ("syndicate", "trafilatura"):
+            r = result.get(key)
+            if not r:
+                continue
+            counts = {"tp": 0, "fn": 0, "fp": 0, "tn": 0}
+            for p in r["per_page"]:
+                if half_of(p["name"]) == half:
+                    for k in counts:
+                        counts[k] += p[k]
+            f = figures(counts)
+            print(f"  {key} P {f['precision']:.3f} R {f['recall']:.3f} A {f['accuracy']:.3f} F1 {f['f1']:.3f}", end="")
+        print()
+
+
 def print_worst(result: dict, n: int, width: int = 110) -> None:
     for key in ("syndicate", "trafilatura"):
         r = result.get(key)
@@ -196,6 +214,8 @@ def main() -> int:
         print(json.dumps(slim, indent=2))
     else:
         print_table(result)
+        if result["half"] == "all":
+            print_halves(result)
     if args.worst:
         print_worst(result, args.worst)
     return 0

@@ -144,3 +144,23 @@ def test_a_bold_lead_in_is_a_heading_not_a_claim():
     assert kinds["Move early."] == Kind.HEADING
     assert kinds["Anchor your mornings."] == Kind.HEADING
     assert kinds["A cool, dark, quiet bedroom makes it easier to stay asleep."] == Kind.CLAIM
+
+
+def test_a_repeated_paragraph_is_read_once():
+    html = page("<article>" + "".join(f"<p>{p}</p>" for p in PROSE) + f"<div class='mobile'><p>{PROSE[1]}</p></div></article>")
+    article = extract_article(html, "https://e.example/post/")
+    assert article.text.count(PROSE[1]) == 1
+    assert sum(1 for s in article.sentences if s.text == PROSE[1]) == 1
+
+
+def test_declared_utf8_with_a_stray_byte_stays_utf8():
+    body = "<article>" + "".join(f"<p>{p} Gr\u00fc\u00dfe aus K\u00f6ln.</p>" for p in PROSE) + "</article>"
+    data = page(body, head='<meta charset="utf-8">').encode("utf-8").replace(b"</article>", b"\xff</article>")
+    text = extract_article(data, "https://e.example/post/").text
+    assert "Gr\u00fc\u00dfe aus K\u00f6ln." in text
+
+
+def test_an_h1_before_any_paragraph_is_the_title_not_text():
+    html = page("<article><h1><span>Topic</span> A headline unlike the title tag</h1>"
+                + "".join(f"<p>{p}</p>" for p in PROSE) + "</article>")
+    assert extract_article(html, "https://e.example/post/").text.startswith(PROSE[0])

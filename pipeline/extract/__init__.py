@@ -8,7 +8,8 @@ Public surface (the orchestrator and the CLI code against these only):
   or standard input with a size cap, refused when it is not HTML (`_input`)
 
 Pure: no network, no database, no clock. The modules behind it are private:
-`_html` (decode, parse, prune chrome, find the content root), `_meta` (metadata),
+`_html` (decode, parse, page facts), `_chrome` (what is not the article), `_root` (the
+element that holds it), `_input` (what counts as an HTML page), `_meta` (metadata),
 `_structure` (blocks, FAQ, footnotes, selectors), `_text` (normalize, split),
 `_labels` (claim / promo / question / heading / other), `_article` (the steps in order).
 """

@@ -19,11 +19,12 @@ from pipeline.types import (ArticleMeta, Citation, ExtractedArticle, FaqPair, Fe
 
 from pipeline.errors import ParseError
 
-from ._html import (TooDeep, choose_root, decode_html, doc_order, drop_all, find_chrome, find_link_boxes, find_link_lists, find_teasers, paragraph_weights,
-                    parse_html, read_page, strip_code, subtree_weights)
+from ._chrome import drop_all, find_chrome, find_link_boxes, find_link_lists, find_teasers
+from ._html import TooDeep, decode_html, doc_order, parse_html, read_page, strip_code
 from ._input import binary_reason
 from ._labels import LinkFact, Partner, classify
 from ._meta import PageFacts, build_meta, parse_date, site_name
+from ._root import choose_root, paragraph_weights, subtree_weights
 from ._structure import (GLUED_MARKER, Walker, faq_from_jsonld, faq_from_markup, faq_key, find_footnotes,
                          select)
 from ._text import collapse_space, normalize_display, normalize_text, split_spans
@@ -142,8 +143,14 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
         add(normalize_text(title_text), collapse_space(title_text), Kind.HEADING, section=None, block="h1")
 
     notes = footnotes.notes
+    seen_paragraphs: set = set()
     for block in prose_blocks(blocks):
         raw = block.text
+        if block.hint is None:
+            key = collapse_space(raw)
+            if len(key) >= 20 and key in seen_paragraphs:
+                continue  # the same paragraph twice (a mobile and a desktop copy, a pull quote)
+            seen_paragraphs.add(key)
         markers = list(block.markers)
         if notes:
             # typed footnote digits glued to the sentence end: "...2022.1"
@@ -206,9 +213,11 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
             block_texts.append(display)
         # `text` keeps the partner's own characters (quotes, dashes) as a reader saw them;
         # the sentences carry the normalized form for matching.
-        if block_texts and block.tag != "figcaption" and not (
-                block.tag == "h1" and normalize_display(" ".join(block_texts)) in titles):
-            paragraphs.append(" ".join(block_texts))
+        joined = " ".join(block_texts)
+        # an h1 before any paragraph is the page title, whatever the <title> says
+        is_title = block.tag == "h1" and (not paragraphs or normalize_display(joined) in titles)
+        if block_texts and block.tag != "figcaption" and not is_title:
+            paragraphs.append(joined)
 
     faq = _merge_faq(markup_faq, faq_from_jsonld(page.facts.jsonld))
     fns = tuple(Footnote(marker=m, text=notes[m][0], url=notes[m][1]) for m in footnotes.order)
