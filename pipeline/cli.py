@@ -86,6 +86,14 @@ def _load_registry(folder: Path, only: tuple[str, ...] = ()):
     return sources, problems
 
 
+def _plain(text: object) -> str:
+    """Partner-derived text for a terminal: control and format characters (ANSI escape
+    sequences, bidi overrides, line breaks) shown escaped instead of acting on the terminal."""
+    import unicodedata
+    return "".join(ch if unicodedata.category(ch)[0] != "C" else ch.encode("unicode_escape").decode("ascii")
+                   for ch in str(text))
+
+
 def _emit_jsonl(rows) -> None:
     out = sys.stdout
     for row in rows:
@@ -153,7 +161,7 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
     with StopOnSignal(stopping) as signals:
         sources, registry_problems = _load_registry(sources_dir, only)
         for problem in registry_problems:  # reported first, so they are not lost in a long run
-            click.echo(f"error: registry: {problem}", err=True)
+            click.echo(_plain(f"error: registry: {problem}"), err=True)
         store = _open_store(db, create=True)
         config = FetchConfig(min_delay=min_delay, **({"user_agent_contact": contact} if contact else {}),
                              **({"source_budget": source_budget} if source_budget else {}))
@@ -179,8 +187,8 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
                    + (f"; off-scope URLs not fetched: {summary['off_scope']}" if summary.get("off_scope") else "")
                    + (f"; sources with warnings: {summary['sources_warned']}" if summary.get("sources_warned") else ""))
         for err in summary["errors"]:
-            click.echo(f"error: {err['source']}: {err['kind']}: {err['message']}"
-                       + (f" ({err['url']})" if err["url"] else ""), err=True)
+            click.echo(_plain(f"error: {err['source']}: {err['kind']}: {err['message']}"
+                              + (f" ({err['url']})" if err["url"] else "")), err=True)
     if report.interrupted:
         click.echo(f"syndicate: run interrupted: {len(report.sources)} of {len(sources)} source(s) stored; "
                    "claims are clustered by the next run or `syndicate digest`", err=True)
@@ -330,9 +338,9 @@ def sources(db: str | None, as_json: bool) -> None:
     for r in rows:
         err = f"{r['last_error_kind']}: {r['last_error_message']} ({r['last_error_url']})" if r["last_error_kind"] else "-"
         click.echo(f"{r['id']:<16} {r['articles']:>8} {r['last_success'] or 'never':<21} "
-                   f"{r['consecutive_failures']:>5} {r['warnings']:>5} {r['off_scope']:>9}  {err}")
+                   f"{r['consecutive_failures']:>5} {r['warnings']:>5} {r['off_scope']:>9}  {_plain(err)}")
         if r["last_warning"]:
-            click.echo(f"{'':<16} warning: {r['last_warning']}")
+            click.echo(f"{'':<16} warning: {_plain(r['last_warning'])}")
 
 
 @cli.command()

@@ -80,7 +80,7 @@ def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, a
       syndicate claims review --json --answers answers.json
       echo '{"id": "claim:3:7:0a1b2c3d4e", "answer": "yes"}' | syndicate claims review --json --answers -
     """
-    from .cli import _now, _open_store
+    from .cli import _now, _open_store, _writer
     from .review_session import ReviewSession, StaleQuestion
 
     if answers_path and not as_json:
@@ -96,12 +96,14 @@ def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, a
                 errors.append({"id": key, "error": f"unknown answer {item.get('answer')!r} (yes, no or skip)"})
                 continue
             try:
-                done = session.apply(session.find(key), verdict)
+                with _writer(store, "syndicate claims review"):  # never beside a run's clustering
+                    done = session.apply(session.find(key), verdict)
             except (StaleQuestion, StoreError) as e:
                 errors.append({"id": key, "error": str(e)})
                 continue
             applied.append({"id": done.key, "answer": done.verdict, "merged_into": done.merged_into})
-        session.finish()
+        with _writer(store, "syndicate claims review"):
+            session.finish()
         questions = [session.as_dict(q) for q in session.questions(limit or 10)]
         click.echo(json.dumps({"applied": applied, "errors": errors, "questions": questions},
                               indent=2, ensure_ascii=False))
@@ -130,11 +132,14 @@ def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, a
                 click.echo("  please answer y, n, s or q")
         if verdict == "quit":
             break
-        done = session.apply(qs[0], verdict)
+        with _writer(store, "syndicate claims review"):  # per answer: a session may last long
+            done = session.apply(qs[0], verdict)
         counts[verdict] += 1
         if done.merged_into is not None:
             click.echo(f"  merged into {'claim' if qs[0].kind == 'claim' else 'FAQ question'} {done.merged_into}")
     click.echo(f"{sum(counts.values())} answer(s): {counts['yes']} merged, {counts['no']} kept apart, "
                f"{counts['skip']} skipped")
-    if session.finish():
+    with _writer(store, "syndicate claims review"):
+        refitted = session.finish()
+    if refitted:
         click.echo("pair model refitted from the answers; claims re-clustered with it")

@@ -116,3 +116,24 @@ def test_md_href_cannot_end_a_link(url):
     rendered.feed(permissive_markdown(f"[t](<{target}>) [u]({target})"))
     assert len(rendered.hrefs) == 2 and all(h.startswith("http://") for h in rendered.hrefs)
     assert unquote(rendered.hrefs[0]) == unquote(url)
+
+
+def test_terminal_output_shows_control_characters_escaped(tmp_path):
+    """`syndicate sources` prints partner-derived error text: an ANSI sequence or a bidi
+    override in it must not act on the operator's terminal."""
+    from datetime import datetime, timezone
+
+    from pipeline.store import Store
+    from pipeline.types import Source, SourceError, SourceReport
+
+    db = str(tmp_path / "s.sqlite")
+    store = Store.open(db)
+    store.sync_sources([Source(id="evil", name="Evil", homepage="http://127.0.0.1:9/")])
+    hostile = "bad page \x1b[2J\x1b]0;owned\x07 \u202egnp.exe"
+    store.record_source_result(SourceReport("evil", errors=(SourceError("http-404", hostile, "http://h/\x1b[31m"),)),
+                               datetime.now(timezone.utc))
+    store.close()
+    out = CliRunner().invoke(cli, ["sources", "--db", db]).output
+    assert "evil" in out and "bad page" in out
+    assert not any(ch in out for ch in "\x1b\x07\u202e")
+    assert "\\x1b[2J" in out and "\\u202e" in out

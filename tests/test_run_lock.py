@@ -146,8 +146,9 @@ def test_readers_do_not_need_the_lock(tmp_path):
         for argv in (["export", "articles"], ["sources"], ["digest", "--out", str(tmp_path / "d")]):
             result = CliRunner().invoke(cli, [*argv, "--db", db])
             assert result.exit_code == 0, (argv, result.output)
-        result = CliRunner().invoke(cli, ["claims", "rebuild", "--db", db])
-        assert result.exit_code == 75 and "holds the run lock" in result.output
+        for writer in (["claims", "rebuild"], ["claims", "review", "--json"], ["reprocess"]):
+            result = CliRunner().invoke(cli, [*writer, "--db", db])
+            assert result.exit_code == 75 and "holds the run lock" in result.output, (writer, result.output)
     store.close()
 
 

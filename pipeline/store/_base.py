@@ -114,9 +114,17 @@ class StoreBase:
         from alembic import command
         from alembic.config import Config
 
+        from alembic.runtime.migration import MigrationContext
+        from alembic.script import ScriptDirectory
+
         cfg = Config()
         cfg.set_main_option("script_location", str(MIGRATIONS))
         try:
+            # Already current (every open but the first): no lock, so readers never write.
+            with self.engine.connect() as conn:
+                if MigrationContext.configure(conn).get_current_revision() == \
+                        ScriptDirectory.from_config(cfg).get_current_head():
+                    return
             with self.engine.begin() as conn:
                 if conn.dialect.name == "sqlite":
                     conn.exec_driver_sql("PRAGMA busy_timeout=120000")
