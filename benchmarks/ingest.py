@@ -201,7 +201,7 @@ def start_server(sites: int, articles: int) -> tuple[subprocess.Popen, int]:
 # --- the benchmark ----------------------------------------------------------------------------
 
 def run_benchmark(sites: int, articles: int, workers: int | None, with_clustering: bool) -> dict:
-    from pipeline import orchestrator
+    from pipeline import harvest, orchestrator
     from pipeline.fetch import FetchConfig
     from pipeline.store import Store
     from pipeline.types import Source
@@ -210,7 +210,7 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
         orchestrator.cluster_new_mentions = lambda store, now: 0
     extract_time = [0.0]
     lock = threading.Lock()
-    real_extract = orchestrator.extract_article
+    real_extract = harvest.extract_article
 
     def timed_extract(*a, **kw):
         t = time.thread_time()  # CPU time of this thread: not inflated by waiting for the GIL
@@ -219,7 +219,7 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
         finally:
             with lock:
                 extract_time[0] += time.thread_time() - t
-    orchestrator.extract_article = timed_extract
+    harvest.extract_article = timed_extract  # the harvester extracts, in the worker threads
 
     proc, port = start_server(sites, articles)
     try:

@@ -1,8 +1,8 @@
 """The run: wires fetch -> discover/feeds -> extract -> store -> dedupe. The only module
 that knows the order of the stages; only the CLI (and tests, benchmarks) call it.
 
-Each source is harvested in a worker thread (network and extraction, no writes); the
-main thread stores what each worker returns, one transaction per article, so one broken
+Each source is harvested in a worker thread (`harvest.Harvester`: network and extraction,
+no writes); the main thread stores what each worker returns, one transaction per article, so one broken
 feed, page or partner never stops the others. Every error lands in the source's report
 and in its health row; `RunReport.ok` is false when any source had one.
 
@@ -20,392 +20,30 @@ import threading
 import time
 from contextlib import contextmanager
 from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
-from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable
-from urllib.parse import urljoin, urlsplit
+from urllib.parse import urlsplit
 
-from . import discover, plan
 from .dedupe import (Constraints, appends_in_order, choose_canonical, cluster_claims, cluster_questions,
                      conflicting_figures, embedding_to_bytes, rebuild)
-from .errors import BudgetExceeded, FetchError, OffScope, ParseError, ResourceError
+from .errors import ParseError
 from .extract import extract_article
-from .feeds import parse_feed
 from .fetch import Fetcher, FetchConfig
-from .fetch.scope import InvalidHost, Scope
+from .fetch.scope import InvalidHost
+from .harvest import RECHECK_AFTER, Harvest, Harvester
 from .store import KnownUrl, Store
-from .types import (ExtractedArticle, FeedEntry, MentionInput, Response, RunReport, Source, SourceError,
-                    SourceReport)
+from .types import MentionInput, Response, RunReport, Source, SourceError, SourceReport
 
 log = logging.getLogger("syndicate")
 EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
-HTML_TYPES = ("text/html", "application/xhtml+xml")
-HTML_ACCEPT = "text/html,application/xhtml+xml;q=0.9,*/*;q=0.1"
-FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9, text/xml;q=0.9, */*;q=0.5"
-SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
-MAX_SITEMAP_FILES = 20
-MAX_ARTICLES_PER_SOURCE = 500
 # Sources are mostly waiting on the network: many more threads than cores pay off, and
 # the per-host lock in the fetcher keeps each site at one request at a time anyway.
 DEFAULT_WORKERS = 32
-RECHECK_AFTER = timedelta(days=6)  # stored pages re-validated at least this often (weekly runs: every run)
-REPROBE_AFTER = timedelta(days=28)  # a missing common feed path is tried again after this
-INTERRUPTED = "interrupted"  # the FetchError kind of a request refused because the run is stopping
 # After SIGINT/SIGTERM, sources still fetching get this long to hand back what they have;
 # no new request starts meanwhile. A harvest still blocked on a socket after it is dropped
 # (its pages are fetched again next run).
 INTERRUPT_GRACE = 3.0
-
-
-@dataclass(slots=True)
-class Fetched:
-    """A response a worker got. keep=False: its body was not usable (not a page, not
-    extractable, not stored), so its validators are forgotten and it is fetched in full
-    next run."""
-
-    response: Response
-    keep: bool = True
-    snapshot: tuple[str, bytes] | None = None  # (sha256, compressed body), made in the worker
-
-
-@dataclass(slots=True)
-class Page:
-    """An article page a worker fetched (or found unchanged) and extracted."""
-
-    url: str
-    guid: str | None
-    response: Response | None  # None when skipped (unchanged listing) or taken from the feed body
-    article: ExtractedArticle | None  # None when unchanged since last time (304 or skipped)
-    fetched: Fetched | None = None
-
-
-@dataclass(slots=True)
-class Harvest:
-    source: Source
-    pages: list[Page] = field(default_factory=list)
-    errors: list[SourceError] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
-    fetched: list[Fetched] = field(default_factory=list)
-    failures: list[tuple[str, int, datetime]] = field(default_factory=list)  # (url, HTTP status, when)
-    off_scope: list[str] = field(default_factory=list)  # URLs outside the fetch scope, not fetched
-    over_budget: int = 0  # URLs left for the next run when the source's time budget ran out
-    interrupted: bool = False  # the run was stopped while this source was harvested
-
-
-@dataclass(slots=True)
-class Got:
-    """One GET as the harvester sees it: the response, its body (from the snapshot store
-    for a 304), and whether it was unchanged."""
-
-    response: Response
-    body: bytes
-    unchanged: bool
-    record: Fetched
-
-
-class _Harvester:
-    """Fetches one source's feeds, sitemaps and pages. Runs in a worker thread; reads the
-    preloaded validator map and snapshot bodies but writes nothing."""
-
-    def __init__(self, source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl],
-                 now: datetime, recheck_after: timedelta = RECHECK_AFTER):
-        self.source = source
-        self.fetcher = fetcher
-        self.store = store
-        self.known = known
-        self.now = now
-        self.recheck_after = recheck_after
-        self.h = Harvest(source)
-        self.scope = Scope.of([source.homepage, *source.feeds, source.sitemap, source.blog_index],
-                              source.allowed_hosts)
-        self.budget = fetcher.config.source_budget
-        self.deadline = time.monotonic() + self.budget
-
-    # --- fetching with the stored validators ------------------------------------------------
-
-    def get(self, url: str, *, accept: str, need_body: bool = True) -> Got:
-        """A conditional GET; a 304 is answered from the stored snapshot (loaded only when
-        `need_body`). Raises ResourceError; 4xx/5xx answers are remembered as failures."""
-        k = self.known.get(url)
-        conditional = plan.is_stored(k)
-        etag, last_modified = plan.validators(k)
-        try:
-            resp = self.fetcher.get(url, etag=etag, last_modified=last_modified, accept=accept,
-                                    scope=self.scope, deadline=self.deadline)
-        except OffScope as e:
-            self.h.off_scope.append(e.url or url)
-            raise
-        except FetchError as e:
-            if e.kind == INTERRUPTED:
-                self.h.interrupted = True
-            if e.kind.startswith("http-") and e.kind[5:].isdigit():
-                self.h.failures.append((url, int(e.kind[5:]), datetime.now(timezone.utc)))
-            raise
-        if resp.not_modified and not conditional:
-            raise FetchError("HTTP 304 to a request without validators", url, kind="http-304")
-        record = Fetched(resp)
-        self.h.fetched.append(record)
-        if not resp.not_modified:
-            record.snapshot = Store.prepare_snapshot(resp.body)
-            return Got(resp, resp.body, False, record)
-        body = self.store.snapshot_body(k.snapshot_sha256) if need_body else b""
-        if body is None:  # the snapshot is gone: ask again without validators
-            resp = self.fetcher.get(url, accept=accept, scope=self.scope, deadline=self.deadline)
-            record.response, record.snapshot = resp, Store.prepare_snapshot(resp.body)
-            return Got(resp, resp.body, False, record)
-        return Got(resp, body, True, record)
-
-    def is_stored(self, url: str) -> bool:
-        return plan.is_stored(self.known.get(url))
-
-    def worth_probing(self, url: str) -> bool:
-        return plan.worth_probing(self.known.get(url), now=self.now, reprobe_after=REPROBE_AFTER)
-
-    def error(self, e: ResourceError) -> None:
-        if e.kind == INTERRUPTED:  # not the partner's fault: no error on its record
-            self.h.interrupted = True
-            return
-        if isinstance(e, BudgetExceeded):
-            self.h.over_budget += 1  # said once, as a warning, at the end of the harvest
-            return
-        self.h.errors.append(SourceError(e.kind, e.message, e.url))
-        log.warning("%s: %s", self.source.id, e)
-
-    def finish(self) -> Harvest:
-        h = self.h
-        if h.over_budget:
-            message = f"the source's time budget ({self.budget:g} s) ran out; {h.over_budget} URL(s) left for the next run"
-            if h.pages or h.errors:
-                h.warnings.append(message)
-            else:  # nothing at all came of this run: that is a failure, not a note
-                h.errors.append(SourceError("budget", message, self.source.homepage))
-        if h.off_scope:
-            shown = ", ".join(h.off_scope[:3]) + (" ..." if len(h.off_scope) > 3 else "")
-            h.warnings.append(f"{len(h.off_scope)} URL(s) outside the fetch scope ({self.scope.describe()}) "
-                              f"not fetched: {shown}")
-        return h
-
-    # --- the source -------------------------------------------------------------------------
-
-    def run(self) -> Harvest:
-        self._run()
-        return self.finish()
-
-    def _run(self) -> None:
-        src = self.source
-        home_html = b""
-        feeds = list(src.feeds)
-        probing = False
-        if not feeds:
-            try:
-                home = self.get(src.homepage, accept=HTML_ACCEPT)
-            except ResourceError as e:
-                self.error(e)
-                return
-            home_html = home.body
-            feeds = discover.feed_links(home_html, home.response.final_url)
-            if not feeds:
-                probing = True
-                feeds = [u for u in discover.common_feed_urls(src.homepage) if self.worth_probing(u)]
-        # Every feed the registry lists is read (a partner may list its posts and its news
-        # feeds); of the feeds found by discovery, the first with items is enough.
-        pages = 0
-        seen: set[str] = set()
-        for feed_url in feeds:
-            got_feed = self.feed(feed_url, named=bool(src.feeds), probing=probing)
-            if got_feed is None:
-                continue
-            feed, unchanged = got_feed
-            if not feed.entries:
-                continue  # e.g. WordPress's empty comments feed
-            for entry in feed.entries:
-                if pages >= MAX_ARTICLES_PER_SOURCE:
-                    break
-                key = entry.url or entry.guid
-                if key is not None and key in seen:
-                    continue  # the same item in two of the partner's feeds
-                seen.add(key)
-                pages += 1
-                self.page(entry.url, entry.guid, entry, listing_unchanged=unchanged)
-            if not src.feeds:
-                return
-        if src.feeds:  # the registry's feeds are all there is; their errors say what failed
-            if not self.h.errors and not pages and not self.h.interrupted:
-                self.h.warnings.append("the registry's feeds have no items")
-            return
-        pages, unchanged = self.sitemap_pages(home_html)
-        if not pages:
-            pages, unchanged = self.blog_index_pages(home_html)
-        if not pages and not self.h.errors and not self.h.interrupted:
-            self.h.errors.append(SourceError("no-articles", "no usable feed, sitemap or blog index found",
-                                             src.homepage))
-        for url, lastmod in pages[:MAX_ARTICLES_PER_SOURCE]:
-            self.page(url, None, None, listing_unchanged=unchanged, lastmod=lastmod)
-
-    def feed(self, feed_url: str, *, named: bool, probing: bool):
-        """(Feed, unchanged) of one feed URL, or None when it is unusable (recorded)."""
-        src = self.source
-        try:
-            got = self.get(feed_url, accept=FEED_ACCEPT)
-            feed = parse_feed(got.body, got.response.final_url, dict(got.response.headers))
-        except ResourceError as e:
-            if named:  # a feed the registry names must work
-                self.error(e)
-            elif probing:
-                if isinstance(e, ParseError):
-                    self.forget(feed_url)
-            elif not isinstance(e, OffScope):
-                self.h.warnings.append(f"discovered feed unusable: {e}")
-            return None
-        except Exception as e:  # a parser bug on one feed must not lose the source's other feeds
-            log.exception("%s: feed failed: %s", src.id, feed_url)
-            self.h.errors.append(SourceError("internal", f"{type(e).__name__}: {e}", feed_url))
-            return None
-        if got.response.permanent_redirect and feed_url in src.feeds:
-            self.h.warnings.append(f"feed {feed_url} moved permanently to {got.response.final_url}; "
-                                   f"update sources/{src.id}.toml")
-        if feed.warning:
-            # Recoverable: the items the parser recovered are used; the partner should fix it.
-            self.h.warnings.append(f"{feed_url}: {feed.warning}")
-        return feed, got.unchanged
-
-    def forget(self, url: str) -> None:
-        for record in self.h.fetched:
-            if record.response.url == url:
-                record.keep = False
-
-    def sitemap_pages(self, home_html: bytes) -> tuple[list[tuple[str, datetime | None]], bool]:
-        """Article URLs (with <lastmod>) from the first sitemap candidate that lists any:
-        the registry's, <link rel="sitemap">, robots.txt's, /sitemap.xml. Indexes are
-        followed. `unchanged` is true when every sitemap file read was a 304."""
-        src = self.source
-        candidates = [src.sitemap] if src.sitemap else []
-        if home_html:
-            candidates += discover.sitemap_links(home_html, src.homepage)
-        candidates += self.fetcher.robots_sitemaps(src.homepage) + [urljoin(src.homepage, "/sitemap.xml")]
-        read = 0
-        for top in dict.fromkeys(candidates):
-            entries: dict[str, datetime | None] = {}
-            unchanged = True
-            queue, seen = [top], set()
-            while queue and read < MAX_SITEMAP_FILES:
-                url = queue.pop(0)
-                if url in seen:
-                    continue
-                seen.add(url)
-                read += 1
-                try:
-                    got = self.get(url, accept=SITEMAP_ACCEPT)
-                    found, children = discover.parse_sitemap(got.body, got.response.final_url)
-                except ResourceError as e:
-                    if url == src.sitemap:
-                        self.error(e)
-                    elif isinstance(e, ParseError):
-                        self.forget(url)
-                    continue
-                except Exception as e:  # a parser bug on one sitemap must not lose the source
-                    log.exception("%s: sitemap failed: %s", src.id, url)
-                    self.h.errors.append(SourceError("internal", f"{type(e).__name__}: {e}", url))
-                    continue
-                unchanged = unchanged and got.unchanged
-                queue.extend(children)
-                for entry in found:
-                    entries.setdefault(entry.url, entry.lastmod)
-            articles = discover.likely_articles(list(entries), src.homepage)
-            if articles:
-                return [(u, entries[u]) for u in articles], unchanged
-        return [], False
-
-    def blog_index_pages(self, home_html: bytes) -> tuple[list[tuple[str, None]], bool]:
-        src = self.source
-        index = src.blog_index
-        if index is None and home_html:
-            index = discover.blog_index_link(home_html, src.homepage)
-        if index is None:
-            return [], False
-        try:
-            got = self.get(index, accept=HTML_ACCEPT)
-        except ResourceError as e:
-            self.error(e)
-            return [], False
-        return [(u, None) for u in discover.article_links(got.body, got.response.final_url)], got.unchanged
-
-    def page(self, url: str | None, guid: str | None, entry: FeedEntry | None, *,
-             listing_unchanged: bool = False, lastmod: datetime | None = None) -> None:
-        """One article URL. Whatever goes wrong is recorded for this URL alone."""
-        if self.h.interrupted:
-            return  # the run is stopping: this page is left for the next run
-        if url is None:
-            if entry is not None:
-                self.h.warnings.append(f"feed item {entry.title!r} has no usable link; skipped")
-            return
-        try:
-            # Before anything else: an off-scope URL is neither fetched nor stored, not
-            # even with the feed's own copy of its content.
-            self.fetcher.check_scope(url, self.scope)
-        except OffScope:
-            self.h.off_scope.append(url)
-            return
-        except ResourceError as e:
-            self.error(e)
-            return
-        try:
-            self._page(url, guid, entry, listing_unchanged, lastmod)
-        except Exception as e:  # a bug on one URL must not lose the source's other items
-            log.exception("%s: unexpected failure on %s", self.source.id, url)
-            self.h.errors.append(SourceError("internal", f"{type(e).__name__}: {e}", url))
-
-    def _page(self, url: str, guid: str | None, entry: FeedEntry | None, listing_unchanged: bool,
-              lastmod: datetime | None) -> None:
-        stored = self.is_stored(url)
-        if plan.page_unchanged(self.known.get(url), now=self.now, recheck_after=self.recheck_after,
-                               listing_unchanged=listing_unchanged, lastmod=lastmod):
-            self.h.pages.append(Page(url, guid, None, None))  # a 304 upstream costs nothing further
-            return
-        got = None
-        try:
-            got = self.get(url, accept=HTML_ACCEPT, need_body=not stored)
-            if got.unchanged and stored:
-                self.h.pages.append(Page(url, guid, got.response, None, got.record))
-                return
-            ctype = got.response.content_type
-            if ctype and ctype not in HTML_TYPES:
-                raise FetchError(f"expected an HTML page, got {ctype}", url, kind="not-html")
-            if not got.body.strip():
-                raise ParseError("empty response where an article page was expected", url, kind="empty")
-            article = self.extract(got.body, got.response.final_url, entry)
-            self.h.pages.append(Page(url, guid, got.response, article, got.record))
-        except (OffScope, BudgetExceeded) as e:  # a redirect off the site; no time left
-            if got is not None:
-                got.record.keep = False
-            if isinstance(e, BudgetExceeded):
-                self.h.over_budget += 1
-        except ResourceError as e:
-            if got is not None:
-                got.record.keep = False
-            if e.kind == INTERRUPTED:
-                return
-            if entry is not None and entry.content_html:
-                # The page is unusable but the feed carries the full text: better than nothing.
-                self.h.warnings.append(f"{url}: {e}; used the feed's content instead")
-                try:
-                    article = self.extract(entry.content_html.encode("utf-8"), url, entry)
-                except ResourceError as e2:
-                    self.error(e2)
-                    return
-                self.h.pages.append(Page(url, guid, None, article))
-            else:
-                self.error(e)
-
-    def extract(self, body: bytes, url: str, entry: FeedEntry | None) -> ExtractedArticle:
-        try:
-            return extract_article(body, url, source=self.source, feed_entry=entry)
-        except ResourceError:
-            raise
-        except Exception as e:  # extraction bugs on one page must not lose the others
-            log.exception("%s: extraction failed for %s", self.source.id, url)
-            raise ParseError(f"extraction failed: {type(e).__name__}: {e}", url, kind="extract") from e
 
 
 class _RobotsMemory:
@@ -533,7 +171,7 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
 def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], now: datetime,
              recheck_after: timedelta) -> Harvest:
     try:
-        harvester = _Harvester(source, fetcher, store, known, now, recheck_after)
+        harvester = Harvester(source, fetcher, store, known, now, recheck_after)
     except InvalidHost as e:  # a host the registry names (or allows) is not a valid host
         h = Harvest(source)
         h.errors.append(SourceError("bad-url", f"the registry entry names an invalid host or URL: {e}",

@@ -1,7 +1,7 @@
 """What a harvest requests, decided from what earlier runs stored. Pure: values in,
 values out; no network, no database, no clock (`now` is passed in).
 
-The harvester (`orchestrator._Harvester`) asks these questions and does the fetching, so
+The harvester (`harvest.Harvester`) asks these questions and does the fetching, so
 that the decisions are tested apart from any HTTP (tests/test_plan.py), the way reader's
 `_update` keeps its decider apart from its updater. Whether a URL may be fetched at all
 is not decided here: that is the fetch scope, inside the fetcher (`fetch/scope.py`).
