@@ -287,6 +287,9 @@ def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email
     for reason in published.digest.refused:
         click.echo(f"warning: left out an unattributed item: {reason}", err=True)
     if email_to:
+        if not base_url:
+            click.echo("warning: no --base-url: the email's links to the full version are relative "
+                       "and will not open from a mail client", err=True)
         msg = build_message(published.texts, str(wk), sender=email_from, recipients=list(email_to))
         if smtp_url and not dry_run:
             try:
