@@ -129,6 +129,12 @@ def _how_well() -> str:
     return section.strip() + "\n"
 
 
+def _md(text: str) -> str:
+    """Registry text in a Markdown table cell: no markup, no cell breaks, one line."""
+    text = " ".join(str(text).split())
+    return "".join("\\" + c if c in "\\`*_[]<>|#!" else c for c in text)
+
+
 def _data_card(counts: dict, sources: list[dict], span: dict, by_partners: dict) -> str:
     lines = ["# Syndicate dataset", "",
              "Claims, FAQ answers and citations extracted from partner organisations' blog articles by "
@@ -155,5 +161,5 @@ def _data_card(counts: dict, sources: list[dict], span: dict, by_partners: dict)
               "## Partners (attribution)", "",
               "Each partner's text remains theirs; cite the partner and link the article.", "",
               "| id | name | homepage |", "|---|---|---|"]
-    lines += [f"| `{s['id']}` | {s['name']} | {s['homepage']} |" for s in sources]
+    lines += [f"| `{_md(s['id'])}` | {_md(s['name'])} | {_md(s['homepage'])} |" for s in sources]
     return "\n".join(lines) + "\n"

@@ -93,7 +93,11 @@ def test_search_highlights_stems_and_filters(store):
     assert claim_hit["claim_partners"] == ["birch", "cedar", "dune"] and claim_hit["claim_text"]
     assert {h["site"] for h in store.search("walking", site="cedar")} == {"cedar"}
     assert {h["kind"] for h in store.search("walking", kind="claim")} == {"claim"}
-    assert {h["type"] for h in store.search("often", kind="faq")} == {"faq"}
+    faq = store.search("often", kind="faq")
+    assert {h["type"] for h in faq} == {"faq"} and {h["site"] for h in faq} == {"birch", "dune"}
+    assert all(h["question_partners"] == ["birch", "dune"] for h in faq)
+    assert len(store.search("often", kind="faq", min_partners=2)) == 2
+    assert store.search("often", kind="faq", min_partners=3) == []
     assert {h["claim_id"] for h in store.search("walking", min_partners=3)} == {claim_hit["claim_id"]}
     assert store.search("walking", since=datetime(2027, 1, 1, tzinfo=timezone.utc)) == []
     assert store.search("tolerance")[0]["text"] == "Tolerance to exercise grows with practice."
@@ -182,7 +186,8 @@ def test_snapshot_is_complete_and_byte_identical(sqlite_db, tmp_path):
             assert info["sha256"] == hashlib.sha256(one[f"{what}.{fmt}"]).hexdigest()
             assert info["rows"] == manifest["tables"][what] > 0
     card = one["README.md"].decode()
-    assert all(s.name in card and s.homepage in card for s in rd.SOURCES)
+    assert all(s.homepage in card for s in rd.SOURCES)
+    assert "Birch Clinic" in card and "Cedar & Sons \\<Recovery\\>" in card and "<Recovery>" not in card
     assert "2026-11-16" in card and "pair precision" in card
     assert "## Views" in one["schema.md"].decode()
 

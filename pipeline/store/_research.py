@@ -166,13 +166,14 @@ class ResearchMixin(StoreBase):
                since: datetime | None = None, min_partners: int | None = None, limit: int = 50) -> list[dict]:
         """Sentences (and FAQ pairs, kind `faq`) of current revisions containing every word
         of `query` (stemmed), best first, with a highlighted snippet (`**word**`), the claim
-        a sentence belongs to and the partners stating that claim."""
+        a sentence belongs to and the partners stating that claim (for a FAQ pair: its
+        question and the partners answering it). `min_partners` applies to both."""
         words = _words(query)
         results: list[dict] = []
         if kind != "faq":
             results += self._search_mentions(words, site, kind, since, min_partners, limit)
-        if kind in (None, "faq") and not min_partners:
-            results += self._search_faq(words, site, since, limit)
+        if kind in (None, "faq"):
+            results += self._search_faq(words, site, since, min_partners, limit)
         return results[:limit] if kind is not None else sorted(results, key=lambda r: r["rank"])[:limit]
 
     def _fts(self, words: list[str]):
@@ -225,7 +226,7 @@ class ResearchMixin(StoreBase):
                 break
         return out
 
-    def _search_faq(self, words, site, since, limit) -> list[dict]:
+    def _search_faq(self, words, site, since, min_partners, limit) -> list[dict]:
         if self.engine.dialect.name == "sqlite":
             q_text = " ".join('"' + w.replace('"', '""') + '"' for w in words)
             match = text("faq_fts MATCH :fq").bindparams(fq=q_text)
@@ -253,11 +254,20 @@ class ResearchMixin(StoreBase):
             q = q.where(ArticleRow.source_id == site)
         if since:
             q = q.where(func.coalesce(ArticleRow.published, ArticleRow.first_seen_at) >= since)
-        q = q.order_by(literal_column("rank"), FaqRow.id).limit(limit)
-        return [dict(type="faq", id=fid, kind="faq", site=src, site_name=name, article_url=url, article_title=title,
-                     published=_iso(published), text=f"{question} {answer}", snippet=snip, question_id=qid,
-                     claim_id=None, claim_text=None, claim_partners=[], rank=float(rk))
-                for fid, question, answer, qid, snip, rk, src, name, url, title, published in self._rows(q)]
+        q = q.order_by(literal_column("rank"), FaqRow.id)
+        if not min_partners:
+            q = q.limit(limit)
+        answering = self.question_partners()
+        out = []
+        for fid, question, answer, qid, snip, rk, src, name, url, title, published in self._rows(q):
+            sites = answering.get(qid, [src]) if qid is not None else [src]
+            if min_partners and len(sites) < min_partners:
+                continue
+            out.append(dict(type="faq", id=fid, kind="faq", site=src, site_name=name, article_url=url,
+                            article_title=title, published=_iso(published), text=f"{question} {answer}",
+                            snippet=snip, question_id=qid, question_partners=sites, claim_id=None,
+                            claim_text=None, claim_partners=[], rank=float(rk)))
+        return out[:limit]
 
     def _rows(self, q) -> list:
         with self.session() as s:
@@ -271,6 +281,15 @@ class ResearchMixin(StoreBase):
         with self.session() as s:
             for claim_id, site in s.execute(select(claim_sources.c.claim_id, claim_sources.c.site).distinct()):
                 out.setdefault(claim_id, set()).add(site)
+        return {k: sorted(v) for k, v in out.items()}
+
+    def question_partners(self) -> dict[int, list[str]]:
+        """{FAQ question id: sorted partner ids answering it} over current revisions."""
+        out: dict[int, set[str]] = {}
+        with self.session() as s:
+            for qid, site in s.execute(select(faq_answers.c.question_id, faq_answers.c.site).distinct()
+                                       .where(faq_answers.c.question_id.is_not(None))):
+                out.setdefault(qid, set()).add(site)
         return {k: sorted(v) for k, v in out.items()}
 
     def claims_list(self, *, min_partners: int | None = None, site: str | None = None,
