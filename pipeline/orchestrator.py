@@ -370,6 +370,7 @@ def summarize(report: RunReport) -> dict:
         new_claims=report.new_claims,
         sources_warned=sum(bool(r.warnings) for r in report.sources),
         **dict(report.extra),
+        **({"interrupted": True} if report.interrupted else {}),
         errors=[dict(source=r.source_id, kind=e.kind, message=e.message, url=e.url)
                 for r in report.sources for e in r.errors],
     )

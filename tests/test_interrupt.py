@@ -73,6 +73,7 @@ def test_signal_stops_requests_stores_what_was_fetched_and_records_the_run(serve
     run = runs_of(db)[-1]
     assert run["status"] == "interrupted" and run["ok"] is False and run["finished"]
     assert run["summary"]["new_articles"] == len(stored) and run["summary"]["sources_not_run"] >= 0
+    assert run["summary"]["interrupted"] is True and "run interrupted" in err
     # the next run completes the job: nothing lost, nothing twice
     code, out, err = finish(syndicate("run", "--sources", str(partners.folder), "-q", db=db), 120)
     assert code == 0, err

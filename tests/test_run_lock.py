@@ -188,3 +188,18 @@ def test_fresh_sqlite_database_migrated_by_several_processes_at_once(tmp_path):
 @pytest.mark.slow  # several syndicate processes
 def test_fresh_postgres_database_migrated_by_several_processes_at_once(pg_url):
     _migrate_at_once(pg_url)
+
+
+def test_a_live_holder_on_this_host_is_not_taken_over_for_a_late_heartbeat(tmp_path):
+    """A run suspended with Ctrl-Z keeps its lock: its pid is alive."""
+    db = str(tmp_path / "s.sqlite")
+    holder = Store.open(db)
+    lock, _ = holder.try_lock("syndicate run")
+    lock._done.set()
+    with holder.session() as s:
+        s.execute(update(RunLockRow).values(heartbeat_at=datetime.now(timezone.utc) - timedelta(minutes=5)))
+    other = Store.open(db)
+    with pytest.raises(LockHeld, match=f"pid {os.getpid()}"):
+        other.acquire_lock("test")
+    holder.close()
+    other.close()

@@ -36,6 +36,10 @@ log = logging.getLogger("syndicate")
 LOCK_NAME = "run"
 HEARTBEAT_EVERY = 5.0  # seconds
 STALE_AFTER = timedelta(seconds=60)  # a holder on another host silent this long is gone
+# On our own host the pid says whether the holder lives: a live one is never taken over for a
+# late heartbeat (it may be suspended with Ctrl-Z, or busy in a long write); this bound only
+# guards against its pid having been reused by another program.
+STALE_AFTER_SAME_HOST = timedelta(minutes=30)
 HOST = socket.gethostname()
 
 
@@ -118,8 +122,8 @@ def _holder(row: RunLockRow) -> LockHolder:
 
 
 def holder_is_gone(holder: LockHolder, now: datetime) -> bool:
-    if holder.host == HOST and not _pid_alive(holder.pid):
-        return True
+    if holder.host == HOST:
+        return not _pid_alive(holder.pid) or now - holder.heartbeat_at > STALE_AFTER_SAME_HOST
     return now - holder.heartbeat_at > STALE_AFTER
 
 
