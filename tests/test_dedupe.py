@@ -115,7 +115,7 @@ def test_new_member_must_fit_the_whole_claim_not_one_member():
     texts = {"alpha one": [1, 0, 0], "beta two": [1, 1, 0], "gamma three": [0, 1, 0]}
     ms = [MentionInput(i + 1, f"s{i}", t) for i, t in enumerate(texts)]
     settings = dataclasses.replace(CLAIM_SETTINGS, lexical_weight=0.0, join=0.6, floor=0.3,
-                                   same_site_penalty=0.0)
+                                   same_site_penalty=0.0, density_weight=0.0)
     out = cluster_claims([], ms, next_claim_id=1, embedder=TableEmbedder(texts), settings=settings)
     assert out[1].claim_id == out[0].claim_id and out[1].method == "paraphrase"
     assert out[2].claim_id != out[0].claim_id  # close to "beta two" only: no chaining

@@ -128,3 +128,18 @@ def test_cannot_link_groups_keep_two_claims_apart_in_every_run():
                     constraints=apart)
     assert {m.mention_id: m.claim_id for m in again} == {m.mention_id: m.claim_id for m in out}
     assert np.isfinite(PairModel(("cos_mean",), (1.0,), 0.0).probability(np.array([[0.5]]))).all()
+
+
+def test_a_crowded_neighbourhood_raises_the_bar_for_paraphrases():
+    import dataclasses
+
+    from pipeline.dedupe import CLAIM_SETTINGS
+    from test_dedupe import corpus
+
+    ms = corpus(150, seed=6)
+    emb = HashEmbedder()
+    calm = dataclasses.replace(CLAIM_SETTINGS, density_weight=0.0)
+    crowded = dataclasses.replace(CLAIM_SETTINGS, density_weight=10.0, density_center=0.0)
+    para = lambda out: sum(m.method == "paraphrase" for m in out)  # noqa: E731
+    assert para(cluster_claims([], ms, next_claim_id=1, embedder=emb, settings=calm)) > 0
+    assert para(cluster_claims([], ms, next_claim_id=1, embedder=emb, settings=crowded)) == 0

@@ -354,18 +354,16 @@ class Engine:
         # a quarter of the clustering time; its buckets grow with the copies of a sentence.)
         cands = {int(j) for j, s in zip(neighbours, neighbour_sims)
                  if s >= self.s.near_copy_min_cosine}
-        best_copy, best_ratio = None, 0.0
-        for j in sorted(cands):
-            if j >= t:
+        # the closest copy whose claim the newcomer may join (an editor may have kept it apart)
+        copies = sorted(((fuzz.ratio(key, self.keys[j]) / 100.0, j) for j in cands if j < t),
+                        key=lambda rj: (-rj[0], rj[1]))
+        for ratio, j in copies:
+            if ratio < self.s.near_copy:
+                break
+            if (self.sig.flags(t, np.array([j]))[0] & self._veto).any():
                 continue
-            r = fuzz.ratio(key, self.keys[j]) / 100.0
-            if r > best_ratio:
-                best_copy, best_ratio = j, r
-        if best_copy is not None and best_ratio >= self.s.near_copy \
-                and not (self.sig.flags(t, np.array([best_copy]))[0] & self._veto).any():
-            label = self.labels[best_copy]
-            if self._allowed(t, label):
-                return Decision(t, label, "near-copy", round(best_ratio, 4))
+            if self._allowed(t, self.labels[j]):
+                return Decision(t, self.labels[j], "near-copy", round(ratio, 4))
         # paraphrases: the claim must fit as a whole
         seen: list[int] = []
         for j, s in zip(neighbours, neighbour_sims):
@@ -376,6 +374,10 @@ class Engine:
                 seen.append(lab)
         best_label, best_score, nearest = None, -1.0, 0.0
         if seen:
+            crowd = np.asarray(neighbour_sims)
+            crowd = crowd[crowd < 0.98][: self.s.density_neighbours]
+            density = float(crowd.mean()) if len(crowd) else 0.0
+            raise_by = self.s.density_weight * max(0.0, density - self.s.density_center)
             groups = [self._checked_members(lab) for lab in seen]
             sizes = np.array([len(g) for g in groups])
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
@@ -384,7 +386,7 @@ class Engine:
                 scores = self.pair_scores(t, flat)
                 avgs = np.add.reduceat(scores, starts) / sizes  # each claim's mean and minimum
                 lows = np.minimum.reduceat(scores, starts)
-                join, floor = self.s.join, self.s.floor
+                join, floor = self.s.join + raise_by, self.s.floor
             else:  # the learned model over the claim-level features; vetoes still hold
                 rows = self.pair_features(t, flat, texts=self._model_needs_texts)
                 avgs = self.model.probability(claim_rows(rows, starts, sizes, self.model.names))

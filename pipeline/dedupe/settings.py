@@ -22,6 +22,12 @@ class Settings:
     same_site_penalty: float = 0.15  # one article rarely says the same thing twice
     join: float = 0.45  # mean pair score to the claim's members needed to join it
     floor: float = 0.25  # no checked member may score below this
+    # Crowded neighbourhoods ask for more: `join` rises by density_weight x (density -
+    # density_center) when the newcomer's density (mean raw cosine of its nearest earlier
+    # non-identical mentions) is above the center; it never falls below `join`.
+    density_weight: float = 2.5
+    density_center: float = 0.65
+    density_neighbours: int = 10
     top_directions: int = 2  # principal directions removed besides the mean
     exact_search_limit: int = 16384  # corpus size from which neighbours come from an inverted file
     search_list_size: int = 128  # mentions per inverted list when the lists are trained
