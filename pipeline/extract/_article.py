@@ -304,7 +304,28 @@ def prose_blocks(blocks: list) -> list:
         # and at the start: a date, a reading time, a kicker before the first sentence
         while out[0].hint is None and _is_label(out[0]):
             out.pop(0)
+    # After the last paragraph of prose, a short tail of fragments (credits, "More on this:",
+    # a contact line, a category) is the page's, not the article's; sentences and list
+    # items in it stay.
+    last = max((i for i, b in enumerate(out) if _is_prose(b)), default=None)
+    if last is not None and last < len(out) - 1:
+        tail = out[last + 1:]
+        if sum(len(b.text.strip()) for b in tail) < _TAIL_MAX and not any(b.hint == "question" for b in tail):
+            out = out[:last + 1] + [b for b in tail if b.tag in ("li", "td", "th", "dd", "pre") or _sentence_like(b)]
     return out
+
+
+_TAIL_MAX = 800
+
+
+def _sentence_like(block) -> bool:
+    text = collapse_space(block.text)
+    return block.hint is None and len(text.split()) >= 5 and text.endswith((".", "!", "?", "\u2026", ".\"", ".\u201c", ".\u201d"))
+
+
+def _is_prose(block) -> bool:
+    text = collapse_space(block.text)
+    return block.hint is None and len(text) >= 100 and text.endswith(_SENTENCE_END)
 
 
 _SENTENCE_END = ('.', '!', '?', '\u2026', '"', "'", '\u201c', '\u201d', '\u00bb', ')', ':')

@@ -108,7 +108,7 @@ def subtree_weights(root, direct: dict, dropped: set | frozenset = frozenset()) 
 
 # --- the content root -----------------------------------------------------------------------
 
-_SKIP_SHARE = 0.10
+_SKIP_SHARE = 0.15
 
 
 def choose_root(body, direct: dict, dropped: set | frozenset = frozenset()):
@@ -147,7 +147,10 @@ def choose_root(body, direct: dict, dropped: set | frozenset = frozenset()):
             committed = node
         elif extra > _SKIP_SHARE * weights.get(committed, 1.0):
             break
-        # a wrapper adding next to nothing (a date line, a caption): look further up
+        elif extra > 0.5:
+            # a wrapper adding little (a lead paragraph, a date line): taken, and its chrome
+            # pruned; the tail cut in `_article` drops what trails the last paragraph
+            committed = node
         if node is body:
             break
         below = node
