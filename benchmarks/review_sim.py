@@ -80,10 +80,14 @@ class GoldEditor:
 
 
 def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, answers: int = 300, every: int = 10,
-             embedder=None, on_point=None) -> list[dict]:
-    """Run the loop; returns one dict per checkpoint (answers, yes, precision, recall)."""
-    from pipeline.dedupe import ClaimState, cluster_claims, embed_mentions
-    from pipeline.review import Answer, ReviewQueue, prior_model, refit
+             embedder=None, on_point=None, engine_model_used: bool = True) -> list[dict]:
+    """Run the loop; returns one dict per checkpoint (answers, yes, precision, recall).
+
+    Every `every` answers is a session's end, as in `claims review`: the engine's pair model
+    is refitted from the answers and, once there is one, every mention is re-clustered with
+    it under the editor's decisions (merges fixed, "no" pairs kept apart), as a rebuild."""
+    from pipeline.dedupe import ClaimState, Constraints, PairContext, cluster_claims, embed_mentions, rebuild
+    from pipeline.review import Answer, ReviewQueue, engine_model, prior_model, refit
 
     scorer = load_scorer(gold)
     mentions = gold_mentions(scorer, gold, seeds)
@@ -109,11 +113,26 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, answers: int = 300, ever
             on_point(point)
         return point
 
-    queue = ReviewQueue("claim", mentions, vectors)
+    context = PairContext.build(mentions, embeddings=dict(vectors)) if engine_model_used else None
+    queue = ReviewQueue("claim", mentions, vectors, context=context)
     model = prior_model()
     given: list[Answer] = []
+    fixed: dict[int, int] = {}
+    apart: list[tuple[frozenset[int], frozenset[int]]] = []
+    stored_model = None
     yes = 0
     curve = [score(0, 0)]
+
+    def end_of_session():
+        nonlocal claim_of, stored_model
+        fitted = engine_model(given, "claim") if engine_model_used else None
+        if fitted is None or fitted == stored_model:
+            return
+        stored_model = fitted
+        ms = rebuild(states(), next_claim_id=max(claim_of.values()) + 1, embeddings=dict(vectors),
+                     embedder=embedder, pair_model=fitted,
+                     constraints=Constraints.of(fixed=fixed, cannot_link_groups=apart))
+        claim_of = {m.mention_id: m.claim_id for m in ms}
     while len(given) < answers:
         qs = queue.ask(states(), given, model, limit=1)
         if not qs:
@@ -127,8 +146,12 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, answers: int = 300, ever
             keep, other = sorted((q.left.claim_id, q.right.claim_id))
             for m in q.right.members + q.left.members:
                 claim_of[m.mention_id] = keep
+                fixed[m.mention_id] = keep
+        else:
+            apart.append((frozenset(given[-1].left), frozenset(given[-1].right)))
         model = refit(given, "claim")
         if len(given) % every == 0:
+            end_of_session()
             curve.append(score(len(given), yes))
     if len(given) % every:
         curve.append(score(len(given), yes))
@@ -142,6 +165,8 @@ def main(argv=None) -> int:
     ap.add_argument("--answers", type=int, default=300, help="how many questions to answer")
     ap.add_argument("--every", type=int, default=10, help="print the scores every K answers")
     ap.add_argument("--json", action="store_true", help="print the curve as JSON only")
+    ap.add_argument("--no-engine-model", action="store_true",
+                    help="never re-cluster with the pair model fitted from the answers")
     a = ap.parse_args(argv)
     if not a.gold.is_file() or not a.seeds.is_dir():
         print(f"no gold file at {a.gold} or no seed folder at {a.seeds}", file=sys.stderr)
@@ -154,7 +179,8 @@ def main(argv=None) -> int:
                   f"recall {p['pair_recall']:.3f}  ({p['pred_pairs']} pairs merged, {p['gold_pairs']} gold)",
                   flush=True)
 
-    curve = simulate(a.gold, a.seeds, answers=a.answers, every=a.every, on_point=show)
+    curve = simulate(a.gold, a.seeds, answers=a.answers, every=a.every, on_point=show,
+                     engine_model_used=not a.no_engine_model)
     if a.json:
         print(json.dumps(curve))
     else:

@@ -31,6 +31,7 @@ VERDICTS = ("yes", "no", "skip")
 CANDIDATE_NEIGHBOURS = 12  # nearest mentions whose claims make a candidate pair
 UNCERTAINTY_BONUS = 0.5
 PAIR_EXPONENT = 0.5
+BAN_EVERY_PAIR = False
 
 
 @dataclass(frozen=True, slots=True)
@@ -133,6 +134,17 @@ class ReviewQueue:
             self._candidates = sorted(pairs)
         return self._candidates
 
+    @staticmethod
+    def _refused(left: ClaimState, right: ClaimState, banned, noes) -> bool:
+        """Whether an answer already says no to this pair: an editor said these two claims
+        (or two claims each contained in one of these) differ."""
+        if banned:
+            return any((min(x.mention_id, y.mention_id), max(x.mention_id, y.mention_id)) in banned
+                       for x in left.members for y in right.members)
+        sl = {m.mention_id for m in left.members}
+        sr = {m.mention_id for m in right.members}
+        return any((a <= sl and b <= sr) or (a <= sr and b <= sl) for a, b in noes)
+
     def ask(self, claims: Sequence[ClaimState], answers: Sequence[Answer], model: PairModel,
             limit: int = 1) -> list[Question]:
         """The next `limit` questions, best first."""
@@ -144,7 +156,9 @@ class ReviewQueue:
             for m in c.members:
                 if m.mention_id in idx:
                     label_of[idx[m.mention_id]] = c.claim_id
-        banned = cannot_links(answers, self.kind)
+        banned = cannot_links(answers, self.kind) if BAN_EVERY_PAIR else set()
+        noes = [(frozenset(a.left), frozenset(a.right)) for a in answers
+                if a.kind == self.kind and a.verdict == "no"]
         skipped = {question_key_sets(a.left, a.right) for a in answers
                    if a.kind == self.kind and a.verdict == "skip"}
         seen: set[tuple[int, int]] = set()
@@ -158,8 +172,7 @@ class ReviewQueue:
                 continue
             seen.add(key)
             left, right = by_id[key[0]], by_id[key[1]]
-            if banned and any((min(x.mention_id, y.mention_id), max(x.mention_id, y.mention_id)) in banned
-                              for x in left.members for y in right.members):
+            if self._refused(left, right, banned, noes):
                 continue
             if question_key_sets([m.mention_id for m in left.members],
                                  [m.mention_id for m in right.members]) in skipped:
