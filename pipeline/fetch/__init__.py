@@ -48,6 +48,7 @@ KEPT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding", "re
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 ROBOTS_AGENT = "Syndicate"
+IN_FLIGHT_GRACE = 1.0  # seconds a body being read may still take once the run is stopping
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +121,7 @@ class Fetcher:
         self.stats = {"requests": 0, "conditional": 0, "not_modified": 0, "retries": 0, "robots_blocked": 0,
                       "off_scope": 0}
         self.stopping = threading.Event()  # set by stop(): no request starts any more
+        self._stopped_at = 0.0
 
     def __enter__(self) -> "Fetcher":
         return self
@@ -133,7 +135,9 @@ class Fetcher:
     def stop(self) -> None:
         """The run is interrupted: every request not yet started (retries, redirects and
         robots.txt included) fails at once with kind "interrupted", pacing and backoff
-        waits end, and a body being read is abandoned at its next chunk."""
+        waits end, and a body being read is abandoned unless it ends within
+        IN_FLIGHT_GRACE (an answer arriving as the signal comes is kept)."""
+        self._stopped_at = time.monotonic()
         self.stopping.set()
 
     def _check_stopping(self, url: str) -> None:
@@ -397,7 +401,10 @@ class Fetcher:
                     raise TooLarge(f"body of {int(declared):,} bytes is over the {c.max_bytes:,}-byte limit", url)
                 decoder = Decoder(r.headers.get("content-encoding", ""), c.max_bytes, url)
                 for raw in r.iter_raw():
-                    self._check_stopping(url)
+                    # A body already on its way is given a moment: the one whose last bytes
+                    # are arriving as the signal comes is kept, a slow one is abandoned.
+                    if self.stopping.is_set() and time.monotonic() - self._stopped_at > IN_FLIGHT_GRACE:
+                        self._check_stopping(url)
                     decoder.feed(raw)
                     if time.monotonic() > deadline:
                         if by_budget:
