@@ -16,9 +16,12 @@ With --pipeline it measures the whole product instead: ../shared/partners served
 clustering: no gold information at all), `export mentions` scored by the gold's
 score_claims.py, plus the number of promotional sentences that ended up inside a claim.
 
-How the default thresholds were chosen: see the report of issue 5; in short the pair-score
-weights and join/floor thresholds were swept on this gold file (there is no other annotated
-data), so these figures are optimistic for unseen partners.
+How the default thresholds were chosen: see the reports of issues 5 and 8 and docs/dedupe.md;
+in short the pair-score weights, join/floor thresholds, the same-partner penalty and the
+density raise were swept on this gold file (the density raise also on the 10k synthetic
+corpus of dedup_scale.py; there is no other annotated data), so these figures are optimistic
+for unseen partners. The mentions here carry no dates or URLs, so the engine's canonical
+order falls back to their ids, which are given in publication order.
 """
 from __future__ import annotations
 
