@@ -115,6 +115,8 @@ class _Progress:
     def __call__(self, source_id: str, report) -> None:
         self.done += 1
         state = "ok" if report.ok else f"FAILED ({report.errors[0].kind}: {report.errors[0].message})"
+        if report.interrupted:
+            state = "interrupted"
         line = (f"[{self.done}/{self.total}] {source_id}: {state}; {report.articles_seen} article(s), "
                 f"{report.new_articles} new, {report.new_revisions} revised")
         if self.bar is not None:
@@ -190,8 +192,10 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
             click.echo(_plain(f"error: {err['source']}: {err['kind']}: {err['message']}"
                               + (f" ({err['url']})" if err["url"] else "")), err=True)
     if report.interrupted:
-        click.echo(f"syndicate: run interrupted: {len(report.sources)} of {len(sources)} source(s) stored; "
-                   "claims are clustered by the next run or `syndicate digest`", err=True)
+        done = sum(not r.interrupted for r in report.sources)
+        click.echo(f"syndicate: run interrupted: {done} of {len(sources)} source(s) complete, "
+                   f"{len(report.sources) - done} in part; what was fetched is stored, the rest is for the next "
+                   "run, which also clusters the claims (or `syndicate digest` does)", err=True)
         return EXIT_INTERRUPTED
     store.close()
     return 0 if report.ok and not registry_problems else 1

@@ -162,7 +162,9 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
                               ("off_scope", sum(r.off_scope for r in reports))), interrupted=interrupted)
     summary = summarize(report)
     if interrupted:
-        summary.update(sources_not_run=len(sources) - len(reports), unclustered=store.count_unclustered())
+        summary.update(sources_not_run=len(sources) - len(reports),
+                       sources_interrupted=sum(r.interrupted for r in reports),
+                       unclustered=store.count_unclustered())
     store.finish_run(run_id, report.finished_at, report.ok and not interrupted, summary,
                      status="interrupted" if interrupted else None)
     return report
@@ -228,7 +230,7 @@ def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceReport:
     store.mark_articles_checked(h.source.id, checked, now)
     return SourceReport(h.source.id, articles_seen=seen, new_articles=new_articles,
                         new_revisions=new_revisions, errors=tuple(errors), warnings=tuple(h.warnings),
-                        off_scope=len(h.off_scope))
+                        off_scope=len(h.off_scope), interrupted=h.interrupted)
 
 
 UNCHANGED_BATCH = 50
@@ -241,7 +243,7 @@ def _nothing_to_store(h: Harvest) -> bool:
 
 def _report(h: Harvest, errors: list[SourceError]) -> SourceReport:
     return SourceReport(h.source.id, articles_seen=len(h.pages), errors=tuple(h.errors) + tuple(errors),
-                        warnings=tuple(h.warnings), off_scope=len(h.off_scope))
+                        warnings=tuple(h.warnings), off_scope=len(h.off_scope), interrupted=h.interrupted)
 
 
 def _store_unchanged(batch: list[tuple[Harvest, SourceReport]], store: Store, now: datetime) -> None:

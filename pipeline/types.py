@@ -214,6 +214,7 @@ class SourceReport:
     errors: tuple[SourceError, ...] = ()
     warnings: tuple[str, ...] = ()
     off_scope: int = 0  # URLs outside the source's fetch scope, not fetched
+    interrupted: bool = False  # the run was stopped during this source: the rest is for the next run
 
     @property
     def ok(self) -> bool:
