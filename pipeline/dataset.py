@@ -138,7 +138,7 @@ def _md(text: str) -> str:
 def _data_card(counts: dict, sources: list[dict], span: dict, by_partners: dict) -> str:
     lines = ["# Syndicate dataset", "",
              "Claims, FAQ answers and citations extracted from partner organisations' blog articles by "
-             "[Syndicate](docs/schema.md), with every row attributed to its partner and article.", "",
+             "Syndicate (`schema.md` describes the database), with every row attributed to its partner and article.", "",
              "## Time span", "",
              f"- articles published: {span['published_first'] or '?'} to {span['published_last'] or '?'}",
              f"- fetched by Syndicate: {span['fetched_first'] or '?'} to {span['fetched_last'] or '?'}", "",
