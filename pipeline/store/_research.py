@@ -194,8 +194,16 @@ class ResearchMixin(StoreBase):
         match, snippet, rank = self._fts(words)
         partners = self.claim_partners()
         m, art = MentionRow.__table__, ArticleRow.__table__
-        base = _mentions_fts.join(m, m.c.id == literal_column("mentions_fts.rowid")) \
-            if self.engine.dialect.name == "sqlite" else m
+        if self.engine.dialect.name == "sqlite":
+            base = _mentions_fts.join(m, m.c.id == literal_column("mentions_fts.rowid"))
+        else:
+            # The matches first, on their own (MATERIALIZED): without planner statistics (a
+            # fresh database, before autovacuum's ANALYZE) PostgreSQL otherwise joined first and
+            # computed to_tsvector for every sentence: 2 s instead of 30 ms at 50k sentences.
+            hits = select(m.c.id.label("hit_id"), rank.label("hit_rank")).where(match) \
+                .cte("hits").prefix_with("MATERIALIZED")
+            base = hits.join(m, m.c.id == hits.c.hit_id)
+            match, rank = hits.c.hit_id.is_not(None), hits.c.hit_rank
         from_ = (base.join(art, and_(art.c.id == m.c.article_id, art.c.current_revision_id == m.c.revision_id))
                  .join(SourceRow.__table__, SourceRow.id == m.c.source_id)
                  .outerjoin(ClaimMember.__table__, ClaimMember.mention_id == m.c.id)
