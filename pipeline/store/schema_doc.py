@@ -223,6 +223,9 @@ On PostgreSQL: GIN indexes on `to_tsvector('english', text)` (and on question an
 SELECT id, source_id, ts_headline('english', text, plainto_tsquery('english', 'tolerance'))
 FROM mentions WHERE to_tsvector('english', text) @@ plainto_tsquery('english', 'tolerance');
 ```
+
+`benchmarks/research.py` measures search, exports and snapshots on a synthetic corpus (on
+2 shared cores, 50,000 sentences: a search in 6 ms median on SQLite, 24 ms on PostgreSQL).
 """
 
 
