@@ -375,4 +375,6 @@ def summarize(report: RunReport) -> dict:
         **({"interrupted": True} if report.interrupted else {}),
         errors=[dict(source=r.source_id, kind=e.kind, message=e.message, url=e.url)
                 for r in report.sources for e in r.errors],
+        # the first few of each source (a feed may warn once per item); all are in the report
+        warnings=[dict(source=r.source_id, message=w) for r in report.sources for w in r.warnings[:5]],
     )

@@ -6,6 +6,7 @@ may reach, whatever spelling of its address the partner uses.
 Claim clustering is not under test here and loads a model, so it is stubbed out."""
 from __future__ import annotations
 
+import json
 import time
 from urllib.parse import urlsplit
 
@@ -245,7 +246,15 @@ def test_feeds_in_any_encoding_are_read(site, store, encoding):
         assert any("bogus" in w for w in r.warnings)
 
 
-def test_a_recoverable_xml_error_keeps_every_item_and_is_a_warning(site, store):
+def registry(folder, src: Source):
+    folder = folder / "sources"
+    folder.mkdir(exist_ok=True)
+    feeds = ", ".join(f'"{f}"' for f in src.feeds)
+    (folder / f"{src.id}.toml").write_text(f'name = "{src.name}"\nhomepage = "{src.homepage}"\nfeeds = [{feeds}]\n')
+    return folder
+
+
+def test_a_recoverable_xml_error_keeps_every_item_and_is_a_warning(site, store, tmp_path):
     pages(site, "/p1/", "/p2/")
     feed = rss(site.base, ["/p1/", "/p2/"], title="Harbor &hellip; news")  # undefined in XML
     site.route("/feed/", static(feed, RSS))
@@ -253,6 +262,12 @@ def test_a_recoverable_xml_error_keeps_every_item_and_is_a_warning(site, store):
     (r,) = run_sources([src], store, fetch_config=FAST).sources
     assert r.ok and r.new_articles == 2
     assert any("malformed feed" in w for w in r.warnings)
+    out = CliRunner().invoke(cli, ["run", "--sources", str(registry(tmp_path, src)), "--json",
+                                   "--db", store.engine.url.render_as_string(False)])
+    assert out.exit_code == 0, out.output  # a warning is not a failure
+    summary = json.loads(out.output)
+    assert summary["sources_warned"] == 1 and summary["sources_failed"] == 0
+    assert any("malformed feed" in w["message"] for w in summary["warnings"])
     (health,) = store.source_health()
     assert health["consecutive_failures"] == 0 and health["warnings"] >= 1
     assert "malformed feed" in health["last_warning"]
