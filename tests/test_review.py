@@ -126,7 +126,7 @@ def test_engine_model_waits_for_enough_answers_and_speaks_the_engines_names():
     assert engine_model(answers[:5]) is None  # too few answers: runs keep the hand thresholds
     d = engine_model(answers)
     model = EngineModel.coerce(d)  # the engine accepts it
-    assert model.names == tuple(FEATURE_NAMES) and model.threshold == 0.9
+    assert model.names == tuple(FEATURE_NAMES) and model.threshold == 0.95
     assert d == engine_model(list(answers))  # the same answers, the same model
 
 

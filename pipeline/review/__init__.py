@@ -37,7 +37,7 @@ def refit(answers: Iterable[Answer], kind: str = "claim") -> PairModel:
 
 def engine_model(answers: Iterable[Answer], kind: str = "claim") -> dict | None:
     """The pair model the clustering engine uses in later runs (over its own features,
-    `dedupe.FEATURE_NAMES`, merging at P >= 0.9), as the store keeps it; None until there
+    `dedupe.FEATURE_NAMES`, merging at P >= 0.95), as the store keeps it; None until there
     are ENGINE_MIN_ANSWERS yes/no answers with both verdicts among them."""
     answers = list(answers)
     verdicts = [a.verdict for a in answers if a.kind == kind and a.verdict in ("yes", "no")]

@@ -66,7 +66,7 @@ def prior_model() -> PairModel:
 
 # The model the clustering engine may use (its own features, dedupe.FEATURE_NAMES): the same
 # prior, on the engine's cosine and word overlap.
-ENGINE_THRESHOLD = 0.9  # automatic merges need this probability: precision first
+ENGINE_THRESHOLD = 0.95  # automatic merges need this probability: precision first
 
 
 def engine_prior() -> PairModel:
