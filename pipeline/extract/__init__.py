@@ -11,7 +11,9 @@ Pure: no network, no database, no clock. The modules behind it are private:
 `_html` (decode, parse, page facts), `_chrome` (what is not the article), `_root` (the
 element that holds it), `_input` (what counts as an HTML page), `_meta` (metadata),
 `_structure` (blocks, FAQ, footnotes, selectors), `_text` (normalize, split),
-`_labels` (claim / promo / question / heading / other), `_article` (the steps in order).
+`_labels` (claim / promo / question / heading / other), `_notes` (credit, copyright, ad and
+date lines), `_second` (trafilatura's second opinion where ours found little), `_article`
+(the steps in order).
 """
 from ._article import article_to_dict, extract_article
 from ._input import not_html_reason, read_page_input

@@ -23,6 +23,8 @@ from ._chrome import drop_all, find_chrome, find_link_boxes, find_link_lists, fi
 from ._html import TooDeep, decode_html, doc_order, parse_html, read_page, strip_code
 from ._input import binary_reason
 from ._labels import LinkFact, Partner, classify
+from ._notes import is_page_note
+from ._second import SHORT_TEXT, second_opinion
 from ._meta import PageFacts, build_meta, parse_date, site_name
 from ._root import choose_root, paragraph_weights, subtree_weights
 from ._structure import (GLUED_MARKER, Walker, faq_from_jsonld, faq_from_markup, faq_key, find_footnotes,
@@ -49,11 +51,28 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
         if reason:
             raise ParseError(f"not an HTML page: {reason}", url, kind="not-html")
     try:
-        return _extract(html, url, source, feed_entry)
+        article = _extract(html, url, source, feed_entry)
+        if len(article.text) < SHORT_TEXT and not (source and source.selectors):
+            # little found: ask trafilatura; the registry's selectors, when given, are trusted
+            article = _second_look(article, html, url, source, feed_entry)
+        return article
     except (TooDeep, RecursionError) as e:
         # either extracted or refused, never an empty article that looks fine
         raise ParseError(f"not readable as a page: {e if isinstance(e, TooDeep) else 'nested too deeply'}",
                          url, kind="too-deep") from None
+
+
+def _second_look(article: ExtractedArticle, html: bytes | str, url: str, source: Source | None,
+                 feed_entry: FeedEntry | None) -> ExtractedArticle:
+    """Our short extraction, or trafilatura's view of the page run through our own steps
+    (sentences, labels, links); our metadata, FAQ and footnotes stay."""
+    alt_html = second_opinion(decode_html(html), url)
+    if not alt_html:
+        return article
+    alt = _extract(alt_html, url, source, feed_entry)
+    if not alt.text.strip():
+        return article
+    return replace(alt, meta=article.meta, faq=article.faq or alt.faq, footnotes=article.footnotes or alt.footnotes)
 
 
 def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: FeedEntry | None) -> ExtractedArticle:
@@ -241,6 +260,14 @@ def _link_only(block) -> bool:
     return len(block.links) >= 3 and linked >= 0.6 * visible
 
 
+def _page_note(block) -> bool:
+    """A credit, copyright, ad label or bare date line between the paragraphs (not a list
+    item or a table cell, where dates and sources are data)."""
+    if block.hint is not None or block.tag in ("li", "td", "th", "dd", "dt", "pre"):
+        return False
+    return is_page_note(collapse_space(block.text))
+
+
 def _link_led(block) -> bool:
     """A short block that opens with a link: one entry of a list of other posts
     ("<a>Kicker</a> Headline of another story")."""
@@ -279,7 +306,7 @@ def prose_blocks(blocks: list) -> list:
     """The blocks that carry the article: link-only blocks out, then every heading that
     introduces nothing (a "Read also" or "Related posts" heading whose list of links went,
     a heading left at the end of the text)."""
-    kept = [b for b in blocks if not _link_only(b)]
+    kept = [b for b in blocks if not _link_only(b) and not _page_note(b)]
     kept = _drop_link_led_runs(kept)
     out = []
     for i, block in enumerate(kept):
