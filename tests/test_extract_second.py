@@ -74,3 +74,11 @@ def test_an_empty_second_opinion_keeps_our_own_short_text(monkeypatch):
 def test_the_real_second_opinion_runs_on_a_short_page():
     article = extract_article(_page(f"<main><p>{PROSE}</p></main>"), "https://example.org/d")
     assert "The river rose" in article.text and article.meta.title == "The page title"
+
+
+def test_a_second_opinion_not_much_longer_than_ours_is_not_taken(monkeypatch):
+    ours = "Our own short text about the river, kept as it is."
+    monkeypatch.setattr(_article, "second_opinion",
+                        lambda html, url: f"<html><body><p>{ours} And a few more words.</p></body></html>")
+    article = extract_article(_page(f"<main><p>{ours}</p></main>"), "https://example.org/e")
+    assert article.text == ours

@@ -24,7 +24,7 @@ from ._html import TooDeep, decode_html, doc_order, parse_html, read_page, strip
 from ._input import binary_reason
 from ._labels import LinkFact, Partner, classify
 from ._notes import is_page_note
-from ._second import SHORT_TEXT, second_opinion
+from ._second import SECOND_GAIN, SECOND_MIN, SHORT_TEXT, second_opinion
 from ._meta import PageFacts, build_meta, parse_date, site_name
 from ._root import choose_root, paragraph_weights, subtree_weights
 from ._structure import (GLUED_MARKER, Walker, faq_from_jsonld, faq_from_markup, faq_key, find_footnotes,
@@ -51,10 +51,13 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
         if reason:
             raise ParseError(f"not an HTML page: {reason}", url, kind="not-html")
     try:
-        article = _extract(html, url, source, feed_entry)
-        if len(article.text) < SHORT_TEXT and not (source and source.selectors):
-            # little found: ask trafilatura; the registry's selectors, when given, are trusted
-            article = _second_look(article, html, url, source, feed_entry)
+        article, names = _extract(html, url, source, feed_entry)
+        if (len(article.text) < SHORT_TEXT and feed_entry is None and not (source and source.selectors)
+                and not article.faq and not article.footnotes):
+            # little found: ask trafilatura. Not for a feed's fragment (it is the article),
+            # nor where the registry's selectors say where the article is, nor on a page
+            # whose FAQ or footnotes we found (its structure was read, the text is short).
+            article = _second_look(article, names, html, url, source, feed_entry)
         return article
     except (TooDeep, RecursionError) as e:
         # either extracted or refused, never an empty article that looks fine
@@ -62,24 +65,27 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
                          url, kind="too-deep") from None
 
 
-def _second_look(article: ExtractedArticle, html: bytes | str, url: str, source: Source | None,
-                 feed_entry: FeedEntry | None) -> ExtractedArticle:
+def _second_look(article: ExtractedArticle, names: list[str], html: bytes | str, url: str,
+                 source: Source | None, feed_entry: FeedEntry | None) -> ExtractedArticle:
     """Our short extraction, or trafilatura's view of the page run through our own steps
-    (sentences, labels, links); our metadata, FAQ and footnotes stay."""
+    (sentences, labels, links); our metadata, FAQ and footnotes stay, and the site's names
+    (for self-promotion) are the page's."""
     alt_html = second_opinion(decode_html(html), url)
     if not alt_html:
         return article
-    alt = _extract(alt_html, url, source, feed_entry)
-    if not alt.text.strip():
-        return article
+    alt, _ = _extract(alt_html, url, source, feed_entry, names=names)
+    if len(alt.text) <= SECOND_GAIN * len(article.text) + SECOND_MIN:
+        return article  # not much more than ours: ours keeps its structure
     return replace(alt, meta=article.meta, faq=article.faq or alt.faq, footnotes=article.footnotes or alt.footnotes)
 
 
-def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: FeedEntry | None) -> ExtractedArticle:
+def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: FeedEntry | None,
+             names: list[str] | None = None) -> tuple[ExtractedArticle, list[str]]:
+    """The article and the names the page's site goes by (`names`: given, for a second look)."""
     text = decode_html(html)
     doc = parse_html(text)
     if doc is None:  # empty or unparsable: metadata from the feed entry, if any
-        return ExtractedArticle(url=url, meta=build_meta(PageFacts(), url, feed_entry), text="", sentences=())
+        return ExtractedArticle(url=url, meta=build_meta(PageFacts(), url, feed_entry), text="", sentences=()), []
     page = read_page(doc)
     strip_code(doc)
     meta = build_meta(page.facts, url, feed_entry)
@@ -135,14 +141,15 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
         if before:
             title_text = before[-1][1]
 
-    names = []
-    if source:
+    if names is not None:
+        pass
+    elif source:
+        names = []
         names.append(source.name)
         names.extend(source.aliases)
     else:
         sn = site_name(page.facts)
-        if sn:
-            names.append(sn)
+        names = [sn] if sn else []
     partner = Partner.from_names(names)
     page_host = _host(url)
     own_hosts = {page_host, _host(source.homepage) if source else ""} - {""}
@@ -241,7 +248,7 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
     faq = _merge_faq(markup_faq, faq_from_jsonld(page.facts.jsonld))
     fns = tuple(Footnote(marker=m, text=notes[m][0], url=notes[m][1]) for m in footnotes.order)
     return ExtractedArticle(url=url, meta=meta, text="\n\n".join(paragraphs), sentences=tuple(sentences),
-                            faq=faq, footnotes=fns)
+                            faq=faq, footnotes=fns), names
 
 
 def _link_only(block) -> bool:
