@@ -93,7 +93,9 @@ def test_incremental_runs_equal_a_rebuild_and_ids_are_stable(demo_store):
     first = memberships(store)
     assert run_sources(sources, store).ok  # the others join incrementally
     incremental = memberships(store)
-    assert first <= incremental  # nothing already placed moved
+    # (older articles among the later partners' are placed where the canonical order puts
+    # them: that run re-clusters, so memberships of `first` may move; docs/dedupe.md)
+    assert {m for m, _ in first} <= {m for m, _ in incremental}
     assert rebuild_claims(store, now=_now()) == 0  # a full rebuild gives the same clusters
     assert memberships(store) == incremental
     assert run_sources(sources, store).ok  # re-running renumbers nothing
