@@ -139,7 +139,7 @@ def test_a_crowded_neighbourhood_raises_the_bar_for_paraphrases():
     ms = corpus(150, seed=6)
     emb = HashEmbedder()
     calm = dataclasses.replace(CLAIM_SETTINGS, density_weight=0.0)
-    crowded = dataclasses.replace(CLAIM_SETTINGS, density_weight=10.0, density_center=0.0)
+    crowded = dataclasses.replace(CLAIM_SETTINGS, density_weight=10.0, density_center=0.0, density_from=0)
     para = lambda out: sum(m.method == "paraphrase" for m in out)  # noqa: E731
     assert para(cluster_claims([], ms, next_claim_id=1, embedder=emb, settings=calm)) > 0
     assert para(cluster_claims([], ms, next_claim_id=1, embedder=emb, settings=crowded)) == 0

@@ -45,13 +45,14 @@ def test_minilm_encodes_unit_vectors():
 
 def test_gold_automatic_precision_floor(gold_result):
     """Issue 8: automatic merges at pair precision >= 0.9 on the partner gold. Measured
-    1.000 / 0.044 (8 pairs) when written. The thresholds (join, same-partner penalty,
-    density raise) and the list lead-in veto were chosen on this same gold file (and the
-    density raise on the synthetic scale corpus), so it is optimistic for unseen partners;
+    1.000 / 0.066 (11 pairs) when written. The thresholds (join, same-partner penalty)
+    and the list lead-in veto were chosen on this same gold file (and the density raise,
+    which starts past this gold's size, on the synthetic scale corpus), so it is
+    optimistic for unseen partners;
     recall is left to the review queue (issue 8, item 4)."""
     result, memberships = gold_result
     assert result["pair_precision"] >= 0.9
-    assert result["pred_pairs"] >= 6  # precision over something, not over nothing
-    assert result["pair_recall"] >= 0.04
+    assert result["pred_pairs"] >= 8  # precision over something, not over nothing
+    assert result["pair_recall"] >= 0.06
     assert result["cluster_recall"]["withdrawal-symptoms"] >= 0.3
     assert {m.method for m in memberships} >= {"new", "paraphrase"}

@@ -377,7 +377,8 @@ class Engine:
             crowd = np.asarray(neighbour_sims)
             crowd = crowd[crowd < 0.98][: self.s.density_neighbours]
             density = float(crowd.mean()) if len(crowd) else 0.0
-            raise_by = self.s.density_weight * max(0.0, density - self.s.density_center)
+            raise_by = self.s.density_weight * max(0.0, density - self.s.density_center) \
+                if t >= self.s.density_from else 0.0
             groups = [self._checked_members(lab) for lab in seen]
             sizes = np.array([len(g) for g in groups])
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])

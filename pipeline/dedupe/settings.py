@@ -28,6 +28,7 @@ class Settings:
     density_weight: float = 2.5
     density_center: float = 0.65
     density_neighbours: int = 10
+    density_from: int = 512  # corpus size (engine position) from which the raise applies
     top_directions: int = 2  # principal directions removed besides the mean
     exact_search_limit: int = 16384  # corpus size from which neighbours come from an inverted file
     search_list_size: int = 128  # mentions per inverted list when the lists are trained
