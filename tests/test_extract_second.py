@@ -82,3 +82,14 @@ def test_a_second_opinion_not_much_longer_than_ours_is_not_taken(monkeypatch):
                         lambda html, url: f"<html><body><p>{ours} And a few more words.</p></body></html>")
     article = extract_article(_page(f"<main><p>{ours}</p></main>"), "https://example.org/e")
     assert article.text == ours
+
+
+def test_a_closing_call_to_subscribe_or_log_in_is_dropped_but_not_in_the_body():
+    paras = [f"<p>Part {i}. {PROSE * 2}</p>" for i in range(4)]
+    middle = "<p>Readers who subscribe to the town's newsletter got the warning a day earlier than the others.</p>"
+    html = (f"<html><body><article><h1>Flood</h1>{paras[0]}{middle}{paras[1]}{paras[2]}{paras[3]}"
+            "<p>Subscribe to our newsletter and never miss a story!</p>"
+            "<p>You must log in to post a comment.</p></article></body></html>")
+    text = extract_article(html.encode(), "https://example.org/flood").text
+    assert "Subscribe to our newsletter" not in text and "log in" not in text
+    assert "got the warning a day earlier" in text and all(f"Part {i}." in text for i in range(4))

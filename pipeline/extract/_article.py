@@ -23,7 +23,7 @@ from ._chrome import drop_all, find_chrome, find_link_boxes, find_link_lists, fi
 from ._html import TooDeep, decode_html, doc_order, parse_html, read_page, strip_code
 from ._input import binary_reason
 from ._labels import LinkFact, Partner, classify
-from ._notes import is_page_note
+from ._notes import CALL_TAIL, is_page_note, is_reader_call
 from ._second import SECOND_GAIN, SECOND_MIN, SHORT_TEXT, second_opinion
 from ._meta import PageFacts, build_meta, parse_date, site_name
 from ._root import choose_root, paragraph_weights, subtree_weights
@@ -346,6 +346,10 @@ def prose_blocks(blocks: list) -> list:
         tail = out[last + 1:]
         if sum(len(b.text.strip()) for b in tail) < _TAIL_MAX and not any(b.hint == "question" for b in tail):
             out = out[:last + 1] + [b for b in tail if b.tag in ("li", "td", "th", "dd", "pre") or _sentence_like(b)]
+    # A call to the reader among the last blocks ("Subscribe to our newsletter", "Log in to
+    # comment"): the page's, not the article's.
+    start = max(1, len(out) - CALL_TAIL)
+    out = out[:start] + [b for b in out[start:] if b.hint == "question" or not is_reader_call(collapse_space(b.text))]
     return out
 
 

@@ -37,3 +37,18 @@ def is_page_note(text: str) -> bool:
     if _AD.match(text.strip(" -\u2013:[]()")):
         return True
     return len(text.split()) <= DATE_WORDS and not text.endswith(_END) and bool(_DATE.search(text))
+
+
+# Calls to the reader that close a page: subscribe, sign up or log in, comment, follow,
+# support us (generic multilingual cues; a short line at the very end only).
+_READER_CALL = re.compile(
+    r"subscri|abonn|newsletter|anmelden|einloggen|eingeloggt|\blog ?in\b|sign ?up|registr|kommentar|"
+    r"\bcomments?\b|suscr|telegram|whatsapp|follow us|folgen sie|support (?:our|us)|apóya|click here|"
+    r"klicken sie|hier klicken|zapraszamy|subskryp|membership", re.I)
+CALL_MAX = 400   # a closing call is a short paragraph
+CALL_TAIL = 3    # among the last blocks of the article
+
+
+def is_reader_call(text: str) -> bool:
+    """A short line that asks the reader to subscribe, log in, comment or follow."""
+    return len(text) <= CALL_MAX and bool(_READER_CALL.search(text))
