@@ -4,7 +4,8 @@
   with a clear reason when it is absent.
 - `partner_servers`: ../shared/partners/serve.py's per-site servers (127.0.0.2-.6).
 - `demo_server`: the bundled sample sites served by pipeline.demo.StaticSiteServer.
-- `db_url`: a fresh SQLite file per test.
+- `db_url`: a fresh SQLite file per test; `store`: a `Store` opened on it.
+- `server`: a `fixtures.ingest.hostile.HostileServer` on loopback, routes set by the test.
 - `pg_url`: a fresh PostgreSQL database per test, from SYNDICATE_TEST_PG_URL.
 """
 from __future__ import annotations
@@ -98,6 +99,23 @@ def demo_server():
 @pytest.fixture()
 def db_url(tmp_path) -> str:
     return f"sqlite:///{tmp_path / 'syndicate.sqlite'}"
+
+
+@pytest.fixture()
+def store(db_url):
+    from pipeline.store import Store
+
+    s = Store.open(db_url)
+    yield s
+    s.close()
+
+
+@pytest.fixture()
+def server():
+    from fixtures.ingest.hostile import HostileServer
+
+    with HostileServer() as s:
+        yield s
 
 
 @pytest.fixture()

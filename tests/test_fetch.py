@@ -20,12 +20,6 @@ FAST = FetchConfig(connect_timeout=1.0, read_timeout=0.5, total_timeout=2.0, max
 
 
 @pytest.fixture()
-def server():
-    with HostileServer() as s:
-        yield s
-
-
-@pytest.fixture()
 def fetcher():
     with Fetcher(FAST) as f:
         yield f

@@ -18,7 +18,6 @@ from pipeline.cli import cli
 from pipeline.fetch import FetchConfig
 from pipeline.orchestrator import reprocess, run_sources, summarize
 from pipeline.registry import load_sources
-from pipeline.store import Store
 from pipeline.types import Source
 
 from fixtures.ingest.hostile import (HostileServer, gzip_bomb, hang, huge, redirect, sequence, static,
@@ -32,19 +31,6 @@ RSS = "application/rss+xml"
 @pytest.fixture(autouse=True)
 def _no_clustering(monkeypatch):
     monkeypatch.setattr(orchestrator, "cluster_new_mentions", lambda store, now: 0)
-
-
-@pytest.fixture()
-def store(db_url):
-    s = Store.open(db_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def site():
-    with HostileServer() as s:
-        yield s
 
 
 def article_html(title: str, base: str, path: str, extra: str = "") -> str:
@@ -132,24 +118,24 @@ def test_bad_partner_inputs_are_recorded_and_nothing_unsafe_is_stored(partner_si
 
 # --- a hostile partner ------------------------------------------------------------------------
 
-def test_hostile_partner_every_failure_is_recorded_and_the_good_page_stored(site, store):
-    b = site.base
+def test_hostile_partner_every_failure_is_recorded_and_the_good_page_stored(server, store):
+    b = server.base
     good = ["/good/"]
     failing = {"/missing/": "http-404", "/gone/": "http-410", "/broken/": "http-500",
                "/loop/": "redirect-loop", "/huge/": "too-large", "/bomb/": "too-large",
                "/pdf/": "not-html", "/hang/": "timeout"}
-    site.route("/robots.txt", static("User-agent: *\nAllow: /\n", "text/plain"))
-    site.route("/", static(homepage("/feed/"), "text/html"))
-    site.route("/feed/", static(rss(b, good + list(failing)), RSS))
-    site.route("/good/", static(article_html("Good post", b, "/good/"), "text/html"))
-    site.route("/missing/", status(404)).route("/gone/", status(410)).route("/broken/", status(500))
-    site.route("/loop/", redirect("/loop2/", 302)).route("/loop2/", redirect("/loop/", 302))
-    site.route("/huge/", huge(50 * 1024 * 1024, declare_length=False))
-    site.route("/bomb/", gzip_bomb(100 * 1024 * 1024))
-    site.route("/pdf/", static(b"%PDF-1.4 ...", "application/pdf"))
-    site.route("/hang/", hang())  # last: after a timeout the host is skipped for the run
+    server.route("/robots.txt", static("User-agent: *\nAllow: /\n", "text/plain"))
+    server.route("/", static(homepage("/feed/"), "text/html"))
+    server.route("/feed/", static(rss(b, good + list(failing)), RSS))
+    server.route("/good/", static(article_html("Good post", b, "/good/"), "text/html"))
+    server.route("/missing/", status(404)).route("/gone/", status(410)).route("/broken/", status(500))
+    server.route("/loop/", redirect("/loop2/", 302)).route("/loop2/", redirect("/loop/", 302))
+    server.route("/huge/", huge(50 * 1024 * 1024, declare_length=False))
+    server.route("/bomb/", gzip_bomb(100 * 1024 * 1024))
+    server.route("/pdf/", static(b"%PDF-1.4 ...", "application/pdf"))
+    server.route("/hang/", hang())  # last: after a timeout the host is skipped for the run
     started = time.monotonic()
-    report = run_sources([source_for(site)], store, fetch_config=FAST, workers=2)
+    report = run_sources([source_for(server)], store, fetch_config=FAST, workers=2)
     assert time.monotonic() - started < 10
     (r,) = report.sources
     assert not r.ok and report.requests >= 10
@@ -162,40 +148,40 @@ def test_hostile_partner_every_failure_is_recorded_and_the_good_page_stored(site
     assert [a["url"] for a in store.export_articles()] == [b + "/good/"]
     # nothing already stored is lost or duplicated by a second, equally bad run
     before = store.table_counts()
-    report2 = run_sources([source_for(site)], store, fetch_config=FAST, workers=2)
+    report2 = run_sources([source_for(server)], store, fetch_config=FAST, workers=2)
     assert store.table_counts() == before
     assert {h["id"]: h for h in store.source_health()}["harbor"]["consecutive_failures"] == 2
     assert b + "/missing/" in errors_by_url(report2)
 
 
-def test_robots_disallow_all_fetches_nothing_but_robots(site, store):
-    site.route("/robots.txt", static("User-agent: *\nDisallow: /\n", "text/plain"))
-    site.route("/", static(homepage("/feed/"), "text/html"))
-    site.route("/feed/", static(rss(site.base, ["/p/"]), RSS))
-    report = run_sources([source_for(site), source_for(site, "harbor2", feeds=(site.url("/feed/"),))],
+def test_robots_disallow_all_fetches_nothing_but_robots(server, store):
+    server.route("/robots.txt", static("User-agent: *\nDisallow: /\n", "text/plain"))
+    server.route("/", static(homepage("/feed/"), "text/html"))
+    server.route("/feed/", static(rss(server.base, ["/p/"]), RSS))
+    report = run_sources([source_for(server), source_for(server, "harbor2", feeds=(server.url("/feed/"),))],
                          store, fetch_config=FAST)
-    assert site.paths() == ["/robots.txt"]
+    assert server.paths() == ["/robots.txt"]
     for r in report.sources:
         assert [e.kind for e in r.errors][:1] == ["robots"]
     assert store.counts()["articles"] == 0
 
 
-def test_rate_limited_feed_is_retried_after_the_wait_it_asks_for(site, store):
-    site.route("/feed/", sequence(status(429, {"Retry-After": "1"}), static(rss(site.base, ["/p/"]), RSS)))
-    site.route("/p/", static(article_html("Rate limits", site.base, "/p/"), "text/html"))
+def test_rate_limited_feed_is_retried_after_the_wait_it_asks_for(server, store):
+    server.route("/feed/", sequence(status(429, {"Retry-After": "1"}), static(rss(server.base, ["/p/"]), RSS)))
+    server.route("/p/", static(article_html("Rate limits", server.base, "/p/"), "text/html"))
     started = time.monotonic()
-    report = run_sources([source_for(site, feeds=(site.url("/feed/"),))], store, fetch_config=FAST)
+    report = run_sources([source_for(server, feeds=(server.url("/feed/"),))], store, fetch_config=FAST)
     assert report.ok, report
     assert time.monotonic() - started >= 0.95
-    assert site.paths().count("/feed/") == 2 and store.counts()["articles"] == 1
+    assert server.paths().count("/feed/") == 2 and store.counts()["articles"] == 1
 
 
-def test_unreachable_and_invalid_sources_do_not_stop_the_others(site, store):
-    site.route("/feed/", static(rss(site.base, ["/p/"]), RSS))
-    site.route("/p/", static(article_html("Still stored", site.base, "/p/"), "text/html"))
+def test_unreachable_and_invalid_sources_do_not_stop_the_others(server, store):
+    server.route("/feed/", static(rss(server.base, ["/p/"]), RSS))
+    server.route("/p/", static(article_html("Still stored", server.base, "/p/"), "text/html"))
     with HostileServer() as gone:
         dead = gone.url("/")
-    sources = [source_for(site, feeds=(site.url("/feed/"),)),
+    sources = [source_for(server, feeds=(server.url("/feed/"),)),
                Source(id="dead", name="Dead", homepage=dead),
                Source(id="badurl", name="Bad URL", homepage="http://bad host/"),
                Source(id="badport", name="Bad port", homepage="http://example.org:99999/")]
@@ -245,76 +231,76 @@ def test_partner_sites_second_run_is_all_conditional_and_adds_no_rows(partner_si
     assert second.requests <= 12
 
 
-def test_common_feed_path_is_found_and_missing_paths_are_not_probed_again(site, store):
-    site.route("/robots.txt", static("User-agent: *\nAllow: /\n", "text/plain"))
-    site.route("/", static(homepage(None), "text/html"))  # advertises no feed
-    site.route("/rss.xml", static(rss(site.base, ["/p/"]), RSS))
-    site.route("/p/", static(article_html("Found by probing", site.base, "/p/"), "text/html"))
-    assert run_sources([source_for(site)], store, fetch_config=FAST).ok
+def test_common_feed_path_is_found_and_missing_paths_are_not_probed_again(server, store):
+    server.route("/robots.txt", static("User-agent: *\nAllow: /\n", "text/plain"))
+    server.route("/", static(homepage(None), "text/html"))  # advertises no feed
+    server.route("/rss.xml", static(rss(server.base, ["/p/"]), RSS))
+    server.route("/p/", static(article_html("Found by probing", server.base, "/p/"), "text/html"))
+    assert run_sources([source_for(server)], store, fetch_config=FAST).ok
     assert store.counts()["articles"] == 1
-    assert "/feed/" in site.paths() and "/rss.xml" in site.paths()
-    site.hits.clear()
-    report = run_sources([source_for(site)], store, fetch_config=FAST)
+    assert "/feed/" in server.paths() and "/rss.xml" in server.paths()
+    server.hits.clear()
+    report = run_sources([source_for(server)], store, fetch_config=FAST)
     assert report.ok
-    assert sorted(site.paths()) == ["/", "/robots.txt", "/rss.xml"]  # no 404 probes, no page
+    assert sorted(server.paths()) == ["/", "/robots.txt", "/rss.xml"]  # no 404 probes, no page
     assert report.not_modified == 3
 
 
-def test_sitemap_index_lastmod_decides_which_pages_are_fetched(site, store):
-    b = site.base
+def test_sitemap_index_lastmod_decides_which_pages_are_fetched(server, store):
+    b = server.base
 
     def sitemap(lastmods: dict[str, str]) -> str:
         urls = "".join(f"<url><loc>{b}{p}</loc><lastmod>{m}</lastmod></url>" for p, m in lastmods.items())
         return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{urls}</urlset>'
 
-    site.route("/robots.txt", static(f"User-agent: *\nAllow: /\nSitemap: {b}/sitemap_index.xml\n", "text/plain"))
-    site.route("/", static(homepage(None), "text/html"))
-    site.route("/sitemap_index.xml", static(
+    server.route("/robots.txt", static(f"User-agent: *\nAllow: /\nSitemap: {b}/sitemap_index.xml\n", "text/plain"))
+    server.route("/", static(homepage(None), "text/html"))
+    server.route("/sitemap_index.xml", static(
         f'<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"><sitemap><loc>{b}/post-sitemap.xml</loc>'
         f"</sitemap><sitemap><loc>{b}/page-sitemap.xml</loc></sitemap></sitemapindex>", "application/xml"))
-    site.route("/post-sitemap.xml", static(sitemap({"/blog/a/": "2020-01-01", "/blog/b/": "2020-01-01"}),
+    server.route("/post-sitemap.xml", static(sitemap({"/blog/a/": "2020-01-01", "/blog/b/": "2020-01-01"}),
                                            "application/xml"))
-    site.route("/page-sitemap.xml", static(sitemap({"/about/": "2020-01-01"}), "application/xml"))
+    server.route("/page-sitemap.xml", static(sitemap({"/about/": "2020-01-01"}), "application/xml"))
     for p in ("/blog/a/", "/blog/b/", "/about/"):
-        site.route(p, static(article_html(f"Page {p}", b, p), "text/html"))
-    assert run_sources([source_for(site)], store, fetch_config=FAST).ok
+        server.route(p, static(article_html(f"Page {p}", b, p), "text/html"))
+    assert run_sources([source_for(server)], store, fetch_config=FAST).ok
     assert {a["url"] for a in store.export_articles()} == {b + "/blog/a/", b + "/blog/b/", b + "/about/"}
     # the post sitemap changes: /blog/b/ has a new lastmod and new text; /blog/a/ is older than our check
-    site.route("/post-sitemap.xml", static(sitemap({"/blog/a/": "2020-01-01", "/blog/b/": "2999-01-01"}),
+    server.route("/post-sitemap.xml", static(sitemap({"/blog/a/": "2020-01-01", "/blog/b/": "2999-01-01"}),
                                            "application/xml"))
-    site.route("/blog/b/", static(article_html("Page /blog/b/", b, "/blog/b/", " Now with a new sentence."),
+    server.route("/blog/b/", static(article_html("Page /blog/b/", b, "/blog/b/", " Now with a new sentence."),
                                   "text/html"))
-    site.hits.clear()
-    report = run_sources([source_for(site)], store, fetch_config=FAST)
+    server.hits.clear()
+    report = run_sources([source_for(server)], store, fetch_config=FAST)
     assert report.ok and sum(r.new_revisions for r in report.sources) == 1
-    assert "/blog/b/" in site.paths() and "/blog/a/" not in site.paths() and "/about/" not in site.paths()
+    assert "/blog/b/" in server.paths() and "/blog/a/" not in server.paths() and "/about/" not in server.paths()
 
 
-def test_blog_index_is_the_last_resort(site, store):
-    b = site.base
-    site.route("/", static(homepage(None, '<a href="/news/">News</a>'), "text/html"))
-    site.route("/news/", static('<html><body><a href="/news/first-post/">First</a>'
+def test_blog_index_is_the_last_resort(server, store):
+    b = server.base
+    server.route("/", static(homepage(None, '<a href="/news/">News</a>'), "text/html"))
+    server.route("/news/", static('<html><body><a href="/news/first-post/">First</a>'
                                 '<a href="/news/page/2/">Older</a><a href="/tag/x/">x</a></body></html>',
                                 "text/html"))
-    site.route("/news/first-post/", static(article_html("First post", b, "/news/first-post/"), "text/html"))
-    report = run_sources([source_for(site)], store, fetch_config=FAST)
+    server.route("/news/first-post/", static(article_html("First post", b, "/news/first-post/"), "text/html"))
+    report = run_sources([source_for(server)], store, fetch_config=FAST)
     assert report.ok, report
     assert [a["url"] for a in store.export_articles()] == [b + "/news/first-post/"]
 
 
-def test_changed_feed_revalidates_pages_and_unchanged_pages_are_not_reprocessed(site, store):
-    b = site.base
-    site.route("/feed/", static(rss(b, ["/p/"]), RSS))
-    site.route("/p/", static(article_html("Stable", b, "/p/"), "text/html"))
-    src = source_for(site, feeds=(site.url("/feed/"),))
+def test_changed_feed_revalidates_pages_and_unchanged_pages_are_not_reprocessed(server, store):
+    b = server.base
+    server.route("/feed/", static(rss(b, ["/p/"]), RSS))
+    server.route("/p/", static(article_html("Stable", b, "/p/"), "text/html"))
+    src = source_for(server, feeds=(server.url("/feed/"),))
     assert run_sources([src], store, fetch_config=FAST).ok
     (first,) = store.export_articles()
-    site.route("/feed/", static(rss(b, ["/p/"]) + "<!-- rebuilt -->", RSS))  # the feed changes, the page not
-    site.hits.clear()
+    server.route("/feed/", static(rss(b, ["/p/"]) + "<!-- rebuilt -->", RSS))  # the feed changes, the page not
+    server.hits.clear()
     before = store.table_counts()
     report = run_sources([src], store, fetch_config=FAST)
     assert report.ok and report.not_modified == 1  # the page answered 304
-    assert "if-none-match" in dict(site.hits)["/p/"]
+    assert "if-none-match" in dict(server.hits)["/p/"]
     after = store.table_counts()
     assert after.pop("snapshots") == before.pop("snapshots") + 1  # the new feed body
     assert after == before
@@ -322,15 +308,15 @@ def test_changed_feed_revalidates_pages_and_unchanged_pages_are_not_reprocessed(
     assert again["revisions"] == 1 and again["last_fetched"] > first["last_fetched"]
 
 
-def test_permanent_redirect_moves_the_article_instead_of_duplicating_it(site, store):
-    b = site.base
-    site.route("/feed/", static(rss(b, ["/old/"]), RSS))
-    site.route("/old/", static(article_html("Moving", b, "/old/"), "text/html"))
-    src = source_for(site, feeds=(site.url("/feed/"),))
+def test_permanent_redirect_moves_the_article_instead_of_duplicating_it(server, store):
+    b = server.base
+    server.route("/feed/", static(rss(b, ["/old/"]), RSS))
+    server.route("/old/", static(article_html("Moving", b, "/old/"), "text/html"))
+    src = source_for(server, feeds=(server.url("/feed/"),))
     assert run_sources([src], store, fetch_config=FAST).ok
-    site.route("/feed/", static(rss(b, ["/old/"]) + "<!-- changed -->", RSS))
-    site.route("/old/", redirect("/new/", 301))
-    site.route("/new/", static(article_html("Moving", b, "/new/"), "text/html"))
+    server.route("/feed/", static(rss(b, ["/old/"]) + "<!-- changed -->", RSS))
+    server.route("/old/", redirect("/new/", 301))
+    server.route("/new/", static(article_html("Moving", b, "/new/"), "text/html"))
     assert run_sources([src], store, fetch_config=FAST).ok
     articles = list(store.export_articles())
     assert [a["url"] for a in articles] == [b + "/new/"] and articles[0]["revisions"] == 1
@@ -375,18 +361,18 @@ def test_reprocess_works_from_snapshots_without_the_network(partner_sites, tmp_p
     assert "0 new revision(s)" in result.output
 
 
-def test_export_articles_rows_and_source_health(site, store, db_url):
-    b = site.base
-    site.route("/feed/", static(rss(b, ["/p/"]), RSS))
-    site.route("/p/", static(article_html("Exported", b, "/p/"), "text/html"))
-    src = source_for(site, feeds=(site.url("/feed/"),))
+def test_export_articles_rows_and_source_health(server, store, db_url):
+    b = server.base
+    server.route("/feed/", static(rss(b, ["/p/"]), RSS))
+    server.route("/p/", static(article_html("Exported", b, "/p/"), "text/html"))
+    src = source_for(server, feeds=(server.url("/feed/"),))
     assert run_sources([src], store, fetch_config=FAST).ok
     out = CliRunner().invoke(cli, ["export", "articles", "--db", db_url]).output
     (row,) = [json.loads(line) for line in out.splitlines()]
     assert {"site", "url", "title", "author", "published", "revisions", "last_fetched"} <= row.keys()
     assert (row["site"], row["url"], row["title"], row["revisions"]) == ("harbor", b + "/p/", "Exported", 1)
     # two failing runs, then a good one: the counter counts and resets
-    site.route("/feed/", status(500))
+    server.route("/feed/", status(500))
     run_sources([src], store, fetch_config=FAST)
     run_sources([src], store, fetch_config=FAST)
     health = {h["id"]: h for h in store.source_health()}["harbor"]
@@ -394,32 +380,32 @@ def test_export_articles_rows_and_source_health(site, store, db_url):
         (2, "http-500", b + "/feed/")
     listing = CliRunner().invoke(cli, ["sources", "--db", db_url]).output
     assert "harbor" in listing and "http-500" in listing
-    site.route("/feed/", static(rss(b, ["/p/"]), RSS))
+    server.route("/feed/", static(rss(b, ["/p/"]), RSS))
     assert run_sources([src], store, fetch_config=FAST).ok
     health = {h["id"]: h for h in store.source_health()}["harbor"]
     assert health["consecutive_failures"] == 0 and health["last_success"] is not None
     assert store.counts()["articles"] == 1
 
 
-def test_feed_content_is_used_when_the_page_is_down(site, store):
-    b = site.base
+def test_feed_content_is_used_when_the_page_is_down(server, store):
+    b = server.base
     body = "<p>Sleep problems are common in early recovery. Most people notice better sleep after weeks.</p>"
     feed = (f'<?xml version="1.0"?><rss version="2.0" xmlns:content="http://purl.org/rss/1.0/modules/content/">'
             f"<channel><title>H</title><item><title>Full</title><link>{b}/down/</link>"
             f"<content:encoded><![CDATA[{body}]]></content:encoded></item></channel></rss>")
-    site.route("/feed/", static(feed, RSS)).route("/down/", status(503))
-    report = run_sources([source_for(site, feeds=(site.url("/feed/"),))], store, fetch_config=FAST)
+    server.route("/feed/", static(feed, RSS)).route("/down/", status(503))
+    report = run_sources([source_for(server, feeds=(server.url("/feed/"),))], store, fetch_config=FAST)
     assert report.ok and any("feed's content" in w for w in report.sources[0].warnings)
     assert store.counts()["articles"] == 1
 
 
-def test_json_summary_counts_requests_and_not_modified(site, tmp_path, db_url):
-    site.route("/feed/", static(rss(site.base, ["/p/"]), RSS))
-    site.route("/p/", static(article_html("Summary", site.base, "/p/"), "text/html"))
+def test_json_summary_counts_requests_and_not_modified(server, tmp_path, db_url):
+    server.route("/feed/", static(rss(server.base, ["/p/"]), RSS))
+    server.route("/p/", static(article_html("Summary", server.base, "/p/"), "text/html"))
     folder = tmp_path / "sources"
     folder.mkdir()
-    (folder / "harbor.toml").write_text(f'name = "Harbor"\nhomepage = "{site.base}/"\n'
-                                        f'feeds = ["{site.base}/feed/"]\n')
+    (folder / "harbor.toml").write_text(f'name = "Harbor"\nhomepage = "{server.base}/"\n'
+                                        f'feeds = ["{server.base}/feed/"]\n')
     for run in (1, 2):
         result = CliRunner().invoke(cli, ["run", "--sources", str(folder), "--db", db_url, "--json"])
         assert result.exit_code == 0, result.output

@@ -18,7 +18,6 @@ from pipeline.cli import cli
 from pipeline.errors import FetchError
 from pipeline.fetch import Fetcher, FetchConfig
 from pipeline.orchestrator import run_sources, summarize
-from pipeline.store import Store
 from pipeline.types import Source
 
 from fixtures.ingest.hostile import HostileServer, redirect, slow_headers, static
@@ -32,19 +31,6 @@ SECRET = "Internal admin console: user records deleted"
 @pytest.fixture(autouse=True)
 def _no_clustering(monkeypatch):
     monkeypatch.setattr(orchestrator, "cluster_new_mentions", lambda store, now: 0)
-
-
-@pytest.fixture()
-def store(db_url):
-    s = Store.open(db_url)
-    yield s
-    s.close()
-
-
-@pytest.fixture()
-def site():
-    with HostileServer() as s:
-        yield s
 
 
 @pytest.fixture()
@@ -88,37 +74,37 @@ def sitemap_index(urls: list[str]) -> str:
             f"{locs}</sitemapindex>")
 
 
-def pages(site: HostileServer, *paths: str) -> None:
+def pages(server: HostileServer, *paths: str) -> None:
     for p in paths:
-        site.route(p, static(article(f"Article {p.strip('/')}", site.base, p), "text/html; charset=utf-8"))
+        server.route(p, static(article(f"Article {p.strip('/')}", server.base, p), "text/html; charset=utf-8"))
 
 
 # --- 1. fetch scope ---------------------------------------------------------------------------
 
-def test_nothing_outside_the_partners_hosts_is_fetched_or_stored(site, internal, store):
+def test_nothing_outside_the_partners_hosts_is_fetched_or_stored(server, internal, store):
     port = internal.server_port
     hex_host = f"http://0x7f000002:{port}"  # 127.0.0.2 in the notation the issue saw used
-    pages(site, "/a/p1/", "/c/p1/", "/d/p1/")
+    pages(server, "/a/p1/", "/c/p1/", "/d/p1/")
     # a: registry feed whose items link to the internal host (dotted, hex, decimal, short)
-    site.route("/a/feed/", static(rss(site.base, [
+    server.route("/a/feed/", static(rss(server.base, [
         "/a/p1/", internal.url("/admin.html?action=delete"), f"{hex_host}/admin.html",
         f"http://2130706434:{port}/p/", f"http://127.2:{port}/home/"]), RSS))
     # b: a homepage that redirects to the internal host, written in hex
-    site.route("/b/", redirect(f"{hex_host}/home/", 302))
+    server.route("/b/", redirect(f"{hex_host}/home/", 302))
     # c: a homepage advertising a feed on the internal host; its own sitemap is fine
-    site.route("/c/", static(f'<html><head><link rel="alternate" type="application/rss+xml" '
+    server.route("/c/", static(f'<html><head><link rel="alternate" type="application/rss+xml" '
                              f'href="{internal.url("/feed/")}"></head><body></body></html>', "text/html"))
     # d: a sitemap index with a child on the internal host; a page that redirects there
-    site.route("/d/sitemap.xml", static(sitemap_index([site.url("/d/posts.xml"), internal.url("/sitemap.xml")]),
+    server.route("/d/sitemap.xml", static(sitemap_index([server.url("/d/posts.xml"), internal.url("/sitemap.xml")]),
                                         "application/xml"))
-    site.route("/d/posts.xml", static(urlset([site.url("/d/p1/"), site.url("/d/moved/"),
+    server.route("/d/posts.xml", static(urlset([server.url("/d/p1/"), server.url("/d/moved/"),
                                               internal.url("/p/")]), "application/xml"))
-    site.route("/d/", static("<!doctype html><html><head><title>D</title></head><body></body></html>", "text/html"))
-    site.route("/d/moved/", redirect(f"http://0x7f.0.0.2:{port}/admin.html"))
-    sources = [Source(id="a", name="A", homepage=site.url("/a/"), feeds=(site.url("/a/feed/"),)),
-               Source(id="b", name="B", homepage=site.url("/b/")),
-               Source(id="c", name="C", homepage=site.url("/c/")),
-               Source(id="d", name="D", homepage=site.url("/d/"), sitemap=site.url("/d/sitemap.xml"))]
+    server.route("/d/", static("<!doctype html><html><head><title>D</title></head><body></body></html>", "text/html"))
+    server.route("/d/moved/", redirect(f"http://0x7f.0.0.2:{port}/admin.html"))
+    sources = [Source(id="a", name="A", homepage=server.url("/a/"), feeds=(server.url("/a/feed/"),)),
+               Source(id="b", name="B", homepage=server.url("/b/")),
+               Source(id="c", name="C", homepage=server.url("/c/")),
+               Source(id="d", name="D", homepage=server.url("/d/"), sitemap=server.url("/d/sitemap.xml"))]
 
     report = run_sources(sources, store, fetch_config=FAST)
 
@@ -141,10 +127,10 @@ def test_nothing_outside_the_partners_hosts_is_fetched_or_stored(site, internal,
     assert any(h["id"] == "d" and h["off_scope"] == 2 for h in store.source_health())
 
 
-def test_allowed_hosts_widen_the_scope(site, internal, store):
-    pages(site, "/p1/")
-    site.route("/feed/", static(rss(site.base, ["/p1/", internal.url("/p/")]), RSS))
-    src = Source(id="a", name="A", homepage=site.url("/"), feeds=(site.url("/feed/"),),
+def test_allowed_hosts_widen_the_scope(server, internal, store):
+    pages(server, "/p1/")
+    server.route("/feed/", static(rss(server.base, ["/p1/", internal.url("/p/")]), RSS))
+    src = Source(id="a", name="A", homepage=server.url("/"), feeds=(server.url("/feed/"),),
                  allowed_hosts=("0x7f000002",))
     (r,) = run_sources([src], store, fetch_config=FAST).sources
     assert r.ok and r.off_scope == 0 and r.new_articles == 2
@@ -153,14 +139,14 @@ def test_allowed_hosts_widen_the_scope(site, internal, store):
 
 # --- 2. one bad URL is that URL's problem ----------------------------------------------------------
 
-def test_a_bad_link_costs_only_itself(site, store):
-    pages(site, "/p1/", "/p3/")
-    site.route("/feed/", static(rss(site.base, ["/p1/", "http://a..b/x", "/p3/", "http://[::1/x",
+def test_a_bad_link_costs_only_itself(server, store):
+    pages(server, "/p1/", "/p3/")
+    server.route("/feed/", static(rss(server.base, ["/p1/", "http://a..b/x", "/p3/", "http://[::1/x",
                                                 "http://\u2488bad.example/x", "http://x.example:99999/"]), RSS))
-    src = Source(id="a", name="A", homepage=site.url("/"), feeds=(site.url("/feed/"),))
+    src = Source(id="a", name="A", homepage=server.url("/"), feeds=(server.url("/feed/"),))
     (r,) = run_sources([src], store, fetch_config=FAST).sources
     assert r.new_articles == 2
-    assert {a["url"] for a in store.export_articles()} == {site.url("/p1/"), site.url("/p3/")}
+    assert {a["url"] for a in store.export_articles()} == {server.url("/p1/"), server.url("/p3/")}
     kinds = {e.url: e.kind for e in r.errors}
     assert kinds["http://a..b/x"] == "bad-url"
     assert "internal" not in kinds.values()
@@ -177,26 +163,26 @@ def test_the_fetcher_raises_only_fetch_errors_for_bad_urls():
 
 # --- 3. deadlines --------------------------------------------------------------------------------
 
-def test_slow_headers_are_cut_off_at_the_exchange_deadline(site):
-    site.route("/slow/", slow_headers(every=0.2))  # ~130 header bytes: 26 s if nobody cuts it off
+def test_slow_headers_are_cut_off_at_the_exchange_deadline(server):
+    server.route("/slow/", slow_headers(every=0.2))  # ~130 header bytes: 26 s if nobody cuts it off
     config = FetchConfig(connect_timeout=1.0, read_timeout=1.0, total_timeout=1.5, retries=0, obey_robots=False)
     started = time.monotonic()
     with Fetcher(config) as fetcher, pytest.raises(FetchError) as e:
-        fetcher.get(site.url("/slow/"))
+        fetcher.get(server.url("/slow/"))
     assert e.value.kind == "timeout"
     assert time.monotonic() - started < 3.0
 
 
-def test_a_slow_partner_delays_the_run_by_at_most_its_budget(site, store):
+def test_a_slow_partner_delays_the_run_by_at_most_its_budget(server, store):
     with HostileServer(host="127.0.0.3") as slow:
         slow.route("/", slow_headers(every=0.2))
         slow.route("/robots.txt", slow_headers(every=0.2))
-        pages(site, "/p1/")
-        site.route("/feed/", static(rss(site.base, ["/p1/"]), RSS))
+        pages(server, "/p1/")
+        server.route("/feed/", static(rss(server.base, ["/p1/"]), RSS))
         config = FetchConfig(connect_timeout=1.0, read_timeout=1.0, total_timeout=1.5, retries=2, backoff=0.05,
                              source_budget=2.5)
         sources = [Source(id="slow", name="Slow", homepage=slow.url("/")),
-                   Source(id="fine", name="Fine", homepage=site.url("/"), feeds=(site.url("/feed/"),))]
+                   Source(id="fine", name="Fine", homepage=server.url("/"), feeds=(server.url("/feed/"),))]
         started = time.monotonic()
         report = run_sources(sources, store, fetch_config=config)
         elapsed = time.monotonic() - started
@@ -207,13 +193,13 @@ def test_a_slow_partner_delays_the_run_by_at_most_its_budget(site, store):
     assert [e.kind for e in by_id["slow"].errors] in (["budget"], ["timeout"]), by_id["slow"].errors
 
 
-def test_crawl_delays_are_bounded_by_the_budget_and_the_rest_waits_for_the_next_run(site, store):
+def test_crawl_delays_are_bounded_by_the_budget_and_the_rest_waits_for_the_next_run(server, store):
     paths = [f"/p{i}/" for i in range(6)]
-    pages(site, *paths)
-    site.route("/robots.txt", static("User-agent: *\nCrawl-delay: 1\n", "text/plain"))
-    site.route("/feed/", static(rss(site.base, paths), RSS))
+    pages(server, *paths)
+    server.route("/robots.txt", static("User-agent: *\nCrawl-delay: 1\n", "text/plain"))
+    server.route("/feed/", static(rss(server.base, paths), RSS))
     config = FetchConfig(connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0, retries=0, source_budget=2.5)
-    src = Source(id="a", name="A", homepage=site.url("/"), feeds=(site.url("/feed/"),))
+    src = Source(id="a", name="A", homepage=server.url("/"), feeds=(server.url("/feed/"),))
     started = time.monotonic()
     (r,) = run_sources([src], store, fetch_config=config).sources
     assert time.monotonic() - started < 2.5 + 1.0
@@ -226,10 +212,10 @@ def test_crawl_delays_are_bounded_by_the_budget_and_the_rest_waits_for_the_next_
 # --- 4. feeds that are valid or nearly so -------------------------------------------------------------
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le-bom", "utf-32-be-bom", "bogus"])
-def test_feeds_in_any_encoding_are_read(site, store, encoding):
-    pages(site, "/p1/", "/p2/")
+def test_feeds_in_any_encoding_are_read(server, store, encoding):
+    pages(server, "/p1/", "/p2/")
     declared = {"bogus": "bogus"}.get(encoding, encoding.replace("-bom", "").upper())
-    text = rss(site.base, ["/p1/", "/p2/"], title="Caf\u00e9 \u201cHarbor\u201d", encoding=declared)
+    text = rss(server.base, ["/p1/", "/p2/"], title="Caf\u00e9 \u201cHarbor\u201d", encoding=declared)
     if encoding == "bogus":
         body = text.encode("utf-8")
     elif encoding.endswith("-bom"):
@@ -237,8 +223,8 @@ def test_feeds_in_any_encoding_are_read(site, store, encoding):
         body = (b"\xff\xfe" if codec == "utf-16-le" else b"\x00\x00\xfe\xff") + text.encode(codec)
     else:
         body = text.encode(encoding)  # Python writes the byte-order mark
-    site.route("/feed/", static(body, "application/xml"))
-    src = Source(id="a", name="A", homepage=site.url("/"), feeds=(site.url("/feed/"),))
+    server.route("/feed/", static(body, "application/xml"))
+    src = Source(id="a", name="A", homepage=server.url("/"), feeds=(server.url("/feed/"),))
     (r,) = run_sources([src], store, fetch_config=FAST).sources
     assert r.ok, r.errors
     assert r.new_articles == 2
@@ -254,11 +240,11 @@ def registry(folder, src: Source):
     return folder
 
 
-def test_a_recoverable_xml_error_keeps_every_item_and_is_a_warning(site, store, tmp_path):
-    pages(site, "/p1/", "/p2/")
-    feed = rss(site.base, ["/p1/", "/p2/"], title="Harbor &hellip; news")  # undefined in XML
-    site.route("/feed/", static(feed, RSS))
-    src = Source(id="a", name="A", homepage=site.url("/"), feeds=(site.url("/feed/"),))
+def test_a_recoverable_xml_error_keeps_every_item_and_is_a_warning(server, store, tmp_path):
+    pages(server, "/p1/", "/p2/")
+    feed = rss(server.base, ["/p1/", "/p2/"], title="Harbor &hellip; news")  # undefined in XML
+    server.route("/feed/", static(feed, RSS))
+    src = Source(id="a", name="A", homepage=server.url("/"), feeds=(server.url("/feed/"),))
     (r,) = run_sources([src], store, fetch_config=FAST).sources
     assert r.ok and r.new_articles == 2
     assert any("malformed feed" in w for w in r.warnings)
@@ -275,13 +261,13 @@ def test_a_recoverable_xml_error_keeps_every_item_and_is_a_warning(site, store, 
 
 # --- 7. every feed the registry lists ----------------------------------------------------------------
 
-def test_every_registry_feed_is_read(site, store):
-    pages(site, "/news/1/", "/blog/1/", "/blog/2/")
-    site.route("/news/feed/", static(rss(site.base, ["/news/1/", "/blog/1/"]), RSS))
-    site.route("/blog/feed/", static(rss(site.base, ["/blog/1/", "/blog/2/"]), RSS))
-    src = Source(id="a", name="A", homepage=site.url("/"),
-                 feeds=(site.url("/news/feed/"), site.url("/blog/feed/")))
+def test_every_registry_feed_is_read(server, store):
+    pages(server, "/news/1/", "/blog/1/", "/blog/2/")
+    server.route("/news/feed/", static(rss(server.base, ["/news/1/", "/blog/1/"]), RSS))
+    server.route("/blog/feed/", static(rss(server.base, ["/blog/1/", "/blog/2/"]), RSS))
+    src = Source(id="a", name="A", homepage=server.url("/"),
+                 feeds=(server.url("/news/feed/"), server.url("/blog/feed/")))
     (r,) = run_sources([src], store, fetch_config=FAST).sources
     assert r.ok and r.new_articles == 3
     assert sorted(urlsplit(a["url"]).path for a in store.export_articles()) == ["/blog/1/", "/blog/2/", "/news/1/"]
-    assert site.paths().count("/blog/1/") == 1  # an item in both feeds is fetched once
+    assert server.paths().count("/blog/1/") == 1  # an item in both feeds is fetched once

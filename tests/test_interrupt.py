@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import signal
 import sqlite3
-import subprocess
 import threading
 import time
 
@@ -19,19 +18,8 @@ from pipeline.orchestrator import run_sources
 from pipeline.registry import load_sources
 from pipeline.store import Store
 
-from fixtures.ingest.hostile import HostileServer, static
-from fixtures.ops.slow_partners import SlowPartners, syndicate, wait_until
-
-
-@pytest.fixture()
-def server():
-    with HostileServer() as s:
-        yield s
-
-
-def finish(proc: subprocess.Popen, timeout: float = 60) -> tuple[int, str, str]:
-    out, err = proc.communicate(timeout=timeout)
-    return proc.returncode, out, err
+from fixtures.ingest.hostile import static
+from fixtures.ops.slow_partners import SlowPartners, finish, runs_of, syndicate, wait_until
 
 
 def stored_urls(db: str) -> list[str]:
@@ -40,14 +28,6 @@ def stored_urls(db: str) -> list[str]:
         return [u for (u,) in con.execute("select url from articles")]
     finally:
         con.close()
-
-
-def runs_of(db: str) -> list[dict]:
-    store = Store.open(db, create=False)
-    try:
-        return sorted(store.last_runs(50), key=lambda r: r["id"])
-    finally:
-        store.close()
 
 
 @pytest.mark.parametrize("signum", [signal.SIGINT, pytest.param(signal.SIGTERM, marks=pytest.mark.slow)],

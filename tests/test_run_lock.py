@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -24,27 +23,7 @@ from pipeline.errors import LockHeld
 from pipeline.store import Store
 from pipeline.store.models import RunLockRow
 
-from fixtures.ingest.hostile import HostileServer
-from fixtures.ops.slow_partners import ROOT, SlowPartners, syndicate, wait_until
-
-
-@pytest.fixture()
-def server():
-    with HostileServer() as s:
-        yield s
-
-
-def finish(proc: subprocess.Popen, timeout: float = 60) -> tuple[int, str, str]:
-    out, err = proc.communicate(timeout=timeout)
-    return proc.returncode, out, err
-
-
-def runs_of(db: str) -> list[dict]:
-    store = Store.open(db, create=False)
-    try:
-        return sorted(store.last_runs(50), key=lambda r: r["id"])
-    finally:
-        store.close()
+from fixtures.ops.slow_partners import ROOT, SlowPartners, finish, runs_of, syndicate, wait_until
 
 
 def _second_run_is_refused_naming_the_holder(server, tmp_path, db):
