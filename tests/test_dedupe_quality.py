@@ -6,12 +6,12 @@ Slow: loads all-MiniLM-L6-v2 (about 10 s in all).
 """
 from __future__ import annotations
 
-import importlib.util
-import sys
 from pathlib import Path
 
 import numpy as np
 import pytest
+
+from fixtures.loaders import load_benchmark, require_shared
 
 SHARED = Path(__file__).resolve().parents[1].parent / "shared"
 BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "dedup_quality.py"
@@ -20,13 +20,8 @@ pytestmark = pytest.mark.slow
 
 
 def _bench():
-    if not (SHARED / "gold" / "claims.json").exists() or not (SHARED / "seeds").is_dir():
-        pytest.skip("../shared/gold or ../shared/seeds not present")
-    spec = importlib.util.spec_from_file_location("dedup_quality", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["dedup_quality"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    require_shared("gold/claims.json", "seeds")
+    return load_benchmark("dedup_quality")
 
 
 @pytest.fixture(scope="module")

@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.loaders import load_benchmark
+
 from pipeline.extract import article_to_dict, extract_article, split_sentences
 from pipeline.extract._labels import Partner, classify
 from pipeline.extract._meta import parse_date
@@ -279,10 +281,7 @@ def test_split_sentences_abbreviation_context(text, expected):
 def test_generated_layouts_extract_cleanly():
     """Four builder-style layouts (benchmarks/_pages.py): the article, its FAQ and footnotes
     come out; menus, sidebars, banners, CTA boxes, share bars and cookie notices do not."""
-    import importlib.util
-    spec = importlib.util.spec_from_file_location("_pages", Path(__file__).resolve().parents[1] / "benchmarks" / "_pages.py")
-    pages = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(pages)
+    pages = load_benchmark("_pages")
     chrome = ("Recent Posts", "cookies", "Subscribe", "Monthly tips", "Ready to Start", "is here for you",
               "Call now", "admissions team can help", "Call our team any time", "Talk to us", "Now enrolling",
               "All rights reserved", "Skip to content", "Staff Writer", "Facebook", "Get started", "Questions?")

@@ -6,32 +6,19 @@ Skipped when the set is absent, except under CI=true, where its absence is a fai
 """
 from __future__ import annotations
 
-import importlib.util
-import os
-import sys
 from pathlib import Path
 
 import pytest
 
+from fixtures.loaders import load_benchmark, require_shared
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _bench():
-    spec = importlib.util.spec_from_file_location("extract_dev", ROOT / "benchmarks" / "extract_dev.py")
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["extract_dev"] = mod
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @pytest.fixture(scope="module")
 def bench():
-    mod = _bench()
-    if not (mod.DEV / "evaldata.json").is_file():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"the development set is absent ({mod.DEV}) and CI=true")
-        pytest.skip(f"the development set is absent ({mod.DEV})")
-    return mod
+    require_shared("extraction-dev/evaldata.json")
+    return load_benchmark("extract_dev")
 
 
 def test_the_metric_counts_found_segments(bench):

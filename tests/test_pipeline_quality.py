@@ -1,10 +1,11 @@
 """The whole product scored against the gold: ../shared/partners served on loopback, our own
 discovery, extraction, labels and clustering, `export mentions` scored by the gold's
 score_claims.py (benchmarks/dedup_quality.py --pipeline prints the same figures)."""
-import importlib.util
 from pathlib import Path
 
 import pytest
+
+from fixtures.loaders import load_benchmark
 
 pytestmark = pytest.mark.slow
 
@@ -12,9 +13,7 @@ BENCH = Path(__file__).resolve().parents[1] / "benchmarks" / "dedup_quality.py"
 
 
 def test_end_to_end_quality_floor(shared_dir):
-    spec = importlib.util.spec_from_file_location("dedup_quality", BENCH)
-    bench = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(bench)
+    bench = load_benchmark("dedup_quality")
     r = bench.run_pipeline()
     assert r["run_ok"]
     assert r["coverage"] >= 0.98

@@ -7,14 +7,13 @@ The floors load the sentence model and answer 300 questions: slow (about a minut
 """
 from __future__ import annotations
 
-import importlib.util
 import json
-import os
 import shutil
-import sys
 from pathlib import Path
 
 import pytest
+
+from fixtures.loaders import load_benchmark, require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
@@ -22,18 +21,11 @@ BENCH = ROOT / "benchmarks" / "review_sim.py"
 
 
 def _need_shared():
-    if not (SHARED / "gold" / "claims.json").is_file() or not (SHARED / "seeds").is_dir():
-        if os.environ.get("CI") == "true":
-            pytest.fail(f"../shared/gold and ../shared/seeds are required under CI ({SHARED})")
-        pytest.skip("../shared/gold or ../shared/seeds not present")
+    require_shared("gold/claims.json", "seeds")
 
 
 def _sim():
-    spec = importlib.util.spec_from_file_location("review_sim", BENCH)
-    mod = importlib.util.module_from_spec(spec)
-    sys.modules["review_sim"] = mod
-    spec.loader.exec_module(mod)
-    return mod
+    return load_benchmark("review_sim")
 
 
 @pytest.fixture(scope="module")
