@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import faulthandler
 import json
-import os
 import re
 import subprocess
 import sys

@@ -13,46 +13,13 @@ from contextlib import contextmanager
 import shutil
 import sys
 import threading
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 
 import click
 
-from .errors import ConfigError, LockHeld, MissingDatabase, ParseError, StoreError, SyndicateError
-
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCES = PROJECT_ROOT / "sources"
-
-db_option = click.option("--db", envvar="SYNDICATE_DB", metavar="URL",
-                         help="Database URL or SQLite file path [env SYNDICATE_DB; default db/syndicate.sqlite].")
-sources_option = click.option("--sources", "sources_dir", envvar="SYNDICATE_SOURCES", metavar="DIR",
-                              type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SOURCES,
-                              show_default="sources/", help="Partner registry folder [env SYNDICATE_SOURCES].")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
-class _Exit(click.ClickException):
-    """Printed as `Error: ...` with its own exit status (2: configuration; 75: the run
-    lock is held; 130: interrupted)."""
-
-    def __init__(self, message: str, exit_code: int = 2):
-        super().__init__(message)
-        self.exit_code = exit_code
-
-
-def _open_store(db: str | None, *, create: bool = False):
-    """Only `run` and `demo` create a database; every other verb refuses a missing one
-    (a mistyped --db must not produce an empty database and an empty digest)."""
-    from .store import Store
-    try:
-        return Store.open(db, create=create)
-    except MissingDatabase as e:
-        raise _Exit(str(e)) from e
-    except StoreError as e:
-        raise click.ClickException(str(e)) from e
+from .cli_base import PROJECT_ROOT, _emit_jsonl, _Exit, _now, _open_store, _plain, db_option, sources_option
+from .errors import ConfigError, LockHeld, ParseError, StoreError, SyndicateError
 
 
 def _load_sources(folder: Path):
@@ -84,20 +51,6 @@ def _load_registry(folder: Path, only: tuple[str, ...] = ()):
     if not sources:
         raise click.UsageError("no usable partner file:\n" + "\n".join(str(p) for p in problems))
     return sources, problems
-
-
-def _plain(text: object) -> str:
-    """Partner-derived text for a terminal: control and format characters (ANSI escape
-    sequences, bidi overrides, line breaks) shown escaped instead of acting on the terminal."""
-    import unicodedata
-    return "".join(ch if unicodedata.category(ch)[0] != "C" else ch.encode("unicode_escape").decode("ascii")
-                   for ch in str(text))
-
-
-def _emit_jsonl(rows) -> None:
-    out = sys.stdout
-    for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
 
 
 class _Progress:

@@ -12,32 +12,8 @@ from pathlib import Path
 
 import click
 
-from .errors import ConfigError, MissingDatabase, StoreError
-
-# The same option as pipeline.cli's (not imported from there: `python -m pipeline.cli` would
-# import that module twice, once as __main__).
-db_option = click.option("--db", envvar="SYNDICATE_DB", metavar="URL",
-                         help="Database URL or SQLite file path [env SYNDICATE_DB; default db/syndicate.sqlite].")
-
-
-def _emit_jsonl(rows) -> None:
-    for row in rows:
-        sys.stdout.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
-
-
-class _ExitTwo(click.ClickException):
-    exit_code = 2
-
-
-def _open_existing(db: str | None):
-    """Read-only verbs refuse a missing database (exit 2) instead of creating an empty one."""
-    from .store import Store
-    try:
-        return Store.open(db, create=False)
-    except MissingDatabase as e:
-        raise _ExitTwo(str(e)) from e
-    except StoreError as e:
-        raise click.ClickException(str(e)) from e
+from .cli_base import _emit_jsonl, _open_store, db_option
+from .errors import ConfigError, StoreError
 
 
 class _Date(click.ParamType):
@@ -90,7 +66,7 @@ def export(what: str, db: str | None, fmt: str, out_path: Path | None, since: da
     from .dataset import write_rows
     from .store import EXPORT_COLUMNS, ExportFilter
 
-    store = _open_existing(db)
+    store = _open_store(db)
     flt = ExportFilter(since=since, sites=sites, min_partners=min_partners, kind=kind)
     try:
         rows = store.export(what, flt)
@@ -138,7 +114,7 @@ def search(query: str, db: str | None, sites: tuple[str, ...], kind: str | None,
       syndicate search tolerance
       syndicate search "withdrawal symptoms" --kind claim --min-partners 2 --json
     """
-    store = _open_existing(db)
+    store = _open_store(db)
     try:
         results = []
         for site in sites or (None,):
@@ -178,7 +154,7 @@ def claims_list(db: str | None, min_partners: int | None, sites: tuple[str, ...]
       syndicate claims list --min-partners 2
       syndicate claims list --site alana --since 2026-11-23
     """
-    store = _open_existing(db)
+    store = _open_store(db)
     rows = store.claims_list(min_partners=min_partners, since=since)
     if sites:
         rows = [r for r in rows if set(r["sites"]) & set(sites)]
@@ -212,7 +188,7 @@ def browse(db: str | None, host: str, port: int) -> None:
     if not url.startswith("sqlite:///"):
         raise click.UsageError("browse serves SQLite databases (Datasette); on PostgreSQL use psql: "
                                "the views claim_summary, claim_sources, faq_answers, article_changes are there")
-    store = _open_existing(db)  # migrated, so the views and search tables exist
+    store = _open_store(db)  # migrated, so the views and search tables exist
     sources = store.source_attribution()
     store.close()
     click.echo(f"serving {url[len('sqlite:///'):]} read-only at http://{host}:{port}/", err=True)
@@ -237,7 +213,7 @@ def snapshot(out_dir: Path, db: str | None) -> None:
     """
     from .dataset import write_snapshot
     try:
-        manifest = write_snapshot(_open_existing(db), out_dir)
+        manifest = write_snapshot(_open_store(db), out_dir)
     except ConfigError as e:
         raise click.ClickException(str(e)) from e
     click.echo(json.dumps({"out": str(out_dir), "tables": manifest["tables"]}, sort_keys=True))

@@ -80,7 +80,8 @@ def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, a
       syndicate claims review --json --answers answers.json
       echo '{"id": "claim:3:7:0a1b2c3d4e", "answer": "yes"}' | syndicate claims review --json --answers -
     """
-    from .cli import _now, _open_store, _writer
+    from .cli import _writer
+    from .cli_base import _now, _open_store
     from .review_session import ReviewSession, StaleQuestion
 
     if answers_path and not as_json:

@@ -7,7 +7,6 @@ from datetime import datetime
 from typing import Iterator
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
 
 from ..errors import StoreError
 from ..types import Kind
@@ -18,7 +17,6 @@ from .models import (
     CitationRow,
     ClaimMember,
     ClaimRow,
-    FaqRow,
     MentionRow,
     RevisionRow,
     SourceRow,
