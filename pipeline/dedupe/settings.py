@@ -16,7 +16,7 @@ class Settings:
     neighbours: int = 24  # nearest earlier mentions (raw cosine) whose claims are candidates
     candidate_floor: float = 0.30  # raw cosine below which a neighbour is not a candidate
     members_checked: int = 16  # members of a candidate claim scored against the newcomer
-    near_copy: float = 0.90  # rapidfuzz ratio (0..1) of normalized texts for a near-copy
+    near_copy: float = 0.95  # rapidfuzz ratio (0..1) of normalized texts for a near-copy
     near_copy_min_cosine: float = 0.80  # embedding neighbours worth a near-copy check
     lexical_weight: float = 0.50  # share of IDF-weighted word overlap in the pair score
     same_site_penalty: float = 0.15  # one article rarely says the same thing twice
