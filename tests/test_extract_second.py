@@ -93,3 +93,12 @@ def test_a_closing_call_to_subscribe_or_log_in_is_dropped_but_not_in_the_body():
     text = extract_article(html.encode(), "https://example.org/flood").text
     assert "Subscribe to our newsletter" not in text and "log in" not in text
     assert "got the warning a day earlier" in text and all(f"Part {i}." in text for i in range(4))
+
+
+def test_a_cookie_or_affiliate_notice_at_the_ends_is_dropped():
+    paras = [f"<p>Part {i}. {PROSE * 2}</p>" for i in range(5)]
+    html = ("<html><body><article><h1>Flood</h1><p>This post contains affiliate links; we may earn a commission.</p>"
+            + "".join(paras) + "<p>We use cookies to improve your experience.</p></article></body></html>")
+    text = extract_article(html.encode(), "https://example.org/flood").text
+    assert "affiliate" not in text and "cookies" not in text
+    assert all(f"Part {i}." in text for i in range(5))

@@ -23,7 +23,7 @@ from ._chrome import drop_all, find_chrome, find_link_boxes, find_link_lists, fi
 from ._html import TooDeep, decode_html, doc_order, parse_html, read_page, strip_code
 from ._input import binary_reason
 from ._labels import LinkFact, Partner, classify
-from ._notes import CALL_TAIL, is_page_note, is_reader_call
+from ._notes import CALL_TAIL, NOTICE_EDGE, is_page_note, is_page_notice, is_reader_call
 from ._second import SECOND_GAIN, SECOND_MIN, SHORT_TEXT, second_opinion
 from ._meta import PageFacts, build_meta, parse_date, site_name
 from ._root import choose_root, paragraph_weights, subtree_weights
@@ -350,6 +350,11 @@ def prose_blocks(blocks: list) -> list:
     # comment"): the page's, not the article's.
     start = max(1, len(out) - CALL_TAIL)
     out = out[:start] + [b for b in out[start:] if b.hint == "question" or not is_reader_call(collapse_space(b.text))]
+    # A cookie or affiliate notice at either end of the article
+    if len(out) > 1:
+        n = len(out)
+        out = [b for i, b in enumerate(out) if not ((i < NOTICE_EDGE or i >= n - NOTICE_EDGE) and b.hint != "question"
+                                                    and is_page_notice(collapse_space(b.text)))]
     return out
 
 

@@ -52,3 +52,15 @@ CALL_TAIL = 3    # among the last blocks of the article
 def is_reader_call(text: str) -> bool:
     """A short line that asks the reader to subscribe, log in, comment or follow."""
     return len(text) <= CALL_MAX and bool(_READER_CALL.search(text))
+
+
+# Notices about the page itself: cookie banners, affiliate and advertiser disclosures.
+_DISCLOSURE = re.compile(r"\b(?:cookies?|affiliate|advertisers?|compensation|provision|werbelinks?|partner-?links?|"
+                         r"afiliad\w*|anunciantes)\b", re.I)
+NOTICE_MAX = 300  # a notice is short
+NOTICE_EDGE = 2   # among the first or the last blocks of the article
+
+
+def is_page_notice(text: str) -> bool:
+    """A short cookie or affiliate/advertiser disclosure line."""
+    return len(text) <= NOTICE_MAX and bool(_DISCLOSURE.search(text))
