@@ -42,10 +42,10 @@ def test_floor_on_the_development_set(bench):
     assert result["pages"] == 990
     assert ours["errors"] == 0
     # Floors measured on this development set, a little under what benchmarks/extract_dev.py
-    # prints (F1 0.930, precision 0.920, recall 0.940 when written: 2774 TP, 177 FN, 240 FP,
+    # prints (F1 0.931, precision 0.923, recall 0.940 when written: 2774 TP, 177 FN, 233 FP,
     # with trafilatura's second opinion on short extractions; trafilatura alone 0.921 / 0.897
     # / 0.947), so a change that loses ground on unseen layouts fails here. Issue 10's target
     # (F1 >= 0.93, precision >= 0.92) is met, only just.
-    assert ours["f1"] >= 0.925, ours
-    assert ours["precision"] >= 0.915, ours
+    assert ours["f1"] >= 0.926, ours
+    assert ours["precision"] >= 0.918, ours
     assert ours["recall"] >= 0.935, ours
