@@ -119,10 +119,10 @@ def test_sentences_that_lean_on_their_predecessor_are_not_claims(sentence):
 
 
 @pytest.mark.parametrize("sentence", [
-    "It acts quickly on the brain, leading to intense feelings of euphoria.",
-    "These receptors are part of the brain's reward system.",
-    "This binding stops pain signals almost at once.",
-    "But while the overall decline is encouraging, fentanyl is now involved in most deaths.",
+    "It travels quickly through the bloodstream, leaving a warm and drowsy feeling.",
+    "These proteins are part of the body's stress response.",
+    "This pattern keeps the heart rate up for most of the night.",
+    "But while the number of smokers is falling, vaping is now common among teenagers.",
     "There are three stages of sleep that repeat through the night.",
 ])
 def test_sentences_that_name_their_subject_stay_claims(sentence):
