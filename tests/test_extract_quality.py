@@ -74,14 +74,24 @@ def test_feed_content_fragment_matches_the_page(quality):
 
 
 def test_alana_week2_revision(quality):
+    """The revision the partners README describes: the overdose figure's year changes
+    (2022 -> 2023) and one promotional sentence is appended. Found by comparing the two
+    versions, so no partner sentence is copied here."""
     from pipeline.extract import extract_article
     from pipeline.types import Kind, Source
-    html = (SHARED / "partners" / "alana" / "blog" / "heroin-and-the-brain" / "v2" / "index.html").read_bytes()
-    html = html.replace(b"{{base}}", b"http://127.0.0.4:8765")
-    art = extract_article(html, quality.article_url("alana"),
-                          source=Source(id="alana", name="ALANA Recovery", homepage="http://127.0.0.4:8765/alana/"))
-    by_text = {s.text: s for s in art.sentences}
-    assert "Thankfully, those numbers have steadily dropped to fewer than 6,000 in 2023." in by_text
-    added = [s for s in art.sentences if s.text.startswith("Our admissions team is available seven days a week")]
-    assert len(added) == 1 and added[0].kind == Kind.PROMO
+    source = Source(id="alana", name="ALANA Recovery", homepage="http://127.0.0.4:8765/alana/")
+    page = SHARED / "partners" / "alana" / "blog" / "heroin-and-the-brain"
+
+    def extract(path):
+        html = path.read_bytes().replace(b"{{base}}", b"http://127.0.0.4:8765")
+        return extract_article(html, quality.article_url("alana"), source=source)
+
+    before, art = extract(page / "index.html"), extract(page / "v2" / "index.html")
+    old = {s.text for s in before.sentences}
+    added = [s for s in art.sentences if s.text not in old]
+    removed = old - {s.text for s in art.sentences}
+    assert len(added) == 2 and len(removed) == 1
+    (figure,) = [s for s in added if "2023" in s.text]
+    assert figure.kind == Kind.CLAIM and figure.text.replace("2023", "2022") == next(iter(removed))
+    assert [s.kind for s in added if s is not figure] == [Kind.PROMO]
     assert art.meta.updated.isoformat() == "2026-11-25T14:00:00+00:00"
