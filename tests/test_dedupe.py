@@ -6,7 +6,6 @@ editor constraints, the embedding cache and byte format, canonical text, FAQ que
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import subprocess
 import sys
 
@@ -18,25 +17,7 @@ from pipeline.dedupe import (CLAIM_SETTINGS, ClaimState, Constraints, choose_can
 from pipeline.dedupe.normalize import content_terms
 from pipeline.types import MentionInput
 
-
-class HashEmbedder:
-    """Character-trigram hashing: similar spellings give similar vectors. Counts calls."""
-
-    dim = 64
-
-    def __init__(self) -> None:
-        self.encoded: list[str] = []
-
-    def encode(self, texts):
-        self.encoded.extend(texts)
-        out = np.zeros((len(texts), self.dim), dtype=np.float32)
-        for i, t in enumerate(texts):
-            t = f"  {t.lower()}  "
-            for k in range(len(t) - 2):
-                h = int.from_bytes(hashlib.blake2b(t[k:k + 3].encode(), digest_size=4).digest(), "little")
-                out[i, h % self.dim] += 1.0
-        out /= np.linalg.norm(out, axis=1, keepdims=True)
-        return out
+from fixtures.embedders import HashEmbedder
 
 
 class TableEmbedder:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from fixtures.embedders import HashEmbedder
 from fixtures.loaders import load_benchmark, require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -50,22 +51,6 @@ def test_recall_floor_within_300_answers(curve):
     assert _best(curve, 300, 0.95) >= 0.8, curve
 
 
-class _HashEmbedder:
-    """Character trigrams hashed into 64 dimensions: no model to load."""
-
-    def encode(self, texts):
-        import hashlib
-
-        import numpy as np
-        out = np.zeros((len(texts), 64), dtype=np.float32)
-        for i, t in enumerate(texts):
-            t = f"  {t.lower()}  "
-            for k in range(len(t) - 2):
-                h = int.from_bytes(hashlib.blake2b(t[k:k + 3].encode(), digest_size=4).digest(), "little")
-                out[i, h % 64] += 1.0
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
-
-
 def test_any_gold_file_of_the_same_format(tmp_path):
     """A gold of our own (two sites, three propositions, one promotional sentence) with its
     seeds: the simulated editor merges exactly what the gold allows."""
@@ -91,7 +76,7 @@ def test_any_gold_file_of_the_same_format(tmp_path):
     gold = gold_dir / "claims.json"
     gold.write_text(json.dumps({"about": "test", "clusters": clusters,
                                 "promotional": [{"site": "alpha", "text": first[3]}], "faq": [], "cited": []}))
-    curve = _sim().simulate(gold, seeds, answers=30, every=5, embedder=_HashEmbedder(), engine_model_used=False)
+    curve = _sim().simulate(gold, seeds, answers=30, every=5, embedder=HashEmbedder(), engine_model_used=False)
     last = curve[-1]
     assert last["gold_pairs"] == 3
     assert last["pair_precision"] == 1.0 and last["pair_recall"] == 1.0
