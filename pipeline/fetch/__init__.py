@@ -53,8 +53,8 @@ from protego import Protego
 
 from ..errors import BudgetExceeded, FetchError, OffScope, PrivateAddress, RobotsDisallowed, TooLarge
 from ..types import Response
-from . import policy
-from ._address import ALLOW_PRIVATE_VAR, AddressCheckingBackend, is_public_address, private_allowed_by_environment
+from . import _address, policy
+from ._address import ALLOW_PRIVATE_VAR, AddressCheckingBackend, private_allowed_by_environment
 from ._deadline import deadline_transport, exchange_deadline
 from ._decode import Decoder
 from .scope import InvalidHost, Scope, host_of, normalize_host
@@ -577,6 +577,6 @@ def _check_literal_address(url: str, allow_private: bool) -> None:
         ipaddress.ip_address(host)
     except (InvalidHost, ValueError):
         return  # a name, or not an URL at all (_check_url says so)
-    if not is_public_address(host):
+    if not _address.is_public_address(host):
         raise PrivateAddress(f"{host} is not a public address; not fetched (allow_private in the source's "
                              f"registry entry, or {ALLOW_PRIVATE_VAR}=1, allows it)", url)
