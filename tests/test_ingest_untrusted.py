@@ -232,6 +232,31 @@ def test_feeds_in_any_encoding_are_read(server, store, encoding):
         assert any("bogus" in w for w in r.warnings)
 
 
+RSS11_FEEDS = {"rss11_payload.xml": 2, "rss11_prefixed.xml": 2, "rss11_empty.xml": 0, "rss11_image_lang.xml": 1,
+               "rss11_modules.xml": 2}  # file of tests/fixtures/feeds -> its items
+
+
+@pytest.mark.parametrize("name", sorted(RSS11_FEEDS))
+def test_rss11_feeds_are_read_and_their_articles_stored(server, store, name):
+    """Issue 17 (finding 10): valid RSS 1.1 feeds were refused as "not a feed" or read
+    with no items."""
+    from pathlib import Path
+
+    body = (Path(__file__).parent / "fixtures" / "feeds" / name).read_bytes().replace(b"{{base}}",
+                                                                                       server.base.encode())
+    server.route("/rss11/feed.xml", static(body, "application/rss+xml"))
+    for slug in ("sleep-in-early-recovery", "family-week", "naloxone", "volunteers", "cafe-evenings",
+                 "group-times", "holiday-hours"):
+        pages(server, f"/rss11/{slug}/")
+    src = Source(id="h", name="Harborlight", homepage=server.url("/rss11/"), feeds=(server.url("/rss11/feed.xml"),))
+    (r,) = run_sources([src], store, fetch_config=FAST).sources
+    assert r.ok, r.errors
+    assert r.new_articles == RSS11_FEEDS[name]
+    assert not any("malformed" in w or "not a feed" in w for w in r.warnings), r.warnings
+    if not RSS11_FEEDS[name]:
+        assert any("have no items" in w for w in r.warnings)
+
+
 def registry(folder, src: Source):
     folder = folder / "sources"
     folder.mkdir(exist_ok=True)
