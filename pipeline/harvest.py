@@ -20,7 +20,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from . import discover, plan
 from .errors import BudgetExceeded, FetchError, OffScope, ParseError, ResourceError
@@ -189,8 +189,11 @@ class Harvester:
             shown = ", ".join(h.off_scope[:3]) + (" ..." if len(h.off_scope) > 3 else "")
             h.warnings.append(f"{len(h.off_scope)} URL(s) outside the fetch scope ({self.scope.describe()}) "
                               f"not fetched: {shown}")
-        for host_url in dict.fromkeys(r.response.final_url for r in h.fetched):
-            note = self.fetcher.robots_note(host_url)
+        src = self.source
+        asked = [src.homepage, *src.feeds, src.sitemap, src.blog_index, *(r.response.final_url for r in h.fetched),
+                 *(e.url for e in h.errors)]
+        for host_url in {urlsplit(u).netloc: u for u in reversed(asked) if u}.values():
+            note = self.fetcher.robots_note(host_url)  # robots.txt over the size limit: its start applied
             if note and note not in h.warnings:
                 h.warnings.append(note)
         return h
