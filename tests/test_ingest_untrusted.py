@@ -212,6 +212,44 @@ def test_crawl_delays_are_bounded_by_the_budget_and_the_rest_waits_for_the_next_
     assert r2.new_articles == 2  # the next run carries on where this one stopped
 
 
+def test_parsing_counts_against_the_budget_and_an_over_budget_source_stops(server, store, monkeypatch):
+    """Issue 17 (finding 2): the budget bounds CPU time too. The test's clock makes each
+    thousand sitemap entries "take" 50 s, so the 5,000-URL sitemap of source `big` passes
+    its 120 s budget in its third thousand: the parse stops there, none of its pages is
+    requested, the source is reported over budget; `fine`, harvested next, is unaffected."""
+    from pipeline import discover
+
+    clock = FakeClock()
+    monkeypatch.setattr(orchestrator, "Fetcher", functools.partial(Fetcher, **clock.fetcher_kwargs()))
+    real_parse = discover.parse_sitemap
+    checks = []
+
+    def slow_parse(body, url, *, check=None):
+        def slow_check():
+            checks.append(url)
+            clock.advance(50.0)
+            check()
+        return real_parse(body, url, check=slow_check)
+
+    monkeypatch.setattr(discover, "parse_sitemap", slow_parse)
+    posts = [f"/big/post-{i}/" for i in range(5000)]
+    pages(server, *posts[:3], "/fine/p1/")
+    server.route("/big/", static("<!doctype html><html><head><title>Big</title></head><body></body></html>",
+                                 "text/html"))
+    server.route("/big/sitemap.xml", static(urlset([server.url(p) for p in posts]), "application/xml"))
+    server.route("/fine/feed/", static(rss(server.base, ["/fine/p1/"]), RSS))
+    config = FetchConfig(connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0, retries=0, source_budget=120)
+    sources = [Source(id="big", name="Big", homepage=server.url("/big/"), sitemap=server.url("/big/sitemap.xml")),
+               Source(id="fine", name="Fine", homepage=server.url("/fine/"), feeds=(server.url("/fine/feed/"),))]
+    report = run_sources(sources, store, fetch_config=config, workers=1)
+    by_id = {r.source_id: r for r in report.sources}
+    assert len(checks) == 3  # entries 0, 1,000 and 2,000: stopped there, not at 5,000
+    assert not any(p.startswith("/big/post-") for p in server.paths())
+    assert [e.kind for e in by_id["big"].errors] == ["budget"] and "120 s" in by_id["big"].errors[0].message
+    assert by_id["fine"].ok and by_id["fine"].new_articles == 1
+    assert summarize(report)["sources_failed"] == 1
+
+
 # --- 4. feeds that are valid or nearly so -------------------------------------------------------------
 
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32", "utf-16-le-bom", "utf-32-be-bom", "bogus"])
