@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from datetime import datetime, timezone
@@ -97,7 +96,6 @@ def end_to_end(largest: int, html: bytes) -> dict[str, dict]:
     from pipeline.harvest import Harvester
     from pipeline.types import Source
 
-    os.environ["SYNDICATE_ALLOW_PRIVATE"] = "1"  # the server is on loopback
     config = FetchConfig()
     out: dict[str, dict] = {}
     with HostileServer() as server:
@@ -110,7 +108,7 @@ def end_to_end(largest: int, html: bytes) -> dict[str, dict]:
         server.route("/sitemap.xml", static(body, "application/xml"))
         server.route("/blog/", static(html, "text/html; charset=utf-8"))
         source = Source(id="big", name="Big", homepage=base, sitemap=server.url("/sitemap.xml"),
-                        blog_index=server.url("/blog/"))
+                        blog_index=server.url("/blog/"), allow_private=True)  # served on loopback
         with Fetcher(config) as fetcher:
             harvester = Harvester(source, fetcher, _NoStore(), {}, datetime.now(timezone.utc))
             t, (pages, _) = timed(harvester.sitemap_pages, b"")
