@@ -401,7 +401,8 @@ class Fetcher:
             host.robots_note = (f"robots.txt of {urlsplit(robots_url).netloc} is over {ROBOTS_MAX_BYTES // 1024} "
                                 f"KiB; its first {len(body):,} bytes were read and applied (RFC 9309)")
             log.warning("%s", host.robots_note)
-        if self.robots_cache is not None and status in (200, 304):
+        # A cut file is not kept for a conditional GET next run: read again, it is said again.
+        if self.robots_cache is not None and status in (200, 304) and not truncated:
             self.robots_cache.store(Response(url=robots_url, final_url=final, status=status,
                                              headers=tuple(resp_headers.items()),
                                              body=body if status == 200 else b"",
