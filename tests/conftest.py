@@ -145,12 +145,15 @@ def pg_url():
     admin.dispose()
 
 
-@pytest.fixture(autouse=True)
-def _loopback_allowed(monkeypatch):
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_allowed():
     # Every test server listens on loopback, which a run refuses to reach unless allowed
-    # (SYNDICATE_ALLOW_PRIVATE=1, as the demo sets for its own run). The tests of that
-    # rule delete the variable (monkeypatch.delenv) and see the refusal.
-    monkeypatch.setenv("SYNDICATE_ALLOW_PRIVATE", "1")
+    # (SYNDICATE_ALLOW_PRIVATE=1, as the demo sets for its own run). Session-wide, so that
+    # module-scoped fixtures that run the pipeline have it too; the tests of that rule
+    # delete the variable (monkeypatch.delenv) and see the refusal.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNDICATE_ALLOW_PRIVATE", "1")
+        yield
 
 
 @pytest.fixture(autouse=True)
