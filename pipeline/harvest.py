@@ -122,10 +122,10 @@ class Harvester:
         """A no-argument budget check for discovery's loops."""
         return lambda: self.check_budget(url, doing)
 
-    def over_budget(self, e: BudgetExceeded | None = None, *, left: int = 1) -> None:
-        """`left` URLs are left for the next run because the budget is spent."""
+    def over_budget(self) -> None:
+        """One URL is left for the next run because the budget is spent."""
         self.out_of_time = True
-        self.h.over_budget += left
+        self.h.over_budget += 1
 
     # --- fetching with the stored validators ------------------------------------------------
 
@@ -172,7 +172,7 @@ class Harvester:
             self.h.interrupted = True
             return
         if isinstance(e, BudgetExceeded):
-            self.over_budget(e)  # said once, as a warning, at the end of the harvest
+            self.over_budget()  # said once, as a warning, at the end of the harvest
             return
         self.h.errors.append(SourceError(e.kind, e.message, e.url))
         log.warning("%s: %s", self.source.id, e)
@@ -266,8 +266,8 @@ class Harvester:
             got = self.get(feed_url, accept=FEED_ACCEPT)
             feed = parse_feed(got.body, got.response.final_url, dict(got.response.headers))
             self.check_budget(feed_url, "parsing the feed")
-        except BudgetExceeded as e:
-            self.over_budget(e)
+        except BudgetExceeded:
+            self.over_budget()
             return None
         except ResourceError as e:
             if named:  # a feed the registry names must work
@@ -321,8 +321,8 @@ class Harvester:
                     got = self.get(url, accept=SITEMAP_ACCEPT)
                     found, children = discover.parse_sitemap(got.body, got.response.final_url,
                                                              check=self.checker(url, "parsing a sitemap"))
-                except BudgetExceeded as e:
-                    self.over_budget(e)
+                except BudgetExceeded:
+                    self.over_budget()
                     return [], False
                 except ResourceError as e:
                     if url == src.sitemap:
@@ -341,8 +341,8 @@ class Harvester:
             try:
                 articles = discover.likely_articles(list(entries), src.homepage,
                                                     check=self.checker(top, "sorting a sitemap's URLs"))
-            except BudgetExceeded as e:
-                self.over_budget(e)
+            except BudgetExceeded:
+                self.over_budget()
                 return [], False
             if articles:
                 return [(u, entries[u]) for u in articles], unchanged
@@ -420,7 +420,7 @@ class Harvester:
             if got is not None:
                 got.record.keep = False
             if isinstance(e, BudgetExceeded):
-                self.over_budget(e)
+                self.over_budget()
         except ResourceError as e:
             if got is not None:
                 got.record.keep = False

@@ -78,7 +78,7 @@ class FetchConfig:
     connect_timeout: float = 5.0
     read_timeout: float = 15.0
     total_timeout: float = 60.0  # one exchange (connect, headers, body) is cut off after this
-    source_budget: float = 300.0  # seconds one source may take in a run, retries and delays included
+    source_budget: float = 300.0  # seconds one source may take in a run: retries, delays and parsing included
     max_bytes: int = 10 * 1024 * 1024  # decoded bytes: also stops gzip bombs
     max_redirects: int = 5
     retries: int = 2  # extra attempts on transient errors
