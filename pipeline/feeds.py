@@ -216,17 +216,30 @@ def rss11_as_rss10(body: bytes) -> bytes | None:
         return None  # broken XML: feedparser's forgiving parser does what it can
     if root.tag != f"{{{RSS11}}}Channel":
         return None
+    # Copying and writing out are recursive: a payload nested thousands deep is dropped
+    # (the items are kept); anything deeper elsewhere is left to feedparser as it is.
+    for payloads in (True, False):
+        try:
+            return _rss10_document(root, payloads)
+        except RecursionError:
+            continue
+    return None
+
+
+def _rss10_document(root: ET.Element, payloads: bool) -> bytes:
     rdf = ET.Element(f"{{{_RDF}}}RDF")
     channel = ET.SubElement(rdf, f"{{{_RSS10}}}channel", _rdf_attrs(root))
     for child in root:
         if child.tag == f"{{{RSS11}}}items":
             for item in child:
                 if item.tag == f"{{{RSS11}}}item":
-                    rdf.append(_rss10_element(item, top=True))
+                    rdf.append(_rss10_element(item, top=True, payloads=payloads))
         elif child.tag == f"{{{RSS11}}}image":
             continue  # a resource of its own in RSS 1.0; nothing Syndicate reads
         else:
-            channel.append(_rss10_element(child))
+            copied = _rss10_element(child, payloads=payloads)
+            if copied is not None:
+                channel.append(copied)
     for name in ("{http://www.w3.org/XML/1998/namespace}lang", "{http://www.w3.org/XML/1998/namespace}base"):
         if name in root.attrib:
             rdf.set(name, root.attrib[name])
@@ -237,10 +250,13 @@ def _rdf_attrs(node: ET.Element) -> dict[str, str]:
     return {k: v for k, v in node.attrib.items() if k != f"{{{_RDF}}}parseType"}
 
 
-def _rss10_element(node: ET.Element, *, top: bool = False) -> ET.Element:
-    """`node` with RSS 1.1 names moved to RSS 1.0 and its payload as content:encoded;
-    other namespaces (Dublin Core, content...) are kept as they are."""
+def _rss10_element(node: ET.Element, *, top: bool = False, payloads: bool = True) -> ET.Element | None:
+    """`node` with RSS 1.1 names moved to RSS 1.0 and its payload as content:encoded
+    (None when `payloads` is false); other namespaces (Dublin Core, content...) are kept
+    as they are."""
     if node.tag == f"{{{_RSS11_PAYLOAD}}}payload":
+        if not payloads:
+            return None
         encoded = ET.Element(f"{{{_CONTENT}}}encoded")
         # the payload is XML (XHTML, usually): written out as HTML, namespaces dropped,
         # so that <xhtml:p> stays a paragraph for feedparser's sanitiser
@@ -252,14 +268,16 @@ def _rss10_element(node: ET.Element, *, top: bool = False) -> ET.Element:
     out = ET.Element(tag, _rdf_attrs(node))
     out.text, out.tail = node.text, None if top else node.tail
     for child in node:
-        out.append(_rss10_element(child))
+        copied = _rss10_element(child, payloads=payloads)
+        if copied is not None:
+            out.append(copied)
     return out
 
 
 def _local_names(node: ET.Element) -> ET.Element:
     out = ET.Element(node.tag.rsplit("}", 1)[-1], {k.rsplit("}", 1)[-1]: v for k, v in node.attrib.items()})
     out.text, out.tail = node.text, node.tail
-    out.extend(_local_names(c) for c in node)
+    out.extend([_local_names(c) for c in node])
     return out
 
 

@@ -124,3 +124,17 @@ def test_other_rdf_and_xml_is_not_taken_for_rss11():
     # the namespace named, but not on a Channel root
     assert rss11_as_rss10(b'<x xmlns:r="http://purl.org/net/rss1.1#"><r:item/></x>') is None
     assert rss11_as_rss10(b'<Channel xmlns="http://purl.org/net/rss1.1#"><title>cut') is None
+
+
+def test_rss11_with_a_payload_nested_thousands_deep_keeps_its_items():
+    deep = b"<div>" * 5000 + b"deep" + b"</div>" * 5000
+    body = rss11("rss11_prefixed.xml").replace(
+        b"</r:description>\n    </r:item>",
+        b'</r:description><p:payload xmlns:p="http://purl.org/net/rss1.1/payload#" rdf:parseType="Literal">'
+        + deep + b"</p:payload></r:item>", 1)
+    assert b"p:payload" in body
+    feed = parse_feed(body, f"{BASE}/rss11/feed.xml")
+    assert [e.title for e in feed.entries] == RSS11["rss11_prefixed.xml"]
+    assert feed.entries[0].content_html is None  # the payload, too deep to copy, is dropped
+    shallow = parse_feed(body.replace(deep, b"<div><p>ok</p></div>"), f"{BASE}/rss11/feed.xml")
+    assert shallow.entries[0].content_html == "<div><p>ok</p></div>"
