@@ -81,7 +81,7 @@ def main() -> int:
     if args.json:
         print(json.dumps(results, indent=2))
         return 0
-    print("discovery at partner scale (CPU time of one thread; noisy on a shared machine)")
+    print("discovery at partner scale (wall time, one thread; noisy on a shared machine)")
     for name, r in results.items():
         detail = ", ".join(f"{k} {v}" for k, v in r.items() if k != "total_s")
         print(f"  {name:<34} {r['total_s']:>7.2f} s   ({detail})")
