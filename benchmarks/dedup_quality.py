@@ -102,7 +102,8 @@ def run_pipeline() -> dict:
     try:
         with tempfile.TemporaryDirectory() as tmp:
             store = Store.open(f"sqlite:///{tmp}/q.sqlite")
-            sources = [Source(id=s, name=n, homepage=f"{servers[s].base}/{s}/") for s, n in names.items()]
+            sources = [Source(id=s, name=n, homepage=f"{servers[s].base}/{s}/", allow_private=True)  # loopback
+                       for s, n in names.items()]
             report = run_sources(sources, store)
             rows = list(store.export_mentions())
             store.close()

@@ -149,7 +149,8 @@ def main() -> int:
         base = bases[i % len(bases)]
         sid = f"f{i:04d}"
         path_of[sid] = rel
-        sources.append(Source(id=sid, name=f"Corpus {rel}", homepage=f"{base}/", feeds=(f"{base}/{rel}",)))
+        sources.append(Source(id=sid, name=f"Corpus {rel}", homepage=f"{base}/", feeds=(f"{base}/{rel}",),
+                              allow_private=True))  # served on loopback
 
     orchestrator.cluster_new_mentions = lambda store, now: 0  # not what is measured here
     durations: dict[str, float] = {}

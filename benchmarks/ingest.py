@@ -223,7 +223,8 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
 
     proc, port = start_server(sites, articles)
     try:
-        sources = [Source(id=f"site{i:04d}", name=f"Site {i}", homepage=f"http://{host_of(i)}:{port}/")
+        sources = [Source(id=f"site{i:04d}", name=f"Site {i}", homepage=f"http://{host_of(i)}:{port}/",
+                          allow_private=True)  # served on loopback
                    for i in range(sites)]
         with tempfile.TemporaryDirectory() as tmp:
             store = Store.open(f"sqlite:///{tmp}/bench.sqlite")

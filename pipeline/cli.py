@@ -164,8 +164,8 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
 @click.option("--min-delay", default=0.0, show_default=True, metavar="SECONDS",
               help="Pause between two requests to one host (a robots.txt Crawl-delay may ask for more).")
 @click.option("--source-budget", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
-              help="Time one source may take in a run, retries and crawl delays included; what is left "
-                   "is fetched next run [default: 300].")
+              help="Time one source may take in a run, retries, crawl delays and parsing included; what is "
+                   "left is fetched next run [default: 300].")
 @click.option("--contact", envvar="SYNDICATE_CONTACT", metavar="URL",
               help="Contact URL sent in the User-Agent [env SYNDICATE_CONTACT].")
 @click.option("--source", "only", multiple=True, metavar="ID",
@@ -313,7 +313,8 @@ def extract(inputs: tuple[str, ...], as_json: bool, name: str | None) -> None:
 
     Input that is not an HTML page (a PDF, an image, an executable, plain text) is refused
     with an error, as is a file over the size cap of fetched pages; the exit status is 1
-    when any input failed.
+    when any input failed. A URL (and any redirect) is never fetched from a private,
+    loopback or link-local address unless SYNDICATE_ALLOW_PRIVATE=1.
 
     \b
     Examples:

@@ -108,5 +108,10 @@ class StaticSiteServer(ThreadingHTTPServer):
 
 
 def demo_environment(base: str) -> None:
-    """Point the bundled registry (sources/*.toml uses ${SYNDICATE_DEMO_BASE}) at `base`."""
+    """Point the bundled registry (sources/*.toml uses ${SYNDICATE_DEMO_BASE}) at `base`,
+    and let the demo's own run reach it: its sites are served on 127.0.0.1, a loopback
+    address no run reaches otherwise (SYNDICATE_ALLOW_PRIVATE, pipeline/fetch/_address.py)."""
+    from .fetch import ALLOW_PRIVATE_VAR
+
     os.environ[DEMO_BASE_VAR] = base
+    os.environ[ALLOW_PRIVATE_VAR] = "1"

@@ -65,6 +65,13 @@ class OffScope(FetchError):
     kind = "off-scope"
 
 
+class PrivateAddress(FetchError):
+    """The host resolves to a private, loopback, link-local or otherwise non-public
+    address, and the source is not allowed to reach one; nothing was sent."""
+
+    kind = "private-address"
+
+
 class BudgetExceeded(FetchError):
     """The source's time budget for this run is used up; the URL was not (fully) fetched."""
 

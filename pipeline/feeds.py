@@ -11,6 +11,13 @@ unknown declared encoding (`encoding="bogus"`) made the XML parser raise LookupE
 Broken XML that the parser recovers from (an undefined `&hellip;` in a title, a feed cut
 short) keeps every item recovered, with a warning: only an item still open where the
 document ends is dropped, since its text may be cut short.
+
+RSS 1.1 (http://inamidst.com/rss1.1/, namespace `http://purl.org/net/rss1.1#`) is not a
+format feedparser knows: a prefixed RSS 1.1 feed came out with no items and an empty one
+as "not a feed", and the item payload (`p:payload`, the full text) was lost. It is
+rewritten here into the RSS 1.0 it was derived from (`rss11_as_rss10`: the same
+elements in the RSS 1.0 namespace, items beside the channel, the payload as
+`content:encoded`), which feedparser reads with its usual sanitising, dates and links.
 """
 from __future__ import annotations
 
@@ -56,6 +63,9 @@ def _parse_feed(body: bytes, url: str, headers: dict[str, str]) -> Feed:
     if not body.strip():
         raise ParseError("empty response where a feed was expected", url, kind="empty")
     refuse_xml_bombs(body, url)
+    rss10 = rss11_as_rss10(body)
+    if rss10 is not None:
+        body = rss10
     response_headers = {k: v for k, v in headers.items()
                         if k.lower() in ("content-location", "content-language")}
     response_headers["content-type"] = _with_utf8_charset(ctype)
@@ -186,6 +196,89 @@ def refuse_xml_bombs(body: bytes, url: str) -> None:
                          kind="xml-entities") from e
     except (ET.ParseError, ValueError, LookupError):
         pass  # malformed XML is feedparser's to salvage or reject
+
+
+RSS11 = "http://purl.org/net/rss1.1#"
+_RSS11_PAYLOAD = "http://purl.org/net/rss1.1/payload#"
+_RSS10 = "http://purl.org/rss/1.0/"
+_RDF = "http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+_CONTENT = "http://purl.org/rss/1.0/modules/content/"
+
+
+def rss11_as_rss10(body: bytes) -> bytes | None:
+    """An RSS 1.1 document rewritten as RSS 1.0 (see the module docstring); None for
+    anything else. `body` is UTF-8 and already free of entity declarations."""
+    if RSS11.encode() not in body[:8192]:  # the namespace is declared on the root element
+        return None
+    try:
+        root = DET.fromstring(body)
+    except (ET.ParseError, ValueError, LookupError, defusedxml.DefusedXmlException):
+        return None  # broken XML: feedparser's forgiving parser does what it can
+    if root.tag != f"{{{RSS11}}}Channel":
+        return None
+    # Copying and writing out are recursive: a payload nested thousands deep is dropped
+    # (the items are kept); anything deeper elsewhere is left to feedparser as it is.
+    for payloads in (True, False):
+        try:
+            return _rss10_document(root, payloads)
+        except RecursionError:
+            continue
+    return None
+
+
+def _rss10_document(root: ET.Element, payloads: bool) -> bytes:
+    rdf = ET.Element(f"{{{_RDF}}}RDF")
+    channel = ET.SubElement(rdf, f"{{{_RSS10}}}channel", _rdf_attrs(root))
+    for child in root:
+        if child.tag == f"{{{RSS11}}}items":
+            for item in child:
+                if item.tag == f"{{{RSS11}}}item":
+                    rdf.append(_rss10_element(item, top=True, payloads=payloads))
+        elif child.tag == f"{{{RSS11}}}image":
+            continue  # a resource of its own in RSS 1.0; nothing Syndicate reads
+        else:
+            copied = _rss10_element(child, payloads=payloads)
+            if copied is not None:
+                channel.append(copied)
+    for name in ("{http://www.w3.org/XML/1998/namespace}lang", "{http://www.w3.org/XML/1998/namespace}base"):
+        if name in root.attrib:
+            rdf.set(name, root.attrib[name])
+    return ET.tostring(rdf, encoding="utf-8", xml_declaration=True)
+
+
+def _rdf_attrs(node: ET.Element) -> dict[str, str]:
+    return {k: v for k, v in node.attrib.items() if k != f"{{{_RDF}}}parseType"}
+
+
+def _rss10_element(node: ET.Element, *, top: bool = False, payloads: bool = True) -> ET.Element | None:
+    """`node` with RSS 1.1 names moved to RSS 1.0 and its payload as content:encoded
+    (None when `payloads` is false); other namespaces (Dublin Core, content...) are kept
+    as they are."""
+    if node.tag == f"{{{_RSS11_PAYLOAD}}}payload":
+        if not payloads:
+            return None
+        encoded = ET.Element(f"{{{_CONTENT}}}encoded")
+        # the payload is XML (XHTML, usually): written out as HTML, namespaces dropped,
+        # so that <xhtml:p> stays a paragraph for feedparser's sanitiser
+        encoded.text = (node.text or "") + "".join(ET.tostring(_local_names(c), encoding="unicode") for c in node)
+        return encoded
+    tag = node.tag
+    if tag.startswith(f"{{{RSS11}}}"):
+        tag = f"{{{_RSS10}}}" + tag[len(RSS11) + 2:]
+    out = ET.Element(tag, _rdf_attrs(node))
+    out.text, out.tail = node.text, None if top else node.tail
+    for child in node:
+        copied = _rss10_element(child, payloads=payloads)
+        if copied is not None:
+            out.append(copied)
+    return out
+
+
+def _local_names(node: ET.Element) -> ET.Element:
+    out = ET.Element(node.tag.rsplit("}", 1)[-1], {k.rsplit("}", 1)[-1]: v for k, v in node.attrib.items()})
+    out.text, out.tail = node.text, node.tail
+    out.extend([_local_names(c) for c in node])
+    return out
 
 
 def _entry(e: dict, feed_url: str) -> FeedEntry:

@@ -6,14 +6,21 @@ What to request is decided by `plan` (pure); whether a URL may be requested at a
 fetcher's scope check (`fetch/scope.py`); the harvester does the fetching and records what
 each URL came to: an error for that URL alone, a warning, an off-scope URL counted, pages
 left for the next run when the source's time budget runs out.
+
+The time budget (`--source-budget`, on the fetcher's clock) covers the source's parsing as
+well as its requests: each parse of partner content (homepage, feed, sitemap, blog index,
+article page) is followed by a check, and the long loops of discovery check as they go
+(`discover.CHECK_EVERY`). Once it is spent, the source stops where it is: no further
+request or parse, the URLs left are counted and said in one warning (or, when nothing came
+of the run, a "budget" error), and the other sources, in their own threads, carry on.
+robots.txt is parsed inside the fetcher, whose next request checks the same deadline.
 """
 from __future__ import annotations
 
 import logging
-import time
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from urllib.parse import urljoin
+from urllib.parse import urljoin, urlsplit
 
 from . import discover, plan
 from .errors import BudgetExceeded, FetchError, OffScope, ParseError, ResourceError
@@ -97,9 +104,28 @@ class Harvester:
         self.recheck_after = recheck_after
         self.h = Harvest(source)
         self.scope = Scope.of([source.homepage, *source.feeds, source.sitemap, source.blog_index],
-                              source.allowed_hosts)
+                              source.allowed_hosts, allow_private=source.allow_private)
         self.budget = fetcher.config.source_budget
-        self.deadline = time.monotonic() + self.budget
+        self.deadline = fetcher.clock() + self.budget
+        self.out_of_time = False  # the budget ran out: nothing more is requested or parsed
+
+    # --- the time budget --------------------------------------------------------------------
+
+    def check_budget(self, url: str | None = None, doing: str = "parsing") -> None:
+        """Raise BudgetExceeded once the source's budget is spent (after a parse, and
+        inside discovery's long loops)."""
+        if self.out_of_time or self.fetcher.clock() >= self.deadline:
+            self.out_of_time = True
+            raise BudgetExceeded(f"the source's time budget ran out {doing}", url or self.source.homepage)
+
+    def checker(self, url: str, doing: str):
+        """A no-argument budget check for discovery's loops."""
+        return lambda: self.check_budget(url, doing)
+
+    def over_budget(self) -> None:
+        """One URL is left for the next run because the budget is spent."""
+        self.out_of_time = True
+        self.h.over_budget += 1
 
     # --- fetching with the stored validators ------------------------------------------------
 
@@ -146,7 +172,7 @@ class Harvester:
             self.h.interrupted = True
             return
         if isinstance(e, BudgetExceeded):
-            self.h.over_budget += 1  # said once, as a warning, at the end of the harvest
+            self.over_budget()  # said once, as a warning, at the end of the harvest
             return
         self.h.errors.append(SourceError(e.kind, e.message, e.url))
         log.warning("%s: %s", self.source.id, e)
@@ -163,6 +189,13 @@ class Harvester:
             shown = ", ".join(h.off_scope[:3]) + (" ..." if len(h.off_scope) > 3 else "")
             h.warnings.append(f"{len(h.off_scope)} URL(s) outside the fetch scope ({self.scope.describe()}) "
                               f"not fetched: {shown}")
+        src = self.source
+        asked = [src.homepage, *src.feeds, src.sitemap, src.blog_index, *(r.response.final_url for r in h.fetched),
+                 *(e.url for e in h.errors)]
+        for host_url in {urlsplit(u).netloc: u for u in reversed(asked) if u}.values():
+            note = self.fetcher.robots_note(host_url)  # robots.txt over the size limit: its start applied
+            if note and note not in h.warnings:
+                h.warnings.append(note)
         return h
 
     # --- the source -------------------------------------------------------------------------
@@ -179,11 +212,12 @@ class Harvester:
         if not feeds:
             try:
                 home = self.get(src.homepage, accept=HTML_ACCEPT)
+                home_html = home.body
+                feeds = discover.feed_links(home_html, home.response.final_url)
+                self.check_budget(src.homepage, "reading the homepage")
             except ResourceError as e:
                 self.error(e)
                 return
-            home_html = home.body
-            feeds = discover.feed_links(home_html, home.response.final_url)
             if not feeds:
                 probing = True
                 feeds = [u for u in discover.common_feed_urls(src.homepage) if self.worth_probing(u)]
@@ -214,9 +248,9 @@ class Harvester:
                 self.h.warnings.append("the registry's feeds have no items")
             return
         pages, unchanged = self.sitemap_pages(home_html)
-        if not pages:
+        if not pages and not self.out_of_time:
             pages, unchanged = self.blog_index_pages(home_html)
-        if not pages and not self.h.errors and not self.h.interrupted:
+        if not pages and not self.h.errors and not self.h.interrupted and not self.out_of_time:
             self.h.errors.append(SourceError("no-articles", "no usable feed, sitemap or blog index found",
                                              src.homepage))
         for url, lastmod in pages[:MAX_ARTICLES_PER_SOURCE]:
@@ -225,9 +259,16 @@ class Harvester:
     def feed(self, feed_url: str, *, named: bool, probing: bool):
         """(Feed, unchanged) of one feed URL, or None when it is unusable (recorded)."""
         src = self.source
+        if self.out_of_time:
+            self.over_budget()
+            return None
         try:
             got = self.get(feed_url, accept=FEED_ACCEPT)
             feed = parse_feed(got.body, got.response.final_url, dict(got.response.headers))
+            self.check_budget(feed_url, "parsing the feed")
+        except BudgetExceeded:
+            self.over_budget()
+            return None
         except ResourceError as e:
             if named:  # a feed the registry names must work
                 self.error(e)
@@ -262,7 +303,8 @@ class Harvester:
         candidates = [src.sitemap] if src.sitemap else []
         if home_html:
             candidates += discover.sitemap_links(home_html, src.homepage)
-        candidates += self.fetcher.robots_sitemaps(src.homepage) + [urljoin(src.homepage, "/sitemap.xml")]
+        candidates += (self.fetcher.robots_sitemaps(src.homepage, deadline=self.deadline, scope=self.scope)
+                       + [urljoin(src.homepage, "/sitemap.xml")])
         read = 0
         for top in dict.fromkeys(candidates):
             entries: dict[str, datetime | None] = {}
@@ -275,8 +317,13 @@ class Harvester:
                 seen.add(url)
                 read += 1
                 try:
+                    self.check_budget(url, "before reading a sitemap")
                     got = self.get(url, accept=SITEMAP_ACCEPT)
-                    found, children = discover.parse_sitemap(got.body, got.response.final_url)
+                    found, children = discover.parse_sitemap(got.body, got.response.final_url,
+                                                             check=self.checker(url, "parsing a sitemap"))
+                except BudgetExceeded:
+                    self.over_budget()
+                    return [], False
                 except ResourceError as e:
                     if url == src.sitemap:
                         self.error(e)
@@ -291,7 +338,12 @@ class Harvester:
                 queue.extend(children)
                 for entry in found:
                     entries.setdefault(entry.url, entry.lastmod)
-            articles = discover.likely_articles(list(entries), src.homepage)
+            try:
+                articles = discover.likely_articles(list(entries), src.homepage,
+                                                    check=self.checker(top, "sorting a sitemap's URLs"))
+            except BudgetExceeded:
+                self.over_budget()
+                return [], False
             if articles:
                 return [(u, entries[u]) for u in articles], unchanged
         return [], False
@@ -299,22 +351,28 @@ class Harvester:
     def blog_index_pages(self, home_html: bytes) -> tuple[list[tuple[str, None]], bool]:
         src = self.source
         index = src.blog_index
-        if index is None and home_html:
-            index = discover.blog_index_link(home_html, src.homepage)
-        if index is None:
-            return [], False
         try:
+            if index is None and home_html:
+                index = discover.blog_index_link(home_html, src.homepage,
+                                                 check=self.checker(src.homepage, "reading the homepage"))
+            if index is None:
+                return [], False
             got = self.get(index, accept=HTML_ACCEPT)
+            links = discover.article_links(got.body, got.response.final_url,
+                                           check=self.checker(index, "reading the blog index"))
         except ResourceError as e:
             self.error(e)
             return [], False
-        return [(u, None) for u in discover.article_links(got.body, got.response.final_url)], got.unchanged
+        return [(u, None) for u in links], got.unchanged
 
     def page(self, url: str | None, guid: str | None, entry: FeedEntry | None, *,
              listing_unchanged: bool = False, lastmod: datetime | None = None) -> None:
         """One article URL. Whatever goes wrong is recorded for this URL alone."""
         if self.h.interrupted:
             return  # the run is stopping: this page is left for the next run
+        if self.out_of_time:
+            self.over_budget()  # left for the next run, neither requested nor parsed
+            return
         if url is None:
             if entry is not None:
                 self.h.warnings.append(f"feed item {entry.title!r} has no usable link; skipped")
@@ -353,13 +411,16 @@ class Harvester:
                 raise FetchError(f"expected an HTML page, got {ctype}", url, kind="not-html")
             if not got.body.strip():
                 raise ParseError("empty response where an article page was expected", url, kind="empty")
+            self.check_budget(url, "before extracting a page")
             article = self.extract(got.body, got.response.final_url, entry)
             self.h.pages.append(Page(url, guid, got.response, article, got.record))
+            if self.fetcher.clock() >= self.deadline:
+                self.out_of_time = True  # this page is kept; the next ones wait for the next run
         except (OffScope, BudgetExceeded) as e:  # a redirect off the site; no time left
             if got is not None:
                 got.record.keep = False
             if isinstance(e, BudgetExceeded):
-                self.h.over_budget += 1
+                self.over_budget()
         except ResourceError as e:
             if got is not None:
                 got.record.keep = False

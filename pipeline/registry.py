@@ -20,7 +20,7 @@ from .errors import ConfigError
 from .types import Source
 
 REQUIRED = ("name", "homepage")
-OPTIONAL = ("feeds", "sitemap", "blog_index", "selectors", "aliases", "allowed_hosts")
+OPTIONAL = ("feeds", "sitemap", "blog_index", "selectors", "aliases", "allowed_hosts", "allow_private")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -107,6 +107,9 @@ def load_source(path: str | Path) -> Source:
         problem = url_problem(f"http://{host.strip().removeprefix('*.')}/")
         if problem:
             raise ConfigError(f"'allowed_hosts': {host!r}: {problem}", str(path))
+    allow_private = data.get("allow_private", False)
+    if not isinstance(allow_private, bool):
+        raise ConfigError("'allow_private' must be true or false", str(path))
     return Source(
         id=source_id,
         name=data["name"].strip(),
@@ -117,6 +120,7 @@ def load_source(path: str | Path) -> Source:
         selectors=tuple(sorted(selectors.items())),
         aliases=tuple(aliases),
         allowed_hosts=tuple(h.strip() for h in allowed_hosts),
+        allow_private=allow_private,
     )
 
 

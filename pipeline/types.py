@@ -31,6 +31,9 @@ class Source:
     # Hosts beyond those of the URLs above that the partner's fetches may reach (a CDN, a
     # blog on a subdomain; "*.example.org" for every subdomain). See pipeline/fetch/scope.py.
     allowed_hosts: tuple[str, ...] = ()
+    # The partner's hosts may resolve to private, loopback or link-local addresses (a
+    # partner inside our own network). Off by default: see pipeline/fetch/_address.py.
+    allow_private: bool = False
 
 
 # --- fetching ---------------------------------------------------------------------------

@@ -7,6 +7,8 @@
 - `db_url`: a fresh SQLite file per test; `store`: a `Store` opened on it.
 - `server`: a `fixtures.ingest.hostile.HostileServer` on loopback, routes set by the test.
 - `pg_url`: a fresh PostgreSQL database per test, from SYNDICATE_TEST_PG_URL.
+- every test runs with SYNDICATE_ALLOW_PRIVATE=1 (its servers are on loopback) unless it
+  deletes the variable to test the private-address rule.
 """
 from __future__ import annotations
 
@@ -141,6 +143,17 @@ def pg_url():
     with admin.connect() as conn:
         conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _loopback_allowed():
+    # Every test server listens on loopback, which a run refuses to reach unless allowed
+    # (SYNDICATE_ALLOW_PRIVATE=1, as the demo sets for its own run). Session-wide, so that
+    # module-scoped fixtures that run the pipeline have it too; the tests of that rule
+    # delete the variable (monkeypatch.delenv) and see the refusal.
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("SYNDICATE_ALLOW_PRIVATE", "1")
+        yield
 
 
 @pytest.fixture(autouse=True)

@@ -6,8 +6,8 @@ may reach, whatever spelling of its address the partner uses.
 Claim clustering is not under test here and loads a model, so it is stubbed out."""
 from __future__ import annotations
 
+import functools
 import json
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -20,6 +20,7 @@ from pipeline.fetch import Fetcher, FetchConfig
 from pipeline.orchestrator import run_sources, summarize
 from pipeline.types import Source
 
+from fixtures.clock import FakeClock
 from fixtures.ingest.hostile import HostileServer, redirect, slow_headers, static
 
 FAST = FetchConfig(connect_timeout=1.0, read_timeout=0.5, total_timeout=2.0, max_bytes=2_000_000,
@@ -166,11 +167,10 @@ def test_the_fetcher_raises_only_fetch_errors_for_bad_urls():
 def test_slow_headers_are_cut_off_at_the_exchange_deadline(server):
     server.route("/slow/", slow_headers(every=0.2))  # ~130 header bytes: 26 s if nobody cuts it off
     config = FetchConfig(connect_timeout=1.0, read_timeout=1.0, total_timeout=1.5, retries=0, obey_robots=False)
-    started = time.monotonic()
     with Fetcher(config) as fetcher, pytest.raises(FetchError) as e:
         fetcher.get(server.url("/slow/"))
-    assert e.value.kind == "timeout"
-    assert time.monotonic() - started < 3.0
+    # every byte came within the 1 s read timeout: only the exchange's deadline cuts it off
+    assert e.value.kind == "timeout" and "not complete after 1.5 s" in e.value.message
 
 
 def test_a_slow_partner_delays_the_run_by_at_most_its_budget(server, store):
@@ -183,30 +183,71 @@ def test_a_slow_partner_delays_the_run_by_at_most_its_budget(server, store):
                              source_budget=2.5)
         sources = [Source(id="slow", name="Slow", homepage=slow.url("/")),
                    Source(id="fine", name="Fine", homepage=server.url("/"), feeds=(server.url("/feed/"),))]
-        started = time.monotonic()
         report = run_sources(sources, store, fetch_config=config)
-        elapsed = time.monotonic() - started
     by_id = {r.source_id: r for r in report.sources}
     assert by_id["fine"].ok and by_id["fine"].new_articles == 1
-    assert elapsed < 2.5 + 1.5, elapsed  # three attempts of 1.5 s would be 4.5 s; 26 s each uncut
+    # Three attempts of 1.5 s are allowed by `retries`; the 2.5 s budget leaves room for
+    # two, the second cut short; the homepage is never asked for.
+    assert 1 <= slow.paths().count("/robots.txt") <= 2 and "/" not in slow.paths(), slow.paths()
     # nothing came of the slow source: a failure (its time budget ran out retrying), not a note
     assert [e.kind for e in by_id["slow"].errors] in (["budget"], ["timeout"]), by_id["slow"].errors
 
 
-def test_crawl_delays_are_bounded_by_the_budget_and_the_rest_waits_for_the_next_run(server, store):
+def test_crawl_delays_are_bounded_by_the_budget_and_the_rest_waits_for_the_next_run(server, store, monkeypatch):
     paths = [f"/p{i}/" for i in range(6)]
     pages(server, *paths)
     server.route("/robots.txt", static("User-agent: *\nCrawl-delay: 1\n", "text/plain"))
     server.route("/feed/", static(rss(server.base, paths), RSS))
     config = FetchConfig(connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0, retries=0, source_budget=2.5)
     src = Source(id="a", name="A", homepage=server.url("/"), feeds=(server.url("/feed/"),))
-    started = time.monotonic()
+    clock = FakeClock()
+    monkeypatch.setattr(orchestrator, "Fetcher", functools.partial(Fetcher, **clock.fetcher_kwargs()))
     (r,) = run_sources([src], store, fetch_config=config).sources
-    assert time.monotonic() - started < 2.5 + 1.0
-    assert r.ok and 0 < r.new_articles < 6
-    assert any("time budget" in w and "next run" in w for w in r.warnings)
+    # robots.txt and the feed at once, p0 after 1 s, p1 after 2 s; p2 would start at 3 s,
+    # past the 2.5 s budget: neither waited for nor requested
+    assert clock.sleeps == pytest.approx([1.0, 1.0])
+    assert r.ok and r.new_articles == 2 and "/p2/" not in server.paths()
+    assert any("time budget" in w and "4 URL(s) left for the next run" in w for w in r.warnings), r.warnings
     (r2,) = run_sources([src], store, fetch_config=config).sources
-    assert r2.new_articles > 0  # the next run carries on where this one stopped
+    assert r2.new_articles == 2  # the next run carries on where this one stopped
+
+
+def test_parsing_counts_against_the_budget_and_an_over_budget_source_stops(server, store, monkeypatch):
+    """Issue 17 (finding 2): the budget bounds CPU time too. The test's clock makes each
+    thousand sitemap entries "take" 50 s, so the 5,000-URL sitemap of source `big` passes
+    its 120 s budget in its third thousand: the parse stops there, none of its pages is
+    requested, the source is reported over budget; `fine`, harvested next, is unaffected."""
+    from pipeline import discover
+
+    clock = FakeClock()
+    monkeypatch.setattr(orchestrator, "Fetcher", functools.partial(Fetcher, **clock.fetcher_kwargs()))
+    real_parse = discover.parse_sitemap
+    checks = []
+
+    def slow_parse(body, url, *, check=None):
+        def slow_check():
+            checks.append(url)
+            clock.advance(50.0)
+            check()
+        return real_parse(body, url, check=slow_check)
+
+    monkeypatch.setattr(discover, "parse_sitemap", slow_parse)
+    posts = [f"/big/post-{i}/" for i in range(5000)]
+    pages(server, *posts[:3], "/fine/p1/")
+    server.route("/big/", static("<!doctype html><html><head><title>Big</title></head><body></body></html>",
+                                 "text/html"))
+    server.route("/big/sitemap.xml", static(urlset([server.url(p) for p in posts]), "application/xml"))
+    server.route("/fine/feed/", static(rss(server.base, ["/fine/p1/"]), RSS))
+    config = FetchConfig(connect_timeout=1.0, read_timeout=1.0, total_timeout=2.0, retries=0, source_budget=120)
+    sources = [Source(id="big", name="Big", homepage=server.url("/big/"), sitemap=server.url("/big/sitemap.xml")),
+               Source(id="fine", name="Fine", homepage=server.url("/fine/"), feeds=(server.url("/fine/feed/"),))]
+    report = run_sources(sources, store, fetch_config=config, workers=1)
+    by_id = {r.source_id: r for r in report.sources}
+    assert len(checks) == 3  # entries 0, 1,000 and 2,000: stopped there, not at 5,000
+    assert not any(p.startswith("/big/post-") for p in server.paths())
+    assert [e.kind for e in by_id["big"].errors] == ["budget"] and "120 s" in by_id["big"].errors[0].message
+    assert by_id["fine"].ok and by_id["fine"].new_articles == 1
+    assert summarize(report)["sources_failed"] == 1
 
 
 # --- 4. feeds that are valid or nearly so -------------------------------------------------------------
@@ -230,6 +271,31 @@ def test_feeds_in_any_encoding_are_read(server, store, encoding):
     assert r.new_articles == 2
     if encoding == "bogus":
         assert any("bogus" in w for w in r.warnings)
+
+
+RSS11_FEEDS = {"rss11_payload.xml": 2, "rss11_prefixed.xml": 2, "rss11_empty.xml": 0, "rss11_image_lang.xml": 1,
+               "rss11_modules.xml": 2}  # file of tests/fixtures/feeds -> its items
+
+
+@pytest.mark.parametrize("name", sorted(RSS11_FEEDS))
+def test_rss11_feeds_are_read_and_their_articles_stored(server, store, name):
+    """Issue 17 (finding 10): valid RSS 1.1 feeds were refused as "not a feed" or read
+    with no items."""
+    from pathlib import Path
+
+    body = (Path(__file__).parent / "fixtures" / "feeds" / name).read_bytes().replace(b"{{base}}",
+                                                                                       server.base.encode())
+    server.route("/rss11/feed.xml", static(body, "application/rss+xml"))
+    for slug in ("sleep-in-early-recovery", "family-week", "naloxone", "volunteers", "cafe-evenings",
+                 "group-times", "holiday-hours"):
+        pages(server, f"/rss11/{slug}/")
+    src = Source(id="h", name="Harborlight", homepage=server.url("/rss11/"), feeds=(server.url("/rss11/feed.xml"),))
+    (r,) = run_sources([src], store, fetch_config=FAST).sources
+    assert r.ok, r.errors
+    assert r.new_articles == RSS11_FEEDS[name]
+    assert not any("malformed" in w or "not a feed" in w for w in r.warnings), r.warnings
+    if not RSS11_FEEDS[name]:
+        assert any("have no items" in w for w in r.warnings)
 
 
 def registry(folder, src: Source):

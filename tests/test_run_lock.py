@@ -90,10 +90,8 @@ def test_lock_of_a_killed_run_is_recovered_and_its_run_marked_abandoned(server, 
     victim.kill()
     victim.wait()
     partners.release()
-    started = time.monotonic()
     code, out, err = finish(syndicate("run", "--sources", str(partners.folder), "-q", db=db))
     assert code == 0, err
-    assert time.monotonic() - started < 30
     assert [r["status"] for r in runs_of(db)] == ["abandoned", "ok"]
 
 

@@ -82,13 +82,17 @@ class _Backend(httpcore.NetworkBackend):
         self._inner.sleep(seconds)
 
 
-def deadline_transport(limits: httpx.Limits) -> httpx.HTTPTransport:
-    """httpx's own transport with the deadline-aware network backend. httpx does not take
-    a network backend, so it is set on the connection pool it builds (httpcore >= 1.0
-    names it `_network_backend`; the fetch tests catch a rename)."""
+def deadline_transport(limits: httpx.Limits, *,
+                       wrap: typing.Callable[[httpcore.NetworkBackend], httpcore.NetworkBackend] | None = None
+                       ) -> httpx.HTTPTransport:
+    """httpx's own transport with the deadline-aware network backend, itself wrapped by
+    `wrap` (the address check, which may connect several times, each cut at the deadline).
+    httpx does not take a network backend, so it is set on the connection pool it builds
+    (httpcore >= 1.0 names it `_network_backend`; the fetch tests catch a rename)."""
     transport = httpx.HTTPTransport(limits=limits, trust_env=False)
     pool = transport._pool
     if not isinstance(pool, httpcore.ConnectionPool) or not hasattr(pool, "_network_backend"):
         raise RuntimeError("httpcore changed: cannot install the exchange deadline")  # pragma: no cover
-    pool._network_backend = _Backend(pool._network_backend)
+    backend: httpcore.NetworkBackend = _Backend(pool._network_backend)
+    pool._network_backend = wrap(backend) if wrap is not None else backend
     return transport

@@ -13,15 +13,20 @@ from ..errors import FetchError, TooLarge
 
 class Decoder:
     """Content-Encoding identity, gzip or deflate, with the decoded size capped as it
-    inflates (max_length), so a bomb never takes more than `limit` bytes of memory."""
+    inflates (max_length), so a bomb never takes more than `limit` bytes of memory.
 
-    def __init__(self, encoding: str, limit: int, url: str):
+    Over the limit, TooLarge; with `truncate`, the first `limit` bytes are kept instead
+    and `full` turns true (the caller stops reading)."""
+
+    def __init__(self, encoding: str, limit: int, url: str, *, truncate: bool = False):
         self.encodings = [e.strip().lower() for e in encoding.split(",") if e.strip() and e.strip() != "identity"]
         if len(self.encodings) > 1 or any(e not in ("gzip", "x-gzip", "deflate") for e in self.encodings):
             raise FetchError(f"unsupported Content-Encoding {encoding!r}", url, kind="bad-encoding")
         self.kind = self.encodings[0] if self.encodings else None
         self.limit = limit
         self.url = url
+        self.truncate = truncate
+        self.full = False
         self.parts: list[bytes] = []
         self.size = 0
         self.raw_size = 0
@@ -35,6 +40,11 @@ class Decoder:
         return None
 
     def _add(self, data: bytes) -> None:
+        if self.full:
+            return
+        if self.truncate and self.size + len(data) > self.limit:
+            data = data[:self.limit - self.size]
+            self.full = True
         self.size += len(data)
         if self.size > self.limit:
             what = "decoded body" if self.kind else "body"
@@ -42,18 +52,20 @@ class Decoder:
         self.parts.append(data)
 
     def feed(self, raw: bytes) -> None:
+        if self.full:
+            return
         self.raw_size += len(raw)
         if self.kind is None:
             self._add(raw)
             return
-        if self.raw_size > self.limit:
+        if self.raw_size > self.limit and not self.truncate:
             raise TooLarge(f"body over the {self.limit:,}-byte limit (cut off)", self.url)
         if self.z is None:  # deflate: RFC 9110 says zlib format, some servers send raw deflate
             wrapped = len(raw) >= 2 and (raw[0] & 0x0F) == 8 and ((raw[0] << 8) | raw[1]) % 31 == 0
             self.z = zlib.decompressobj(zlib.MAX_WBITS if wrapped else -zlib.MAX_WBITS)
         data = raw
         try:
-            while data:
+            while data and not self.full:
                 out = self.z.decompress(data, self.limit - self.size + 1)
                 self._add(out)
                 data = self.z.unconsumed_tail
@@ -64,7 +76,7 @@ class Decoder:
             raise FetchError(f"could not decode the {self.kind} body: {e}", self.url, kind="bad-encoding") from e
 
     def finish(self) -> bytes:
-        if self.z is not None:
+        if self.z is not None and not self.full:
             try:
                 self._add(self.z.flush())
             except zlib.error as e:

@@ -6,6 +6,10 @@ feed or a sitemap child may name any host, including one inside our own network
 The fetcher asks `Scope.check` before every request and every redirect hop; nothing else
 in the package decides scope.
 
+Which addresses a host may resolve to is not decided here but where the connection is
+made (`_address.py`): a name is only a name until it is resolved. `allow_private` carries
+the source's permission to reach non-public addresses to that check.
+
 The scope of a source is the set of hosts named by its registry entry (homepage, feeds,
 sitemap, blog index) plus its optional `allowed_hosts` (a CDN, a blog on a subdomain;
 `*.example.org` allows every subdomain). A host and its `www.` form count as one site:
@@ -130,9 +134,13 @@ class Scope:
 
     hosts: frozenset[str]
     suffixes: tuple[str, ...] = ()  # ".example.org" for an allowed "*.example.org"
+    # The source may connect to private, loopback and link-local addresses (its registry
+    # entry's `allow_private`); checked by the fetcher where names resolve (_address.py).
+    allow_private: bool = False
 
     @classmethod
-    def of(cls, urls: Iterable[str | None], allowed_hosts: Iterable[str] = ()) -> "Scope":
+    def of(cls, urls: Iterable[str | None], allowed_hosts: Iterable[str] = (), *,
+           allow_private: bool = False) -> "Scope":
         """The scope of a registry entry: the hosts of its URLs, plus `allowed_hosts`
         (host names or `*.domain`). Raises InvalidHost for an allowed host that is not one."""
         hosts: set[str] = set()
@@ -146,7 +154,7 @@ class Scope:
                 suffixes.append("." + normalize_host(entry[2:]))
             else:
                 hosts |= _site_forms(normalize_host(entry))
-        return cls(frozenset(hosts), tuple(sorted(set(suffixes))))
+        return cls(frozenset(hosts), tuple(sorted(set(suffixes))), allow_private)
 
     def allows_host(self, host: str) -> bool:
         """`host` must already be normalised (`normalize_host`)."""
