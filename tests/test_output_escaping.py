@@ -132,8 +132,13 @@ def test_terminal_output_shows_control_characters_escaped(tmp_path):
     hostile = "bad page \x1b[2J\x1b]0;owned\x07 \u202egnp.exe"
     store.record_source_result(SourceReport("evil", errors=(SourceError("http-404", hostile, "http://h/\x1b[31m"),)),
                                datetime.now(timezone.utc))
+    # as an older version stored it: the escape sequences in the database
+    with store.engine.begin() as c:
+        c.exec_driver_sql("UPDATE sources SET last_warning = ? WHERE id = 'evil'", ("old \x1b[8mhidden\x1b[0m",))
     store.close()
     out = CliRunner().invoke(cli, ["sources", "--db", db]).output
     assert "evil" in out and "bad page" in out
     assert not any(ch in out for ch in "\x1b\x07\u202e")
-    assert "\\x1b[2J" in out and "\\u202e" in out
+    assert "[2J" not in out and "owned" not in out  # escape sequences are not stored at all
+    assert "\\u202e" in out  # a bidi override is text, stored; shown escaped
+    assert "\\x1b[8mhidden" in out  # what an older version stored is shown escaped
