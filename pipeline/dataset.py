@@ -31,14 +31,17 @@ FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 
 def _cell(value) -> str:
     """A CSV cell: lists and objects as JSON, null as empty; text a spreadsheet would
-    evaluate gets a leading `'` (the OWASP rule), so that opening the file runs nothing.
-    Numbers are written as they are (-3 is a number, not a formula)."""
+    evaluate gets a leading `'` (the OWASP rule), so that opening the file runs nothing;
+    carriage returns become line breaks. Numbers are written as they are (-3 is a number,
+    not a formula)."""
     if value is None:
         return ""
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
     if isinstance(value, str):
-        return "'" + value if value.startswith(FORMULA_START) else value
+        # a lone carriage return would end the row for a reader (the writer quotes only \n)
+        cell = value.replace("\r\n", "\n").replace("\r", "\n")
+        return "'" + cell if value.startswith(FORMULA_START) else cell
     return str(value)
 
 
