@@ -226,12 +226,18 @@ def claims_list(db: str | None, min_partners: int | None, sites: tuple[str, ...]
 
 @click.command()
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; requests must name it (or, on loopback, localhost) as their Host.")
 @click.option("--port", type=int, default=8001, show_default=True, help="Port to listen on.")
 def browse(db: str | None, host: str, port: int) -> None:
     """Open the database read-only in Datasette: tables and views with their descriptions,
     facets, full-text search on sentences, canned queries, a JSON API. SQLite only; on
     PostgreSQL, query the same views with psql.
+
+    Safe to leave running: every SQL query has a 1 s time limit and bounded memory,
+    randomblob, zeroblob, fts3_tokenizer and load_extension are refused, a request whose
+    Host header is not the address served gets 400 (no DNS rebinding), and only GET and
+    HEAD are answered (a write gets 403).
 
     \b
     Example:

@@ -126,3 +126,15 @@ def test_browse_refuses_bombs_dangerous_functions_foreign_hosts_and_writes(brows
             r = httpx.request(method, base + path, json={"row": {"text": "x"}, "table": "t"})
             assert r.status_code in (403, 404, 405), (method, path, r.status_code)
     assert _sql(base, "select count(*) from mentions").json()["rows"] == [[15]]  # still answering, unchanged
+
+
+@pytest.mark.parametrize("header, bound, port, ok", [
+    ("127.0.0.1:8001", "127.0.0.1", 8001, True), ("localhost:8001", "127.0.0.1", 8001, True),
+    ("[::1]:8001", "127.0.0.1", 8001, True), ("evil.example:8001", "127.0.0.1", 8001, False),
+    ("127.0.0.1:9999", "127.0.0.1", 8001, False), ("127.0.0.1", "127.0.0.1", 8001, False),
+    ("10.0.0.5:8001", "0.0.0.0", 8001, True), ("evil.example:8001", "0.0.0.0", 8001, False),
+    ("docs.lan:8001", "docs.lan", 8001, True), ("10.1.1.2:8001", "10.1.1.1", 8001, False),
+])
+def test_host_header_must_name_the_bound_address(header, bound, port, ok):
+    from pipeline.browse import allowed_host
+    assert allowed_host(header, bound, port) is ok

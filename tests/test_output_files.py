@@ -213,3 +213,25 @@ def test_the_eml_is_kept_when_sending_fails(tmp_path, research_db):
     assert f"kept in {eml}" in result.output
     msg = message_from_bytes(eml.read_bytes(), policy=policy.default)
     assert msg["To"] == "ed@example.org" and "Walking" in msg.get_body(("plain",)).get_content()
+
+
+def test_atomic_output_keeps_the_old_file_and_its_mode_until_the_new_one_is_whole(tmp_path):
+    from pipeline.outfiles import atomic_output, atomic_write
+    path = tmp_path / "page.html"
+    path.write_text("old")
+    os.chmod(path, 0o640)
+    with pytest.raises(RuntimeError):
+        with atomic_output(path) as f:
+            f.write(b"half a pa")
+            raise RuntimeError("the renderer failed")
+    assert path.read_text() == "old" and sorted(p.name for p in tmp_path.iterdir()) == ["page.html"]
+    atomic_write(path, "new")
+    assert path.read_text() == "new" and (path.stat().st_mode & 0o777) == 0o640
+    fresh = atomic_write(tmp_path / "fresh.txt", b"x")
+    assert (fresh.stat().st_mode & 0o777) == 0o666 & ~_umask()
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

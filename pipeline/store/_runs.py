@@ -34,10 +34,11 @@ class RunsMixin(StoreBase):
         with self.session() as s:
             for src in sources:
                 row = s.get(SourceRow, src.id)
+                name, homepage = fit(src.name, 300), clean_text(src.homepage)  # the same on both engines
                 if row is None:
-                    s.add(SourceRow(id=src.id, name=src.name, homepage=src.homepage, consecutive_failures=0))
+                    s.add(SourceRow(id=src.id, name=name, homepage=homepage, consecutive_failures=0))
                 else:
-                    row.name, row.homepage = src.name, src.homepage
+                    row.name, row.homepage = name, homepage
 
     def record_source_result(self, report: SourceReport, now: datetime) -> None:
         self.record_source_results([report], now)
