@@ -81,9 +81,8 @@ def export(what: str, db: str | None, fmt: str, out_path: Path | None, since: da
       syndicate export citations --kind footnote --format parquet -o citations.parquet
     """
     from .dataset import write_rows
-    from .store import EXPORT_COLUMNS, ExportFilter
-
     from .outfiles import atomic_output, output_error
+    from .store import EXPORT_COLUMNS, ExportFilter
 
     store = _open_store(db)
     _check_sites(store, sites)

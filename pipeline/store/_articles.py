@@ -12,9 +12,9 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..dedupe.normalize import normalize_for_match
+from ..safetext import clean_json, clean_optional
 from ..types import ExtractedArticle, Kind, Response
 from ._digest import revision_date
-from ..safetext import clean_json, clean_optional
 from ._base import SNAPSHOT_HEADERS, KnownUrl, SavedArticle, StoreBase, _content_hash
 from ._clean import CONTENT_TYPE_CHARS, clean_article, fit, storable_url, url_fits
 from ._research import save_citations

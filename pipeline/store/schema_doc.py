@@ -224,7 +224,7 @@ SEARCH = """\
 `syndicate search QUERY` searches the sentences and FAQ pairs of current revisions, with one
 syntax on both engines: words (each must appear, stemmed: `walk` finds `walking`; no word is
 dropped as a stop word), `"quoted phrases"` (the words adjacent and in that order), `OR`
-between alternatives (`a b OR c` is `(a and b) or c`), and `-word` or `-"a phrase"` to
+(in capitals) between alternatives (`a b OR c` is `(a and b) or c`), and `-word` or `-"a phrase"` to
 exclude. A word written with inner punctuation (`covid-19`, `don't`) is the phrase of its
 parts. At most 32 words and 500 characters; a search is stopped after 10 s. The index covers
 the first 100,000 characters of a sentence (of a FAQ pair on PostgreSQL; of its question
