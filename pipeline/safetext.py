@@ -19,6 +19,7 @@ Pure, no imports from the package: the store, the publisher and the CLI all call
 """
 from __future__ import annotations
 
+import dataclasses
 import re
 import unicodedata
 
@@ -52,13 +53,19 @@ def clean_optional(text: str | None) -> str | None:
 
 
 def clean_json(value):
-    """Every string in a JSON-like value (dicts, lists) cleaned, keys included."""
+    """Every string in a value cleaned: in dicts (keys included), lists, tuples and
+    dataclass instances (rebuilt with `dataclasses.replace`), each kept as its type."""
     if isinstance(value, str):
         return clean_text(value)
     if isinstance(value, dict):
         return {clean_json(k): clean_json(v) for k, v in value.items()}
-    if isinstance(value, (list, tuple)):
+    if isinstance(value, list):
         return [clean_json(v) for v in value]
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return tuple(clean_json(v) for v in value)
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return dataclasses.replace(value, **{f.name: clean_json(getattr(value, f.name))
+                                             for f in dataclasses.fields(value) if f.init})
     return value
 
 

@@ -31,8 +31,16 @@ def test_clean_text_is_linear_on_hostile_input():
     assert clean_text(text).endswith("x")
 
 
-def test_clean_json_cleans_every_string():
+def test_clean_json_cleans_every_string_and_keeps_types():
+    from dataclasses import dataclass
+
+    @dataclass(frozen=True, slots=True)
+    class Row:
+        title: str
+        tags: tuple[str, ...]
+
     assert clean_json({"a\x00": ["b\x1b[2J", 3, None, {"c": "d\x07"}]}) == {"a": ["b", 3, None, {"c": "d"}]}
+    assert clean_json([Row("t\x00", ("x\x07", "y"))]) == [Row("t", ("x", "y"))]
 
 
 def test_terminal_text_shows_controls_and_format_characters_escaped():
