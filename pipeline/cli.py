@@ -214,11 +214,15 @@ def run(sources_dir: Path, db: str | None, workers: int | None, recheck_days: fl
               help="SMTP server, smtp://host:587 (STARTTLS required) or smtps://host:465; login from "
                    "SYNDICATE_SMTP_USER and SYNDICATE_SMTP_PASSWORD [env SYNDICATE_SMTP].")
 @click.option("--dry-run", is_flag=True, help="Write the .eml message instead of sending it.")
+@click.option("--rebuild-archive", is_flag=True,
+              help="Rebuild archive.json (and feed.atom, index.html) from the database for every week "
+                   "whose page is in --out.")
 def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email_to: tuple[str, ...],
-           email_from: str, smtp_url: str | None, dry_run: bool) -> None:
+           email_from: str, smtp_url: str | None, dry_run: bool, rebuild_archive: bool) -> None:
     """Write the digest of an ISO week (default: the last complete one) as HTML, Markdown,
     plain text and JSON, its full version, the archive index and feed.atom; optionally email
-    it. Prints the paths written.
+    it. Prints the paths written. Exits 1 when a file cannot be written (full disk, no
+    permission; the earlier files stay whole) or the email cannot be sent (it is kept as .eml).
 
     \b
     Examples:
@@ -226,8 +230,9 @@ def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email
       syndicate digest --week 2026-W47 --email-to editor@example.org --smtp smtp://mail.example.org:587
       syndicate digest --week this --email-to editor@example.org --dry-run
     """
+    from .errors import OutputError
     from .publish import Week, write_digest
-    from .publish.mail import DeliveryError, build_message, send, write_eml
+    from .publish.mail import DeliveryError, build_message, send_or_keep, write_eml
     try:
         wk = Week.parse(week, now=_now())
     except ConfigError as e:
@@ -237,25 +242,32 @@ def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email
     store = _open_store(db)
     from .control import cluster_pending
     cluster_pending(store, _now(), lambda message: click.echo(message, err=True))
-    published = write_digest(store.digest_week(wk.start, wk.end), wk, out_dir, generated_at=_now(),
-                             base_url=base_url)
+    try:
+        published = write_digest(store.digest_week(wk.start, wk.end), wk, out_dir, generated_at=_now(),
+                                  base_url=base_url, rows_for=lambda w: store.digest_week(w.start, w.end),
+                                  rebuild_archive=rebuild_archive)
+    except OutputError as e:
+        raise click.ClickException(str(e)) from e
     for path in published.paths:
         click.echo(str(path))
+    for note in published.notes:
+        click.echo(f"warning: {note}", err=True)
     for reason in published.digest.refused:
-        click.echo(f"warning: left out an unattributed item: {reason}", err=True)
+        click.echo(_plain(f"warning: left out an unattributed item: {reason}"), err=True)
     if email_to:
         if not base_url:
             click.echo("warning: no --base-url: the email's links to the full version are relative "
                        "and will not open from a mail client", err=True)
         msg = build_message(published.texts, str(wk), sender=email_from, recipients=list(email_to))
-        if smtp_url and not dry_run:
-            try:
-                send(msg, smtp_url)
-            except (ConfigError, DeliveryError) as e:
-                raise click.ClickException(str(e)) from e
-            click.echo(f"sent to {', '.join(email_to)}")
-        else:
-            click.echo(str(write_eml(msg, out_dir / f"digest-{wk}.eml")))
+        eml = out_dir / f"digest-{wk}.eml"
+        try:
+            if smtp_url and not dry_run:
+                send_or_keep(msg, smtp_url, eml)
+                click.echo(f"sent to {', '.join(email_to)}")
+            else:
+                click.echo(str(write_eml(msg, eml)))
+        except (ConfigError, DeliveryError, OutputError) as e:
+            raise click.ClickException(str(e)) from e
 
 
 @contextmanager
@@ -479,15 +491,15 @@ def claims_show(claim_id: int, db: str | None, as_json: bool) -> None:
         return
     click.echo(f"claim {detail['claim_id']} ({detail['status']}"
                + (f", merged into {detail['merged_into']}" if detail["merged_into"] else "") + ")")
-    click.echo(f"  [{detail['canonical_site'] or '-'}] {detail['text']}")
+    click.echo(_plain(f"  [{detail['canonical_site'] or '-'}] {detail['text']}"))
     click.echo(f"  sites: {', '.join(detail['sites']) or '-'}; first stated by {detail['first_site'] or '-'}"
                f" ({detail['first_seen'] or '?'})")
     for c in detail["conflicts"]:
-        click.echo(f"  CONFLICT ({c['kind']}): "
-                   + "; ".join(f"{x['site']} says {x['figure']}" for x in c["statements"]))
+        click.echo(_plain(f"  CONFLICT ({c['kind']}): "
+                          + "; ".join(f"{x['site']} says {x['figure']}" for x in c["statements"])))
     for m in detail["members"]:  # each partner's own sentence
-        click.echo(f"  - mention {m['mention_id']} [{m['site']}] {m['method']} {m['score']:.2f}: {m['text']}")
-        click.echo(f"      {m['article_url']} (revision {m['revision']}, position {m['position']})")
+        click.echo(_plain(f"  - mention {m['mention_id']} [{m['site']}] {m['method']} {m['score']:.2f}: {m['text']}"))
+        click.echo(_plain(f"      {m['article_url']} (revision {m['revision']}, position {m['position']})"))
     for o in detail["overrides"]:
         click.echo(f"  override: {o['action']} {o['claim_id']} {o['other_claim_id'] or ''} "
                    f"{o['mention_ids'] or ''} at {o['created_at']}")

@@ -13,7 +13,8 @@ from pathlib import Path
 import click
 
 from .cli_base import _emit_jsonl, _open_store, db_option
-from .errors import ConfigError, StoreError
+from .errors import ConfigError, OutputError, StoreError
+from .safetext import terminal_text
 
 
 class _Date(click.ParamType):
@@ -38,6 +39,19 @@ min_partners_option = click.option("--min-partners", type=click.IntRange(1), met
                                    help="Only claims stated by (questions answered by) at least N partners.")
 
 
+def _check_sites(store, sites: tuple[str, ...]) -> None:
+    """An unknown --site is a mistake to point out (exit 2), not a filter that matches nothing."""
+    known = [s["id"] for s in store.source_attribution()]
+    unknown = sorted(set(sites) - set(known))
+    if unknown:
+        raise click.BadParameter(f"no partner {', '.join(map(repr, unknown))} in the database "
+                                 f"(partners: {', '.join(known) or 'none yet'})", param_hint="--site")
+
+
+def _nothing_matched(what: str) -> None:
+    click.echo(f"{what}: nothing matches", err=True)
+
+
 @click.command()
 @click.argument("what", type=click.Choice(("mentions", "claims", "faq", "articles", "citations")))
 @db_option
@@ -55,7 +69,10 @@ def export(what: str, db: str | None, fmt: str, out_path: Path | None, since: da
     """Export MENTIONS, CLAIMS, FAQ, ARTICLES or CITATIONS as JSON Lines, CSV or Parquet.
 
     Every row carries its provenance: partner, article URL and title, revision, published
-    and fetched dates.
+    and fetched dates. In CSV, a text cell a spreadsheet would evaluate (starting with =, +,
+    -, @, a tab or a carriage return) gets a leading ' ; JSON Lines and Parquet keep it as
+    stored. -o FILE is replaced whole or not at all. When nothing matches, a note on stderr
+    says so (exit 0); an unknown --site exits 2; a file that cannot be written exits 1.
 
     \b
     Examples:
@@ -64,22 +81,41 @@ def export(what: str, db: str | None, fmt: str, out_path: Path | None, since: da
       syndicate export citations --kind footnote --format parquet -o citations.parquet
     """
     from .dataset import write_rows
+    from .outfiles import atomic_output, output_error
     from .store import EXPORT_COLUMNS, ExportFilter
 
     store = _open_store(db)
+    _check_sites(store, sites)
     flt = ExportFilter(since=since, sites=sites, min_partners=min_partners, kind=kind)
     try:
         rows = store.export(what, flt)
         if out_path is not None:
-            with out_path.open("wb") as out:
-                write_rows(rows, EXPORT_COLUMNS[what], fmt, out)
+            with atomic_output(out_path) as out:
+                n = write_rows(rows, EXPORT_COLUMNS[what], fmt, out)
         else:
             if fmt == "parquet" and sys.stdout.isatty():
                 raise click.UsageError("Parquet is binary: give -o FILE or redirect standard output")
-            write_rows(rows, EXPORT_COLUMNS[what], fmt, sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+            try:
+                n = write_rows(rows, EXPORT_COLUMNS[what], fmt, sys.stdout.buffer)
+                sys.stdout.buffer.flush()
+            except BrokenPipeError:  # `| head`: the reader has all it wants
+                _quiet_stdout()
+                sys.exit(0)
+            except OSError as e:
+                raise output_error(e, "standard output") from e
     except (StoreError, ConfigError) as e:
         raise click.UsageError(str(e)) from e
+    except OutputError as e:
+        raise click.ClickException(str(e)) from e
+    if n == 0:
+        _nothing_matched(f"export {what}")
+
+
+def _quiet_stdout() -> None:
+    """After a broken pipe: point stdout at /dev/null so that Python's exit flush is silent."""
+    import os
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
 
 
 def _highlight(snippet: str) -> str:
@@ -91,8 +127,20 @@ def _highlight(snippet: str) -> str:
     return "".join(click.style(p, bold=True) if i % 2 else p for i, p in enumerate(parts))
 
 
-@click.command()
-@click.argument("query")
+class _SearchCommand(click.Command):
+    """`syndicate search -word` reads -word as an option: say how to search for it."""
+
+    def parse_args(self, ctx, args):
+        try:
+            return super().parse_args(ctx, args)
+        except click.NoSuchOption as e:
+            e.message = (f"{e.message} (a query that starts with '-' goes after '--': "
+                         f"syndicate search -- {e.option_name} ...)")
+            raise
+
+
+@click.command(cls=_SearchCommand)
+@click.argument("query", nargs=-1, required=True)
 @db_option
 @site_option
 @click.option("--kind", type=click.Choice(("claim", "promo", "question", "heading", "other", "faq")),
@@ -101,42 +149,48 @@ def _highlight(snippet: str) -> str:
 @min_partners_option
 @click.option("--limit", type=click.IntRange(1), default=50, show_default=True, help="At most this many results.")
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines: snippet, sentence, article, claim, partners.")
-def search(query: str, db: str | None, sites: tuple[str, ...], kind: str | None, since: datetime | None,
-           min_partners: int | None, limit: int, as_json: bool) -> None:
+def search(query: tuple[str, ...], db: str | None, sites: tuple[str, ...], kind: str | None,
+           since: datetime | None, min_partners: int | None, limit: int, as_json: bool) -> None:
     """Full-text search over every partner's sentences and FAQ pairs (current revisions).
 
-    Every word must appear (stemmed: "tolerance" also finds "tolerances"). Each result shows
-    a snippet with the words highlighted, the partner and article, and for a claim sentence
-    the claim and the partners stating it. SQLite FTS5 or PostgreSQL full-text search.
+    The same syntax on SQLite and PostgreSQL: words (each must appear, stemmed: "tolerance"
+    also finds "tolerances"), "quoted phrases" (the words adjacent, in that order), OR between
+    alternatives, -word or -"a phrase" to exclude. A query that starts with - goes after --.
+    At most 32 words and 500 characters; a search is stopped after 10 s. Each result shows a
+    snippet with the words highlighted, the partner and article, and for a claim sentence the
+    claim and the partners stating it. When nothing matches, a note on stderr says so (exit 0).
 
     \b
     Examples:
       syndicate search tolerance
-      syndicate search "withdrawal symptoms" --kind claim --min-partners 2 --json
+      syndicate search '"withdrawal symptoms"' --kind claim --min-partners 2 --json
+      syndicate search 'sleep OR insomnia -caffeine'
+      syndicate search -- -caffeine sleep
     """
+    text = " ".join(query)
     store = _open_store(db)
+    _check_sites(store, sites)
     try:
         results = []
         for site in sites or (None,):
-            results += store.search(query, site=site, kind=kind, since=since, min_partners=min_partners,
+            results += store.search(text, site=site, kind=kind, since=since, min_partners=min_partners,
                                     limit=limit)
     except StoreError as e:
         raise click.UsageError(str(e)) from e
     results = sorted(results, key=lambda r: r["rank"])[:limit]
+    if not results:
+        _nothing_matched(f"search {text!r}")
     if as_json:
         return _emit_jsonl(results)
-    if not results:
-        click.echo(f"no match for {query!r}")
-        return
     for r in results:
         claim = (f"  claim {r['claim_id']} ({len(r['claim_partners'])} partner(s): "
                  f"{', '.join(r['claim_partners'])})" if r["claim_id"] is not None else "")
         if r.get("question_id") is not None:
             claim = (f"  question {r['question_id']} ({len(r['question_partners'])} partner(s) answer: "
                      f"{', '.join(r['question_partners'])})")
-        click.echo(f"[{r['site']}] {r['kind']}{claim}")
-        click.echo(f"  {_highlight(r['snippet'])}")
-        click.echo(f"  {r['article_title'] or ''} <{r['article_url']}>")
+        click.echo(terminal_text(f"[{r['site']}] {r['kind']}{claim}"))
+        click.echo(f"  {_highlight(terminal_text(r['snippet']))}")
+        click.echo(terminal_text(f"  {r['article_title'] or ''} <{r['article_url']}>"))
 
 
 @click.command("list")
@@ -147,7 +201,8 @@ def search(query: str, db: str | None, sites: tuple[str, ...], kind: str | None,
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of text.")
 def claims_list(db: str | None, min_partners: int | None, sites: tuple[str, ...], since: datetime | None,
                 as_json: bool) -> None:
-    """List active claims with the partners stating each, most partners first.
+    """List active claims with the partners stating each, most partners first. When
+    nothing matches, a note on stderr says so (exit 0); an unknown --site exits 2.
 
     \b
     Examples:
@@ -155,27 +210,33 @@ def claims_list(db: str | None, min_partners: int | None, sites: tuple[str, ...]
       syndicate claims list --site alana --since 2026-11-23
     """
     store = _open_store(db)
+    _check_sites(store, sites)
     rows = store.claims_list(min_partners=min_partners, since=since)
     if sites:
         rows = [r for r in rows if set(r["sites"]) & set(sites)]
+    if not rows:
+        _nothing_matched("claims list")
     if as_json:
         return _emit_jsonl(rows)
-    if not rows:
-        click.echo("no claims match")
-        return
     for r in rows:
         click.echo(f"{r['claim_id']:>6}  {r['partners']} partner(s): {', '.join(r['sites'])}")
-        click.echo(f"        {r['text']}")
+        click.echo(f"        {terminal_text(r['text'])}")
 
 
 @click.command()
 @db_option
-@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on; requests must name it (or, on loopback, localhost) as their Host.")
 @click.option("--port", type=int, default=8001, show_default=True, help="Port to listen on.")
 def browse(db: str | None, host: str, port: int) -> None:
     """Open the database read-only in Datasette: tables and views with their descriptions,
     facets, full-text search on sentences, canned queries, a JSON API. SQLite only; on
     PostgreSQL, query the same views with psql.
+
+    Safe to leave running: every SQL query has a 1 s time limit and bounded memory,
+    randomblob, zeroblob, fts3_tokenizer and load_extension are refused, a request whose
+    Host header is not the address served gets 400 (no DNS rebinding), and only GET and
+    HEAD are answered (a write gets 403).
 
     \b
     Example:
@@ -201,20 +262,26 @@ def browse(db: str | None, host: str, port: int) -> None:
 @click.command()
 @click.argument("out_dir", type=click.Path(file_okay=False, path_type=Path))
 @db_option
-def snapshot(out_dir: Path, db: str | None) -> None:
+@click.option("--replace", is_flag=True, help="OUT_DIR holds an earlier snapshot: replace it (atomically).")
+def snapshot(out_dir: Path, db: str | None, replace: bool) -> None:
     """Write a dataset release into OUT_DIR: every export as CSV and Parquet, the schema, a
     manifest (row counts, SHA-256 of each file) and a README data card (tables, how claims
     were merged and how well, each partner's name and homepage, the time span). Two
     snapshots of an unchanged database are byte-identical.
 
+    OUT_DIR must be new or empty (--replace swaps an earlier snapshot for the new one in one
+    step); the snapshot is built beside it and appears whole or not at all. Exits 1 when it
+    cannot be written (full disk, no permission, a folder that is not empty).
+
     \b
-    Example:
+    Examples:
       syndicate snapshot releases/2026-11-30/
+      syndicate snapshot releases/latest/ --replace
     """
     from .dataset import write_snapshot
     try:
-        manifest = write_snapshot(_open_store(db), out_dir)
-    except ConfigError as e:
+        manifest = write_snapshot(_open_store(db), out_dir, replace=replace)
+    except (ConfigError, OutputError) as e:
         raise click.ClickException(str(e)) from e
     click.echo(json.dumps({"out": str(out_dir), "tables": manifest["tables"]}, sort_keys=True))
 

@@ -3,7 +3,8 @@ snapshots (every export as CSV and Parquet, the schema, a manifest with row coun
 SHA-256 sums, and a README data card).
 
 Owns the file formats; pyarrow (the `research` extra) is imported here only, and only for
-Parquet. Must not: query the database itself (it takes the store's export rows), or put
+Parquet. CSV is for spreadsheets: a text cell a spreadsheet would evaluate as a formula gets
+a leading `'`; JSON Lines and Parquet keep every value as stored. Must not: query the database itself (it takes the store's export rows), or put
 anything in a snapshot that is not derived from the data (no wall-clock time), so that two
 snapshots of an unchanged database are byte-identical.
 """
@@ -22,12 +23,25 @@ FORMATS = ("jsonl", "csv", "parquet")
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 
 
+# A cell a spreadsheet would read as a formula (or, after a tab or carriage return, might):
+# the OWASP "CSV injection" list. Partner text starts so more often than one would think
+# ("- 5 mg a day", "+1 for walking", "@clinic says", "=HYPERLINK(...)").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
 def _cell(value) -> str:
-    """A CSV cell: lists and objects as JSON, null as empty."""
+    """A CSV cell: lists and objects as JSON, null as empty; text a spreadsheet would
+    evaluate gets a leading `'` (the OWASP rule), so that opening the file runs nothing;
+    carriage returns become line breaks. Numbers are written as they are (-3 is a number,
+    not a formula)."""
     if value is None:
         return ""
     if isinstance(value, (list, dict)):
         return json.dumps(value, ensure_ascii=False, sort_keys=True)
+    if isinstance(value, str):
+        # a lone carriage return would end the row for a reader (the writer quotes only \n)
+        cell = value.replace("\r\n", "\n").replace("\r", "\n")
+        return "'" + cell if value.startswith(FORMULA_START) else cell
     return str(value)
 
 
@@ -73,12 +87,14 @@ def parquet_bytes(rows: list[dict], columns: tuple[str, ...]) -> bytes:
 
 # --- snapshots ------------------------------------------------------------------------------------
 
-def write_snapshot(store, out_dir: Path) -> dict:
-    """Write a dataset release of `store` into `out_dir`; returns the manifest."""
+def write_snapshot(store, out_dir: Path, *, replace: bool = False) -> dict:
+    """Write a dataset release of `store` into `out_dir` (new or empty; with `replace`, an
+    earlier snapshot there is swapped for this one); returns the manifest. The folder appears
+    whole or not at all (`outfiles.write_folder`): a full disk leaves nothing behind."""
+    from .outfiles import write_folder
     from .store import EXPORT_COLUMNS
     from .store.schema_doc import render_schema
 
-    out_dir.mkdir(parents=True, exist_ok=True)
     files: dict[str, dict] = {}
     counts: dict[str, int] = {}
     for what, columns in EXPORT_COLUMNS.items():
@@ -95,11 +111,11 @@ def write_snapshot(store, out_dir: Path) -> dict:
     manifest = {"dataset": "Syndicate", "span": span, "tables": counts, "sources": sources, "files": {}}
     for name in sorted(files):
         info = files[name]
-        (out_dir / name).write_bytes(info["data"])
         manifest["files"][name] = {k: v for k, v in info.items() if k != "data"} | dict(
             bytes=len(info["data"]), sha256=hashlib.sha256(info["data"]).hexdigest())
-    (out_dir / "manifest.json").write_text(json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n",
-                                           "utf-8")
+    out = {name: info["data"] for name, info in sorted(files.items())}
+    out["manifest.json"] = (json.dumps(manifest, indent=2, sort_keys=True, ensure_ascii=False) + "\n").encode("utf-8")
+    write_folder(out_dir, out, replace=replace, is_ours=lambda folder: (folder / "manifest.json").is_file())
     return manifest
 
 

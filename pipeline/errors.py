@@ -84,6 +84,16 @@ class ParseError(ResourceError):
     kind = "parse"
 
 
+class OutputError(SyndicateError):
+    """A file or folder Syndicate writes for people (digest, archive, export, snapshot) could
+    not be written: a full disk, no permission, a folder that is not empty. Nothing is left
+    half written; `path` names what was being written."""
+
+    def __init__(self, message: str, path: str | None = None):
+        self.path = path
+        super().__init__(message)
+
+
 class StoreError(SyndicateError):
     """The database refused something; the message says what."""
 

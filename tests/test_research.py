@@ -196,3 +196,75 @@ def test_write_rows_csv_has_header_even_when_empty():
     buf = io.BytesIO()
     assert write_rows([], ("a", "b"), "csv", buf) == 0
     assert buf.getvalue() == b"a,b\n"
+
+
+# --- issue 17, finding 10: one search syntax on both engines, limits, filters that match nothing ---
+
+SEARCHES = {  # query -> the sentences of current revisions it finds (FAQ pairs left out)
+    '"blood pressure"': {rd.WALK["birch"], rd.WALK["cedar"], "Daily walking reduces resting blood pressure in most adults."},
+    '"pressure blood"': set(),  # a phrase is its words in order
+    '"resting blood pressure" -daily': {rd.WALK["birch"]},  # cedar and dune say "daily"
+    "sleep OR sugar": set(rd.SLEEP.values()) | {"Short walks after meals also help blood sugar."},
+    'exercise -"sleep quality"': {"Tolerance to exercise grows with practice.", rd.SLEEP["cedar"]},
+    '"walk every day"': {rd.WALK["birch"]},  # stemmed inside a phrase too
+    "the": {"The national guidelines recommend 150 minutes a week."},  # no word is dropped as a stop word
+    '"minutes a week"': {"The national guidelines recommend 150 minutes a week."},
+    "walks OR": {m for m in (rd.WALK["birch"], rd.WALK["cedar"], "Daily walking reduces resting blood pressure in "
+                             "most adults.", "Short walks after meals also help blood sugar.", "Birch on walking",
+                             "Cedar on walking", "Dune on walking", "Book a walking assessment with our team today.")},
+}
+
+
+def test_search_syntax_means_the_same_on_both_engines(store):
+    for query, expected in SEARCHES.items():
+        found = {h["text"] for h in store.search(query) if h["type"] == "mention"}
+        assert found == expected, (store.engine.dialect.name, query)
+
+
+def test_search_refuses_queries_over_the_limits_or_with_nothing_to_find(store):
+    from pipeline.errors import StoreError
+    for query, message in (("walk " * 40, "at most 32"), ("x" * 600, "at most 500"), ("-walking", "nothing to look for"),
+                           ("walking OR -sleep", "nothing to look for"), ('"" OR', "nothing to search for")):
+        with pytest.raises(StoreError, match=message):
+            store.search(query)
+
+
+def test_a_search_over_its_time_limit_is_stopped(store):
+    """30,000 sentences sharing a word: ranking them all takes far longer than 1 ms on either
+    engine, so a 1 ms limit stops the search (PostgreSQL statement_timeout, SQLite's progress
+    handler) with a clear error, and the next search works."""
+    from pipeline.errors import StoreError
+    with store.engine.begin() as c:
+        rev, art, site = c.execute(text("SELECT r.id, a.id, a.source_id FROM articles a JOIN revisions r "
+                                        "ON r.id = a.current_revision_id WHERE a.source_id = 'birch'")).one()
+        c.execute(text("INSERT INTO mentions (revision_id, position, text, display, kind, section, label, block, "
+                       "citations, article_id, source_id) VALUES (:r, :p, :t, :t, 'other', NULL, NULL, 'p', '[]', :a, :s)"),
+                  [dict(r=rev, p=1000 + i, t=f"Stretching routine number {i} helps walking.", a=art, s=site)
+                   for i in range(30_000)])
+    with pytest.raises(StoreError, match="took longer than 0.001 s"):
+        store.search("walking", timeout=0.001)
+    assert len(store.search("stretching", limit=5)) == 5
+
+
+def test_search_command_takes_a_leading_minus_after_double_dash(sqlite_db):
+    runner = CliRunner()
+    out = runner.invoke(cli, ["search", "--db", sqlite_db, "--kind", "claim", "--", "-daily", '"blood pressure"'])
+    assert out.exit_code == 0, out.output
+    assert "Walking every day" in out.output and "aily" not in out.output.replace("**", "")
+    bad = runner.invoke(cli, ["search", "-daily", "--db", sqlite_db])
+    assert bad.exit_code == 2 and "after '--'" in bad.output
+    long = runner.invoke(cli, ["search", "walk " * 40, "--db", sqlite_db])
+    assert long.exit_code == 2 and "at most 32" in long.output
+
+
+def test_filters_that_match_nothing_say_so(sqlite_db):
+    runner = CliRunner()
+    for args in (["export", "mentions", "--site", "nosuch"], ["search", "walking", "--site", "nosuch"],
+                 ["claims", "list", "--site", "nosuch"]):
+        out = runner.invoke(cli, args + ["--db", sqlite_db])
+        assert out.exit_code == 2 and "no partner 'nosuch'" in out.output and "birch, cedar, dune" in out.output, args
+    for args in (["export", "mentions", "--since", "2030-01-01"], ["search", "nonexistentword"],
+                 ["claims", "list", "--min-partners", "9"]):
+        out = runner.invoke(cli, args + ["--db", sqlite_db])
+        assert out.exit_code == 0 and out.stdout.count("\n") <= 1, args  # at most a CSV header
+        assert "nothing matches" in out.stderr, args

@@ -6,7 +6,9 @@
 - `topics`: grouping the week's other claims by what they are about. Pure.
 - `render`: HTML, Markdown, text, JSON, the Atom feed and the archive index (Jinja2).
 - `sanitize`: the allowlist HTML sanitizer every page goes through (nh3).
-- `archive`: the output folder as an archive of weeks (`feed.atom`, `index.html`).
+- `archive`: the output folder as an archive of weeks (`feed.atom`, `index.html`), rebuilt
+  from the database when `archive.json` is damaged; every file replaced atomically
+  (`pipeline.outfiles`).
 - `mail`: the email message, written as .eml or sent over SMTP.
 
 This package reads plain rows from the store and never imports it.
@@ -16,14 +18,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
+from typing import Callable
 
-from .archive import update_archive
+from ..outfiles import atomic_write, make_folder
+from .archive import page_name, update_archive
 from .model import Budget, Digest, UnattributedItem, build_digest
 from .render import md_href, render_formats, render_full_page, safe_href
 from .week import Week
 
-__all__ = ["Budget", "Digest", "Published", "UnattributedItem", "Week", "build_digest", "md_href", "safe_href",
-           "write_digest"]
+__all__ = ["Budget", "Digest", "Published", "UnattributedItem", "Week", "build_digest", "md_href", "page_name",
+           "safe_href", "write_digest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,31 +36,28 @@ class Published:
     full: Digest
     texts: dict  # format -> text of the digest as sent
     paths: tuple[Path, ...]
-
-
-def page_name(week: Week, fmt: str, *, full: bool = False) -> str:
-    return f"digest-{week}{'-full' if full else ''}.{fmt}"
+    notes: tuple[str, ...] = ()  # what the archive had to rebuild, and why
 
 
 def write_digest(data: dict, week: Week, out_dir: Path, *, generated_at: datetime, base_url: str | None = None,
-                 budget: Budget | None = None) -> Published:
+                 budget: Budget | None = None, rows_for: Callable[[Week], dict] | None = None,
+                 rebuild_archive: bool = False) -> Published:
     """Build the week's digest from `Store.digest_week` rows and write it: HTML, Markdown, text
-    and JSON within the budget, the full HTML page, and the archive (feed.atom, index.html)."""
-    out_dir.mkdir(parents=True, exist_ok=True)
+    and JSON within the budget, the full HTML page, and the archive (feed.atom, index.html).
+    Every file is replaced atomically; a file that cannot be written (full disk, no
+    permission) raises `OutputError` and leaves the earlier one in place. `rows_for(week)`
+    gives another week's rows, for rebuilding archive entries (`rebuild_archive`, or when
+    archive.json lost them)."""
+    make_folder(out_dir)
     full = build_digest(data, week)
     sent = full.within(budget or Budget())
     base = (base_url or "").rstrip("/")
     link = (lambda name: f"{base}/{name}") if base else (lambda name: name)
     texts = render_formats(sent, generated_at=generated_at, full_href=link(page_name(week, "html", full=True)),
                            feed_href=link("feed.atom"))
-    paths = []
-    for fmt, text in texts.items():
-        path = out_dir / page_name(week, fmt)
-        path.write_text(text, "utf-8")
-        paths.append(path)
-    full_path = out_dir / page_name(week, "html", full=True)
-    full_path.write_text(render_full_page(full, generated_at=generated_at, feed_href=link("feed.atom")), "utf-8")
-    paths.append(full_path)
-    paths.extend(update_archive(out_dir, full, week, generated_at=generated_at, base_url=base or None,
-                                page=page_name(week, "html")))
-    return Published(sent, full, texts, tuple(paths))
+    paths = [atomic_write(out_dir / page_name(week, fmt), text) for fmt, text in texts.items()]
+    paths.append(atomic_write(out_dir / page_name(week, "html", full=True),
+                              render_full_page(full, generated_at=generated_at, feed_href=link("feed.atom"))))
+    archive = update_archive(out_dir, full, week, generated_at=generated_at, base_url=base or None,
+                             rows_for=rows_for, rebuild=rebuild_archive)
+    return Published(sent, full, texts, tuple(paths) + archive.paths, archive.notes)

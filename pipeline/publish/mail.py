@@ -6,7 +6,8 @@ offer it gets nothing, so the digest and any login never travel in clear text.
 `smtps://host:465` uses TLS from the first byte. The login comes from the environment
 (`SYNDICATE_SMTP_USER`, `SYNDICATE_SMTP_PASSWORD`), never from the command line, where
 other users of the machine could read it; `SYNDICATE_SMTP_CAFILE` names extra trusted
-certificates (a private relay's own CA).
+certificates (a private relay's own CA). When sending fails, the message is kept as an .eml
+file (`send_or_keep`), so the week's digest is not lost with the connection.
 """
 from __future__ import annotations
 
@@ -19,7 +20,8 @@ from pathlib import Path
 from typing import Mapping, Sequence
 from urllib.parse import urlsplit
 
-from ..errors import ConfigError, SyndicateError
+from ..errors import ConfigError, OutputError, SyndicateError
+from ..outfiles import atomic_write
 
 USER_VAR, PASSWORD_VAR, CAFILE_VAR = "SYNDICATE_SMTP_USER", "SYNDICATE_SMTP_PASSWORD", "SYNDICATE_SMTP_CAFILE"
 
@@ -42,8 +44,22 @@ def build_message(texts: Mapping[str, str], week: str, *, sender: str,
 
 
 def write_eml(msg: EmailMessage, path: Path) -> Path:
-    path.write_bytes(bytes(msg))
-    return path
+    """The message as an .eml file (replaced atomically; `OutputError` when it cannot be)."""
+    return atomic_write(path, bytes(msg))
+
+
+def send_or_keep(msg: EmailMessage, smtp_url: str, eml_path: Path, *, env: Mapping[str, str] | None = None,
+                 timeout: float = 30.0) -> None:
+    """Send `msg`; when that fails, keep it as `eml_path` (to send by hand or later) and raise
+    `DeliveryError` (or `ConfigError`) saying where it is."""
+    try:
+        send(msg, smtp_url, env=env, timeout=timeout)
+    except (ConfigError, DeliveryError) as e:
+        try:
+            kept = write_eml(msg, eml_path)
+        except OutputError as e2:
+            raise type(e)(f"{e}; and the message could not be kept: {e2}") from e
+        raise type(e)(f"{e}; the message is kept in {kept}") from e
 
 
 def send(msg: EmailMessage, smtp_url: str, *, env: Mapping[str, str] | None = None, timeout: float = 30.0) -> None:

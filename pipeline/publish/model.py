@@ -1,6 +1,7 @@
 """The digest model: one week's digest as frozen dataclasses, built from the store's rows.
 
-Pure (no I/O, no clock, no template): `build_digest` decides what the week's digest says,
+Pure (no I/O, no clock, no template): `build_digest` decides what the week's digest says
+(from partner text cleaned of control characters and escape sequences),
 section by section, and `Digest.within(budget)` cuts it to the length an editor sends,
 keeping how many items each cut left out so every format can say "n more" and link the
 full version. Every item carries its attribution: an `Attribution` without a source site
@@ -17,6 +18,7 @@ from typing import Iterator
 from urllib.parse import urlsplit
 
 from ..errors import SyndicateError
+from ..safetext import clean_json
 from .topics import group_topics
 from .week import Week
 
@@ -265,7 +267,10 @@ class _Builder:
 
 
 def build_digest(data: dict, week: Week) -> Digest:
-    """The full digest of `week` from `Store.digest_week` rows (see there)."""
+    """The full digest of `week` from `Store.digest_week` rows (see there). Every partner
+    string is cleaned first (`safetext.clean_text`: no escape sequence or control character
+    reaches any format, whatever an older database holds)."""
+    data = clean_json(data)
     b = _Builder(data["sources"])
     start, end = week.start, week.end
 

@@ -14,6 +14,7 @@ from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ..safetext import clean_text
 from .model import Digest
 from .sanitize import clean_page
 
@@ -113,12 +114,20 @@ def render_full_page(digest: Digest, *, generated_at: datetime, feed_href: str) 
     return clean_page(page)
 
 
+def _xml_safe(entries: list[dict]) -> list[dict]:
+    """Archive records with every string free of the characters XML 1.0 forbids (controls,
+    U+FFFE/U+FFFF): a feed reader rejects a whole feed over one of them."""
+    return [{k: clean_text(v) if isinstance(v, str) else v for k, v in e.items()} for e in entries]
+
+
 def render_feed(entries: list[dict], *, feed_id: str, self_href: str | None, index_href: str) -> str:
     """Atom 1.0: `entries` are archive records (week, entry_id, updated, href, title, summary)."""
+    entries = _xml_safe(entries)
     updated = max((e["updated"] for e in entries), default="1970-01-01T00:00:00Z")
     return environment().get_template("feed.atom.j2").render(
         entries=entries, feed_id=feed_id, self_href=self_href, index_href=index_href, updated=updated)
 
 
 def render_index(entries: list[dict], *, feed_href: str) -> str:
-    return clean_page(environment().get_template("index.html.j2").render(entries=entries, feed_href=feed_href))
+    return clean_page(environment().get_template("index.html.j2").render(entries=_xml_safe(entries),
+                                                                         feed_href=feed_href))

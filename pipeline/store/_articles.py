@@ -1,5 +1,6 @@
 """Fetch records (HTTP validators, raw snapshots) and articles with their revisions and
-mentions: one transaction per article, a revision only when the extracted content changed."""
+mentions: one transaction per article, a revision only when the extracted content changed.
+Partner text is cleaned on the way in (`_clean`), the same way on both engines."""
 from __future__ import annotations
 
 import hashlib
@@ -11,9 +12,11 @@ from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..dedupe.normalize import normalize_for_match
+from ..safetext import clean_json, clean_optional
 from ..types import ExtractedArticle, Kind, Response
 from ._digest import revision_date
 from ._base import SNAPSHOT_HEADERS, KnownUrl, SavedArticle, StoreBase, _content_hash
+from ._clean import CONTENT_TYPE_CHARS, clean_article, fit, storable_url, url_fits
 from ._research import save_citations
 from .models import (
     ArticleRow,
@@ -74,15 +77,18 @@ class ArticlesMixin(StoreBase):
                     if digest in new_shas or s.get(Snapshot, digest) is not None:
                         continue
                     new_shas.add(digest)
-                    s.add(Snapshot(sha256=digest, url=resp.final_url, status=resp.status,
-                                   content_type=resp.header("content-type"),
-                                   headers={k: v for k, v in resp.headers if k in SNAPSHOT_HEADERS},
+                    s.add(Snapshot(sha256=digest, url=clean_optional(resp.final_url), status=resp.status,
+                                   content_type=fit(resp.header("content-type"), CONTENT_TYPE_CHARS),
+                                   headers=clean_json({k: v for k, v in resp.headers if k in SNAPSHOT_HEADERS}),
                                    fetched_at=resp.fetched_at, size=len(resp.body),
                                    body=ready[1] if ready else zlib.compress(resp.body, 6)))
                 s.flush()
             else:
                 shas = {resp.url: hashlib.sha256(resp.body).hexdigest()
                         for resp, keep in fetched if resp.status == 200 and keep}
+            # a URL too long to be a key is not remembered, on either engine (nothing to revalidate)
+            fetched = [(resp, keep) for resp, keep in fetched if url_fits(resp.url)]
+            failures = [f for f in failures if url_fits(f[0])]
             urls = {resp.url for resp, _ in fetched} | {u for u, _, _ in failures}
             rows = {r.url: r for r in s.scalars(select(HttpValidator).where(HttpValidator.url.in_(urls)))} \
                 if urls else {}
@@ -92,10 +98,10 @@ class ArticlesMixin(StoreBase):
                     row = rows[resp.url] = HttpValidator(url=resp.url)
                     s.add(row)
                 if resp.status == 200 or not keep:
-                    row.etag = resp.header("etag") if keep else None
-                    row.last_modified = resp.header("last-modified") if keep else None
+                    row.etag = clean_optional(resp.header("etag")) if keep else None
+                    row.last_modified = clean_optional(resp.header("last-modified")) if keep else None
                     row.snapshot_sha256 = shas.get(resp.url) if keep else None
-                row.final_url, row.status, row.checked_at = resp.final_url, resp.status, resp.fetched_at
+                row.final_url, row.status, row.checked_at = clean_optional(resp.final_url), resp.status, resp.fetched_at
             for url, status, when in failures:
                 row = rows.get(url)
                 if row is None:
@@ -139,7 +145,12 @@ class ArticlesMixin(StoreBase):
                      previous_url: str | None = None) -> SavedArticle:
         """Store an extracted article in one transaction. A new revision only when the
         extracted content changed; claim mentions whose text the previous revision had
-        keep their claim (method "carried")."""
+        keep their claim (method "carried"). Partner text is cleaned first (`_clean`); a URL
+        too long to be a key is refused with `StoreError`, on either engine."""
+        url = storable_url(url)
+        previous_url = storable_url(previous_url) if previous_url else None
+        guid = clean_optional(guid)
+        article = clean_article(article)
         content_hash = _content_hash(article)
         meta = article.meta
         with self.session() as s:

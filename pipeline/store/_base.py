@@ -11,7 +11,7 @@ from typing import Iterator
 
 from sqlalchemy import create_engine, event, inspect
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import MissingDatabase, StoreError
@@ -23,6 +23,8 @@ DEFAULT_DB_PATH = PROJECT_ROOT / "db" / "syndicate.sqlite"
 DEFAULT_DB_URL = f"sqlite:///{DEFAULT_DB_PATH}"
 MIGRATION_LOCK_KEY = 0x53594E44  # "SYND": PostgreSQL advisory lock key serialising migrations
 SNAPSHOT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding", "date")
+# How SQLite and PostgreSQL say that the disk under the database is full.
+_DISK_FULL = ("database or disk is full", "No space left on device", "could not extend file", "quota exceeded")
 
 
 @dataclass(frozen=True, slots=True)
@@ -143,8 +145,14 @@ class StoreBase:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
-        with self._session() as s, s.begin():
-            yield s
+        try:
+            with self._session() as s, s.begin():
+                yield s
+        except OperationalError as e:
+            if any(sign in str(e.orig) for sign in _DISK_FULL):
+                raise StoreError(f"the database's disk is full ({_display_url(self.engine)}): {e.orig}; "
+                                 "nothing of this transaction was stored") from e
+            raise
 
 
 def _display_url(engine: Engine) -> str:

@@ -10,17 +10,21 @@ Must not: write anything but citation rows (saved with their article), or know a
 from __future__ import annotations
 
 import re
+import time
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Iterable, Sequence
 from urllib.parse import urlsplit
 
 from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, and_, func, insert, literal_column, \
     select, table, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..errors import StoreError
 from ..types import Sentence
 from ._base import StoreBase, _iso
+from ._clean import SEARCH_CHARS
 from .models import ArticleRow, CitationRow, ClaimMember, ClaimRow, FaqRow, MentionRow, SourceRow, UTCDateTime
 
 # --- citations ----------------------------------------------------------------------------------
@@ -149,49 +153,149 @@ VIEW_TABLES = {t.name: t for t in (claim_sources, claim_summary, faq_answers, ar
 # --- full-text search ---------------------------------------------------------------------------
 
 SNIPPET_START, SNIPPET_END = "**", "**"
-_WORD = re.compile(r"\w+", re.UNICODE)
+MAX_QUERY_CHARS = 500
+MAX_QUERY_WORDS = 32
+SEARCH_TIMEOUT = 10.0  # seconds a search may take before it is stopped
+PG_CONFIG = "syndicate_english"  # English stemming, no stop words (migration 0006)
+_WORD = re.compile(r"[^\W_]+")  # what both engines' tokenizers count as a word: letters and digits
+_TOKEN = re.compile(r'(-?)"([^"]*)"?|(-?)([^\s"]+)')
 _mentions_fts = table("mentions_fts", literal_column("rowid"))
 _faq_fts = table("faq_fts", literal_column("rowid"))
 
 
-def _words(query: str) -> list[str]:
-    words = _WORD.findall(query)
-    if not words:
+@dataclass(frozen=True, slots=True)
+class SearchGroup:
+    """Alternatives are groups: every `include` term must match, no `exclude` term may.
+    A term is a tuple of words: one word, or a phrase (its words adjacent, in order)."""
+    include: tuple[tuple[str, ...], ...]
+    exclude: tuple[tuple[str, ...], ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class SearchQuery:
+    groups: tuple[SearchGroup, ...]  # any group may match (OR)
+
+
+def parse_query(query: str) -> SearchQuery:
+    """The search syntax, the same on both engines: words (each must appear, stemmed),
+    "quoted phrases" (the words adjacent and in order), `OR` between alternatives (binding
+    looser than the implicit AND: `a b OR c` is `(a b) OR c`), and `-word` or `-"a phrase"`
+    to exclude. A word written with inner punctuation (`covid-19`, `don't`) is the phrase of
+    its parts, as both engines' tokenizers split it. `StoreError` for a query with nothing to
+    look for, an alternative with only exclusions, or one over the length limits."""
+    if len(query) > MAX_QUERY_CHARS:
+        raise StoreError(f"search query of {len(query):,} characters is too long: at most {MAX_QUERY_CHARS}")
+    groups: list[SearchGroup] = []
+    include: list[tuple[str, ...]] = []
+    exclude: list[tuple[str, ...]] = []
+    words = 0
+
+    def close() -> None:
+        if exclude and not include:
+            raise StoreError(f"nothing to look for in {query!r} besides what to exclude: give a word "
+                             "that must appear (-word only narrows a search)")
+        if include:
+            groups.append(SearchGroup(tuple(include), tuple(exclude)))
+        include.clear()
+        exclude.clear()
+
+    for m in _TOKEN.finditer(query):
+        minus, phrase, bare_minus, bare = m.groups()
+        if bare == "OR" and not bare_minus:
+            close()
+            continue
+        minus = minus if phrase is not None else bare_minus
+        term = tuple(w.lower() for w in _WORD.findall(phrase if phrase is not None else bare))
+        if not term:
+            continue
+        words += len(term)
+        (exclude if minus else include).append(term)
+    close()
+    if words > MAX_QUERY_WORDS:
+        raise StoreError(f"search query of {words} words is too long: at most {MAX_QUERY_WORDS}")
+    if not groups:
         raise StoreError(f"nothing to search for in {query!r}: give at least one word")
-    return words
+    return SearchQuery(tuple(groups))
+
+
+def fts5_query(q: SearchQuery) -> str:
+    """The query as an FTS5 MATCH expression: every term quoted (a phrase for FTS5), so no
+    word is ever read as FTS5 syntax."""
+    def term(t: tuple[str, ...]) -> str:
+        return '"' + " ".join(t) + '"'  # words are letters and digits only: nothing to escape
+
+    parts = []
+    for g in q.groups:
+        expr = "(" + " AND ".join(term(t) for t in g.include) + ")"
+        if g.exclude:
+            expr = f"({expr} NOT ({' OR '.join(term(t) for t in g.exclude)}))"
+        parts.append(expr)
+    return " OR ".join(parts)
+
+
+def _pg_vector(column):
+    """The indexed expression (migration 0006): keep it identical, or the index is not used."""
+    return func.to_tsvector(literal_column(f"'{PG_CONFIG}'::regconfig"),
+                            func.left(column, literal_column(str(SEARCH_CHARS))))
+
+
+def _pg_tsquery(q: SearchQuery):
+    """The query as a tsquery built from phraseto_tsquery terms (bound parameters)."""
+    cfg = literal_column(f"'{PG_CONFIG}'::regconfig")
+
+    def term(t: tuple[str, ...]):
+        return func.phraseto_tsquery(cfg, " ".join(t))
+
+    def combine(fn, terms):
+        out = terms[0]
+        for t in terms[1:]:
+            out = fn(out, t)
+        return out
+
+    groups = []
+    for g in q.groups:
+        expr = combine(func.tsquery_and, [term(t) for t in g.include])
+        for t in g.exclude:
+            expr = func.tsquery_and(expr, func.tsquery_not(term(t)))
+        groups.append(expr)
+    return combine(func.tsquery_or, groups)
 
 
 class ResearchMixin(StoreBase):
     def search(self, query: str, *, site: str | None = None, kind: str | None = None,
-               since: datetime | None = None, min_partners: int | None = None, limit: int = 50) -> list[dict]:
-        """Sentences (and FAQ pairs, kind `faq`) of current revisions containing every word
-        of `query` (stemmed), best first, with a highlighted snippet (`**word**`), the claim
-        a sentence belongs to and the partners stating that claim (for a FAQ pair: its
-        question and the partners answering it). `min_partners` applies to both."""
-        words = _words(query)
+               since: datetime | None = None, min_partners: int | None = None, limit: int = 50,
+               timeout: float = SEARCH_TIMEOUT) -> list[dict]:
+        """Sentences (and FAQ pairs, kind `faq`) of current revisions matching `query`
+        (`parse_query`: words stemmed, "phrases", OR, -exclusion), best first, with a
+        highlighted snippet (`**word**`), the claim a sentence belongs to and the partners
+        stating that claim (for a FAQ pair: its question and the partners answering it).
+        `min_partners` applies to both. A search that takes longer than `timeout` seconds is
+        stopped with `StoreError`."""
+        parsed = parse_query(query)
         results: list[dict] = []
+        deadline = _Deadline(timeout)
         if kind != "faq":
-            results += self._search_mentions(words, site, kind, since, min_partners, limit)
+            results += self._search_mentions(parsed, site, kind, since, min_partners, limit, deadline)
         if kind in (None, "faq"):
-            results += self._search_faq(words, site, since, min_partners, limit)
+            results += self._search_faq(parsed, site, since, min_partners, limit, deadline)
         return results[:limit] if kind is not None else sorted(results, key=lambda r: r["rank"])[:limit]
 
-    def _fts(self, words: list[str]):
+    def _fts(self, parsed: SearchQuery):
         """(match condition, snippet, rank) for mentions on this engine."""
         if self.engine.dialect.name == "sqlite":
-            q = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-            return (text("mentions_fts MATCH :q").bindparams(q=q),
+            return (text("mentions_fts MATCH :q").bindparams(q=fts5_query(parsed)),
                     literal_column(f"snippet(mentions_fts, 0, '{SNIPPET_START}', '{SNIPPET_END}', '…', 24)"),
                     literal_column("bm25(mentions_fts)"))
-        cfg = literal_column("'english'::regconfig")
-        tsq = func.plainto_tsquery(cfg, " ".join(words))
-        vector = func.to_tsvector(cfg, MentionRow.text)
+        cfg = literal_column(f"'{PG_CONFIG}'::regconfig")
+        tsq = _pg_tsquery(parsed)
+        vector = _pg_vector(MentionRow.text)
         options = f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=35, MinWords=15"
-        return (vector.op("@@")(tsq), func.ts_headline(cfg, MentionRow.text, tsq, options),
+        return (vector.op("@@")(tsq),
+                func.ts_headline(cfg, func.left(MentionRow.text, literal_column(str(SEARCH_CHARS))), tsq, options),
                 -func.ts_rank(vector, tsq))
 
-    def _search_mentions(self, words, site, kind, since, min_partners, limit) -> list[dict]:
-        match, snippet, rank = self._fts(words)
+    def _search_mentions(self, parsed, site, kind, since, min_partners, limit, deadline) -> list[dict]:
+        match, snippet, rank = self._fts(parsed)
         partners = self.claim_partners()
         m, art = MentionRow.__table__, ArticleRow.__table__
         if self.engine.dialect.name == "sqlite":
@@ -223,7 +327,7 @@ class ResearchMixin(StoreBase):
             q = q.limit(limit)
         out = []
         for mid, mkind, display, snip, rk, src, name, url, title, published, claim_id, claim_text in \
-                self._rows(q):
+                self._search_rows(q, deadline):
             sites = partners.get(claim_id, []) if claim_id is not None else []
             if min_partners and len(sites) < min_partners:
                 continue
@@ -234,20 +338,19 @@ class ResearchMixin(StoreBase):
                 break
         return out
 
-    def _search_faq(self, words, site, since, min_partners, limit) -> list[dict]:
+    def _search_faq(self, parsed, site, since, min_partners, limit, deadline) -> list[dict]:
         if self.engine.dialect.name == "sqlite":
-            q_text = " ".join('"' + w.replace('"', '""') + '"' for w in words)
-            match = text("faq_fts MATCH :fq").bindparams(fq=q_text)
+            match = text("faq_fts MATCH :fq").bindparams(fq=fts5_query(parsed))
             snippet = literal_column(f"snippet(faq_fts, -1, '{SNIPPET_START}', '{SNIPPET_END}', '…', 24)")
             rank = literal_column("bm25(faq_fts)")
         else:
-            cfg = literal_column("'english'::regconfig")
-            tsq = func.plainto_tsquery(cfg, " ".join(words))
+            cfg = literal_column(f"'{PG_CONFIG}'::regconfig")
+            tsq = _pg_tsquery(parsed)
             doc = FaqRow.question + " " + FaqRow.answer
-            vector = func.to_tsvector(cfg, doc)
+            vector = _pg_vector(doc)
             match = vector.op("@@")(tsq)
-            snippet = func.ts_headline(cfg, doc, tsq, f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, "
-                                                      "MaxWords=35, MinWords=15")
+            snippet = func.ts_headline(cfg, func.left(doc, literal_column(str(SEARCH_CHARS))), tsq,
+                                       f"StartSel={SNIPPET_START}, StopSel={SNIPPET_END}, MaxWords=35, MinWords=15")
             rank = -func.ts_rank(vector, tsq)
         f, art = FaqRow.__table__, ArticleRow.__table__
         base = _faq_fts.join(f, f.c.id == literal_column("faq_fts.rowid")) \
@@ -267,7 +370,7 @@ class ResearchMixin(StoreBase):
             q = q.limit(limit)
         answering = self.question_partners()
         out = []
-        for fid, question, answer, qid, snip, rk, src, name, url, title, published in self._rows(q):
+        for fid, question, answer, qid, snip, rk, src, name, url, title, published in self._search_rows(q, deadline):
             sites = answering.get(qid, [src]) if qid is not None else [src]
             if min_partners and len(sites) < min_partners:
                 continue
@@ -276,6 +379,28 @@ class ResearchMixin(StoreBase):
                             snippet=snip, question_id=qid, question_partners=sites, claim_id=None,
                             claim_text=None, claim_partners=[], rank=float(rk)))
         return out[:limit]
+
+    def _search_rows(self, q, deadline: "_Deadline") -> list:
+        """Rows of a search query, stopped when the search's time is up: PostgreSQL's
+        statement_timeout, SQLite's progress handler (checked every 1,000 VM steps)."""
+        left = deadline.left()
+        with self.session() as s:
+            if self.engine.dialect.name == "postgresql":
+                s.execute(text(f"SET LOCAL statement_timeout = {max(1, int(left * 1000))}"))
+                raw = None
+            else:
+                raw = s.connection().connection.driver_connection
+                raw.set_progress_handler(lambda: 1 if deadline.over() else 0, 1000)
+            try:
+                return s.execute(q).all()
+            except DBAPIError as e:
+                if deadline.over() or "statement timeout" in str(e) or "interrupted" in str(e):
+                    raise StoreError(f"the search took longer than {deadline.seconds:g} s and was stopped: "
+                                     "narrow it (fewer words, a phrase, --site, --kind)") from e
+                raise StoreError(f"search failed: {e.orig or e}") from e
+            finally:
+                if raw is not None:
+                    raw.set_progress_handler(None, 0)
 
     def _rows(self, q) -> list:
         with self.session() as s:
@@ -358,3 +483,15 @@ def _dt(value):
     if isinstance(value, str):
         return datetime.fromisoformat(value)
     return value
+
+
+class _Deadline:
+    def __init__(self, seconds: float):
+        self.seconds = seconds
+        self.end = time.monotonic() + seconds
+
+    def left(self) -> float:
+        return max(0.0, self.end - time.monotonic())
+
+    def over(self) -> bool:
+        return time.monotonic() >= self.end

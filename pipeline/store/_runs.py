@@ -7,7 +7,9 @@ from typing import Sequence
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from ..safetext import clean_json, clean_optional, clean_text
 from ..types import Source, SourceReport
+from ._clean import fit
 from ._base import StoreBase, _iso
 from .models import (
     ArticleRow,
@@ -32,10 +34,11 @@ class RunsMixin(StoreBase):
         with self.session() as s:
             for src in sources:
                 row = s.get(SourceRow, src.id)
+                name, homepage = fit(src.name, 300), clean_text(src.homepage)  # the same on both engines
                 if row is None:
-                    s.add(SourceRow(id=src.id, name=src.name, homepage=src.homepage, consecutive_failures=0))
+                    s.add(SourceRow(id=src.id, name=name, homepage=homepage, consecutive_failures=0))
                 else:
-                    row.name, row.homepage = src.name, src.homepage
+                    row.name, row.homepage = name, homepage
 
     def record_source_result(self, report: SourceReport, now: datetime) -> None:
         self.record_source_results([report], now)
@@ -53,7 +56,7 @@ class RunsMixin(StoreBase):
             return
         row.last_run_at = now
         row.last_warning_count = len(report.warnings)
-        row.last_warning = report.warnings[0] if report.warnings else None
+        row.last_warning = clean_text(report.warnings[0]) if report.warnings else None
         row.last_off_scope = report.off_scope
         if report.ok:
             row.last_success_at = now
@@ -61,7 +64,8 @@ class RunsMixin(StoreBase):
         else:
             err = report.errors[0]
             row.last_error_at = now
-            row.last_error_kind, row.last_error_message, row.last_error_url = err.kind, err.message, err.url
+            row.last_error_kind, row.last_error_message, row.last_error_url = \
+                fit(err.kind, 60), clean_text(err.message), clean_optional(err.url)
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
 
     def source_health(self) -> list[dict]:
@@ -80,7 +84,7 @@ class RunsMixin(StoreBase):
 
     def record_run(self, started: datetime, finished: datetime, ok: bool, summary: dict) -> None:
         with self.session() as s:
-            s.add(RunRow(started_at=started, finished_at=finished, ok=ok, summary=summary,
+            s.add(RunRow(started_at=started, finished_at=finished, ok=ok, summary=clean_json(summary),
                          status="ok" if ok else "failed"))
 
     def start_run(self, started: datetime) -> int:
@@ -97,7 +101,7 @@ class RunsMixin(StoreBase):
                    status: str | None = None) -> None:
         with self.session() as s:
             row = s.get(RunRow, run_id)
-            row.finished_at, row.ok, row.summary = finished, ok, summary
+            row.finished_at, row.ok, row.summary = finished, ok, clean_json(summary)
             row.status = status or ("ok" if ok else "failed")
 
     def count_unclustered(self) -> int:

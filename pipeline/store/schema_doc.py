@@ -170,6 +170,21 @@ revisions and their sentences stay for history (`article_changes` compares them)
 Start with the views: they join the tables for you. No query below needs an engine-specific
 function; `:name` is a parameter (Datasette and `sqlite3`'s `.param set` use it as written;
 in `psql`, `\\set name value` and write `:'name'`).
+
+Both engines hold the same text. Partner text is stored without terminal escape sequences
+(such as OSC 52, which sets a clipboard) and without control characters other than tab and
+newline (NUL included, which PostgreSQL cannot store; a carriage return is stored as a
+newline); bidi marks and other format characters stay. A value longer than its bounded
+column is cut to it on both engines (`articles.language` 20 characters,
+`snapshots.content_type` 200, `citations.host` 300, `citations.footnote` 20); an article
+whose URL is over 2,000 bytes is not stored on either (a key that long cannot be indexed).
+Sentences are stored whole, however long; search covers their first 100,000 characters.
+
+In CSV exports and snapshots (`syndicate export --format csv`, `syndicate snapshot`), a text
+cell that a spreadsheet would evaluate as a formula (it starts with `=`, `+`, `-`, `@`, a tab
+or a carriage return) is written with a leading `'` (the OWASP rule against CSV injection),
+and carriage returns inside a cell are written as line breaks: strip the `'` when reading
+the CSV as data. JSON Lines and Parquet keep every value exactly as stored.
 """
 
 # The researcher questions of issue 12, run by tests/test_schema_doc.py on both engines.
@@ -206,22 +221,36 @@ ORDER BY change, position"""),
 SEARCH = """\
 ## Full-text search
 
-`syndicate search WORDS` searches sentences and FAQ pairs on either engine (every word must
-appear, stemmed). Underneath, on SQLite: the FTS5 tables `mentions_fts` (over
-`mentions.text`) and `faq_fts` (over `faq_entries.question` and `answer`), kept in step by
-triggers:
+`syndicate search QUERY` searches the sentences and FAQ pairs of current revisions, with one
+syntax on both engines: words (each must appear, stemmed: `walk` finds `walking`; no word is
+dropped as a stop word), `"quoted phrases"` (the words adjacent and in that order), `OR`
+(in capitals) between alternatives (`a b OR c` is `(a and b) or c`), and `-word` or `-"a phrase"` to
+exclude. A word written with inner punctuation (`covid-19`, `don't`) is the phrase of its
+parts. At most 32 words and 500 characters; a search is stopped after 10 s. The index covers
+the first 100,000 characters of a sentence (of a FAQ pair on PostgreSQL; of its question
+and of its answer on SQLite). Stemming is Porter's on SQLite and Snowball's English on
+PostgreSQL, which differ on a few rare words; SQLite also folds accents (`cafe` finds
+`café`), PostgreSQL does not.
+
+Underneath, on SQLite: the FTS5 tables `mentions_fts` (over `mentions.text`) and `faq_fts`
+(over `faq_entries.question` and `answer`), kept in step by triggers; `syndicate search`
+quotes every term, so a query is never read as FTS5 syntax:
 
 ```sql
 SELECT m.id, m.source_id, snippet(mentions_fts, 0, '**', '**', '…', 24) AS snippet
 FROM mentions_fts JOIN mentions m ON m.id = mentions_fts.rowid
-WHERE mentions_fts MATCH 'tolerance' ORDER BY bm25(mentions_fts);
+WHERE mentions_fts MATCH '"resting blood pressure" NOT "daily"' ORDER BY bm25(mentions_fts);
 ```
 
-On PostgreSQL: GIN indexes on `to_tsvector('english', text)` (and on question and answer):
+On PostgreSQL: GIN indexes on `to_tsvector('syndicate_english', left(text, 100000))` (and on
+question and answer); `syndicate_english` is the English configuration without a stop-word
+list. Write the same expression for the index to be used:
 
 ```sql
-SELECT id, source_id, ts_headline('english', text, plainto_tsquery('english', 'tolerance'))
-FROM mentions WHERE to_tsvector('english', text) @@ plainto_tsquery('english', 'tolerance');
+SELECT id, source_id, ts_headline('syndicate_english', text, phraseto_tsquery('syndicate_english', 'resting blood pressure'))
+FROM mentions
+WHERE to_tsvector('syndicate_english', left(text, 100000))
+      @@ (phraseto_tsquery('syndicate_english', 'resting blood pressure') && !! plainto_tsquery('syndicate_english', 'daily'));
 ```
 
 `benchmarks/research.py` measures search, exports and snapshots on a synthetic corpus (on
