@@ -1,7 +1,7 @@
 """The researchers' verbs: `export`, `search`, `browse`, `snapshot` and `claims list`.
 
-Glue only: the store answers (views, search, exports), `dataset` writes files, `browse`
-runs Datasette. Registered on the `syndicate` group by pipeline/cli.py.
+Glue only: the library API (`pipeline.core.Syndicate`) answers (views, search, exports),
+writes the files and runs Datasette. Registered on the `syndicate` group by pipeline/cli.py.
 """
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ from pathlib import Path
 
 import click
 
-from .cli_base import _emit_jsonl, _open_store, db_option
+from .cli_base import _emit_jsonl, _open, db_option
 from .errors import ConfigError, StoreError
 
 
@@ -63,20 +63,16 @@ def export(what: str, db: str | None, fmt: str, out_path: Path | None, since: da
       syndicate export mentions --site alana --kind claim --since 2026-11-01
       syndicate export citations --kind footnote --format parquet -o citations.parquet
     """
-    from .dataset import write_rows
-    from .store import EXPORT_COLUMNS, ExportFilter
-
-    store = _open_store(db)
-    flt = ExportFilter(since=since, sites=sites, min_partners=min_partners, kind=kind)
+    syn = _open(db)
+    filters = dict(since=since, sites=sites, min_partners=min_partners, kind=kind)
     try:
-        rows = store.export(what, flt)
         if out_path is not None:
             with out_path.open("wb") as out:
-                write_rows(rows, EXPORT_COLUMNS[what], fmt, out)
+                syn.write_export(what, out, fmt, **filters)
         else:
             if fmt == "parquet" and sys.stdout.isatty():
                 raise click.UsageError("Parquet is binary: give -o FILE or redirect standard output")
-            write_rows(rows, EXPORT_COLUMNS[what], fmt, sys.stdout.buffer)
+            syn.write_export(what, sys.stdout.buffer, fmt, **filters)
             sys.stdout.buffer.flush()
     except (StoreError, ConfigError) as e:
         raise click.UsageError(str(e)) from e
@@ -84,7 +80,7 @@ def export(what: str, db: str | None, fmt: str, out_path: Path | None, since: da
 
 def _highlight(snippet: str) -> str:
     """Matched words in bold on a terminal; elsewhere the snippet keeps its ** markers."""
-    from .store._research import SNIPPET_END, SNIPPET_START
+    from .core import SNIPPET_END, SNIPPET_START
     if not sys.stdout.isatty() or SNIPPET_START != SNIPPET_END:
         return snippet
     parts = snippet.split(SNIPPET_START)
@@ -114,15 +110,11 @@ def search(query: str, db: str | None, sites: tuple[str, ...], kind: str | None,
       syndicate search tolerance
       syndicate search "withdrawal symptoms" --kind claim --min-partners 2 --json
     """
-    store = _open_store(db)
     try:
-        results = []
-        for site in sites or (None,):
-            results += store.search(query, site=site, kind=kind, since=since, min_partners=min_partners,
-                                    limit=limit)
+        results = _open(db).search(query, sites=sites, kind=kind, since=since, min_partners=min_partners,
+                                   limit=limit)
     except StoreError as e:
         raise click.UsageError(str(e)) from e
-    results = sorted(results, key=lambda r: r["rank"])[:limit]
     if as_json:
         return _emit_jsonl(results)
     if not results:
@@ -154,18 +146,15 @@ def claims_list(db: str | None, min_partners: int | None, sites: tuple[str, ...]
       syndicate claims list --min-partners 2
       syndicate claims list --site alana --since 2026-11-23
     """
-    store = _open_store(db)
-    rows = store.claims_list(min_partners=min_partners, since=since)
-    if sites:
-        rows = [r for r in rows if set(r["sites"]) & set(sites)]
+    rows = _open(db).list_claims(min_partners=min_partners, sites=sites, since=since)
     if as_json:
         return _emit_jsonl(rows)
     if not rows:
         click.echo("no claims match")
         return
     for r in rows:
-        click.echo(f"{r['claim_id']:>6}  {r['partners']} partner(s): {', '.join(r['sites'])}")
-        click.echo(f"        {r['text']}")
+        click.echo(f"{r.claim_id:>6}  {r.partners} partner(s): {', '.join(r.sites)}")
+        click.echo(f"        {r.text}")
 
 
 @click.command()
@@ -181,19 +170,16 @@ def browse(db: str | None, host: str, port: int) -> None:
     Example:
       syndicate browse --db db/syndicate.sqlite --port 8001   # then open http://127.0.0.1:8001/
     """
-    from .browse import serve
-    from .store import DEFAULT_DB_URL, normalize_db_url
+    from .core import Syndicate
 
-    url = normalize_db_url(db or DEFAULT_DB_URL)
-    if not url.startswith("sqlite:///"):
+    syn = Syndicate(db)
+    if syn.sqlite_path() is None:
         raise click.UsageError("browse serves SQLite databases (Datasette); on PostgreSQL use psql: "
                                "the views claim_summary, claim_sources, faq_answers, article_changes are there")
-    store = _open_store(db)  # migrated, so the views and search tables exist
-    sources = store.source_attribution()
-    store.close()
-    click.echo(f"serving {url[len('sqlite:///'):]} read-only at http://{host}:{port}/", err=True)
+    syn = _open(db)  # migrated, so the views and search tables exist
+    click.echo(f"serving {syn.sqlite_path()} read-only at http://{host}:{port}/", err=True)
     try:
-        serve(Path(url[len("sqlite:///"):]), sources, host=host, port=port)
+        syn.browse(host=host, port=port)
     except ConfigError as e:
         raise click.ClickException(str(e)) from e
 
@@ -211,9 +197,8 @@ def snapshot(out_dir: Path, db: str | None) -> None:
     Example:
       syndicate snapshot releases/2026-11-30/
     """
-    from .dataset import write_snapshot
     try:
-        manifest = write_snapshot(_open_store(db), out_dir)
+        manifest = _open(db).snapshot(out_dir)
     except ConfigError as e:
         raise click.ClickException(str(e)) from e
     click.echo(json.dumps({"out": str(out_dir), "tables": manifest["tables"]}, sort_keys=True))

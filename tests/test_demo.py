@@ -21,7 +21,7 @@ def test_demo_produces_a_digest_with_a_claim_from_two_partners(tmp_path):
     merged = html.split("<h2>Stated by several partners</h2>", 1)[1].split("<h2>", 1)[0]
     blocks = re.findall(r'<div class="claim" id="claim-\d+">(.*?)</div>', merged, re.S)
     assert blocks, "no merged claim in the digest"
-    sites = [set(re.findall(r'href="(http://127\.0\.0\.1:\d+/[^/"]+)/', b)) for b in blocks]
+    sites = [set(re.findall(r'href="(http://127\.0\.0\.1:8000/partners/[^/"]+)/', b)) for b in blocks]
     assert any(len(s) >= 2 for s in sites), sites
 
     claims = [json.loads(line) for line in CliRunner().invoke(

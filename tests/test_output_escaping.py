@@ -13,7 +13,7 @@ from urllib.parse import unquote
 import pytest
 from click.testing import CliRunner
 
-from pipeline import orchestrator
+from pipeline import clustering
 from pipeline.cli import cli
 from pipeline.publish import md_href
 
@@ -26,7 +26,7 @@ RSS = "application/rss+xml"
 
 @pytest.fixture(autouse=True)
 def _no_clustering(monkeypatch):
-    monkeypatch.setattr(orchestrator, "cluster_new_mentions", lambda store, now: 0)
+    monkeypatch.setattr(clustering, "cluster_new_mentions", lambda store, now, **kw: 0)
 
 
 class _Links(HTMLParser):
@@ -124,13 +124,13 @@ def test_terminal_output_shows_control_characters_escaped(tmp_path):
     from datetime import datetime, timezone
 
     from pipeline.store import Store
-    from pipeline.types import Source, SourceError, SourceReport
+    from pipeline.types import Source, SourceError, SourceResult
 
     db = str(tmp_path / "s.sqlite")
     store = Store.open(db)
     store.sync_sources([Source(id="evil", name="Evil", homepage="http://127.0.0.1:9/")])
     hostile = "bad page \x1b[2J\x1b]0;owned\x07 \u202egnp.exe"
-    store.record_source_result(SourceReport("evil", errors=(SourceError("http-404", hostile, "http://h/\x1b[31m"),)),
+    store.record_source_result(SourceResult("evil", errors=(SourceError("http-404", hostile, "http://h/\x1b[31m"),)),
                                datetime.now(timezone.utc))
     store.close()
     out = CliRunner().invoke(cli, ["sources", "--db", db]).output
