@@ -29,10 +29,6 @@ sources_option = click.option("--sources", "sources_dir", envvar="SYNDICATE_SOUR
                               show_default="sources/", help="Partner registry folder [env SYNDICATE_SOURCES].")
 
 
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
-
-
 class _Exit(click.ClickException):
     """Printed as `Error: ...` with its own exit status (2: configuration; 75: the run
     lock is held; 130: interrupted)."""

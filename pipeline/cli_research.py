@@ -121,14 +121,14 @@ def search(query: str, db: str | None, sites: tuple[str, ...], kind: str | None,
         click.echo(f"no match for {query!r}")
         return
     for r in results:
-        claim = (f"  claim {r['claim_id']} ({len(r['claim_partners'])} partner(s): "
-                 f"{', '.join(r['claim_partners'])})" if r["claim_id"] is not None else "")
-        if r.get("question_id") is not None:
-            claim = (f"  question {r['question_id']} ({len(r['question_partners'])} partner(s) answer: "
-                     f"{', '.join(r['question_partners'])})")
-        click.echo(f"[{r['site']}] {r['kind']}{claim}")
-        click.echo(f"  {_highlight(r['snippet'])}")
-        click.echo(f"  {r['article_title'] or ''} <{r['article_url']}>")
+        claim = (f"  claim {r.claim_id} ({len(r.claim_partners)} partner(s): "
+                 f"{', '.join(r.claim_partners)})" if r.claim_id is not None else "")
+        if r.question_id is not None:
+            claim = (f"  question {r.question_id} ({len(r.question_partners)} partner(s) answer: "
+                     f"{', '.join(r.question_partners)})")
+        click.echo(f"[{r.site}] {r.kind}{claim}")
+        click.echo(f"  {_highlight(r.snippet)}")
+        click.echo(f"  {r.article_title or ''} <{r.article_url}>")
 
 
 @click.command("list")

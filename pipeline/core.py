@@ -43,8 +43,8 @@ from .publish.mail import DeliveryError
 from .registry import Registry, load_registry
 from .store import (DEFAULT_DB_URL, EXPORT_COLUMNS, SNIPPET_END, SNIPPET_START, ExportFilter, LockHolder, Store,
                     normalize_db_url)
-from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, ExtractedArticle, RunRecord, RunResult, Source,
-                    SourceHealth, SourceResult)
+from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, ExtractedArticle, RunRecord, RunResult, SearchHit,
+                    Source, SourceHealth, SourceResult)
 
 __all__ = ["Syndicate", "RunEvents", "DigestResult", "EmailOutcome", "Review", "ReviewQuestion", "ReviewSide",
            "ReviewSentence", "ReviewAnswer", "ExtractResult", "extract_pages", "article_to_dict", "EXPORT_COLUMNS",
@@ -453,14 +453,14 @@ class Syndicate:
         return write_rows(self.export(what, **filters), EXPORT_COLUMNS[what], fmt, out)
 
     def search(self, query: str, *, sites: Sequence[str] = (), kind: str | None = None,
-               since: datetime | None = None, min_partners: int | None = None, limit: int = 50) -> list[dict]:
+               since: datetime | None = None, min_partners: int | None = None, limit: int = 50) -> list[SearchHit]:
         """Full-text search over current sentences and FAQ pairs, best first: each hit has a
         snippet, the partner and article, and its claim (or question) with its partners."""
         store = self.store()
-        hits: list[dict] = []
+        rows: list[dict] = []
         for site in sites or (None,):
-            hits += store.search(query, site=site, kind=kind, since=since, min_partners=min_partners, limit=limit)
-        return sorted(hits, key=lambda r: r["rank"])[:limit]
+            rows += store.search(query, site=site, kind=kind, since=since, min_partners=min_partners, limit=limit)
+        return [SearchHit.from_row(r) for r in sorted(rows, key=lambda r: r["rank"])[:limit]]
 
     def snapshot(self, out_dir: str | Path) -> dict:
         """A dataset release in `out_dir` (every export as CSV and Parquet, schema, manifest,

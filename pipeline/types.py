@@ -416,6 +416,37 @@ class ClaimSummary:
     last_seen: datetime | None
 
 
+@dataclass(frozen=True, slots=True)
+class SearchHit:
+    """A full-text search result: a partner's sentence (`type` mention) or FAQ pair (`type`
+    faq), with a snippet (matched words between the store's SNIPPET_START/END marks), its
+    article, and the claim (or canonical question) with the partners stating (answering) it.
+    Lower `rank` is better."""
+
+    type: str
+    id: int
+    kind: str  # the sentence's label, or faq
+    site: str
+    site_name: str
+    article_url: str
+    article_title: str | None
+    published: str | None  # ISO 8601
+    text: str
+    snippet: str
+    rank: float
+    claim_id: int | None = None
+    claim_text: str | None = None
+    claim_partners: tuple[str, ...] = ()
+    question_id: int | None = None
+    question_partners: tuple[str, ...] = ()
+
+    @staticmethod
+    def from_row(row: dict) -> "SearchHit":
+        """From the store's search row (a dict of these fields)."""
+        return SearchHit(**{**row, "claim_partners": tuple(row.get("claim_partners") or ()),
+                            "question_partners": tuple(row.get("question_partners") or ())})
+
+
 # --- the digest's rows (`Store.digest_week`; `pipeline.publish` builds the digest from them)
 
 @dataclass(frozen=True, slots=True)

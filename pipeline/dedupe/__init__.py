@@ -2,10 +2,10 @@
 canonical questions).
 
 Pure: takes mentions and the claims already stored, returns membership decisions. No
-database, no network, no clock. The store persists what this decides; the orchestrator
+database, no network, no clock. The store persists what this decides; `pipeline/clustering.py`
 wires the two.
 
-Contract used by the orchestrator (keep it stable):
+Contract used by `pipeline/clustering.py` (keep it stable):
 - `cluster_claims(existing, new, next_claim_id=...)` -> tuple[Membership, ...], one per new
   mention, each naming an existing claim id or a fresh one (>= next_claim_id).
 - `choose_canonical(claim)` -> the mention id whose text is the claim's canonical text.
