@@ -180,16 +180,18 @@ class Syndicate:
         self.fetch_config = fetch_config or FetchConfig()
         self.now = now or (lambda: utcnow())  # looked up at each call
         self._store: Store | None = None
-        self._stops: set[threading.Event] = set()
+        self._stops: tuple[threading.Event, ...] = ()  # of the calls in progress; replaced, never mutated
         self._stops_guard = threading.Lock()
+        self._open_guard = threading.Lock()
 
     # --- lifetime -----------------------------------------------------------------------------
 
     def store(self, *, create: bool = False) -> Store:
         """The open `Store` (for what the API does not cover yet; prefer the methods)."""
-        if self._store is None:
-            self._store = Store.open(self.db_url, create=create)
-        return self._store
+        with self._open_guard:  # one Syndicate may serve several threads (a web desk)
+            if self._store is None:
+                self._store = Store.open(self.db_url, create=create)
+            return self._store
 
     def close(self) -> None:
         if self._store is not None:
@@ -205,21 +207,20 @@ class Syndicate:
     def stop(self) -> None:
         """Ask the calls in progress to stop (thread-safe, and safe from a signal handler): a
         run stops starting requests, stores what it fetched and is recorded `interrupted`;
-        a call still waiting for the lock raises `Interrupted`."""
-        with self._stops_guard:
-            for event in self._stops:
-                event.set()
+        a call still waiting for the lock raises `Interrupted`. Takes no lock itself."""
+        for event in self._stops:
+            event.set()
 
     @contextmanager
     def _stoppable(self, stop: threading.Event | None) -> Iterator[threading.Event]:
         event = stop if stop is not None else threading.Event()
         with self._stops_guard:
-            self._stops.add(event)
+            self._stops = (*self._stops, event)
         try:
             yield event
         finally:
             with self._stops_guard:
-                self._stops.discard(event)
+                self._stops = tuple(e for e in self._stops if e is not event)
 
     @contextmanager
     def _writing(self, purpose: str, *, create: bool = False, wait: bool = False,

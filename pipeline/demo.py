@@ -186,8 +186,9 @@ def claim_output_folder(out_dir: Path) -> set[str]:
     marker = out_dir / MARKER
     if out_dir.is_dir() and any(out_dir.iterdir()):
         if not marker.is_file() or marker.is_symlink():
-            raise ConfigError(f"{out_dir} is not empty and was not made by `syndicate demo`; nothing was changed "
-                              "(give a new or empty folder with --out)")
+            raise ConfigError(f"{out_dir} is not empty and was not made by `syndicate demo` (it has no {MARKER} "
+                              "marker); nothing was changed. Give a new or empty folder with --out, or, if it is "
+                              "an older demo's output, remove it yourself")
         for name in _written(marker):
             _remove(out_dir / name)
     out_dir.mkdir(parents=True, exist_ok=True)

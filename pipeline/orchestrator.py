@@ -237,11 +237,16 @@ class _Recorder:
 
 def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceResult:
     """Snapshots first (revisions point at them), then one transaction per article, then
-    the validators, kept only for what was stored: one write of each kind per source."""
+    the validators of the pages whose article was stored: one write of each kind per
+    source. A page's validators say "stored" (a 304 is answered from its snapshot, and an
+    unchanged listing skips it), so they are written only after its article: a run killed
+    in between leaves the page to be fetched again, never skipped without its article."""
     errors = list(h.errors)
+    pending = {p.url: p.fetched for p in h.pages if p.article is not None and p.fetched is not None}
     try:
         shas = store.save_fetch_results([(f.response, f.keep) for f in h.fetched], h.failures,
-                                        prepared={f.response.url: f.snapshot for f in h.fetched if f.snapshot})
+                                        prepared={f.response.url: f.snapshot for f in h.fetched if f.snapshot},
+                                        defer=set(pending))
     except Exception as e:
         log.exception("%s: could not store the fetched responses", h.source.id)
         errors.append(SourceError("store", f"{type(e).__name__}: {e}", h.source.homepage))
@@ -269,9 +274,12 @@ def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceResult:
             if page.fetched is not None:
                 page.fetched.keep = False
                 store.save_fetch_results([(page.fetched.response, False)], snapshots=False)
+                pending.pop(page.url, None)
             continue
         new_articles += saved.new_article
         new_revisions += saved.new_revision and not saved.new_article
+    if pending:
+        store.save_fetch_results([(f.response, f.keep) for f in pending.values()], snapshots=False)
     store.mark_articles_checked(h.source.id, checked, now)
     return SourceResult(h.source.id, articles_seen=seen, new_articles=new_articles,
                         new_revisions=new_revisions, errors=tuple(errors), warnings=tuple(h.warnings),

@@ -18,6 +18,7 @@ from pipeline.cli import cli
 from pipeline.fetch import FetchConfig
 from pipeline.orchestrator import reprocess, run_sources
 from pipeline.registry import load_sources
+from pipeline.store import Store
 from pipeline.types import Source
 
 from fixtures.ingest.hostile import (HostileServer, gzip_bomb, hang, huge, redirect, sequence, static,
@@ -411,3 +412,32 @@ def test_json_summary_counts_requests_and_not_modified(server, tmp_path, db_url)
         summary = json.loads(result.output[result.output.index("{"):])
         assert summary["sources_ok"] == 1 and summary["errors"] == []
     assert summary["new_articles"] == 0 and summary["not_modified"] == 1
+
+
+def test_a_run_killed_before_its_articles_are_stored_does_not_lose_them(server, store, monkeypatch):
+    """A run killed after the page bodies are written but before their articles (the window
+    test_interrupt's kill -9 test hit under load): the next run, whose feed answers 304,
+    must fetch the page again rather than take it for stored."""
+    b = server.base
+    server.route("/feed/", static(rss(b, ["/p/", "/q/"]), RSS))
+    server.route("/p/", static(article_html("Kept", b, "/p/"), "text/html"))
+    server.route("/q/", static(article_html("Also kept", b, "/q/"), "text/html"))
+    src = source_for(server, feeds=(server.url("/feed/"),))
+
+    class Killed(BaseException):  # like SIGKILL: nothing after it runs
+        pass
+
+    def killed(*args, **kwargs):
+        raise Killed()
+
+    with monkeypatch.context() as m:
+        m.setattr(Store, "save_article", killed)
+        with pytest.raises(Killed):
+            run_sources([src], store, fetch_config=FAST)
+    assert store.counts().articles == 0
+    known = store.all_validators()
+    assert known[b + "/feed/"].snapshot_sha256 is not None  # the listing is remembered as unchanged ...
+    assert all(known.get(b + p) is None or known[b + p].snapshot_sha256 is None for p in ("/p/", "/q/"))
+    report = run_sources([src], store, fetch_config=FAST)  # ... and its pages are fetched again
+    assert report.ok and store.counts().articles == 2
+    assert server.paths().count("/p/") == 2 and server.paths().count("/feed/") == 2
