@@ -2,8 +2,8 @@
 
 Glue only: questions come from the library API's review session (`Syndicate.review`,
 which wraps `review_session.ReviewSession` and takes the run lock per answer); this module
-prints them and reads answers. Partner text is printed with control characters removed (a sentence must
-not be able to move the cursor or recolour the terminal).
+prints them and reads answers. Partner text is printed with control characters removed (a
+sentence must not be able to move the cursor or recolour the terminal).
 """
 from __future__ import annotations
 
