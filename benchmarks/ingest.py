@@ -201,13 +201,13 @@ def start_server(sites: int, articles: int) -> tuple[subprocess.Popen, int]:
 # --- the benchmark ----------------------------------------------------------------------------
 
 def run_benchmark(sites: int, articles: int, workers: int | None, with_clustering: bool) -> dict:
-    from pipeline import harvest, orchestrator
+    from pipeline import clustering, harvest, orchestrator
     from pipeline.fetch import FetchConfig
     from pipeline.store import Store
     from pipeline.types import Source
 
     if not with_clustering:
-        orchestrator.cluster_new_mentions = lambda store, now: 0
+        clustering.cluster_new_mentions = lambda store, now, **kw: 0
     extract_time = [0.0]
     lock = threading.Lock()
     real_extract = harvest.extract_article

@@ -65,7 +65,7 @@ def slow_headers_server(every: float) -> tuple[socket.socket, threading.Event]:
 
 
 def main() -> int:
-    from pipeline import orchestrator
+    from pipeline import clustering, orchestrator
     from pipeline.fetch import FetchConfig
     from pipeline.store import Store
     from pipeline.types import Source
@@ -82,7 +82,7 @@ def main() -> int:
         print(f"partner sites not found: {SHARED}", file=sys.stderr)
         return 2
     logging.basicConfig(level=logging.CRITICAL)
-    orchestrator.cluster_new_mentions = lambda store, now: 0  # not what is measured here
+    clustering.cluster_new_mentions = lambda store, now, **kw: 0  # not what is measured here
 
     spec = importlib.util.spec_from_file_location("partner_serve", SHARED / "serve.py")
     serve = importlib.util.module_from_spec(spec)

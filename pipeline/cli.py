@@ -1,84 +1,68 @@
-"""The `syndicate` command line: glue over the orchestrator, the store and the publisher.
+"""The `syndicate` command line: thin glue over the library API (`pipeline.core.Syndicate`).
 
-Every verb takes `--db` (fallback SYNDICATE_DB, default the SQLite file under db/) and,
-where it reads the registry, `--sources` (fallback SYNDICATE_SOURCES, default sources/).
-Exit status: 0 when everything worked, 1 when a source failed, 2 for usage and
-configuration errors.
+Each verb opens the API on `--db` (fallback SYNDICATE_DB, default db/syndicate.sqlite)
+and, where it reads the registry, `--sources` (fallback SYNDICATE_SOURCES, default
+sources/), calls one of its methods and formats the result. The run lock, interruption and
+the order of steps are the API's; this module only turns signals into `stop` and errors
+into exit statuses: 0 when everything worked, 1 when a source failed, 2 for usage and
+configuration errors, 75 when another process holds the run lock, 130 when interrupted.
 """
 from __future__ import annotations
 
-import json
 import logging
-from contextlib import contextmanager
-import shutil
 import sys
 import threading
-from datetime import datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import click
 
-from .cli_base import PROJECT_ROOT, _emit_jsonl, _Exit, _now, _open_store, _plain, db_option, sources_option
-from .errors import ConfigError, LockHeld, ParseError, StoreError, SyndicateError
+from .cli_base import _api, _emit_jsonl, _json, _jsonable, _open, _plain, db_option, sources_option
+from .control import EXIT_INTERRUPTED, StopOnSignal, exit_now
+from .core import RunEvents, Syndicate, extract_pages
+from .errors import ConfigError, SyndicateError
+from .types import SourceResult
 
 
-def _load_sources(folder: Path):
-    from .registry import load_sources
-    try:
-        return load_sources(folder)
-    except ConfigError as e:
-        raise click.UsageError(str(e)) from e
+class _Progress(RunEvents):
+    """What a run tells, on stderr: registry problems first, a progress bar on a terminal
+    (plain log lines otherwise), whom a --wait waits for."""
 
-
-def _load_registry(folder: Path, only: tuple[str, ...] = ()):
-    """The good partner files (filtered by --source) and the bad ones. Exit 2 when no file
-    is usable, or when a source asked for by --source is missing or bad."""
-    from .registry import load_registry
-    try:
-        registry = load_registry(folder)
-    except ConfigError as e:
-        raise click.UsageError(str(e)) from e
-    sources, problems = list(registry.sources), list(registry.problems)
-    if only:
-        bad = {Path(p.path).stem: p for p in problems if p.path}
-        unknown = sorted(set(only) - {s.id for s in sources} - set(bad))
-        if unknown:
-            raise click.BadParameter(f"no such source(s) in {folder}: {', '.join(unknown)}", param_hint="--source")
-        if set(only) & set(bad):
-            raise click.UsageError("\n".join(str(bad[i]) for i in sorted(set(only) & set(bad))))
-        sources = [s for s in sources if s.id in only]
-        problems = []
-    if not sources:
-        raise click.UsageError("no usable partner file:\n" + "\n".join(str(p) for p in problems))
-    return sources, problems
-
-
-class _Progress:
-    """A progress bar on a terminal, plain log lines otherwise."""
-
-    def __init__(self, total: int, quiet: bool):
+    def __init__(self, quiet: bool):
         self.quiet = quiet
-        self.total = total
+        self.total = 0
         self.done = 0
         self.bar = None
-        if not quiet and sys.stderr.isatty():
-            from tqdm import tqdm
-            self.bar = tqdm(total=total, unit="source", desc="ingesting", file=sys.stderr)
 
-    def __call__(self, source_id: str, report) -> None:
+    def registry_problem(self, problem) -> None:
+        click.echo(_plain(f"error: registry: {problem}"), err=True)
+
+    def waiting_for_lock(self, holder) -> None:
+        click.echo(f"syndicate: waiting for the run lock, held by {holder.describe()}", err=True)
+
+    def run_started(self, sources: int) -> None:
+        self.total = sources
+        if not self.quiet and sys.stderr.isatty():
+            from tqdm import tqdm
+            self.bar = tqdm(total=sources, unit="source", desc="ingesting", file=sys.stderr)
+
+    def source_done(self, result: SourceResult) -> None:
         self.done += 1
-        state = "ok" if report.ok else f"FAILED ({report.errors[0].kind}: {report.errors[0].message})"
-        if report.interrupted:
+        state = "ok" if result.ok else f"FAILED ({result.errors[0].kind}: {result.errors[0].message})"
+        if result.interrupted:
             state = "interrupted"
-        line = (f"[{self.done}/{self.total}] {source_id}: {state}; {report.articles_seen} article(s), "
-                f"{report.new_articles} new, {report.new_revisions} revised")
+        line = (f"[{self.done}/{self.total}] {result.source_id}: {state}; {result.articles_seen} article(s), "
+                f"{result.new_articles} new, {result.new_revisions} revised")
         if self.bar is not None:
-            self.bar.set_postfix_str(source_id)
+            self.bar.set_postfix_str(result.source_id)
             self.bar.update(1)
-            if not report.ok:
+            if not result.ok:
                 self.bar.write(line)
         elif not self.quiet:
             click.echo(line, err=True)
+
+    def note(self, message: str) -> None:
+        click.echo(message, err=True)
 
     def close(self) -> None:
         if self.bar is not None:
@@ -106,52 +90,44 @@ def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: f
          source_budget: float | None = None, wait: bool = False) -> int:
     from datetime import timedelta
 
-    from .control import EXIT_INTERRUPTED, StopOnSignal
-    from .fetch import FetchConfig
-    from .orchestrator import run_sources, summarize
-
     def stopping(_signum: int) -> None:
         click.echo("syndicate: interrupted; storing what was fetched (again to quit at once)", err=True)
 
-    with StopOnSignal(stopping) as signals:
-        sources, registry_problems = _load_registry(sources_dir, only)
-        for problem in registry_problems:  # reported first, so they are not lost in a long run
-            click.echo(_plain(f"error: registry: {problem}"), err=True)
-        store = _open_store(db, create=True)
-        config = FetchConfig(min_delay=min_delay, **({"user_agent_contact": contact} if contact else {}),
-                             **({"source_budget": source_budget} if source_budget else {}))
-        with _writer(store, "syndicate run", wait=wait, stop=signals.event):
-            progress = _Progress(len(sources), quiet or as_json)
-            try:
-                report = run_sources(sources, store, fetch_config=config, workers=workers, progress=progress,
-                                     recheck_after=timedelta(days=recheck_days), stop=signals.event)
-            finally:
-                progress.close()
-    summary = summarize(report)
-    summary["registry_errors"] = [dict(path=p.path, message=str(p)) for p in registry_problems]
+    syn = _open(db, sources_dir, create=True)
+    progress = _Progress(quiet or as_json)
+    with StopOnSignal(stopping) as signals, _api("pass --wait to wait for it"):
+        try:
+            result = syn.run(only=only, workers=workers, recheck_after=timedelta(days=recheck_days),
+                             min_delay=min_delay, contact=contact, source_budget=source_budget, wait=wait,
+                             stop=signals.event, events=progress)
+        finally:
+            progress.close()
+    summary = result.summary()
     if as_json:
-        click.echo(json.dumps(summary, indent=2))
+        click.echo(_json(summary, indent=2))
     elif not quiet:
         click.echo(f"sources: {summary['sources_ok']} ok, {summary['sources_failed']} failed; "
                    f"requests: {summary['requests']} ({summary['not_modified']} not modified); "
                    f"articles: {summary['articles_seen']} seen, {summary['new_articles']} new, "
                    f"{summary['new_revisions']} revised; new claims: {summary['new_claims']}"
-                   + (f"; retries: {summary['retries']}" if summary.get("retries") else "")
-                   + (f"; blocked by robots.txt: {summary['robots_blocked']}" if summary.get("robots_blocked") else "")
-                   + (f"; bad registry files: {len(registry_problems)}" if registry_problems else "")
-                   + (f"; off-scope URLs not fetched: {summary['off_scope']}" if summary.get("off_scope") else "")
-                   + (f"; sources with warnings: {summary['sources_warned']}" if summary.get("sources_warned") else ""))
-        for err in summary["errors"]:
-            click.echo(_plain(f"error: {err['source']}: {err['kind']}: {err['message']}"
-                              + (f" ({err['url']})" if err["url"] else "")), err=True)
-    if report.interrupted:
-        done = sum(not r.interrupted for r in report.sources)
-        click.echo(f"syndicate: run interrupted: {done} of {len(sources)} source(s) complete, "
-                   f"{len(report.sources) - done} in part; what was fetched is stored, the rest is for the next "
+                   + (f"; retries: {result.retries}" if result.retries else "")
+                   + (f"; blocked by robots.txt: {result.robots_blocked}" if result.robots_blocked else "")
+                   + (f"; bad registry files: {len(result.registry_problems)}" if result.registry_problems else "")
+                   + (f"; off-scope URLs not fetched: {result.off_scope}" if result.off_scope else "")
+                   + (f"; sources with warnings: {summary['sources_warned']}" if summary["sources_warned"] else ""))
+        for r in result.sources:
+            for e in r.errors:
+                click.echo(_plain(f"error: {r.source_id}: {e.kind}: {e.message}" + (f" ({e.url})" if e.url else "")),
+                           err=True)
+    if result.interrupted:
+        done = sum(not r.interrupted for r in result.sources)
+        total = len(result.sources) + result.sources_not_run
+        click.echo(f"syndicate: run interrupted: {done} of {total} source(s) complete, "
+                   f"{len(result.sources) - done} in part; what was fetched is stored, the rest is for the next "
                    "run, which also clusters the claims (or `syndicate digest` does)", err=True)
         return EXIT_INTERRUPTED
-    store.close()
-    return 0 if report.ok and not registry_problems else 1
+    syn.close()
+    return 1 if result.failed else 0
 
 
 @cli.command()
@@ -191,8 +167,7 @@ def run(sources_dir: Path, db: str | None, workers: int | None, recheck_days: fl
     """
     code = _run(sources_dir, db, workers=workers, min_delay=min_delay, contact=contact, source_budget=source_budget,
                 quiet=quiet, as_json=as_json, only=only, recheck_days=recheck_days, wait=wait)
-    if code == 130 and threading.active_count() > 1:
-        from .control import exit_now
+    if code == EXIT_INTERRUPTED and threading.active_count() > 1:
         exit_now(code)  # fetches still blocked on a socket must not hold the exit
     sys.exit(code)
 
@@ -230,63 +205,32 @@ def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email
       syndicate digest --week 2026-W47 --email-to editor@example.org --smtp smtp://mail.example.org:587
       syndicate digest --week this --email-to editor@example.org --dry-run
     """
-    from .errors import OutputError
-    from .publish import Week, write_digest
-    from .publish.mail import DeliveryError, build_message, send_or_keep, write_eml
     try:
-        wk = Week.parse(week, now=_now())
+        wk = Syndicate(db).week(week)
     except ConfigError as e:
         raise click.BadParameter(str(e), param_hint="--week") from e
     if base_url and not base_url.startswith(("http://", "https://")):
         raise click.BadParameter("must be an http(s) URL", param_hint="--base-url")
-    store = _open_store(db)
-    from .control import cluster_pending
-    cluster_pending(store, _now(), lambda message: click.echo(message, err=True))
-    try:
-        published = write_digest(store.digest_week(wk.start, wk.end), wk, out_dir, generated_at=_now(),
-                                  base_url=base_url, rows_for=lambda w: store.digest_week(w.start, w.end),
-                                  rebuild_archive=rebuild_archive)
-    except OutputError as e:
-        raise click.ClickException(str(e)) from e
-    for path in published.paths:
+    if email_to and not base_url:
+        click.echo("warning: no --base-url: the email's links to the full version are relative "
+                   "and will not open from a mail client", err=True)
+    syn = _open(db)
+    with _api():
+        result = syn.digest(wk, out=out_dir, base_url=base_url, email_to=email_to, email_from=email_from,
+                            smtp_url=smtp_url, dry_run=dry_run, rebuild_archive=rebuild_archive,
+                            events=_Progress(quiet=False))
+    for path in result.paths:
         click.echo(str(path))
-    for note in published.notes:
-        click.echo(f"warning: {note}", err=True)
-    for reason in published.digest.refused:
+    for reason in result.refused:
         click.echo(_plain(f"warning: left out an unattributed item: {reason}"), err=True)
-    if email_to:
-        if not base_url:
-            click.echo("warning: no --base-url: the email's links to the full version are relative "
-                       "and will not open from a mail client", err=True)
-        msg = build_message(published.texts, str(wk), sender=email_from, recipients=list(email_to))
-        eml = out_dir / f"digest-{wk}.eml"
-        try:
-            if smtp_url and not dry_run:
-                send_or_keep(msg, smtp_url, eml)
-                click.echo(f"sent to {', '.join(email_to)}")
-            else:
-                click.echo(str(write_eml(msg, eml)))
-        except (ConfigError, DeliveryError, OutputError) as e:
-            raise click.ClickException(str(e)) from e
-
-
-@contextmanager
-def _writer(store, purpose: str, *, wait: bool = False, stop=None):
-    """The run lock for a verb that writes: exit 75 naming the holder when another process
-    has it (with `wait`, wait for it instead), 130 when interrupted while waiting."""
-    from .control import EXIT_INTERRUPTED, EXIT_LOCKED, Interrupted, run_lock
-
-    def waiting(holder) -> None:
-        click.echo(f"syndicate: waiting for the run lock, held by {holder.describe()}", err=True)
-
-    try:
-        with run_lock(store, purpose, wait=wait, stop=stop, on_wait=waiting) as lock:
-            yield lock
-    except LockHeld as e:
-        hint = "pass --wait to wait for it" if purpose == "syndicate run" else "try again when it has finished"
-        raise _Exit(f"{e}; {hint}", EXIT_LOCKED) from e
-    except Interrupted as e:
-        raise _Exit(str(e), EXIT_INTERRUPTED) from e
+    if result.email is not None:
+        if result.email.error:
+            kept = f" (the message is kept in {result.email.eml_path})" if result.email.eml_path else ""
+            raise click.ClickException(_plain(result.email.error) + kept)
+        if result.email.sent:
+            click.echo(f"sent to {', '.join(result.email.recipients)}")
+        else:
+            click.echo(str(result.email.eml_path))
 
 
 @cli.command()
@@ -299,7 +243,7 @@ def sources(db: str | None, as_json: bool) -> None:
     Example:
       syndicate sources
     """
-    rows = _open_store(db).source_health()
+    rows = _open(db).source_health()
     if as_json:
         return _emit_jsonl(rows)
     if not rows:
@@ -308,11 +252,16 @@ def sources(db: str | None, as_json: bool) -> None:
     click.echo(f"{'source':<16} {'articles':>8} {'last success':<21} {'fails':>5} {'warns':>5} "
                f"{'off-scope':>9}  last error")
     for r in rows:
-        err = f"{r['last_error_kind']}: {r['last_error_message']} ({r['last_error_url']})" if r["last_error_kind"] else "-"
-        click.echo(f"{r['id']:<16} {r['articles']:>8} {r['last_success'] or 'never':<21} "
-                   f"{r['consecutive_failures']:>5} {r['warnings']:>5} {r['off_scope']:>9}  {_plain(err)}")
-        if r["last_warning"]:
-            click.echo(f"{'':<16} warning: {_plain(r['last_warning'])}")
+        err = f"{r.last_error_kind}: {r.last_error_message} ({r.last_error_url})" if r.last_error_kind else "-"
+        click.echo(f"{r.id:<16} {r.articles:>8} {_when(r.last_success):<21} "
+                   f"{r.consecutive_failures:>5} {r.warnings:>5} {r.off_scope:>9}  {_plain(err)}")
+        if r.last_warning:
+            click.echo(f"{'':<16} warning: {_plain(r.last_warning)}")
+
+
+def _when(moment) -> str:
+    """A stored time as the table prints it (ISO 8601, UTC, to the second), or never."""
+    return _jsonable(moment.replace(microsecond=0)) if moment else "never"
 
 
 @cli.command()
@@ -334,48 +283,24 @@ def extract(inputs: tuple[str, ...], as_json: bool, name: str | None) -> None:
       curl -s https://example.org/post/ | syndicate extract - --json
       syndicate extract a.html b.html --json > articles.jsonl
     """
-    from .extract import article_to_dict, extract_article, read_page_input
-    from .fetch import Fetcher, FetchConfig
-    from .types import Source
+    from .core import article_to_dict
 
     failed = False
-    fetcher = None
-    limit = FetchConfig().max_bytes  # the same cap as a fetched page
-    for item in inputs:
-        try:
-            if item == "-":
-                html, url = read_page_input(sys.stdin.buffer, limit), "stdin:"
-            elif item.startswith(("http://", "https://")):
-                fetcher = fetcher or Fetcher()
-                resp = fetcher.get(item, accept="text/html")
-                html, url = resp.body, resp.final_url
-                read_page_input(None, limit, data=html)
-            else:
-                path = Path(item)
-                with path.open("rb") as f:
-                    html = read_page_input(f, limit)
-                url = path.resolve().as_uri()
-            source = Source(id="cli", name=name, homepage=url) if name else None
-            article = extract_article(html, url, source=source)
-            if not article.text.strip() and not article.sentences:
-                raise ParseError("no article text found in the page", url, kind="empty")
-        except (OSError, SyndicateError) as e:
-            click.echo(f"error: {item}: {e}", err=True)
+    for done in extract_pages(inputs, name=name, stdin=sys.stdin.buffer):
+        if done.article is None:
+            click.echo(f"error: {done.input}: {done.error}", err=True)
             failed = True
             continue
         if as_json:
-            row = article_to_dict(article)
+            row = article_to_dict(done.article)
             if len(inputs) > 1:
-                row = {"path": item, **row}
-                click.echo(json.dumps(row, ensure_ascii=False, default=str))
+                click.echo(_json({"path": done.input, **row}))
             else:
-                click.echo(json.dumps(row, ensure_ascii=False, indent=2, default=str))
+                click.echo(_json(row, indent=2))
         else:
             if len(inputs) > 1:
-                click.echo(f"==> {item} <==")
-            click.echo(article.text)
-    if fetcher is not None:
-        fetcher.close()
+                click.echo(f"==> {done.input} <==")
+            click.echo(done.article.text)
     sys.exit(1 if failed else 0)
 
 
@@ -391,67 +316,60 @@ def reprocess(sources_dir: Path, db: str | None) -> None:
     Example:
       syndicate reprocess --db db/syndicate.sqlite
     """
-    from .orchestrator import reprocess as do_reprocess
-    from .registry import load_registry
-    try:
-        srcs = list(load_registry(sources_dir).sources)
-    except ConfigError:
-        srcs = []
-    store = _open_store(db)
-    with _writer(store, "syndicate reprocess"):
-        report = do_reprocess(store, srcs)
-    for r in report.sources:
+    with _api():
+        result = _open(db, sources_dir).reprocess()
+    for r in result.sources:
         click.echo(f"{r.source_id}: {r.articles_seen} article(s), {r.new_revisions} new revision(s)"
                    + "".join(f"; error {e.kind}: {e.message}" for e in r.errors))
-    sys.exit(0 if report.ok else 1)
+    sys.exit(0 if result.ok else 1)
 
 
 @cli.command()
-@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path),
-              default=PROJECT_ROOT / "out" / "demo", show_default="out/demo",
-              help="Folder for the demo database and digest (emptied first).")
-def demo(out_dir: Path) -> None:
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=Path("out/demo"),
+              show_default=True,
+              help="Folder for the demo database, digest and partner pages: a new or empty folder, or one an "
+                   "earlier demo made (what that demo wrote is replaced; nothing else is touched).")
+@click.option("--base-url", metavar="URL", default="http://127.0.0.1:8000", show_default=True,
+              help="Where --out will be served: the digest's links to the partner pages (copies kept in "
+                   "OUT/partners/) and its feed point there.")
+def demo(out_dir: Path, base_url: str) -> None:
     """Serve the bundled sample partner sites on 127.0.0.1, run the whole pipeline into a
     fresh database, write the digest and print a summary.
 
-    \b
-    Example:
-      syndicate demo --out /tmp/syndicate-demo
-    """
-    from .demo import DEMO_SITES, DEMO_SOURCES, StaticSiteServer, demo_environment
-    from .fetch import FetchConfig
-    from .orchestrator import run_sources
-    from .publish import Week, write_digest
+    The digest links to copies of the partner pages kept beside it, so its links still
+    open after the demo: serve the folder at --base-url (the command is printed).
+    A non-empty --out that an earlier demo did not make is refused (exit 2).
 
-    if out_dir.exists():
-        shutil.rmtree(out_dir)
-    out_dir.mkdir(parents=True)
-    db = f"sqlite:///{(out_dir / 'syndicate.sqlite').resolve()}"
-    with StaticSiteServer(DEMO_SITES) as server:
-        demo_environment(server.base)
-        click.echo(f"serving the sample partner sites at {server.base}/", err=True)
-        srcs = _load_sources(DEMO_SOURCES)
-        store = _open_store(db, create=True)
-        progress = _Progress(len(srcs), quiet=False)
-        report = run_sources(srcs, store, fetch_config=FetchConfig(), progress=progress)
+    \b
+    Examples:
+      syndicate demo --out /tmp/syndicate-demo
+      python3 -m http.server 8000 --bind 127.0.0.1 --directory /tmp/syndicate-demo   # then open the digest
+    """
+    from .demo import run_demo
+
+    progress = _Progress(quiet=False)
+    try:
+        with _api():
+            done = run_demo(out_dir, base_url=base_url, events=progress)
+    finally:
         progress.close()
-    articles = list(store.export_articles())
-    claims = list(store.export_claims())
-    merged = [c for c in claims if len(c["sites"]) > 1]
-    newest = max((a["published"] for a in articles if a["published"]), default=None)
-    week = Week.containing(datetime.fromisoformat(newest.replace("Z", "+00:00")) if newest else _now())
-    paths = write_digest(store.digest_week(week.start, week.end), week, out_dir, generated_at=_now()).paths
-    click.echo(f"sources:       {len(report.sources)} ({sum(r.ok for r in report.sources)} ok)")
-    click.echo(f"articles:      {len(articles)}")
-    click.echo(f"claims:        {len(claims)}")
-    click.echo(f"merged claims: {len(merged)} (stated by two or more partners)")
-    click.echo(f"database:      {out_dir / 'syndicate.sqlite'}")
-    for p in paths:
+    click.echo(f"sources:       {len(done.run.sources)} ({sum(r.ok for r in done.run.sources)} ok)")
+    click.echo(f"articles:      {done.articles}")
+    click.echo(f"claims:        {done.claims}")
+    click.echo(f"merged claims: {done.merged_claims} (stated by two or more partners)")
+    click.echo(f"database:      {done.database}")
+    for p in done.digest.paths:
         click.echo(f"digest:        {p}")
-    for r in report.sources:
+    port = urlsplit(done.base_url).port
+    if urlsplit(done.base_url).hostname == "127.0.0.1" and port:
+        click.echo(f"browse it:     python3 -m http.server {port} --bind 127.0.0.1 --directory {done.out_dir} "
+                   f"# then open {done.base_url}/{done.digest.paths[0].name}")
+    else:
+        click.echo(f"publish {done.out_dir} at {done.base_url}/ for the digest's links to open")
+    for r in done.run.sources:
         for e in r.errors:
             click.echo(f"error: {r.source_id}: {e.kind}: {e.message} ({e.url})", err=True)
-    sys.exit(0 if report.ok else 1)
+    sys.exit(0 if done.run.ok else 1)
 
 
 @cli.group()
@@ -483,26 +401,24 @@ def claims_show(claim_id: int, db: str | None, as_json: bool) -> None:
     Example:
       syndicate claims show 12
     """
-    detail = _open_store(db).claim_detail(claim_id)
-    if detail is None:
-        raise click.ClickException(f"no claim {claim_id}")
+    with _api():
+        detail = _open(db).get_claim(claim_id)
     if as_json:
-        click.echo(json.dumps(detail, indent=2, ensure_ascii=False))
+        click.echo(_json(detail, indent=2))
         return
-    click.echo(f"claim {detail['claim_id']} ({detail['status']}"
-               + (f", merged into {detail['merged_into']}" if detail["merged_into"] else "") + ")")
-    click.echo(_plain(f"  [{detail['canonical_site'] or '-'}] {detail['text']}"))
-    click.echo(f"  sites: {', '.join(detail['sites']) or '-'}; first stated by {detail['first_site'] or '-'}"
-               f" ({detail['first_seen'] or '?'})")
-    for c in detail["conflicts"]:
-        click.echo(_plain(f"  CONFLICT ({c['kind']}): "
-                          + "; ".join(f"{x['site']} says {x['figure']}" for x in c["statements"])))
-    for m in detail["members"]:  # each partner's own sentence
-        click.echo(_plain(f"  - mention {m['mention_id']} [{m['site']}] {m['method']} {m['score']:.2f}: {m['text']}"))
-        click.echo(_plain(f"      {m['article_url']} (revision {m['revision']}, position {m['position']})"))
-    for o in detail["overrides"]:
-        click.echo(f"  override: {o['action']} {o['claim_id']} {o['other_claim_id'] or ''} "
-                   f"{o['mention_ids'] or ''} at {o['created_at']}")
+    click.echo(f"claim {detail.claim_id} ({detail.status}"
+               + (f", merged into {detail.merged_into}" if detail.merged_into else "") + ")")
+    click.echo(_plain(f"  [{detail.canonical_site or '-'}] {detail.text}"))
+    click.echo(f"  sites: {', '.join(detail.sites) or '-'}; first stated by {detail.first_site or '-'}"
+               f" ({_jsonable(detail.first_seen) or '?'})")
+    for c in detail.conflicts:
+        click.echo(_plain(f"  CONFLICT ({c.kind}): " + "; ".join(f"{x.site} says {x.figure}" for x in c.statements)))
+    for m in detail.members:  # each partner's own sentence
+        click.echo(_plain(f"  - mention {m.mention_id} [{m.site}] {m.method} {m.score:.2f}: {m.text}"))
+        click.echo(_plain(f"      {m.article_url} (revision {m.revision}, position {m.position})"))
+    for o in detail.overrides:
+        click.echo(f"  override: {o.action} {o.claim_id} {o.other_claim_id or ''} "
+                   f"{_jsonable(o.mention_ids) or ''} at {_jsonable(o.created_at)}")
 
 
 @claims.command("rebuild")
@@ -515,23 +431,9 @@ def claims_rebuild(db: str | None) -> None:
     Example:
       syndicate claims rebuild --db db/syndicate.sqlite
     """
-    from .orchestrator import rebuild_claims
-    store = _open_store(db)
-    with _writer(store, "syndicate claims rebuild"):
-        moved = rebuild_claims(store, _now())
+    with _api():
+        moved = _open(db).rebuild_claims()
     click.echo(f"rebuilt: {moved} membership(s) changed")
-
-
-def _override(action, *args) -> None:
-    from .orchestrator import refresh_claims
-    store = _open_store(args[-1])
-    with _writer(store, "syndicate claims (editor override)"):
-        try:
-            result = action(store, *args[:-1])
-        except StoreError as e:
-            raise click.ClickException(str(e)) from e
-        refresh_claims(store, _now())
-    return result
 
 
 @claims.command("merge")
@@ -545,7 +447,8 @@ def claims_merge(keep: int, other: int, db: str | None) -> None:
     Example:
       syndicate claims merge 12 31
     """
-    _override(lambda st, a, b: st.merge_claims(a, b, _now()), keep, other, db)
+    with _api():
+        _open(db).merge_claims(keep, other)
     click.echo(f"claim {other} merged into {keep}")
 
 
@@ -560,8 +463,9 @@ def claims_split(claim_id: int, mention_ids: tuple[int, ...], db: str | None) ->
     Example:
       syndicate claims split 12 140 141
     """
-    new_id = _override(lambda st, c, ms: st.split_claim(c, ms, _now()), claim_id, mention_ids, db)
-    click.echo(f"mentions {', '.join(map(str, mention_ids))} now form claim {new_id}")
+    with _api():
+        new = _open(db).split_claim(claim_id, mention_ids)
+    click.echo(f"mentions {', '.join(map(str, mention_ids))} now form claim {new.claim_id}")
 
 
 @claims.command("pin")
@@ -576,8 +480,9 @@ def claims_pin(claim_id: int, mention_id: int | None, db: str | None) -> None:
     Example:
       syndicate claims pin 12 140
     """
-    pinned = _override(lambda st, c, m: st.pin_claim(c, m, _now()), claim_id, mention_id, db)
-    click.echo(f"claim {claim_id} pinned to mention {pinned}")
+    with _api():
+        pinned = _open(db).pin_claim(claim_id, mention_id)
+    click.echo(f"claim {claim_id} pinned to mention {pinned.pinned_mention_id}")
 
 
 # The researchers' verbs (export, search, browse, snapshot, claims list) live in cli_research.

@@ -1,29 +1,33 @@
 """What every group of `syndicate` verbs shares (pipeline/cli.py, cli_research.py,
-cli_review.py): the --db and --sources options, opening the database for a verb, the exit
-statuses, JSON Lines output and terminal-safe partner text. Glue only, no decisions."""
+cli_review.py): the --db and --sources options, opening the library API for a verb, the
+exit statuses, turning the API's errors into messages, JSON output of its typed results and
+terminal-safe partner text. Glue only, no decisions: every verb calls `pipeline.core`.
+"""
 from __future__ import annotations
 
+import dataclasses
 import json
 import sys
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Iterator
 
 import click
 
-from .errors import MissingDatabase, StoreError
+from .control import EXIT_INTERRUPTED
+from .core import Syndicate
+from .errors import ConfigError, Interrupted, LockHeld, MissingDatabase, OutputError, StoreError
+from .safetext import terminal_text
 
-PROJECT_ROOT = Path(__file__).resolve().parents[1]
-DEFAULT_SOURCES = PROJECT_ROOT / "sources"
+DEFAULT_SOURCES = Path("sources")  # relative to the current folder
+EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
 
 db_option = click.option("--db", envvar="SYNDICATE_DB", metavar="URL",
                          help="Database URL or SQLite file path [env SYNDICATE_DB; default db/syndicate.sqlite].")
 sources_option = click.option("--sources", "sources_dir", envvar="SYNDICATE_SOURCES", metavar="DIR",
                               type=click.Path(file_okay=False, path_type=Path), default=DEFAULT_SOURCES,
                               show_default="sources/", help="Partner registry folder [env SYNDICATE_SOURCES].")
-
-
-def _now() -> datetime:
-    return datetime.now(timezone.utc)
 
 
 class _Exit(click.ClickException):
@@ -35,27 +39,62 @@ class _Exit(click.ClickException):
         self.exit_code = exit_code
 
 
-def _open_store(db: str | None, *, create: bool = False):
-    """Only `run` and `demo` create a database; every other verb refuses a missing one
-    (a mistyped --db must not produce an empty database and an empty digest)."""
-    from .store import Store
+def _open(db: str | None, sources: Path | None = None, *, create: bool = False) -> Syndicate:
+    """The library API on --db (and --sources). Only `run` and `demo` create a database;
+    every other verb refuses a missing one at once (a mistyped --db must not produce an
+    empty database and an empty digest)."""
+    syn = Syndicate(db, sources)
+    if not create:
+        with _api():
+            syn.store()
+    return syn
+
+
+@contextmanager
+def _api(lock_hint: str = "try again when it has finished") -> Iterator[None]:
+    """The API's errors as the CLI reports them: a missing database or a configuration
+    error exit 2, the run lock held 75 (naming the holder), interrupted 130, any other
+    store error 1."""
     try:
-        return Store.open(db, create=create)
+        yield
     except MissingDatabase as e:
         raise _Exit(str(e)) from e
-    except StoreError as e:
+    except LockHeld as e:
+        raise _Exit(f"{e}; {lock_hint}", EXIT_LOCKED) from e
+    except Interrupted as e:
+        raise _Exit(str(e), EXIT_INTERRUPTED) from e
+    except ConfigError as e:
+        raise click.UsageError(str(e)) from e
+    except (StoreError, OutputError) as e:
         raise click.ClickException(str(e)) from e
 
 
 def _plain(text: object) -> str:
     """Partner-derived text for a terminal: control and format characters (ANSI escape
     sequences, bidi overrides, line breaks) shown escaped instead of acting on the terminal."""
-    import unicodedata
-    return "".join(ch if unicodedata.category(ch)[0] != "C" else ch.encode("unicode_escape").decode("ascii")
-                   for ch in str(text))
+    return terminal_text(text)
+
+
+def _jsonable(value):
+    """A typed result as JSON values: dataclasses as objects, datetimes as ISO 8601 UTC."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _jsonable(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, dict):
+        return {k: _jsonable(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, datetime):
+        return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z")
+    if isinstance(value, Path):
+        return str(value)
+    return value
+
+
+def _json(value, **kwargs) -> str:
+    return json.dumps(_jsonable(value), ensure_ascii=False, default=str, **kwargs)
 
 
 def _emit_jsonl(rows) -> None:
     out = sys.stdout
     for row in rows:
-        out.write(json.dumps(row, ensure_ascii=False, default=str) + "\n")
+        out.write(_json(row) + "\n")

@@ -1,7 +1,7 @@
 """The researchers' verbs: `export`, `search`, `browse`, `snapshot` and `claims list`.
 
-Glue only: the store answers (views, search, exports), `dataset` writes files, `browse`
-runs Datasette. Registered on the `syndicate` group by pipeline/cli.py.
+Glue only: the library API (`pipeline.core.Syndicate`) answers (views, search, exports),
+writes the files and runs Datasette. Registered on the `syndicate` group by pipeline/cli.py.
 """
 from __future__ import annotations
 
@@ -12,9 +12,8 @@ from pathlib import Path
 
 import click
 
-from .cli_base import _emit_jsonl, _open_store, db_option
+from .cli_base import _emit_jsonl, _open, _plain, db_option
 from .errors import ConfigError, OutputError, StoreError
-from .safetext import terminal_text
 
 
 class _Date(click.ParamType):
@@ -39,9 +38,11 @@ min_partners_option = click.option("--min-partners", type=click.IntRange(1), met
                                    help="Only claims stated by (questions answered by) at least N partners.")
 
 
-def _check_sites(store, sites: tuple[str, ...]) -> None:
+def _check_sites(syn, sites: tuple[str, ...]) -> None:
     """An unknown --site is a mistake to point out (exit 2), not a filter that matches nothing."""
-    known = [s["id"] for s in store.source_attribution()]
+    if not sites:
+        return
+    known = syn.partner_ids()
     unknown = sorted(set(sites) - set(known))
     if unknown:
         raise click.BadParameter(f"no partner {', '.join(map(repr, unknown))} in the database "
@@ -80,29 +81,21 @@ def export(what: str, db: str | None, fmt: str, out_path: Path | None, since: da
       syndicate export mentions --site alana --kind claim --since 2026-11-01
       syndicate export citations --kind footnote --format parquet -o citations.parquet
     """
-    from .dataset import write_rows
-    from .outfiles import atomic_output, output_error
-    from .store import EXPORT_COLUMNS, ExportFilter
-
-    store = _open_store(db)
-    _check_sites(store, sites)
-    flt = ExportFilter(since=since, sites=sites, min_partners=min_partners, kind=kind)
+    syn = _open(db)
+    _check_sites(syn, sites)
+    filters = dict(since=since, sites=sites, min_partners=min_partners, kind=kind)
     try:
-        rows = store.export(what, flt)
         if out_path is not None:
-            with atomic_output(out_path) as out:
-                n = write_rows(rows, EXPORT_COLUMNS[what], fmt, out)
+            n = syn.write_export(what, out_path, fmt, **filters)
         else:
             if fmt == "parquet" and sys.stdout.isatty():
                 raise click.UsageError("Parquet is binary: give -o FILE or redirect standard output")
             try:
-                n = write_rows(rows, EXPORT_COLUMNS[what], fmt, sys.stdout.buffer)
+                n = syn.write_export(what, sys.stdout.buffer, fmt, **filters)
                 sys.stdout.buffer.flush()
             except BrokenPipeError:  # `| head`: the reader has all it wants
                 _quiet_stdout()
                 sys.exit(0)
-            except OSError as e:
-                raise output_error(e, "standard output") from e
     except (StoreError, ConfigError) as e:
         raise click.UsageError(str(e)) from e
     except OutputError as e:
@@ -120,7 +113,7 @@ def _quiet_stdout() -> None:
 
 def _highlight(snippet: str) -> str:
     """Matched words in bold on a terminal; elsewhere the snippet keeps its ** markers."""
-    from .store._research import SNIPPET_END, SNIPPET_START
+    from .core import SNIPPET_END, SNIPPET_START
     if not sys.stdout.isatty() or SNIPPET_START != SNIPPET_END:
         return snippet
     parts = snippet.split(SNIPPET_START)
@@ -167,30 +160,26 @@ def search(query: tuple[str, ...], db: str | None, sites: tuple[str, ...], kind:
       syndicate search 'sleep OR insomnia -caffeine'
       syndicate search -- -caffeine sleep
     """
-    text = " ".join(query)
-    store = _open_store(db)
-    _check_sites(store, sites)
+    syn = _open(db)
+    _check_sites(syn, sites)
     try:
-        results = []
-        for site in sites or (None,):
-            results += store.search(text, site=site, kind=kind, since=since, min_partners=min_partners,
-                                    limit=limit)
+        results = syn.search(" ".join(query), sites=sites, kind=kind, since=since, min_partners=min_partners,
+                             limit=limit)
     except StoreError as e:
         raise click.UsageError(str(e)) from e
-    results = sorted(results, key=lambda r: r["rank"])[:limit]
     if not results:
-        _nothing_matched(f"search {text!r}")
+        _nothing_matched(f"search {' '.join(query)!r}")
     if as_json:
         return _emit_jsonl(results)
     for r in results:
-        claim = (f"  claim {r['claim_id']} ({len(r['claim_partners'])} partner(s): "
-                 f"{', '.join(r['claim_partners'])})" if r["claim_id"] is not None else "")
-        if r.get("question_id") is not None:
-            claim = (f"  question {r['question_id']} ({len(r['question_partners'])} partner(s) answer: "
-                     f"{', '.join(r['question_partners'])})")
-        click.echo(terminal_text(f"[{r['site']}] {r['kind']}{claim}"))
-        click.echo(f"  {_highlight(terminal_text(r['snippet']))}")
-        click.echo(terminal_text(f"  {r['article_title'] or ''} <{r['article_url']}>"))
+        claim = (f"  claim {r.claim_id} ({len(r.claim_partners)} partner(s): "
+                 f"{', '.join(r.claim_partners)})" if r.claim_id is not None else "")
+        if r.question_id is not None:
+            claim = (f"  question {r.question_id} ({len(r.question_partners)} partner(s) answer: "
+                     f"{', '.join(r.question_partners)})")
+        click.echo(_plain(f"[{r.site}] {r.kind}{claim}"))
+        click.echo(f"  {_highlight(_plain(r.snippet))}")
+        click.echo(_plain(f"  {r.article_title or ''} <{r.article_url}>"))
 
 
 @click.command("list")
@@ -209,18 +198,16 @@ def claims_list(db: str | None, min_partners: int | None, sites: tuple[str, ...]
       syndicate claims list --min-partners 2
       syndicate claims list --site alana --since 2026-11-23
     """
-    store = _open_store(db)
-    _check_sites(store, sites)
-    rows = store.claims_list(min_partners=min_partners, since=since)
-    if sites:
-        rows = [r for r in rows if set(r["sites"]) & set(sites)]
+    syn = _open(db)
+    _check_sites(syn, sites)
+    rows = syn.list_claims(min_partners=min_partners, sites=sites, since=since)
     if not rows:
         _nothing_matched("claims list")
     if as_json:
         return _emit_jsonl(rows)
     for r in rows:
-        click.echo(f"{r['claim_id']:>6}  {r['partners']} partner(s): {', '.join(r['sites'])}")
-        click.echo(f"        {terminal_text(r['text'])}")
+        click.echo(f"{r.claim_id:>6}  {r.partners} partner(s): {', '.join(r.sites)}")
+        click.echo(f"        {_plain(r.text)}")
 
 
 @click.command()
@@ -242,19 +229,16 @@ def browse(db: str | None, host: str, port: int) -> None:
     Example:
       syndicate browse --db db/syndicate.sqlite --port 8001   # then open http://127.0.0.1:8001/
     """
-    from .browse import serve
-    from .store import DEFAULT_DB_URL, normalize_db_url
+    from .core import Syndicate
 
-    url = normalize_db_url(db or DEFAULT_DB_URL)
-    if not url.startswith("sqlite:///"):
+    syn = Syndicate(db)
+    if syn.sqlite_path() is None:
         raise click.UsageError("browse serves SQLite databases (Datasette); on PostgreSQL use psql: "
                                "the views claim_summary, claim_sources, faq_answers, article_changes are there")
-    store = _open_store(db)  # migrated, so the views and search tables exist
-    sources = store.source_attribution()
-    store.close()
-    click.echo(f"serving {url[len('sqlite:///'):]} read-only at http://{host}:{port}/", err=True)
+    syn = _open(db)  # migrated, so the views and search tables exist
+    click.echo(f"serving {syn.sqlite_path()} read-only at http://{host}:{port}/", err=True)
     try:
-        serve(Path(url[len("sqlite:///"):]), sources, host=host, port=port)
+        syn.browse(host=host, port=port)
     except ConfigError as e:
         raise click.ClickException(str(e)) from e
 
@@ -278,9 +262,8 @@ def snapshot(out_dir: Path, db: str | None, replace: bool) -> None:
       syndicate snapshot releases/2026-11-30/
       syndicate snapshot releases/latest/ --replace
     """
-    from .dataset import write_snapshot
     try:
-        manifest = write_snapshot(_open_store(db), out_dir, replace=replace)
+        manifest = _open(db).snapshot(out_dir, replace=replace)
     except (ConfigError, OutputError) as e:
         raise click.ClickException(str(e)) from e
     click.echo(json.dumps({"out": str(out_dir), "tables": manifest["tables"]}, sort_keys=True))

@@ -1,8 +1,9 @@
 """`syndicate claims review`: the review queue in the terminal, or in JSON for scripts.
 
-Glue only: questions come from `review_session.ReviewSession`; this module prints them and
-reads answers. Partner text is printed with control characters removed (a sentence must
-not be able to move the cursor or recolour the terminal).
+Glue only: questions come from the library API's review session (`Syndicate.review`,
+which wraps `review_session.ReviewSession` and takes the run lock per answer); this module
+prints them and reads answers. Partner text is printed with control characters removed (a
+sentence must not be able to move the cursor or recolour the terminal).
 """
 from __future__ import annotations
 
@@ -13,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from .errors import StoreError
+from .cli_base import _api, _jsonable, _open
 
 ANSWERS = {"y": "yes", "yes": "yes", "n": "no", "no": "no", "s": "skip", "skip": "skip"}
 
@@ -22,7 +23,8 @@ def _clean(text: str) -> str:
     return "".join(ch if unicodedata.category(ch)[0] != "C" else " " for ch in text).strip()
 
 
-def _print_question(number: int, d: dict) -> None:
+def _print_question(number: int, q) -> None:
+    d = _jsonable(q)
     click.echo("")
     click.echo(f"Question {number}: {d['question']}  "
                f"(P(same) {d['p_same']:.2f}; a yes joins {d['pairs']} pair(s) of sentences)")
@@ -80,15 +82,11 @@ def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, a
       syndicate claims review --json --answers answers.json
       echo '{"id": "claim:3:7:0a1b2c3d4e", "answer": "yes"}' | syndicate claims review --json --answers -
     """
-    from .cli import _writer
-    from .cli_base import _now, _open_store
-    from .review_session import ReviewSession, StaleQuestion
-
     if answers_path and not as_json:
         raise click.UsageError("--answers needs --json")
-    store = _open_store(db)
     kinds = {"claims": ("claim",), "faq": ("faq",), "all": ("claim", "faq")}[kind]
-    session = ReviewSession(store, _now, kinds=kinds)
+    with _api():
+        session = _open(db).review(kinds)
     if as_json:
         applied, errors = [], []
         for item in _read_answers(answers_path) if answers_path else []:
@@ -97,15 +95,17 @@ def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, a
                 errors.append({"id": key, "error": f"unknown answer {item.get('answer')!r} (yes, no or skip)"})
                 continue
             try:
-                with _writer(store, "syndicate claims review"):  # never beside a run's clustering
-                    done = session.apply(session.find(key), verdict)
-            except (StaleQuestion, StoreError) as e:
-                errors.append({"id": key, "error": str(e)})
+                with _api():
+                    done = session.answer(key, verdict)
+            except click.ClickException as e:
+                if getattr(e, "exit_code", 1) != 1:
+                    raise  # the run lock held (75), interrupted (130)
+                errors.append({"id": key, "error": e.message})
                 continue
-            applied.append({"id": done.key, "answer": done.verdict, "merged_into": done.merged_into})
-        with _writer(store, "syndicate claims review"):
+            applied.append({"id": done.id, "answer": done.verdict, "merged_into": done.merged_into})
+        with _api():
             session.finish()
-        questions = [session.as_dict(q) for q in session.questions(limit or 10)]
+        questions = [_jsonable(q) for q in session.questions(limit or 10)]
         click.echo(json.dumps({"applied": applied, "errors": errors, "questions": questions},
                               indent=2, ensure_ascii=False))
         if errors:
@@ -119,7 +119,7 @@ def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, a
             click.echo("\nNo more questions.")
             break
         number += 1
-        _print_question(number, session.as_dict(qs[0]))
+        _print_question(number, qs[0])
         verdict = None
         while verdict is None:
             click.echo("  [y]es / [n]o / [s]kip / [q]uit > ", nl=False)
@@ -133,14 +133,14 @@ def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, a
                 click.echo("  please answer y, n, s or q")
         if verdict == "quit":
             break
-        with _writer(store, "syndicate claims review"):  # per answer: a session may last long
-            done = session.apply(qs[0], verdict)
+        with _api():  # the lock is taken per answer: a session may last long
+            done = session.answer(qs[0].id, verdict)
         counts[verdict] += 1
         if done.merged_into is not None:
             click.echo(f"  merged into {'claim' if qs[0].kind == 'claim' else 'FAQ question'} {done.merged_into}")
     click.echo(f"{sum(counts.values())} answer(s): {counts['yes']} merged, {counts['no']} kept apart, "
                f"{counts['skip']} skipped")
-    with _writer(store, "syndicate claims review"):
+    with _api():
         refitted = session.finish()
     if refitted:
         click.echo("pair model refitted from the answers; claims re-clustered with it")

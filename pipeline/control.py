@@ -1,12 +1,12 @@
-"""How a writing command runs, for the CLI: the run lock (wait for it or refuse, naming
-the holder), SIGINT/SIGTERM turned into a stop event the orchestrator honours, and the
-clustering an interrupted run left behind.
+"""The process side of a command, for the CLI: SIGINT and SIGTERM turned into a stop the
+library API honours (`Syndicate.stop()`, or the event handed to `Syndicate.run`), and
+leaving at once.
 
-One signal stops the run cleanly (the orchestrator stores what was fetched and records the
+One signal stops the run cleanly (the API's run stores what was fetched and records the
 run as interrupted; exit 130). A second one leaves at once, like kill -9 would, which the
-database survives (one transaction per article; the next run recovers the lock). Nothing
-here prints a traceback, and nothing here knows the command line library: the CLI turns
-`LockHeld` and `Interrupted` into messages and exit statuses.
+database survives (one transaction per article; the next run recovers the lock). The run
+lock and the order of steps are the API's (`pipeline.core`); nothing here knows the
+command line library.
 """
 from __future__ import annotations
 
@@ -14,18 +14,9 @@ import os
 import signal
 import sys
 import threading
-from contextlib import contextmanager
-from datetime import datetime
-from typing import Callable, Iterator
-
-from .errors import LockHeld, SyndicateError
+from typing import Callable
 
 EXIT_INTERRUPTED = 130  # 128 + SIGINT, what shells report for Ctrl-C (also used for SIGTERM)
-EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
-
-
-class Interrupted(SyndicateError):
-    """A signal arrived before the work started (e.g. while waiting for the lock)."""
 
 
 class StopOnSignal:
@@ -65,39 +56,3 @@ def exit_now(code: int) -> None:
         except (OSError, ValueError):
             pass
     os._exit(code)
-
-
-@contextmanager
-def run_lock(store, purpose: str, *, wait: bool = False, stop: threading.Event | None = None,
-             on_wait: Callable[[object], None] | None = None) -> Iterator[object]:
-    """Hold the database's run lock for the block. Held elsewhere: with `wait`, wait for it
-    (`on_wait` is told the holder once); without, raise LockHeld naming the holder.
-    `Interrupted` when `stop` is set while waiting."""
-    try:
-        lock = store.acquire_lock(purpose, wait=wait, stop=stop, on_wait=on_wait)
-    except LockHeld as e:
-        if stop is not None and stop.is_set():
-            raise Interrupted("interrupted while waiting for the run lock") from e
-        raise
-    try:
-        yield lock
-    finally:
-        lock.release()
-
-
-def cluster_pending(store, now: datetime, say: Callable[[str], None]) -> None:
-    """An interrupted run leaves claim mentions (and FAQ entries) unclustered: cluster them
-    before a digest reports on them, or, when a run holds the lock (and will cluster them
-    itself), say that this digest is incomplete."""
-    pending = store.count_unclustered()
-    if not pending:
-        return
-    lock, holder = store.try_lock("syndicate digest (clustering)")
-    if lock is None:
-        say(f"warning: {pending} claim mention(s) and FAQ entries are not clustered yet and a run is in "
-            f"progress ({holder.describe()}); this digest may miss or split claims")
-        return
-    from .orchestrator import cluster_new_mentions
-    with lock:
-        say(f"clustering {pending} claim mention(s) and FAQ entries an interrupted run left")
-        cluster_new_mentions(store, now)

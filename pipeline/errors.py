@@ -108,3 +108,11 @@ class LockHeld(StoreError):
     def __init__(self, holder):
         self.holder = holder
         super().__init__(f"another Syndicate process holds the run lock: {holder.describe()}")
+
+
+class Interrupted(SyndicateError):
+    """The work was stopped before it started (a stop while waiting for the run lock)."""
+
+
+class ClaimNotFound(StoreError):
+    """No claim (or FAQ question) has this id."""

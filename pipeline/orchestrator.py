@@ -1,10 +1,20 @@
-"""The run: wires fetch -> discover/feeds -> extract -> store -> dedupe. The only module
-that knows the order of the stages; only the CLI (and tests, benchmarks) call it.
+"""The run, in phases: the only module that knows the order of the stages (fetch ->
+discover/feeds -> extract -> store -> dedupe). Only the library API (`pipeline.core`)
+calls it; it takes no lock and installs no signal handler (the API owns both).
 
-Each source is harvested in a worker thread (`harvest.Harvester`: network and extraction,
-no writes); the main thread stores what each worker returns, one transaction per article, so one broken
-feed, page or partner never stops the others. Every error lands in the source's report
-and in its health row; `RunReport.ok` is false when any source had one.
+A run, as `run_sources` composes it (after reader's `_update`: each phase its own piece):
+
+1. `_begin`: the run is recorded as `running`; mentions an interrupted run left unclustered
+   are clustered first; the registry is synced; every stored validator is loaded.
+2. `_HarvestPool`: each source is harvested in a worker thread (`harvest.Harvester`:
+   network and extraction, no writes), at most 2 x workers sources in flight; when the stop
+   event is set, no request starts any more and what comes back within a grace period is
+   kept.
+3. `_Recorder`: the main thread stores what each harvest returns, one transaction per
+   article, so one broken feed, page or partner never stops the others; sources that
+   fetched nothing new are written in batches.
+4. `_finish`: robots.txt snapshots, clustering (skipped when interrupted: the next run or
+   the digest does it), the `RunResult`, the run's record.
 
 Incremental by construction: every URL is fetched with the validators of its last fetch,
 and a 304 is answered from the stored snapshot. When a feed, sitemap or blog index is
@@ -18,32 +28,81 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from contextlib import contextmanager
-from concurrent.futures import FIRST_COMPLETED, ThreadPoolExecutor, wait
+from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable
+from typing import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
-from .dedupe import (Constraints, appends_in_order, choose_canonical, cluster_claims, cluster_questions,
-                     conflicting_figures, embedding_to_bytes, rebuild)
+from . import clustering
+from .dedupe import Embedder
 from .errors import ParseError
 from .extract import extract_article
 from .fetch import Fetcher, FetchConfig
 from .fetch.scope import InvalidHost
 from .harvest import RECHECK_AFTER, Harvest, Harvester
 from .store import KnownUrl, Store
-from .types import MentionInput, Response, RunReport, Source, SourceError, SourceReport
+from .types import Response, RunResult, Source, SourceError, SourceResult
 
 log = logging.getLogger("syndicate")
-EMBEDDING_MODEL = "all-MiniLM-L6-v2"
 
 # Sources are mostly waiting on the network: many more threads than cores pay off, and
 # the per-host lock in the fetcher keeps each site at one request at a time anyway.
 DEFAULT_WORKERS = 32
-# After SIGINT/SIGTERM, sources still fetching get this long to hand back what they have;
-# no new request starts meanwhile. A harvest still blocked on a socket after it is dropped
-# (its pages are fetched again next run).
+# After a stop, sources still fetching get this long to hand back what they have; no new
+# request starts meanwhile. A harvest still blocked on a socket after it is dropped (its
+# pages are fetched again next run).
 INTERRUPT_GRACE = 3.0
+UNCHANGED_BATCH = 50  # sources that fetched nothing new, written in one transaction
+
+
+def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchConfig | None = None,
+                now: Callable[[], datetime] | None = None, workers: int | None = None,
+                progress: Callable[[SourceResult], None] | None = None,
+                recheck_after: timedelta = RECHECK_AFTER, stop: threading.Event | None = None,
+                embedder: Embedder | None = None) -> RunResult:
+    """Ingest every source once, store, cluster. Never raises for a partner's fault.
+
+    Setting `stop` interrupts the run: no request starts any more, sources not begun are
+    skipped, what was fetched is stored, clustering is left to the next run (or the
+    digest), and the run is recorded `interrupted` with its counts."""
+    clock = now or (lambda: datetime.now(timezone.utc))
+    stop = stop or threading.Event()
+    sources = list(sources)
+    started = clock()
+    run_id, known = _begin(store, sources, clock, stop, embedder)
+    robots = _RobotsMemory(store, known)
+    fetcher = Fetcher(fetch_config, robots_cache=robots)
+    pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers)
+    recorder = _Recorder(store, clock)
+    try:
+        for harvest in pool.harvests(sources):
+            result = recorder.add(harvest)
+            del harvest  # it holds every page body of the source
+            if progress:
+                progress(result)
+        recorder.flush()
+        stats = dict(fetcher.stats)
+    finally:
+        pool.close()
+        # Harvests still blocked on a socket after an interruption are left behind (the CLI
+        # exits without waiting for them); closing the client under them would only turn
+        # their wait into errors.
+        if not stop.is_set():
+            fetcher.close()
+    return _finish(store, run_id, started, clock, sources, recorder.results, robots, stats, stop, embedder)
+
+
+# --- 1. begin ----------------------------------------------------------------------------------
+
+def _begin(store: Store, sources: list[Source], clock: Callable[[], datetime], stop: threading.Event,
+           embedder: Embedder | None) -> tuple[int, dict[str, KnownUrl]]:
+    """Record the run as `running`, cluster what an interrupted run left (it comes first),
+    sync the registry, load every stored validator."""
+    run_id = store.start_run(clock())
+    if store.has_unclustered() and not stop.is_set():
+        clustering.cluster_new_mentions(store, clock(), embedder=embedder)
+    store.sync_sources(sources)
+    return run_id, store.all_validators()
 
 
 class _RobotsMemory:
@@ -66,108 +125,58 @@ class _RobotsMemory:
         self.responses.append(response)  # list.append is atomic; read after the pool is done
 
 
-def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchConfig | None = None,
-                now: Callable[[], datetime] | None = None, workers: int | None = None,
-                progress: Callable[[str, SourceReport], None] | None = None,
-                recheck_after: timedelta = RECHECK_AFTER, stop: threading.Event | None = None) -> RunReport:
-    """Ingest every source once, store, cluster. Never raises for a partner's fault.
+# --- 2. harvest (worker threads: network and extraction, no writes) -------------------------------
 
-    The run is recorded as `running` when it starts. Setting `stop` (the CLI does on
-    SIGINT/SIGTERM) interrupts it: no request starts any more, sources not begun are
-    skipped, what was fetched is stored, clustering is left to the next run (or `digest`),
-    and the run is recorded `interrupted` with its counts; `RunReport.interrupted` says so."""
-    clock = now or (lambda: datetime.now(timezone.utc))
-    stop = stop or threading.Event()
-    sources = list(sources)
-    started = clock()
-    run_id = store.start_run(started)
-    if store.has_unclustered() and not stop.is_set():
-        cluster_new_mentions(store, clock())  # an interrupted run left these: they come first
-    store.sync_sources(sources)
-    known = store.all_validators()
-    robots = _RobotsMemory(store, known)
-    reports: list[SourceReport] = []
-    n_workers = max(1, workers or DEFAULT_WORKERS)
-    fetcher = Fetcher(fetch_config, robots_cache=robots)
-    pool = ThreadPoolExecutor(max_workers=n_workers)
-    abandoned = 0
-    try:
+class _HarvestPool:
+    """Harvests sources in worker threads and hands them back in the order they finish."""
+
+    def __init__(self, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], started: datetime,
+                 recheck_after: timedelta, stop: threading.Event, workers: int | None):
+        self.fetcher, self.store, self.known = fetcher, store, known
+        self.started, self.recheck_after, self.stop = started, recheck_after, stop
+        self.workers = max(1, workers or DEFAULT_WORKERS)
+        self.pool = ThreadPoolExecutor(max_workers=self.workers)
+        self.abandoned = 0  # sources still fetching when the grace period after a stop ran out
+
+    def harvests(self, sources: Iterable[Source]) -> Iterator[Harvest]:
         todo = iter(sources)
-        futures: dict = {}
+        futures: dict[Future, Source] = {}
 
         def submit_next() -> None:
-            src = next(todo, None) if not stop.is_set() else None
+            src = next(todo, None) if not self.stop.is_set() else None
             if src is not None:
-                futures[pool.submit(_harvest, src, fetcher, store, known, started, recheck_after)] = src
+                futures[self.pool.submit(_harvest, src, self.fetcher, self.store, self.known, self.started,
+                                         self.recheck_after)] = src
 
         # At most 2 x workers sources in flight: when storing falls behind, finished harvests
         # (every page body of a source) must not pile up in memory.
-        for _ in range(2 * n_workers):
+        for _ in range(2 * self.workers):
             submit_next()
-        unchanged: list[tuple[Harvest, SourceReport]] = []
         give_up_at = None
         while futures:
             done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
-            if stop.is_set() and give_up_at is None:
-                fetcher.stop()  # every request not yet started now fails at once, kind "interrupted"
+            if self.stop.is_set() and give_up_at is None:
+                self.fetcher.stop()  # every request not yet started now fails at once, kind "interrupted"
                 for f in [f for f in futures if f.cancel()]:
                     futures.pop(f)  # never started
                 give_up_at = time.monotonic() + INTERRUPT_GRACE
             if not done:
                 if give_up_at is not None and time.monotonic() > give_up_at:
-                    abandoned = len(futures)
-                    log.warning("interrupted: %d source(s) still fetching were dropped", abandoned)
-                    break
+                    self.abandoned = len(futures)
+                    log.warning("interrupted: %d source(s) still fetching were dropped", self.abandoned)
+                    return
                 continue
             fut = done.pop()
-            src = futures.pop(fut)  # drop the future as soon as it is stored: it holds every body
+            futures.pop(fut)  # drop the future as soon as it is handed on: it holds every body
             if fut.cancelled():
                 continue
             harvest = fut.result()
             del fut, done
             submit_next()
-            if _nothing_to_store(harvest):
-                # Most sources, most weeks: only validators and health to write. Batched,
-                # so that a run of hundreds of unchanged sources is a few transactions.
-                report = _report(harvest, [])
-                unchanged.append((harvest, report))
-                if len(unchanged) >= UNCHANGED_BATCH:
-                    _store_unchanged(unchanged, store, clock())
-            else:
-                report = _store_harvest(harvest, store, clock())
-                if not harvest.interrupted:  # a half-read source says nothing of its health
-                    store.record_source_result(report, clock())
-            del harvest
-            reports.append(report)
-            if progress:
-                progress(src.id, report)
-        _store_unchanged(unchanged, store, clock())
-        stats = dict(fetcher.stats)
-    finally:
-        # Harvests still blocked on a socket after an interruption are left behind (the CLI
-        # exits without waiting for them); closing the client under them would only turn
-        # their wait into errors.
-        pool.shutdown(wait=not stop.is_set(), cancel_futures=True)
-        if not stop.is_set():
-            fetcher.close()
-    robots_files = {r.url: r for r in robots.responses}  # one per host
-    store.save_fetch_results([(r, True) for r in robots_files.values()])
-    interrupted = stop.is_set()
-    new_claims = 0 if interrupted else cluster_new_mentions(store, clock())
-    reports.sort(key=lambda r: r.source_id)
-    report = RunReport(sources=tuple(reports), requests=stats["requests"], not_modified=stats["not_modified"],
-                       new_claims=new_claims, started_at=started, finished_at=clock(),
-                       extra=(("conditional", stats["conditional"]), ("retries", stats["retries"]),
-                              ("robots_blocked", stats["robots_blocked"]),
-                              ("off_scope", sum(r.off_scope for r in reports))), interrupted=interrupted)
-    summary = summarize(report)
-    if interrupted:
-        summary.update(sources_not_run=len(sources) - len(reports),
-                       sources_interrupted=sum(r.interrupted for r in reports),
-                       unclustered=store.count_unclustered())
-    store.finish_run(run_id, report.finished_at, report.ok and not interrupted, summary,
-                     status="interrupted" if interrupted else None)
-    return report
+            yield harvest
+
+    def close(self) -> None:
+        self.pool.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
 
 
 def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], now: datetime,
@@ -190,17 +199,58 @@ def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, Kn
         return h
 
 
-def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceReport:
+# --- 3. store (the main thread) ---------------------------------------------------------------
+
+class _Recorder:
+    """Stores each harvest as it comes back and records the source's health; sources that
+    fetched nothing new (most sources, most weeks: only validators and health to write) are
+    batched, so that a run of hundreds of unchanged sources is a few transactions."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime]):
+        self.store, self.clock = store, clock
+        self.results: list[SourceResult] = []
+        self._unchanged: list[tuple[Harvest, SourceResult]] = []
+
+    def add(self, harvest: Harvest) -> SourceResult:
+        if _nothing_to_store(harvest):
+            result = _result(harvest)
+            self._unchanged.append((harvest, result))
+            if len(self._unchanged) >= UNCHANGED_BATCH:
+                self.flush()
+        else:
+            result = _store_harvest(harvest, self.store, self.clock())
+            if not harvest.interrupted:  # a half-read source says nothing of its health
+                self.store.record_source_result(result, self.clock())
+        self.results.append(result)
+        return result
+
+    def flush(self) -> None:
+        """Validators (304s, failures) and health of the batched sources."""
+        batch = self._unchanged
+        if not batch:
+            return
+        self.store.save_fetch_results([(f.response, f.keep) for h, _ in batch for f in h.fetched],
+                                      [x for h, _ in batch for x in h.failures], snapshots=False)
+        self.store.record_source_results([r for h, r in batch if not h.interrupted], self.clock())
+        batch.clear()
+
+
+def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceResult:
     """Snapshots first (revisions point at them), then one transaction per article, then
-    the validators, kept only for what was stored: one write of each kind per source."""
+    the validators of the pages whose article was stored: one write of each kind per
+    source. A page's validators say "stored" (a 304 is answered from its snapshot, and an
+    unchanged listing skips it), so they are written only after its article: a run killed
+    in between leaves the page to be fetched again, never skipped without its article."""
     errors = list(h.errors)
+    pending = {p.url: p.fetched for p in h.pages if p.article is not None and p.fetched is not None}
     try:
         shas = store.save_fetch_results([(f.response, f.keep) for f in h.fetched], h.failures,
-                                        prepared={f.response.url: f.snapshot for f in h.fetched if f.snapshot})
+                                        prepared={f.response.url: f.snapshot for f in h.fetched if f.snapshot},
+                                        defer=set(pending))
     except Exception as e:
         log.exception("%s: could not store the fetched responses", h.source.id)
         errors.append(SourceError("store", f"{type(e).__name__}: {e}", h.source.homepage))
-        return SourceReport(h.source.id, errors=tuple(errors), warnings=tuple(h.warnings),
+        return SourceResult(h.source.id, errors=tuple(errors), warnings=tuple(h.warnings),
                             off_scope=len(h.off_scope))
     new_articles = new_revisions = seen = 0
     checked: list[str] = []
@@ -224,16 +274,16 @@ def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceReport:
             if page.fetched is not None:
                 page.fetched.keep = False
                 store.save_fetch_results([(page.fetched.response, False)], snapshots=False)
+                pending.pop(page.url, None)
             continue
         new_articles += saved.new_article
         new_revisions += saved.new_revision and not saved.new_article
+    if pending:
+        store.save_fetch_results([(f.response, f.keep) for f in pending.values()], snapshots=False)
     store.mark_articles_checked(h.source.id, checked, now)
-    return SourceReport(h.source.id, articles_seen=seen, new_articles=new_articles,
+    return SourceResult(h.source.id, articles_seen=seen, new_articles=new_articles,
                         new_revisions=new_revisions, errors=tuple(errors), warnings=tuple(h.warnings),
                         off_scope=len(h.off_scope), interrupted=h.interrupted)
-
-
-UNCHANGED_BATCH = 50
 
 
 def _nothing_to_store(h: Harvest) -> bool:
@@ -241,106 +291,42 @@ def _nothing_to_store(h: Harvest) -> bool:
         not any(f.response.status == 200 for f in h.fetched)
 
 
-def _report(h: Harvest, errors: list[SourceError]) -> SourceReport:
-    return SourceReport(h.source.id, articles_seen=len(h.pages), errors=tuple(h.errors) + tuple(errors),
+def _result(h: Harvest) -> SourceResult:
+    return SourceResult(h.source.id, articles_seen=len(h.pages), errors=tuple(h.errors),
                         warnings=tuple(h.warnings), off_scope=len(h.off_scope), interrupted=h.interrupted)
-
-
-def _store_unchanged(batch: list[tuple[Harvest, SourceReport]], store: Store, now: datetime) -> None:
-    """Validators (304s, failures) and health of sources that fetched nothing new."""
-    if not batch:
-        return
-    store.save_fetch_results([(f.response, f.keep) for h, _ in batch for f in h.fetched],
-                             [x for h, _ in batch for x in h.failures], snapshots=False)
-    store.record_source_results([r for h, r in batch if not h.interrupted], now)
-    batch.clear()
 
 
 def _same_site(canonical: str | None, url: str) -> bool:
     return bool(canonical) and urlsplit(canonical).netloc == urlsplit(url).netloc
 
 
-def cluster_new_mentions(store: Store, now: datetime) -> int:
-    """Give every unclustered claim mention a claim (and every new FAQ entry a question),
-    incrementally: stored claims are loaded, not recomputed; sentence vectors come from the
-    store's cache and only new texts are encoded. Editor decisions (and the pair model fitted
-    from editor answers) are constraints. When a new mention sorts before stored ones in the
-    canonical order (an older article found late, a revised article), every mention is
-    re-clustered instead, so that the claims are those of a rebuild (docs/dedupe.md)."""
-    new = store.unclustered_mentions()
-    created = 0
-    if new:
-        states = store.claim_states()
-        old = [m for c in states for m in c.members]
-        options = dict(next_claim_id=store.next_claim_id(), constraints=clustering_constraints(store),
-                       pair_model=store.pair_model("claim"))
-        in_order = appends_in_order(old, new)
-        with _embedding_cache(store, old + new) as cache:
-            if in_order:
-                memberships = cluster_claims(states, new, embeddings=cache, **options)
-            else:
-                memberships = rebuild(states, new=new, embeddings=cache, **options)
-        if in_order:
-            created = store.save_memberships(memberships, now)
-        else:
-            known = {c.claim_id for c in states}
-            store.replace_memberships(memberships, now)
-            created = len({m.claim_id for m in memberships} - known)
-    refresh_claims(store, now)
-    questions, new_entries, next_question = store.faq_states()
-    if new_entries:
-        with _embedding_cache(store, [m for q in questions for m in q.members] + new_entries) as cache:
-            store.save_faq_memberships(cluster_questions(
-                questions, new_entries, next_id=next_question, embeddings=cache,
-                constraints=Constraints.of(fixed=store.fixed_faq_memberships(),
-                                           cannot_link_groups=store.faq_cannot_links())))
-    return created
+# --- 4. finish ----------------------------------------------------------------------------------
+
+def _finish(store: Store, run_id: int, started: datetime, clock: Callable[[], datetime], sources: list[Source],
+            results: list[SourceResult], robots: _RobotsMemory, stats: dict, stop: threading.Event,
+            embedder: Embedder | None) -> RunResult:
+    """robots.txt snapshots, clustering (not when interrupted), the result and its record."""
+    robots_files = {r.url: r for r in robots.responses}  # one per host
+    store.save_fetch_results([(r, True) for r in robots_files.values()])
+    interrupted = stop.is_set()
+    new_claims = 0 if interrupted else clustering.cluster_new_mentions(store, clock(), embedder=embedder)
+    result = RunResult(sources=tuple(sorted(results, key=lambda r: r.source_id)), requests=stats["requests"],
+                       not_modified=stats["not_modified"], conditional=stats["conditional"],
+                       retries=stats["retries"], robots_blocked=stats["robots_blocked"], new_claims=new_claims,
+                       started_at=started, finished_at=clock(), interrupted=interrupted,
+                       sources_not_run=len(sources) - len(results) if interrupted else 0,
+                       unclustered=store.count_unclustered() if interrupted else 0)
+    store.finish_run(run_id, result.finished_at, result.ok and not interrupted, result.summary(),
+                     status="interrupted" if interrupted else None)
+    return result
 
 
-def rebuild_claims(store: Store, now: datetime) -> int:
-    """Re-cluster every current claim mention from scratch (after new mentions are placed).
-    Claims that carry on keep their ids; editor decisions hold. Returns memberships moved."""
-    cluster_new_mentions(store, now)
-    states = store.claim_states()
-    if not states:
-        return 0
-    with _embedding_cache(store, [m for c in states for m in c.members]) as cache:
-        memberships = rebuild(states, next_claim_id=store.next_claim_id(), embeddings=cache,
-                              constraints=clustering_constraints(store), pair_model=store.pair_model("claim"))
-    moved = store.replace_memberships(memberships, now)
-    refresh_claims(store, now)
-    return moved
+# --- reprocess: extraction again, from stored snapshots ------------------------------------------
 
-
-@contextmanager
-def _embedding_cache(store: Store, mentions: list[MentionInput]):
-    """{mention id: vector} from the store; whatever the clustering encodes is saved back."""
-    cache: dict = dict(store.load_embeddings(mentions, EMBEDDING_MODEL))
-    known = set(cache)
-    yield cache
-    texts = {m.mention_id: m.text for m in mentions}
-    fresh = {texts[mid]: embedding_to_bytes(vec) for mid, vec in cache.items()
-             if mid not in known and mid in texts}
-    if fresh:
-        store.save_embeddings(fresh, EMBEDDING_MODEL)
-
-
-def clustering_constraints(store: Store) -> Constraints:
-    """The editor decisions every clustering run respects: fixed memberships (merge, split,
-    pin) and the claims an editor kept apart."""
-    return Constraints.of(fixed=store.fixed_memberships(), cannot_link_groups=store.cannot_links())
-
-
-def refresh_claims(store: Store, now: datetime) -> None:
-    """Canonical texts, first sources, conflicting figures and retirements after any change
-    of membership."""
-    store.refresh_claims(choose_canonical, now,
-                         lambda state: [c.as_dict() for c in conflicting_figures(state.members)])
-
-
-def reprocess(store: Store, sources: Iterable[Source], *, now: datetime | None = None) -> RunReport:
+def reprocess(store: Store, sources: Iterable[Source], *, now: datetime | None = None,
+              embedder: Embedder | None = None) -> RunResult:
     """Extract again from stored snapshots, without fetching: new revisions only where the
-    extraction result changed."""
+    extraction result changed; then cluster what is new."""
     when = now or datetime.now(timezone.utc)
     by_id = {s.id: s for s in sources}
     counts: dict[str, list[int]] = {}
@@ -355,26 +341,7 @@ def reprocess(store: Store, sources: Iterable[Source], *, now: datetime | None =
             c[1] += saved.new_revision
         except (ParseError, ValueError) as e:
             errors.setdefault(source_id, []).append(SourceError("extract", str(e), url))
-    new_claims = cluster_new_mentions(store, when)
-    reports = tuple(SourceReport(sid, articles_seen=c[0], new_revisions=c[1], errors=tuple(errors.get(sid, ())))
+    new_claims = clustering.cluster_new_mentions(store, when, embedder=embedder)
+    results = tuple(SourceResult(sid, articles_seen=c[0], new_revisions=c[1], errors=tuple(errors.get(sid, ())))
                     for sid, c in sorted(counts.items()))
-    return RunReport(sources=reports, new_claims=new_claims, started_at=when, finished_at=when)
-
-
-def summarize(report: RunReport) -> dict:
-    return dict(
-        sources_ok=sum(r.ok for r in report.sources),
-        sources_failed=sum(not r.ok for r in report.sources),
-        requests=report.requests, not_modified=report.not_modified,
-        articles_seen=sum(r.articles_seen for r in report.sources),
-        new_articles=sum(r.new_articles for r in report.sources),
-        new_revisions=sum(r.new_revisions for r in report.sources),
-        new_claims=report.new_claims,
-        sources_warned=sum(bool(r.warnings) for r in report.sources),
-        **dict(report.extra),
-        **({"interrupted": True} if report.interrupted else {}),
-        errors=[dict(source=r.source_id, kind=e.kind, message=e.message, url=e.url)
-                for r in report.sources for e in r.errors],
-        # the first few of each source (a feed may warn once per item); all are in the report
-        warnings=[dict(source=r.source_id, message=w) for r in report.sources for w in r.warnings[:5]],
-    )
+    return RunResult(sources=results, new_claims=new_claims, started_at=when, finished_at=when)

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Callable, Iterable
 
-from .dedupe import ClaimState, PairContext, embed_mentions
+from .clustering import mention_vectors, rebuild_claims, refresh_claims
+from .dedupe import ClaimState, PairContext
 from .errors import StoreError
-from .orchestrator import _embedding_cache, rebuild_claims, refresh_claims
 from .review import KINDS, VERDICTS, Answer, PairModel, Question, ReviewQueue, engine_model, refit
 from .store import Store
 
@@ -38,6 +38,7 @@ class ReviewSession:
         self.store = store
         self.now = now
         self.kinds = tuple(k for k in KINDS if k in set(kinds))
+        self.embedder = embedder
         self.names = store.source_names()
         self.answers = store.review_answers()
         self.queues: dict[str, ReviewQueue] = {}
@@ -47,9 +48,7 @@ class ReviewSession:
             mentions = [m for c in states for m in c.members]
             if not mentions:
                 continue
-            with _embedding_cache(store, mentions) as cache:
-                vectors = embed_mentions(mentions, embedder=embedder, known=cache)
-                cache.update({k: v for k, v in vectors.items() if k not in cache})
+            vectors = mention_vectors(store, mentions, embedder=embedder)
             places = (store.mention_places if kind == "claim" else store.faq_places)(
                 [m.mention_id for m in mentions])
             context = PairContext.build(mentions, embeddings=vectors)
@@ -140,7 +139,7 @@ class ReviewSession:
             self.store.save_pair_model(stored_kind, model, model["answers"], self.now())
             changed = changed or kind == "claim"
         if changed:
-            rebuild_claims(self.store, self.now())
+            rebuild_claims(self.store, self.now(), embedder=self.embedder)
         return changed
 
     def as_dict(self, q: Question) -> dict:

@@ -68,10 +68,10 @@ def _get(url: str):
 def test_browse_serves_views_canned_queries_facets_and_search(browser):
     base, expected, _ = browser
     summary = _get(f"{base}/research/claim_summary.json?_shape=array&_size=max")
-    assert {r["claim_id"]: r["partners"] for r in summary} == {c["claim_id"]: c["partners"] for c in expected}
+    assert {r["claim_id"]: r["partners"] for r in summary} == {c.claim_id: c.partners for c in expected}
     canned = _get(f"{base}/research/claims_stated_by_3_partners.json?_shape=array")
     assert canned and [(r["claim_id"], r["partners"], sorted(r["sites"].split(","))) for r in canned] == \
-        [(c["claim_id"], c["partners"], c["sites"]) for c in expected if c["partners"] >= 3]
+        [(c.claim_id, c.partners, list(c.sites)) for c in expected if c.partners >= 3]
     answers = _get(f"{base}/research/answers_to_one_question.json?_shape=array&question_id=1")
     assert sorted(r["site"] for r in answers) == ["birch", "dune"]
     changed = _get(f"{base}/research/changed_this_week.json?_shape=array")

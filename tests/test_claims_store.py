@@ -14,7 +14,8 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.demo import DEMO_SOURCES, StaticSiteServer
-from pipeline.orchestrator import rebuild_claims, run_sources
+from pipeline.clustering import rebuild_claims
+from pipeline.orchestrator import run_sources
 from pipeline.registry import load_sources
 from pipeline.store import Store
 from pipeline.types import Source
@@ -71,8 +72,8 @@ def test_retired_claim_ids_are_not_reused(tmp_path):
     new_id = after["Stretching after a walk eases stiff calves."]
     assert new_id > swim_id  # the retired id is not reused
     detail = store.claim_detail(swim_id)
-    assert detail["status"] == "retired" and detail["members"] == []
-    assert store.claim_detail(claims[FIRST[0]])["members"][0]["method"] == "carried"
+    assert detail.status == "retired" and detail.members == ()
+    assert store.claim_detail(claims[FIRST[0]]).members[0].method == "carried"
 
 
 @pytest.fixture()
@@ -131,9 +132,9 @@ def test_editor_overrides_survive_runs_and_rebuilds(demo_store, tmp_path):
     assert (split_off, new_claim) in after and (keep, a) in after
     assert {(m, c) for m, c in before if c in (a, new_claim)} <= after
     detail = store.claim_detail(a)
-    assert detail["pinned_mention_id"] == keep
-    assert detail["text"] == next(m["text"] for m in detail["members"] if m["mention_id"] == keep)
-    assert store.claim_detail(b)["status"] == "merged"
+    assert detail.pinned_mention_id == keep
+    assert detail.text == next(m.text for m in detail.members if m.mention_id == keep)
+    assert store.claim_detail(b).status == "merged"
     text = runner.invoke(cli, ["claims", "show", str(a), "--db", db]).output
     assert "editor-" in text and "mention" in text
 

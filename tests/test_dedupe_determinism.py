@@ -104,12 +104,12 @@ def _snapshot(db_url: str) -> dict:
         claims = {}
         for row in store.export_claims():
             d = store.claim_detail(row["claim_id"])
-            members = frozenset((m["site"], urlsplit(m["article_url"]).path, m["position"], m["text"])
-                                for m in d["members"])
-            claims[row["claim_id"]] = (d["text"], d["canonical_site"], members)
+            members = frozenset((m.site, urlsplit(m.article_url).path, m.position, m.text)
+                                for m in d.members)
+            claims[row["claim_id"]] = (d.text, d.canonical_site, members)
             # each partner's own words: the canonical text is its site's member sentence
-            assert (d["canonical_site"], d["text"]) in {(m[0], m[3]) for m in members}
-            assert row["canonical_site"] == d["canonical_site"]
+            assert (d.canonical_site, d.text) in {(m[0], m[3]) for m in members}
+            assert row["canonical_site"] == d.canonical_site
         mentions = {(m["site"], urlsplit(m["article_url"]).path, m["position"]): m["text"]
                     for m in store.export_mentions() if m["kind"] == "claim"}
         for _, _, members in claims.values():

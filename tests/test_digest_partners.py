@@ -16,6 +16,7 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline import cli as cli_module
+from pipeline import core
 from pipeline.publish import Week, build_digest
 from pipeline.store import Store
 
@@ -30,7 +31,7 @@ def _cli(args):
 
 
 def _digest_last(monkeypatch, db_url, out, now):
-    monkeypatch.setattr(cli_module, "_now", lambda: now)
+    monkeypatch.setattr(core, "utcnow", lambda: now)  # the library API's clock
     _cli(["digest", "--db", db_url, "--out", str(out)])
     week = Week.parse("last", now=now)
     return week, json.loads((out / f"digest-{week}.json").read_text("utf-8"))
@@ -84,14 +85,14 @@ def test_partner_weeks_one_and_two(partner_sites, tmp_path, db_url, monkeypatch)
     assert not sent["topics"]  # the added sentence is under "what changed", not listed twice
     # the new claim: stored now, stated by ALANA on the 25th
     data = store.digest_week(week.start, week.end)
-    (new_claim,) = [c for c in data["claims"] if any("2023" in s["text"] for s in c["statements"])]
-    assert new_claim["first_stated_at"] == datetime(2026, 11, 25, 14, tzinfo=UTC)
-    stored_at = new_claim["first_seen_at"]  # when this test stored it, not the partner's date
+    (new_claim,) = [c for c in data.claims if any("2023" in s.text for s in c.statements)]
+    assert new_claim.first_stated_at == datetime(2026, 11, 25, 14, tzinfo=UTC)
+    stored_at = new_claim.first_seen_at  # when this test stored it, not the partner's date
     assert abs((stored_at - datetime.now(UTC)).total_seconds()) < 600
     # only the sentence ALANA added on the 25th is a claim stated in W48 ...
     def w48_claim_texts():
-        claims = store.digest_week(week.start, week.end)["claims"]
-        return [st["text"] for c in claims for st in c["statements"] if week.start <= st["stated_at"] < week.end]
+        claims = store.digest_week(week.start, week.end).claims
+        return [st.text for c in claims for st in c.statements if week.start <= st.stated_at < week.end]
     assert w48_claim_texts() and all("2023" in t for t in w48_claim_texts())
     # ... also after the claims are rebuilt from scratch (new claim ids for the same sentences)
     _cli(["claims", "rebuild", "--db", db_url])

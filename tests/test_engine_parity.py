@@ -14,7 +14,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from pipeline import orchestrator
+from pipeline import clustering
 from pipeline.cli import cli
 from pipeline.store import Store
 
@@ -26,7 +26,7 @@ LONG_WORDS = 230_000  # "Walking helps w0x w1x …": about 1.6 MB
 
 @pytest.fixture(autouse=True)
 def _no_clustering(monkeypatch):
-    monkeypatch.setattr(orchestrator, "cluster_new_mentions", lambda store, now: 0)
+    monkeypatch.setattr(clustering, "cluster_new_mentions", lambda store, now, **kw: 0)
     monkeypatch.setenv("SYNDICATE_ALLOW_PRIVATE", "1")  # the partner is on loopback
 
 

@@ -14,7 +14,7 @@ import socket
 import pytest
 from click.testing import CliRunner
 
-from pipeline import orchestrator
+from pipeline import clustering
 from pipeline.cli import cli
 from pipeline.errors import ConfigError, FetchError
 from pipeline.fetch import Fetcher, FetchConfig
@@ -33,7 +33,7 @@ RSS = "application/rss+xml"
 
 @pytest.fixture(autouse=True)
 def _no_clustering(monkeypatch):
-    monkeypatch.setattr(orchestrator, "cluster_new_mentions", lambda store, now: 0)
+    monkeypatch.setattr(clustering, "cluster_new_mentions", lambda store, now, **kw: 0)
 
 
 @pytest.fixture()
@@ -124,7 +124,7 @@ def test_a_partner_whose_name_resolves_to_a_private_address_is_not_fetched(serve
     for r in report.sources:
         assert not r.ok and [e.kind for e in r.errors] == ["private-address"], r.errors
         assert address in r.errors[0].message and "allow_private" in r.errors[0].message
-    assert store.counts()["articles"] == 0
+    assert store.counts().articles == 0
     assert not any(SECRET in m["text"] for m in store.export_mentions())
 
 

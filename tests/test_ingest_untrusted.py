@@ -13,11 +13,11 @@ from urllib.parse import urlsplit
 import pytest
 from click.testing import CliRunner
 
-from pipeline import orchestrator
+from pipeline import clustering, orchestrator
 from pipeline.cli import cli
 from pipeline.errors import FetchError
 from pipeline.fetch import Fetcher, FetchConfig
-from pipeline.orchestrator import run_sources, summarize
+from pipeline.orchestrator import run_sources
 from pipeline.types import Source
 
 from fixtures.clock import FakeClock
@@ -31,7 +31,7 @@ SECRET = "Internal admin console: user records deleted"
 
 @pytest.fixture(autouse=True)
 def _no_clustering(monkeypatch):
-    monkeypatch.setattr(orchestrator, "cluster_new_mentions", lambda store, now: 0)
+    monkeypatch.setattr(clustering, "cluster_new_mentions", lambda store, now, **kw: 0)
 
 
 @pytest.fixture()
@@ -115,7 +115,7 @@ def test_nothing_outside_the_partners_hosts_is_fetched_or_stored(server, interna
     assert by_id["b"].off_scope == 1 and [e.kind for e in by_id["b"].errors] == ["off-scope"]
     assert by_id["c"].off_scope == 1
     assert by_id["d"].off_scope == 2 and by_id["d"].new_articles == 1  # the child sitemap, the redirect
-    assert summarize(report)["off_scope"] == 8
+    assert report.summary()["off_scope"] == 8 == report.off_scope
     articles = list(store.export_articles())
     assert {urlsplit(a["url"]).hostname for a in articles} == {"127.0.0.1"}
     assert not any(SECRET in m["text"] for m in store.export_mentions())
@@ -125,7 +125,7 @@ def test_nothing_outside_the_partners_hosts_is_fetched_or_stored(server, interna
     assert out.exit_code == 0, out.output
     row = next(line for line in out.output.splitlines() if line.startswith("a "))
     assert row.split()[5] == "4"  # the off-scope column
-    assert any(h["id"] == "d" and h["off_scope"] == 2 for h in store.source_health())
+    assert any(h.id == "d" and h.off_scope == 2 for h in store.source_health())
 
 
 def test_allowed_hosts_widen_the_scope(server, internal, store):
@@ -247,7 +247,7 @@ def test_parsing_counts_against_the_budget_and_an_over_budget_source_stops(serve
     assert not any(p.startswith("/big/post-") for p in server.paths())
     assert [e.kind for e in by_id["big"].errors] == ["budget"] and "120 s" in by_id["big"].errors[0].message
     assert by_id["fine"].ok and by_id["fine"].new_articles == 1
-    assert summarize(report)["sources_failed"] == 1
+    assert report.summary()["sources_failed"] == 1
 
 
 # --- 4. feeds that are valid or nearly so -------------------------------------------------------------
@@ -321,8 +321,8 @@ def test_a_recoverable_xml_error_keeps_every_item_and_is_a_warning(server, store
     assert summary["sources_warned"] == 1 and summary["sources_failed"] == 0
     assert any("malformed feed" in w["message"] for w in summary["warnings"])
     (health,) = store.source_health()
-    assert health["consecutive_failures"] == 0 and health["warnings"] >= 1
-    assert "malformed feed" in health["last_warning"]
+    assert health.consecutive_failures == 0 and health.warnings >= 1
+    assert "malformed feed" in health.last_warning
 
 
 # --- 7. every feed the registry lists ----------------------------------------------------------------

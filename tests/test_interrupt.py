@@ -52,15 +52,15 @@ def test_signal_stops_requests_stores_what_was_fetched_and_records_the_run(serve
     assert answered_before <= set(stored)  # everything fetched before the signal is stored
     assert 5 <= len(stored) < 90 and len(stored) == len(set(stored))
     run = runs_of(db)[-1]
-    assert run["status"] == "interrupted" and run["ok"] is False and run["finished"]
-    assert run["summary"]["new_articles"] == len(stored) and run["summary"]["sources_not_run"] >= 0
-    assert run["summary"]["interrupted"] is True and "run interrupted" in err
+    assert run.status == "interrupted" and run.ok is False and run.finished
+    assert run.summary["new_articles"] == len(stored) and run.summary["sources_not_run"] >= 0
+    assert run.summary["interrupted"] is True and "run interrupted" in err
     # the next run completes the job: nothing lost, nothing twice
     code, out, err = finish(syndicate("run", "--sources", str(partners.folder), "-q", db=db), 120)
     assert code == 0, err
     final = stored_urls(db)
     assert sorted(final) == sorted(partners.urls)
-    assert [r["status"] for r in runs_of(db)] == ["interrupted", "ok"]
+    assert [r.status for r in runs_of(db)] == ["interrupted", "ok"]
 
 
 def test_fetches_stuck_on_a_silent_server_do_not_hold_the_exit(server, tmp_path):
@@ -73,7 +73,7 @@ def test_fetches_stuck_on_a_silent_server_do_not_hold_the_exit(server, tmp_path)
     code, out, err = finish(proc, 30)  # the stuck fetches do not hold it
     assert code == 130, err
     assert "Traceback" not in err
-    assert runs_of(db)[-1]["status"] == "interrupted"
+    assert runs_of(db)[-1].status == "interrupted"
     partners.release()
 
 
@@ -117,7 +117,7 @@ def test_sigkill_at_several_moments_then_rerun_loses_and_duplicates_nothing(serv
     assert con.execute("select count(*) from revisions").fetchone()[0] == len(urls)
     assert con.execute("select count(*) from (select revision_id, position from mentions "
                        "group by revision_id, position having count(*) > 1)").fetchone()[0] == 0
-    statuses = [r["status"] for r in runs_of(db)]
+    statuses = [r.status for r in runs_of(db)]
     assert statuses[-1] == "ok" and set(statuses[:-1]) <= {"abandoned", "ok"}
 
 
@@ -144,10 +144,10 @@ def test_digest_clusters_what_an_interrupted_run_left_or_says_it_cannot(server, 
     db = str(tmp_path / "s.sqlite")
     store = Store.open(db)
     stop = threading.Event()
-    report = run_sources(load_sources(folder), store, workers=1, progress=lambda sid, r: stop.set(), stop=stop)
-    assert report.interrupted and 1 <= store.counts()["articles"] < 3
+    report = run_sources(load_sources(folder), store, workers=1, progress=lambda r: stop.set(), stop=stop)
+    assert report.interrupted and 1 <= store.counts().articles < 3
     pending = store.count_unclustered()
-    assert pending >= 2 and runs_of(db)[-1]["status"] == "interrupted"
+    assert pending >= 2 and runs_of(db)[-1].status == "interrupted"
     with store.acquire_lock("syndicate run"):  # a run is going on: the digest says what it lacks
         result = CliRunner().invoke(cli, ["digest", "--db", db, "--out", str(tmp_path / "d1")])
         assert result.exit_code == 0 and f"{pending} claim mention(s)" in result.output

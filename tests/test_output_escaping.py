@@ -18,7 +18,7 @@ from urllib.parse import unquote
 import pytest
 from click.testing import CliRunner
 
-from pipeline import orchestrator
+from pipeline import clustering
 from pipeline.cli import cli
 from pipeline.publish import md_href
 
@@ -31,7 +31,7 @@ RSS = "application/rss+xml"
 
 @pytest.fixture(autouse=True)
 def _no_clustering(monkeypatch):
-    monkeypatch.setattr(orchestrator, "cluster_new_mentions", lambda store, now: 0)
+    monkeypatch.setattr(clustering, "cluster_new_mentions", lambda store, now, **kw: 0)
 
 
 class _Links(HTMLParser):
@@ -129,13 +129,13 @@ def test_terminal_output_shows_control_characters_escaped(tmp_path):
     from datetime import datetime, timezone
 
     from pipeline.store import Store
-    from pipeline.types import Source, SourceError, SourceReport
+    from pipeline.types import Source, SourceError, SourceResult
 
     db = str(tmp_path / "s.sqlite")
     store = Store.open(db)
     store.sync_sources([Source(id="evil", name="Evil", homepage="http://127.0.0.1:9/")])
     hostile = "bad page \x1b[2J\x1b]0;owned\x07 \u202egnp.exe"
-    store.record_source_result(SourceReport("evil", errors=(SourceError("http-404", hostile, "http://h/\x1b[31m"),)),
+    store.record_source_result(SourceResult("evil", errors=(SourceError("http-404", hostile, "http://h/\x1b[31m"),)),
                                datetime.now(timezone.utc))
     # as an older version stored it: the escape sequences in the database
     with store.engine.begin() as c:
@@ -228,13 +228,15 @@ def test_a_feed_from_pages_written_before_stays_well_formed(tmp_path):
     from datetime import datetime, timezone
 
     from pipeline.publish import Week, write_digest
+    from pipeline.types import DigestWeek
 
     old = tmp_path / "digest-2026-W46.html"
     old.write_text(f"<html><body><main><p>{HOSTILE_TITLE}</p></main></body></html>", "utf-8")
     (tmp_path / "archive.json").write_text(json.dumps({"weeks": {"2026-W46": dict(
         hash="x", updated="2026-11-16T00:00:00Z", page=old.name, title="Partner digest\x1b[8m, week 2026-W46",
         summary="old \x00 summary", start="2026-11-09", end="2026-11-15")}}), "utf-8")
-    empty = dict(sources={}, articles=[], claims=[], changed=[], faq=[])
+    week = Week(2026, 47)
+    empty = DigestWeek(start=week.start, end=week.end, sources={}, articles=(), claims=(), changed=(), faq=())
     write_digest(empty, Week(2026, 47), tmp_path, generated_at=datetime(2026, 11, 23, tzinfo=timezone.utc))
     root = ET.parse(tmp_path / "feed.atom").getroot()
     texts = "".join(root.itertext())

@@ -51,9 +51,9 @@ def test_broken_partner_fails_the_run_but_others_are_stored(partner_sites, tmp_p
     assert result.exit_code == 1
     assert "downsite" in result.output and "brokenfeed" in result.output
     store = Store.open(db_url)
-    health = {h["id"]: h for h in store.source_health()}
-    assert health["downsite"]["last_error_kind"] == "connection"
-    assert health["brokenfeed"]["last_error_kind"] == "not-a-feed"
-    assert health["brokenfeed"]["consecutive_failures"] == 1
-    assert health["alana"]["last_error_kind"] is None and health["alana"]["articles"] == 1
-    assert health["civiq"]["articles"] >= 1
+    health = {h.id: h for h in store.source_health()}
+    assert health["downsite"].last_error_kind == "connection"
+    assert health["brokenfeed"].last_error_kind == "not-a-feed"
+    assert health["brokenfeed"].consecutive_failures == 1
+    assert health["alana"].last_error_kind is None and health["alana"].articles == 1
+    assert health["civiq"].articles >= 1

@@ -13,9 +13,13 @@ import feedparser
 import pytest
 
 from pipeline.errors import ConfigError
-from pipeline.publish import Budget, Week, build_digest, write_digest
+from pipeline.publish import Budget, Week
+from pipeline.publish import build_digest as _build_digest
+from pipeline.publish import write_digest as _write_digest
 from pipeline.publish.model import Attribution, UnattributedItem
 from pipeline.publish.topics import OTHER, group_topics
+
+from fixtures.digest_rows import week_rows
 
 UTC = timezone.utc
 W47 = Week(2026, 47)
@@ -68,6 +72,16 @@ def rows(**extra) -> dict:
     )
     data.update(extra)
     return data
+
+
+# The rows below are dicts, edited in place by the tests; the publisher gets them as the
+# store gives them, a `DigestWeek`.
+def build_digest(data, week):
+    return _build_digest(week_rows(data), week)
+
+
+def write_digest(data, week, out_dir, **kwargs):
+    return _write_digest(week_rows(data), week, out_dir, **kwargs)
 
 
 def publish(tmp_path, data=None, *, when=at(23), budget=None, base_url=None):
@@ -266,9 +280,10 @@ def test_feed_has_one_stable_entry_per_week_and_is_valid(tmp_path):
 def test_cli_digest_defaults_to_the_last_complete_week(tmp_path, db_url, monkeypatch):
     from click.testing import CliRunner
     from pipeline import cli as cli_module
+    from pipeline import core
     from pipeline.store import Store
     Store.open(db_url, create=True).close()
-    monkeypatch.setattr(cli_module, "_now", lambda: datetime(2026, 11, 23, 6, tzinfo=UTC) + timedelta(hours=1))
+    monkeypatch.setattr(core, "utcnow", lambda: datetime(2026, 11, 23, 6, tzinfo=UTC) + timedelta(hours=1))
     result = CliRunner().invoke(cli_module.cli, ["digest", "--db", db_url, "--out", str(tmp_path / "d"),
                                                  "--email-to", "ed@example.org", "--dry-run"])
     assert result.exit_code == 0, result.output

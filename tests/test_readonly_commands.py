@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from click.testing import CliRunner
 
-from pipeline import orchestrator
+from pipeline import clustering
 from pipeline.cli import cli
 
 from fixtures.ingest.hostile import HostileServer, static
@@ -19,7 +19,7 @@ READERS = [["digest", "--out", "{tmp}/digest"], ["export", "claims"], ["export",
 
 @pytest.fixture(autouse=True)
 def _no_clustering(monkeypatch):
-    monkeypatch.setattr(orchestrator, "cluster_new_mentions", lambda store, now: 0)
+    monkeypatch.setattr(clustering, "cluster_new_mentions", lambda store, now, **kw: 0)
 
 
 @pytest.mark.parametrize("argv", READERS, ids=lambda a: " ".join(a[:2]))

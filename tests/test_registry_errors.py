@@ -8,7 +8,7 @@ import json
 import pytest
 from click.testing import CliRunner
 
-from pipeline import orchestrator
+from pipeline import clustering
 from pipeline.cli import cli
 from pipeline.errors import ConfigError
 from pipeline.registry import load_registry, load_source
@@ -28,7 +28,7 @@ BAD = {  # file name -> (content, what the message must say)
 
 @pytest.fixture(autouse=True)
 def _no_clustering(monkeypatch):
-    monkeypatch.setattr(orchestrator, "cluster_new_mentions", lambda store, now: 0)
+    monkeypatch.setattr(clustering, "cluster_new_mentions", lambda store, now, **kw: 0)
 
 
 def article(title: str) -> str:

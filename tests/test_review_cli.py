@@ -24,7 +24,8 @@ from click.testing import CliRunner
 
 from pipeline.cli import cli
 from pipeline.demo import DEMO_SOURCES
-from pipeline.orchestrator import rebuild_claims, run_sources
+from pipeline.clustering import rebuild_claims
+from pipeline.orchestrator import run_sources
 from pipeline.registry import load_sources
 from pipeline.store import Store
 

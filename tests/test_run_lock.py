@@ -41,7 +41,7 @@ def _second_run_is_refused_naming_the_holder(server, tmp_path, db):
     waited = syndicate("run", "--sources", str(partners.folder), "--wait", "--json", db=db)
     code, out, err = finish(waited)
     assert code == 0 and json.loads(out)["sources_ok"] == 2, err
-    assert [r["status"] for r in runs_of(db)] == ["ok", "ok"]  # the refused run never started
+    assert [r.status for r in runs_of(db)] == ["ok", "ok"]  # the refused run never started
 
 
 def test_second_run_is_refused_naming_the_holder_sqlite(server, tmp_path):
@@ -73,8 +73,8 @@ def test_concurrent_runs_with_wait_take_turns_without_errors(server, tmp_path):
         assert code == 0, err
         assert "Traceback" not in err and "IntegrityError" not in err
     runs = runs_of(db)
-    assert [r["status"] for r in runs] == ["ok"] * 3
-    spans = sorted((r["started"], r["finished"]) for r in runs)
+    assert [r.status for r in runs] == ["ok"] * 3
+    spans = sorted((r.started, r.finished) for r in runs)
     assert all(a[1] <= b[0] for a, b in zip(spans, spans[1:])), spans  # one at a time
     con = sqlite3.connect(db)
     assert con.execute("select count(*), count(distinct url) from articles").fetchone() == (10, 10)
@@ -92,7 +92,7 @@ def test_lock_of_a_killed_run_is_recovered_and_its_run_marked_abandoned(server, 
     partners.release()
     code, out, err = finish(syndicate("run", "--sources", str(partners.folder), "-q", db=db))
     assert code == 0, err
-    assert [r["status"] for r in runs_of(db)] == ["abandoned", "ok"]
+    assert [r.status for r in runs_of(db)] == ["abandoned", "ok"]
 
 
 def test_stale_lock_from_another_host_is_taken_over_a_fresh_one_is_not(tmp_path):
@@ -135,7 +135,7 @@ from pipeline.store import Store
 start = float(sys.argv[2])
 time.sleep(max(0.0, start - time.time()))
 store = Store.open(sys.argv[1])
-print(store.counts()["sources"])
+print(store.counts().sources)
 """
 
 

@@ -15,7 +15,7 @@ from .normalize import content_terms
 from .order import in_canonical_order
 
 if TYPE_CHECKING:  # pragma: no cover
-    from . import ClaimState
+    from .cluster import ClaimState
 
 # Openers that refer back to an earlier sentence (English grammar, not this corpus's words).
 _ANAPHORIC = re.compile(r"^(it|this|these|that|those|they|such|he|she|its|their|then|also)\b",

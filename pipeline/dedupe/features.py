@@ -2,8 +2,8 @@
 thresholds for automatic merges.
 
 Owns: `PAIR_FEATURES` (the evidence of two mentions), claim-level names over them,
-`PairModel` (logistic weights over named features) and `PairContext` (the features of any
-two mentions or claims of a corpus, computed by the engine's own code).
+`PairModel` (logistic weights over named features). `PairContext` (context.py) computes
+them for any two mentions or claims of a corpus with the engine's own code.
 Must not: fit anything (the review queue fits the model from editor answers and stores it),
 touch the database.
 
@@ -35,7 +35,6 @@ from typing import Mapping, Sequence
 
 import numpy as np
 
-from ..types import MentionInput
 from .evidence import MISMATCH_NAMES
 
 PAIR_FEATURES = ("cos", "raw", "lex", "fuzz", "near_copy") + MISMATCH_NAMES + ("same_site",)
@@ -109,37 +108,3 @@ class PairModel:
     @staticmethod
     def from_json(text: str) -> "PairModel":
         return PairModel.coerce(json.loads(text))
-
-
-class PairContext:
-    """Features of any two mentions (or claims) of one corpus, as the engine computes them."""
-
-    def __init__(self, engine, index_of: Mapping[int, int]) -> None:
-        self._engine = engine
-        self._index_of = dict(index_of)
-
-    @staticmethod
-    def build(mentions: Sequence[MentionInput], *, embeddings=None, embedder=None,
-              settings=None) -> "PairContext":
-        from . import CLAIM_SETTINGS, _matrix
-        from .engine import Engine
-        from .order import in_canonical_order
-
-        ms = in_canonical_order(mentions)
-        vecs = _matrix(ms, embedder, embeddings)
-        eng = Engine(settings or CLAIM_SETTINGS, vecs.shape[1], capacity=len(ms), storage=vecs)
-        eng.load([m.mention_id for m in ms], [m.site for m in ms], [m.text for m in ms],
-                 vecs, list(range(len(ms))), statistics="all")
-        return PairContext(eng, {m.mention_id: i for i, m in enumerate(ms)})
-
-    def mention_features(self, a: int, b: int) -> np.ndarray:
-        """The PAIR_FEATURES row of two mention ids (order does not matter)."""
-        i, j = self._index_of[a], self._index_of[b]
-        return self._engine.pair_features(i, np.array([j]), texts=True)[0]
-
-    def claim_features(self, a: Sequence[int], b: Sequence[int],
-                       names: Sequence[str] = FEATURE_NAMES) -> np.ndarray:
-        """The named claim-level features over every (member of a, member of b) pair."""
-        rows = np.concatenate([self._engine.pair_features(
-            self._index_of[x], np.array([self._index_of[y] for y in b]), texts=True) for x in a])
-        return claim_rows(rows, np.array([0]), np.array([len(rows)]), names)[0]

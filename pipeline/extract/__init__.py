@@ -1,6 +1,6 @@
 """Extraction: the article, its FAQ and footnotes, and its claims apart from the sales pitch.
 
-Public surface (the orchestrator and the CLI code against these only):
+Public surface (the harvester, the orchestrator and the library API code against these only):
 - `extract_article(html, url, *, source=None, feed_entry=None) -> ExtractedArticle`
 - `article_to_dict(article) -> dict` (JSON-ready)
 - `split_sentences(text) -> list[str]`

@@ -1,7 +1,7 @@
 """The weekly digest: a model apart from its renderers, and the files it is published as.
 
 - `week`: which ISO week (`--week last|this|2026-W47`).
-- `model`: the digest as frozen dataclasses, built from `Store.digest_week` rows; what it
+- `model`: the digest as frozen dataclasses, built from `Store.digest_week`'s `DigestWeek`; what it
   says and what the length budget keeps. Pure.
 - `topics`: grouping the week's other claims by what they are about. Pure.
 - `render`: HTML, Markdown, text, JSON, the Atom feed and the archive index (Jinja2).
@@ -11,7 +11,7 @@
   (`pipeline.outfiles`).
 - `mail`: the email message, written as .eml or sent over SMTP.
 
-This package reads plain rows from the store and never imports it.
+This package reads the store's rows (`pipeline.types.DigestWeek`) and never imports the store.
 """
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Callable
 
 from ..outfiles import atomic_write, make_folder
+from ..types import DigestWeek
 from .archive import page_name, update_archive
 from .model import Budget, Digest, UnattributedItem, build_digest
 from .render import md_href, render_formats, render_full_page, safe_href
@@ -39,8 +40,8 @@ class Published:
     notes: tuple[str, ...] = ()  # what the archive had to rebuild, and why
 
 
-def write_digest(data: dict, week: Week, out_dir: Path, *, generated_at: datetime, base_url: str | None = None,
-                 budget: Budget | None = None, rows_for: Callable[[Week], dict] | None = None,
+def write_digest(data: DigestWeek, week: Week, out_dir: Path, *, generated_at: datetime, base_url: str | None = None,
+                 budget: Budget | None = None, rows_for: Callable[[Week], DigestWeek] | None = None,
                  rebuild_archive: bool = False) -> Published:
     """Build the week's digest from `Store.digest_week` rows and write it: HTML, Markdown, text
     and JSON within the budget, the full HTML page, and the archive (feed.atom, index.html).

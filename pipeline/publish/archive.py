@@ -24,6 +24,7 @@ from typing import Callable
 
 from ..errors import ConfigError
 from ..outfiles import atomic_write
+from ..types import DigestWeek
 from ..safetext import clean_text
 from .model import Digest, build_digest
 from .render import render_feed, render_index
@@ -110,7 +111,7 @@ def published_weeks(out_dir: Path) -> list[str]:
 
 
 def update_archive(out_dir: Path, digest: Digest, week: Week, *, generated_at: datetime,
-                   base_url: str | None, rows_for: Callable[[Week], dict] | None = None,
+                   base_url: str | None, rows_for: Callable[[Week], DigestWeek] | None = None,
                    rebuild: bool = False) -> ArchiveUpdate:
     """Record `digest` (the full one) as `week`'s entry and rewrite archive.json, feed.atom
     and index.html. `rebuild`: every other week whose page is in the folder is rebuilt from

@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 from ..errors import SyndicateError
 from ..safetext import clean_json
+from ..types import DigestWeek
 from .topics import group_topics
 from .week import Week
 
@@ -246,51 +247,51 @@ class _Builder:
         self.sources = sources
         self.refused: list[str] = []
 
-    def attribution(self, row: dict, what: str) -> Attribution | None:
+    def attribution(self, row, what: str) -> Attribution | None:
         try:
-            return Attribution(row.get("site") or "", self.sources.get(row.get("site") or "", row.get("site") or ""),
-                               row.get("url") or "", row.get("title"))
+            return Attribution(row.site or "", self.sources.get(row.site or "", row.site or ""),
+                               row.url or "", row.title)
         except UnattributedItem as e:
             self.refused.append(f"{what}: {e}")
             return None
 
-    def statements(self, claim: dict, what: str) -> tuple[Statement, ...]:
+    def statements(self, claim, what: str) -> tuple[Statement, ...]:
         """One statement per site (its first mention), in site order."""
         out: dict[str, Statement] = {}
-        for st in claim["statements"]:
-            if st["site"] in out:
+        for st in claim.statements:
+            if st.site in out:
                 continue
-            source = self.attribution(st, f"{what} ({st['text'][:60]!r})")
+            source = self.attribution(st, f"{what} ({st.text[:60]!r})")
             if source is not None:
-                out[st["site"]] = Statement(source, st["text"], st.get("stated_at"), st.get("date_source", "fetched"))
+                out[st.site] = Statement(source, st.text, st.stated_at, st.date_source or "fetched")
         return tuple(out[s] for s in sorted(out))
 
 
-def build_digest(data: dict, week: Week) -> Digest:
-    """The full digest of `week` from `Store.digest_week` rows (see there). Every partner
-    string is cleaned first (`safetext.clean_text`: no escape sequence or control character
-    reaches any format, whatever an older database holds)."""
+def build_digest(data: DigestWeek, week: Week) -> Digest:
+    """The full digest of `week` from `Store.digest_week`'s `DigestWeek` (see there). Every
+    partner string is cleaned first (`safetext.clean_text`: no escape sequence or control
+    character reaches any format, whatever an older database holds)."""
     data = clean_json(data)
-    b = _Builder(data["sources"])
+    b = _Builder(data.sources)
     start, end = week.start, week.end
 
     # a sentence a partner added in a revision this week is shown under "what changed";
     # listing it again as a topic line would say the same thing twice
-    added_in_revisions = {(ch["site"], text) for ch in data["changed"] for text in ch["added"]}
+    added_in_revisions = {(ch.site, text) for ch in data.changed for text in ch.added}
     merged, others = [], []
-    for claim in data["claims"]:
-        statements = b.statements(claim, f"claim {claim['claim_id']}")
+    for claim in data.claims:
+        statements = b.statements(claim, f"claim {claim.claim_id}")
         stated_before_end = [s for s in statements if s.date is None or s.date < end]
         new_this_week = [s for s in stated_before_end if s.date is not None and start <= s.date < end]
         if not new_this_week:
             continue
         if len(stated_before_end) >= 2:
-            merged.append(MergedClaim(f"claim-{claim['claim_id']}", claim["claim_id"], claim["text"],
-                                      tuple(stated_before_end), claim.get("first_seen_at"),
-                                      claim.get("first_stated_at"),
-                                      _conflict_note(claim.get("conflicts"), stated_before_end)))
+            merged.append(MergedClaim(f"claim-{claim.claim_id}", claim.claim_id, claim.text,
+                                      tuple(stated_before_end), claim.first_seen_at,
+                                      claim.first_stated_at,
+                                      _conflict_note(claim.conflicts, stated_before_end)))
         elif not all((s.source.site, s.text) in added_in_revisions for s in new_this_week):
-            others.append((claim["claim_id"], tuple(new_this_week)))
+            others.append((claim.claim_id, tuple(new_this_week)))
     merged.sort(key=lambda c: (-len(c.statements), c.claim_id))
 
     topics = []
@@ -301,58 +302,58 @@ def build_digest(data: dict, week: Week) -> Digest:
         topics.append(Topic(f"topic-{n}", label, lines, len(lines)))
 
     changed = []
-    for ch in data["changed"]:
-        if not (ch["added"] or ch["removed"]):
+    for ch in data.changed:
+        if not (ch.added or ch.removed):
             continue  # only filler, headings or promotion changed: nothing an editor reports
-        source = b.attribution(ch, f"revision {ch['revision']} of {ch['url']!r}")
+        source = b.attribution(ch, f"revision {ch.revision} of {ch.url!r}")
         if source is not None:
-            changed.append(Change(f"change-{ch['site']}-{len(changed) + 1}-r{ch['revision']}", source,
-                                  ch["revision"], ch["date"], ch["date_source"], tuple(ch["added"]),
-                                  tuple(ch["removed"]), ch.get("other_changes", 0)))
+            changed.append(Change(f"change-{ch.site}-{len(changed) + 1}-r{ch.revision}", source,
+                                  ch.revision, ch.date, ch.date_source, tuple(ch.added),
+                                  tuple(ch.removed), ch.other_changes))
 
     questions: dict[object, tuple[str, dict[str, Answer]]] = {}
-    for n, row in enumerate(data["faq"]):
-        key = row["question_id"] if row["question_id"] is not None else f"entry-{n}"
-        question, answers = questions.setdefault(key, (row["question"], {}))
-        if row["site"] in answers:
+    for n, row in enumerate(data.faq):
+        key = row.question_id if row.question_id is not None else f"entry-{n}"
+        question, answers = questions.setdefault(key, (row.question, {}))
+        if row.site in answers:
             continue  # one answer per partner
-        source = b.attribution(row, f"answer to {row['question'][:60]!r}")
+        source = b.attribution(row, f"answer to {row.question[:60]!r}")
         if source is not None:
-            answers[row["site"]] = Answer(source, row["answer"])
+            answers[row.site] = Answer(source, row.answer)
     qs = tuple(Question(f"question-{i}", q, tuple(a[s] for s in sorted(a)))
                for i, (q, a) in enumerate(questions.values(), 1) if a)
     qs = tuple(sorted(qs, key=lambda q: -len(q.answers)))
 
     partners: dict[str, list[NewArticle]] = {}
-    for row in data["articles"]:
-        source = b.attribution(row, f"article {row.get('title')!r}")
+    for row in data.articles:
+        source = b.attribution(row, f"article {row.title!r}")
         if source is not None:
-            partners.setdefault(row["site"], []).append(
-                NewArticle(f"article-{row['article_id']}", source, row["date"], row["date_source"], row.get("author")))
-    partner_sections = tuple(PartnerArticles(site, data["sources"].get(site, site), tuple(arts), len(arts))
+            partners.setdefault(row.site, []).append(
+                NewArticle(f"article-{row.article_id}", source, row.date, row.date_source, row.author))
+    partner_sections = tuple(PartnerArticles(site, data.sources.get(site, site), tuple(arts), len(arts))
                              for site, arts in sorted(partners.items()))
 
-    citations = _citations(b, merged, topics, data["claims"])
+    citations = _citations(b, merged, topics, data.claims)
     digest = Digest(str(week), start, end, tuple(merged), tuple(topics), tuple(changed), qs, partner_sections,
                     citations, refused=tuple(b.refused))
     totals = {s: len(getattr(digest, s)) for s in ("merged", "topics", "changed", "questions", "citations")}
     return replace(digest, totals=totals)
 
 
-def _citations(b: _Builder, merged, topics, claims: list[dict]) -> tuple[CitedSource, ...]:
+def _citations(b: _Builder, merged, topics, claims) -> tuple[CitedSource, ...]:
     """The sources cited (with an http(s) link) by the claims this digest shows."""
     shown = {c.claim_id for c in merged} | {line.claim_id for t in topics for line in t.lines}
     cited: dict[str, tuple[str, dict[str, Attribution]]] = {}
     for claim in claims:
-        if claim["claim_id"] not in shown:
+        if claim.claim_id not in shown:
             continue
-        for st in claim["statements"]:
-            for c in st.get("citations") or ():
-                if not is_http(c.get("url")):
+        for st in claim.statements:
+            for c in st.citations:
+                if not is_http(c.url):
                     continue
-                text, by = cited.setdefault(c["url"], (_citation_text(c.get("text"), c["url"]), {}))
-                if st["site"] not in by and (a := b.attribution(st, f"citation of {c['url']!r}")) is not None:
-                    by[st["site"]] = a
+                text, by = cited.setdefault(c.url, (_citation_text(c.text, c.url), {}))
+                if st.site not in by and (a := b.attribution(st, f"citation of {c.url!r}")) is not None:
+                    by[st.site] = a
     return tuple(CitedSource(f"citation-{n}", text, url, tuple(by[s] for s in sorted(by)))
                  for n, (url, (text, by)) in enumerate(sorted(cited.items()), 1) if by)
 
@@ -363,14 +364,14 @@ def _citation_text(text: str | None, url: str) -> str:
     return text or url
 
 
-def _conflict_note(conflicts: list[dict] | None, statements: tuple[Statement, ...]) -> str | None:
+def _conflict_note(conflicts, statements: tuple[Statement, ...]) -> str | None:
     """'figures differ (year): ALANA Recovery says 2022; CIVIQ Health says 2023', for the
     partners shown, from the claims engine's conflict flags."""
     names = {s.source.site: s.source.site_name for s in statements}
     notes = []
     for c in conflicts or ():
-        said = [(names[x["site"]], str(x["figure"])) for x in c.get("statements", ()) if x.get("site") in names]
+        said = [(names[x.site], str(x.figure)) for x in c.statements if x.site in names]
         if len({figure for _, figure in said}) > 1:
-            notes.append(f"figures differ ({c.get('kind', 'figure')}): "
+            notes.append(f"figures differ ({c.kind or 'figure'}): "
                          + "; ".join(f"{name} says {figure}" for name, figure in said))
     return " · ".join(notes) or None

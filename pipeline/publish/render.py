@@ -9,16 +9,16 @@ non-http(s) link through; Markdown escapes partner text (`md_escape`).
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from urllib.parse import quote, urlsplit
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from ..package_data import folder
 from ..safetext import clean_text
 from .model import Digest
 from .sanitize import clean_page
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = folder("templates")  # templates/ in the repository, inside the package once installed
 FORMATS = {"html": "digest.html.j2", "md": "digest.md.j2", "txt": "digest.txt.j2"}
 DATE_WORDS = {"published": "published", "updated": "updated", "fetched": "first seen"}
 

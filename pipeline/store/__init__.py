@@ -12,7 +12,6 @@ from ._base import (
     DEFAULT_DB_PATH,
     DEFAULT_DB_URL,
     MIGRATIONS,
-    PROJECT_ROOT,
     KnownUrl,
     SavedArticle,
     StoreBase,
@@ -22,12 +21,12 @@ from ._claims import ClaimsMixin
 from ._digest import DigestMixin
 from ._lock import LockHolder, LockMixin, RunLock
 from ._queries import EXPORT_COLUMNS, EXPORT_KINDS, ExportFilter, QueriesMixin
-from ._research import ResearchMixin
+from ._research import SNIPPET_END, SNIPPET_START, ResearchMixin
 from ._review import ReviewMixin
 from ._runs import RunsMixin
 
 __all__ = ["Store", "ExportFilter", "EXPORT_COLUMNS", "EXPORT_KINDS", "LockHolder", "RunLock", "KnownUrl",
-           "SavedArticle", "normalize_db_url", "DEFAULT_DB_URL", "DEFAULT_DB_PATH", "MIGRATIONS", "PROJECT_ROOT"]
+           "SavedArticle", "SNIPPET_START", "SNIPPET_END", "normalize_db_url", "DEFAULT_DB_URL", "DEFAULT_DB_PATH", "MIGRATIONS"]
 
 
 class Store(LockMixin, RunsMixin, ArticlesMixin, ClaimsMixin, QueriesMixin, ResearchMixin, DigestMixin, ReviewMixin,

@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 import zlib
 from datetime import datetime
-from typing import Iterator, Sequence
+from typing import Collection, Iterator, Sequence
 
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
@@ -55,7 +55,8 @@ class ArticlesMixin(StoreBase):
     def save_fetch_results(self, fetched: Sequence[tuple[Response, bool]],
                            failures: Sequence[tuple[str, int, datetime]] = (),
                            *, snapshots: bool = True,
-                           prepared: dict[str, tuple[str, bytes]] | None = None) -> dict[str, str]:
+                           prepared: dict[str, tuple[str, bytes]] | None = None,
+                           defer: Collection[str] = ()) -> dict[str, str]:
         """Store the snapshots and validators of one source's fetches in one transaction;
         returns {requested url: snapshot sha}.
 
@@ -63,7 +64,10 @@ class ArticlesMixin(StoreBase):
         the body was for failed), so the next run fetches it in full. `failures` are
         (url, HTTP status, when) of 4xx/5xx answers, remembered so that discovery does
         not probe a missing feed path every run. snapshots=False saves validators only
-        (their snapshots were saved by an earlier call)."""
+        (their snapshots were saved by an earlier call). `defer`: URLs whose snapshot is
+        saved now but whose validators are not: they are saved (snapshots=False) once the
+        article made from the body is stored, so that a run killed in between never leaves
+        a page that looks stored without its article (the next run fetches it again)."""
         shas: dict[str, str] = {}
         with self.session() as s:
             if snapshots:
@@ -93,6 +97,8 @@ class ArticlesMixin(StoreBase):
             rows = {r.url: r for r in s.scalars(select(HttpValidator).where(HttpValidator.url.in_(urls)))} \
                 if urls else {}
             for resp, keep in fetched:
+                if resp.url in defer:
+                    continue
                 row = rows.get(resp.url)
                 if row is None:
                     row = rows[resp.url] = HttpValidator(url=resp.url)

@@ -15,12 +15,12 @@ from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import MissingDatabase, StoreError
+from ..package_data import folder
 from ..types import ExtractedArticle
 
-PROJECT_ROOT = Path(__file__).resolve().parents[2]
-MIGRATIONS = PROJECT_ROOT / "db" / "migrations"
-DEFAULT_DB_PATH = PROJECT_ROOT / "db" / "syndicate.sqlite"
-DEFAULT_DB_URL = f"sqlite:///{DEFAULT_DB_PATH}"
+MIGRATIONS = folder("migrations")  # db/migrations/ in the repository, inside the package once installed
+DEFAULT_DB_PATH = Path("db") / "syndicate.sqlite"  # relative to the current folder
+DEFAULT_DB_URL = str(DEFAULT_DB_PATH)
 MIGRATION_LOCK_KEY = 0x53594E44  # "SYND": PostgreSQL advisory lock key serialising migrations
 SNAPSHOT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding", "date")
 # How SQLite and PostgreSQL say that the disk under the database is full.
@@ -171,6 +171,13 @@ def _content_hash(article: ExtractedArticle) -> str:
 
 def _text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def _utc(value: datetime | None) -> datetime | None:
+    """A stored time as an aware UTC datetime (SQLite gives it back naive)."""
+    if value is None:
+        return None
+    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
 
 
 def _iso(value: datetime | None) -> str | None:

@@ -9,8 +9,9 @@ from sqlalchemy import func, select, update
 
 from ..dedupe import ClaimState, order_key
 from ..errors import StoreError
-from ..types import Kind, Membership, MentionInput
-from ._base import StoreBase, _iso, _text_hash
+from ..types import (ClaimDetail, ClaimMemberDetail, FigureConflict, Kind, Membership, MentionInput,
+                     OverrideRecord)
+from ._base import StoreBase, _text_hash, _utc
 from .models import (
     ArticleRow,
     ClaimMember,
@@ -172,7 +173,7 @@ class ClaimsMixin(StoreBase):
             s.flush()
             self._date_claims(s)  # first_seen_at: first stored; first_stated_at: the partner's date
 
-    def claim_detail(self, claim_id: int) -> dict | None:
+    def claim_detail(self, claim_id: int) -> ClaimDetail | None:
         """A claim with every current member and how each was decided."""
         with self.session() as s:
             row = s.get(ClaimRow, claim_id)
@@ -183,21 +184,23 @@ class ClaimsMixin(StoreBase):
                  .join(RevisionRow, RevisionRow.id == MentionRow.revision_id)
                  .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
                  .where(ClaimMember.claim_id == claim_id).order_by(ArticleRow.source_id, MentionRow.position))
-            members = [dict(mention_id=m.id, site=site, article_url=url, revision=rev, position=m.position,
-                            section=m.section, text=m.text, method=cm.method, score=round(cm.score, 4))
-                       for m, cm, site, url, rev in s.execute(q)]
-            overrides = [dict(action=o.action, claim_id=o.claim_id, other_claim_id=o.other_claim_id,
-                              mention_ids=o.mention_ids, created_at=_iso(o.created_at))
-                         for o in s.scalars(select(Override).where(
-                             (Override.claim_id == claim_id) | (Override.other_claim_id == claim_id))
-                             .order_by(Override.id))]
-            canonical_site = next((m["site"] for m in members if m["mention_id"] == row.canonical_mention_id), None)
-            return dict(claim_id=row.id, status=row.status, merged_into=row.merged_into,
-                        text=row.canonical_text, canonical_site=canonical_site,
-                        canonical_mention_id=row.canonical_mention_id, conflicts=row.conflicts or [],
-                        pinned_mention_id=row.pinned_mention_id, first_site=row.first_source_id,
-                        first_seen=_iso(row.first_seen_at), sites=sorted({m["site"] for m in members}),
-                        members=members, overrides=overrides)
+            members = tuple(ClaimMemberDetail(mention_id=m.id, site=site, article_url=url, revision=rev,
+                                              position=m.position, section=m.section, text=m.text,
+                                              method=cm.method, score=round(cm.score, 4))
+                            for m, cm, site, url, rev in s.execute(q))
+            overrides = tuple(OverrideRecord(action=o.action, claim_id=o.claim_id, other_claim_id=o.other_claim_id,
+                                             mention_ids=tuple(o.mention_ids or ()), created_at=_utc(o.created_at))
+                              for o in s.scalars(select(Override).where(
+                                  (Override.claim_id == claim_id) | (Override.other_claim_id == claim_id))
+                                  .order_by(Override.id)))
+            canonical_site = next((m.site for m in members if m.mention_id == row.canonical_mention_id), None)
+            return ClaimDetail(claim_id=row.id, status=row.status, merged_into=row.merged_into,
+                               text=row.canonical_text, canonical_site=canonical_site,
+                               canonical_mention_id=row.canonical_mention_id,
+                               conflicts=FigureConflict.from_stored(row.conflicts),
+                               pinned_mention_id=row.pinned_mention_id, first_site=row.first_source_id,
+                               first_seen=_utc(row.first_seen_at), sites=tuple(sorted({m.site for m in members})),
+                               members=members, overrides=overrides)
 
     # --- what the review queue feeds back into clustering ---------------------------------------
 

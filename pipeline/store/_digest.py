@@ -13,7 +13,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from ..types import Kind
+from ..types import (DigestWeek, FigureConflict, Kind, StatedCitation, WeekArticle, WeekChange, WeekClaim,
+                     WeekFaq, WeekStatement)
 from ._base import StoreBase
 from .models import ArticleRow, ClaimMember, ClaimRow, FaqRow, MentionRow, RevisionRow, SourceRow
 
@@ -102,8 +103,8 @@ class DigestMixin(StoreBase):
 
     # --- one week ------------------------------------------------------------------------------------
 
-    def digest_week(self, start: datetime, end: datetime) -> dict:
-        """Plain rows for the digest of [start, end), every date the partner's where it gave one:
+    def digest_week(self, start: datetime, end: datetime) -> DigestWeek:
+        """The rows of the digest of [start, end), every date the partner's where it gave one:
 
         - `sources`: {id: name}
         - `articles`: articles dated in the week (published, else first seen), with `date_source`
@@ -120,17 +121,17 @@ class DigestMixin(StoreBase):
             day = func.coalesce(ArticleRow.published, ArticleRow.first_seen_at)
             articles = s.scalars(select(ArticleRow).where(day >= start, day < end)
                                  .order_by(ArticleRow.source_id, day, ArticleRow.id)).all()
-            week_articles = [dict(article_id=a.id, site=a.source_id, url=a.url, title=a.title, author=a.author,
-                                  date=a.published or a.first_seen_at,
-                                  date_source="published" if a.published else "fetched")
-                             for a in articles]
-            return dict(sources=sources, articles=week_articles,
-                        claims=self._week_claims(s, start, end),
-                        changed=self._week_changes(s, start, end),
-                        faq=self._week_faq(s, [a.id for a in articles]))
+            week_articles = tuple(WeekArticle(article_id=a.id, site=a.source_id, url=a.url, title=a.title,
+                                              author=a.author, date=a.published or a.first_seen_at,
+                                              date_source="published" if a.published else "fetched")
+                                  for a in articles)
+            return DigestWeek(start=start, end=end, sources=sources, articles=week_articles,
+                              claims=self._week_claims(s, start, end),
+                              changed=self._week_changes(s, start, end),
+                              faq=self._week_faq(s, [a.id for a in articles]))
 
     @staticmethod
-    def _week_claims(s: Session, start: datetime, end: datetime) -> list[dict]:
+    def _week_claims(s: Session, start: datetime, end: datetime) -> tuple[WeekClaim, ...]:
         # (claim, site) -> (the partner's date, its source) of that site's earliest statement
         first = DigestMixin._first_appearances(s)
         by_claim: dict[int, dict[str, tuple[datetime, str]]] = {}
@@ -141,7 +142,7 @@ class DigestMixin(StoreBase):
                 sites[site] = (day, source)
         week_ids = [cid for cid, sites in by_claim.items() if any(start <= d < end for d, _ in sites.values())]
         if not week_ids:
-            return []
+            return ()
         claims = {r.id: r for r in s.scalars(select(ClaimRow).where(ClaimRow.id.in_(week_ids)))}
         current = s.execute(select(ClaimMember.claim_id, MentionRow, ArticleRow, RevisionRow)
                             .join(MentionRow, MentionRow.id == ClaimMember.mention_id)
@@ -149,22 +150,23 @@ class DigestMixin(StoreBase):
                             .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
                             .where(ClaimMember.claim_id.in_(week_ids), MentionRow.kind == Kind.CLAIM.value)
                             .order_by(ClaimMember.claim_id, ArticleRow.source_id, MentionRow.id)).all()
-        out: dict[int, dict] = {}
+        statements: dict[int, list[WeekStatement]] = {}
         for cid, m, a, rev in current:
-            row = claims[cid]
-            claim = out.setdefault(cid, dict(
-                claim_id=cid, text=row.canonical_text, first_seen_at=row.first_seen_at,
-                first_stated_at=row.first_stated_at, statements=[],
-                # issue 8: whose sentence the text is, and members stating other figures
-                canonical_mention_id=row.canonical_mention_id, conflicts=list(row.conflicts or [])))
-            claim["statements"].append(dict(
+            statements.setdefault(cid, []).append(WeekStatement(
                 mention_id=m.id, site=a.source_id, url=a.url, title=a.title, text=m.display or m.text,
-                section=m.section, label=m.label, citations=list(m.citations or []),
+                section=m.section, label=m.label,
+                citations=tuple(StatedCitation(c.get("text"), c.get("url"), c.get("footnote"))
+                                for c in m.citations or ()),
                 stated_at=by_claim[cid][a.source_id][0], date_source=by_claim[cid][a.source_id][1]))
-        return [out[cid] for cid in sorted(out)]
+        return tuple(WeekClaim(claim_id=cid, text=claims[cid].canonical_text, first_seen_at=claims[cid].first_seen_at,
+                               first_stated_at=claims[cid].first_stated_at, statements=tuple(statements[cid]),
+                               # issue 8: whose sentence the text is, and members stating other figures
+                               canonical_mention_id=claims[cid].canonical_mention_id,
+                               conflicts=FigureConflict.from_stored(claims[cid].conflicts))
+                     for cid in sorted(statements))
 
     @staticmethod
-    def _week_changes(s: Session, start: datetime, end: datetime) -> list[dict]:
+    def _week_changes(s: Session, start: datetime, end: datetime) -> tuple[WeekChange, ...]:
         revs = s.execute(select(RevisionRow, ArticleRow).join(ArticleRow, ArticleRow.id == RevisionRow.article_id)
                          .where(RevisionRow.number > 1, _revision_day() >= start, _revision_day() < end)
                          .order_by(ArticleRow.source_id, RevisionRow.id)).all()
@@ -181,21 +183,21 @@ class DigestMixin(StoreBase):
             added = [(t, k) for t, k in new if t not in old_texts]
             removed = [(t, k) for t, k in old if t not in new_texts]
             claim = Kind.CLAIM.value
-            changed.append(dict(
+            changed.append(WeekChange(
                 site=art.source_id, url=art.url, title=art.title, revision=rev.number,
                 date=rev.partner_date or rev.fetched_at, date_source=rev.date_source or "fetched",
-                added=[t for t, k in added if k == claim], removed=[t for t, k in removed if k == claim],
+                added=tuple(t for t, k in added if k == claim), removed=tuple(t for t, k in removed if k == claim),
                 other_changes=sum(k != claim for _, k in added + removed)))
-        return changed
+        return tuple(changed)
 
     @staticmethod
-    def _week_faq(s: Session, article_ids: list[int]) -> list[dict]:
+    def _week_faq(s: Session, article_ids: list[int]) -> tuple[WeekFaq, ...]:
         if not article_ids:
-            return []
+            return ()
         rows = s.execute(select(ArticleRow.source_id, ArticleRow.url, ArticleRow.title, FaqRow)
                          .join(RevisionRow, RevisionRow.id == FaqRow.revision_id)
                          .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
                          .where(ArticleRow.id.in_(article_ids))
                          .order_by(FaqRow.question_id, ArticleRow.source_id, FaqRow.position)).all()
-        return [dict(question_id=f.question_id, question=f.question, answer=f.answer, site=site, url=url,
-                     title=title) for site, url, title, f in rows]
+        return tuple(WeekFaq(question_id=f.question_id, question=f.question, answer=f.answer, site=site, url=url,
+                             title=title) for site, url, title, f in rows)

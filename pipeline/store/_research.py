@@ -22,8 +22,8 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from ..errors import StoreError
-from ..types import Sentence
-from ._base import StoreBase, _iso
+from ..types import ClaimSummary, Sentence
+from ._base import StoreBase, _iso, _utc
 from ._clean import SEARCH_CHARS
 from .models import ArticleRow, CitationRow, ClaimMember, ClaimRow, FaqRow, MentionRow, SourceRow, UTCDateTime
 
@@ -426,7 +426,7 @@ class ResearchMixin(StoreBase):
         return {k: sorted(v) for k, v in out.items()}
 
     def claims_list(self, *, min_partners: int | None = None, site: str | None = None,
-                    since: datetime | None = None) -> list[dict]:
+                    since: datetime | None = None) -> list[ClaimSummary]:
         """Active claims (from the `claim_summary` view) with their partners, most partners
         first. `since`: first seen by Syndicate on or after it; `site`: stated by that partner."""
         partners = self.claim_partners()
@@ -440,9 +440,10 @@ class ResearchMixin(StoreBase):
             sites = partners.get(row.claim_id, [])
             if site and site not in sites:
                 continue
-            out.append(dict(claim_id=row.claim_id, text=row.canonical_text, partners=row.partners, sites=sites,
-                            mentions=row.mentions, first_published=_iso(row.first_published),
-                            first_seen=_iso(row.first_seen), last_seen=_iso(row.last_seen)))
+            out.append(ClaimSummary(claim_id=row.claim_id, text=row.canonical_text, partners=row.partners,
+                                    sites=tuple(sites), mentions=row.mentions,
+                                    first_published=_utc(_dt(row.first_published)),
+                                    first_seen=_utc(_dt(row.first_seen)), last_seen=_utc(_dt(row.last_seen))))
         return out
 
     def view_rows(self, name: str, order_by: Iterable[str] = ()) -> list[dict]:

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..safetext import clean_json, clean_optional, clean_text
-from ..types import Source, SourceReport
+from ..types import Counts, RunRecord, Source, SourceHealth, SourceResult
+from ._base import StoreBase, _utc
 from ._clean import fit
-from ._base import StoreBase, _iso
 from .models import (
     ArticleRow,
     ClaimMember,
@@ -40,17 +40,17 @@ class RunsMixin(StoreBase):
                 else:
                     row.name, row.homepage = name, homepage
 
-    def record_source_result(self, report: SourceReport, now: datetime) -> None:
+    def record_source_result(self, report: SourceResult, now: datetime) -> None:
         self.record_source_results([report], now)
 
-    def record_source_results(self, reports: Sequence[SourceReport], now: datetime) -> None:
+    def record_source_results(self, reports: Sequence[SourceResult], now: datetime) -> None:
         """Health of several sources in one transaction."""
         with self.session() as s:
             for report in reports:
                 self._record_source_result(s, report, now)
 
     @staticmethod
-    def _record_source_result(s: Session, report: SourceReport, now: datetime) -> None:
+    def _record_source_result(s: Session, report: SourceResult, now: datetime) -> None:
         row = s.get(SourceRow, report.source_id)
         if row is None:
             return
@@ -68,16 +68,16 @@ class RunsMixin(StoreBase):
                 fit(err.kind, 60), clean_text(err.message), clean_optional(err.url)
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
 
-    def source_health(self) -> list[dict]:
+    def source_health(self) -> list[SourceHealth]:
         with self.session() as s:
             counts = dict(s.execute(select(ArticleRow.source_id, func.count()).group_by(ArticleRow.source_id)).all())
-            return [dict(id=r.id, name=r.name, homepage=r.homepage, articles=counts.get(r.id, 0),
-                         last_run=_iso(r.last_run_at), last_success=_iso(r.last_success_at),
-                         last_error_kind=r.last_error_kind, last_error_message=r.last_error_message,
-                         last_error_url=r.last_error_url, last_error_at=_iso(r.last_error_at),
-                         consecutive_failures=r.consecutive_failures or 0,
-                         warnings=r.last_warning_count or 0, last_warning=r.last_warning,
-                         off_scope=r.last_off_scope or 0)
+            return [SourceHealth(id=r.id, name=r.name, homepage=r.homepage, articles=counts.get(r.id, 0),
+                                 last_run=_utc(r.last_run_at), last_success=_utc(r.last_success_at),
+                                 last_error_kind=r.last_error_kind, last_error_message=r.last_error_message,
+                                 last_error_url=r.last_error_url, last_error_at=_utc(r.last_error_at),
+                                 consecutive_failures=r.consecutive_failures or 0,
+                                 warnings=r.last_warning_count or 0, last_warning=r.last_warning,
+                                 off_scope=r.last_off_scope or 0)
                     for r in s.scalars(select(SourceRow).order_by(SourceRow.id))]
 
     # --- runs ---------------------------------------------------------------------------------------
@@ -118,23 +118,24 @@ class RunsMixin(StoreBase):
     def has_unclustered(self) -> bool:
         return self.count_unclustered() > 0
 
-    def last_runs(self, limit: int = 10) -> list[dict]:
+    def last_runs(self, limit: int = 10) -> list[RunRecord]:
+        """The latest runs, newest first."""
         with self.session() as s:
-            return [dict(id=r.id, started=_iso(r.started_at), finished=_iso(r.finished_at), ok=r.ok,
-                         status=r.status, summary=r.summary)
+            return [RunRecord(id=r.id, started=_utc(r.started_at), finished=_utc(r.finished_at), ok=r.ok,
+                              status=r.status, summary=dict(r.summary or {}))
                     for r in s.scalars(select(RunRow).order_by(RunRow.id.desc()).limit(limit))]
 
-    def counts(self) -> dict[str, int]:
+    def counts(self) -> Counts:
         with self.session() as s:
-            return {
-                "sources": s.scalar(select(func.count()).select_from(SourceRow)),
-                "articles": s.scalar(select(func.count()).select_from(ArticleRow)),
-                "revisions": s.scalar(select(func.count()).select_from(RevisionRow)),
-                "mentions": s.scalar(select(func.count()).select_from(MentionRow)),
-                "claims": s.scalar(select(func.count()).select_from(ClaimRow).where(ClaimRow.status == "active")),
-                "faq": s.scalar(select(func.count()).select_from(FaqRow)),
-                "snapshots": s.scalar(select(func.count()).select_from(Snapshot)),
-            }
+            return Counts(
+                sources=s.scalar(select(func.count()).select_from(SourceRow)),
+                articles=s.scalar(select(func.count()).select_from(ArticleRow)),
+                revisions=s.scalar(select(func.count()).select_from(RevisionRow)),
+                mentions=s.scalar(select(func.count()).select_from(MentionRow)),
+                claims=s.scalar(select(func.count()).select_from(ClaimRow).where(ClaimRow.status == "active")),
+                faq=s.scalar(select(func.count()).select_from(FaqRow)),
+                snapshots=s.scalar(select(func.count()).select_from(Snapshot)),
+            )
 
     def table_counts(self) -> dict[str, int]:
         """Rows in every table: what a re-run must leave unchanged."""

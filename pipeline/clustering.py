@@ -1,0 +1,112 @@
+"""Clustering of the stored claim mentions and FAQ entries: the pure `dedupe` package wired
+to the store. The one home of clustering: runs, `reprocess`, `claims rebuild`, editor
+overrides and the review queue all come here.
+
+Owns: placing new mentions (incrementally, or by a rebuild when one sorts before the stored
+ones), the full rebuild, refreshing canonical texts and conflicts after any change of
+membership, the editor decisions every clustering respects, and the sentence-vector cache
+(vectors are read from the store and only texts never encoded are encoded and saved back).
+Must not: take the run lock or decide when to cluster (the API, `pipeline.core`, does), talk
+to the network or the terminal.
+"""
+from __future__ import annotations
+
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Iterator, Sequence
+
+from .dedupe import (Constraints, Embedder, appends_in_order, choose_canonical, cluster_claims, cluster_questions,
+                     conflicting_figures, embed_mentions, embedding_to_bytes, rebuild)
+from .store import Store
+from .types import MentionInput
+
+EMBEDDING_MODEL = "all-MiniLM-L6-v2"
+
+
+def cluster_new_mentions(store: Store, now: datetime, *, embedder: Embedder | None = None) -> int:
+    """Give every unclustered claim mention a claim (and every new FAQ entry a question),
+    incrementally: stored claims are loaded, not recomputed; sentence vectors come from the
+    store's cache and only new texts are encoded. Editor decisions (and the pair model fitted
+    from editor answers) are constraints. When a new mention sorts before stored ones in the
+    canonical order (an older article found late, a revised article), every mention is
+    re-clustered instead, so that the claims are those of a rebuild (docs/dedupe.md).
+    Returns the number of new claims."""
+    new = store.unclustered_mentions()
+    created = 0
+    if new:
+        states = store.claim_states()
+        old = [m for c in states for m in c.members]
+        options = dict(next_claim_id=store.next_claim_id(), constraints=clustering_constraints(store),
+                       pair_model=store.pair_model("claim"), embedder=embedder)
+        in_order = appends_in_order(old, new)
+        with embedding_cache(store, old + new) as cache:
+            if in_order:
+                memberships = cluster_claims(states, new, embeddings=cache, **options)
+            else:
+                memberships = rebuild(states, new=new, embeddings=cache, **options)
+        if in_order:
+            created = store.save_memberships(memberships, now)
+        else:
+            known = {c.claim_id for c in states}
+            store.replace_memberships(memberships, now)
+            created = len({m.claim_id for m in memberships} - known)
+    refresh_claims(store, now)
+    questions, new_entries, next_question = store.faq_states()
+    if new_entries:
+        with embedding_cache(store, [m for q in questions for m in q.members] + new_entries) as cache:
+            store.save_faq_memberships(cluster_questions(
+                questions, new_entries, next_id=next_question, embeddings=cache, embedder=embedder,
+                constraints=Constraints.of(fixed=store.fixed_faq_memberships(),
+                                           cannot_link_groups=store.faq_cannot_links())))
+    return created
+
+
+def rebuild_claims(store: Store, now: datetime, *, embedder: Embedder | None = None) -> int:
+    """Re-cluster every current claim mention from scratch (after new mentions are placed).
+    Claims that carry on keep their ids; editor decisions hold. Returns memberships moved."""
+    cluster_new_mentions(store, now, embedder=embedder)
+    states = store.claim_states()
+    if not states:
+        return 0
+    with embedding_cache(store, [m for c in states for m in c.members]) as cache:
+        memberships = rebuild(states, next_claim_id=store.next_claim_id(), embeddings=cache, embedder=embedder,
+                              constraints=clustering_constraints(store), pair_model=store.pair_model("claim"))
+    moved = store.replace_memberships(memberships, now)
+    refresh_claims(store, now)
+    return moved
+
+
+def refresh_claims(store: Store, now: datetime) -> None:
+    """Canonical texts, first sources, conflicting figures and retirements after any change
+    of membership (a clustering, or an editor's merge, split or pin)."""
+    store.refresh_claims(choose_canonical, now,
+                         lambda state: [c.as_dict() for c in conflicting_figures(state.members)])
+
+
+def clustering_constraints(store: Store) -> Constraints:
+    """The editor decisions every clustering run respects: fixed memberships (merge, split,
+    pin) and the claims an editor kept apart."""
+    return Constraints.of(fixed=store.fixed_memberships(), cannot_link_groups=store.cannot_links())
+
+
+@contextmanager
+def embedding_cache(store: Store, mentions: Sequence[MentionInput]) -> Iterator[dict]:
+    """{mention id: vector} from the store; whatever the clustering encodes into it is saved
+    back (keyed by text) when the block ends."""
+    cache: dict = dict(store.load_embeddings(mentions, EMBEDDING_MODEL))
+    known = set(cache)
+    yield cache
+    texts = {m.mention_id: m.text for m in mentions}
+    fresh = {texts[mid]: embedding_to_bytes(vec) for mid, vec in cache.items()
+             if mid not in known and mid in texts}
+    if fresh:
+        store.save_embeddings(fresh, EMBEDDING_MODEL)
+
+
+def mention_vectors(store: Store, mentions: Sequence[MentionInput], *, embedder: Embedder | None = None) -> dict:
+    """{mention id: vector} of `mentions` (the review queue's evidence): from the store's
+    cache, the others encoded and saved to it."""
+    with embedding_cache(store, mentions) as cache:
+        vectors = embed_mentions(mentions, embedder=embedder, known=cache)
+        cache.update({k: v for k, v in vectors.items() if k not in cache})
+    return vectors

@@ -1,0 +1,627 @@
+"""The library API: `Syndicate`, one object opened on a database and a partner registry.
+
+Every face of Syndicate is a thin layer over it: the `syndicate` command line, the editor's
+web desk, task-queue workers and users' scripts (docs/library.md). It owns the rules that
+keep the database safe whoever calls:
+
+- the run lock: every call that writes takes the database's run lock for its duration (a
+  second writer gets `LockHeld` naming the holder, or waits with `run(wait=True)`);
+- interruption: `stop()` (from a signal handler, another thread, a web request) asks the
+  call in progress to stop; a run then stores what was fetched and is recorded
+  `interrupted`, and its unclustered mentions are clustered by the next run or digest;
+- the order of steps: the registry is read and checked before anything is fetched; a run
+  clusters what an interrupted run left before it fetches; a digest clusters pending
+  mentions first (or says it could not, when a run holds the lock); an editor's override
+  refreshes canonical texts; the review's answers refit the pair model and re-cluster.
+
+Results are frozen dataclasses (`pipeline.types`: `RunResult`, `SourceHealth`,
+`ClaimDetail`, `DigestWeek` ...; here: `DigestResult`, `ReviewQuestion` ...). Errors are
+`SyndicateError`s (`pipeline.errors`).
+
+Must not: print, read argv or the environment's terminal, install signal handlers, or
+exit (the CLI does); decide what a stage decides (extraction, clustering, the digest's
+content). The run's phases are `orchestrator`'s, clustering is `clustering`'s.
+"""
+from __future__ import annotations
+
+import dataclasses
+import threading
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import IO, Callable, Iterable, Iterator, Sequence
+
+from . import clustering, orchestrator
+from .dedupe import Embedder
+from .errors import ClaimNotFound, ConfigError, Interrupted, LockHeld, OutputError, ParseError, SyndicateError
+from .extract import article_to_dict, extract_article, read_page_input
+from .fetch import ALLOW_PRIVATE_VAR, Fetcher, FetchConfig
+from .harvest import RECHECK_AFTER
+from .publish import Budget, Digest, Week, build_digest, write_digest
+from .publish.mail import DeliveryError
+from .registry import Registry, load_registry
+from .store import (DEFAULT_DB_URL, EXPORT_COLUMNS, SNIPPET_END, SNIPPET_START, ExportFilter, LockHolder, Store,
+                    normalize_db_url)
+from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, ExtractedArticle, RunRecord, RunResult, SearchHit,
+                    Source, SourceHealth, SourceResult)
+
+__all__ = ["Syndicate", "RunEvents", "DigestResult", "EmailOutcome", "Review", "ReviewQuestion", "ReviewSide",
+           "ReviewSentence", "ReviewAnswer", "ExtractResult", "extract_pages", "article_to_dict", "EXPORT_COLUMNS",
+           "DEFAULT_SENDER", "Week", "SNIPPET_START", "SNIPPET_END", "DeliveryError", "ALLOW_PRIVATE_VAR"]
+
+DEFAULT_SENDER = "digest@syndicate.invalid"
+
+
+def utcnow() -> datetime:
+    """The default clock of every `Syndicate` (tests of the command line replace it)."""
+    return datetime.now(timezone.utc)
+
+
+class RunEvents:
+    """What a long call tells while it works. Subclass and override what you need (the CLI
+    prints them; a web desk may push them to a browser); every method here does nothing."""
+
+    def registry_problem(self, problem: ConfigError) -> None:
+        """A partner file could not be read; its partner is not run (told before any fetch)."""
+
+    def waiting_for_lock(self, holder: LockHolder) -> None:
+        """`run(wait=True)` found the lock held and waits (told once)."""
+
+    def run_started(self, sources: int) -> None:
+        """The lock is held and the run starts with this many sources."""
+
+    def source_done(self, result: SourceResult) -> None:
+        """One source is harvested and stored (in the order they finish)."""
+
+    def note(self, message: str) -> None:
+        """Anything else worth telling an operator (e.g. clustering left by an interrupted run)."""
+
+
+# --- results the API adds to pipeline.types --------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class EmailOutcome:
+    """What became of the digest's email: delivered to the SMTP server, or written as an
+    .eml (no server, a dry run, or a delivery that failed: `error` says why)."""
+
+    recipients: tuple[str, ...]
+    sent: bool
+    eml_path: Path | None = None
+    error: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class DigestResult:
+    """A week's digest: `digest` as sent (within the length budget), `full` uncut; `paths`
+    written (empty without `out`); `texts` per format (html, md, txt, json) when written;
+    `notes` for the operator (clustering done first, or a digest that may be incomplete)."""
+
+    week: Week
+    digest: Digest
+    full: Digest
+    paths: tuple[Path, ...] = ()
+    texts: dict = dataclasses.field(default_factory=dict)
+    notes: tuple[str, ...] = ()
+    email: EmailOutcome | None = None
+
+    @property
+    def refused(self) -> tuple[str, ...]:
+        """Items left out because they could not be attributed (each says why)."""
+        return self.digest.refused
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSentence:
+    mention_id: int
+    site: str
+    partner: str  # the partner's name
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewSide:
+    id: int  # a claim id (or FAQ question id)
+    sentences: tuple[ReviewSentence, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewQuestion:
+    """"Do these two claims say the same thing?" `id` names it for `Review.answer`; it goes
+    stale when either side changes. `pairs`: sentence pairs a yes would join."""
+
+    id: str
+    kind: str  # claim or faq
+    question: str
+    p_same: float
+    pairs: int
+    left: ReviewSide
+    right: ReviewSide
+
+
+@dataclass(frozen=True, slots=True)
+class ReviewAnswer:
+    id: str
+    verdict: str  # yes, no, skip
+    merged_into: int | None  # the id both sides now share, on yes
+
+
+@dataclass(frozen=True, slots=True)
+class ExtractResult:
+    """One input of `extract_pages`: the article, or why there is none."""
+
+    input: str
+    article: ExtractedArticle | None
+    error: str | None = None
+
+
+# --- the API ----------------------------------------------------------------------------------------
+
+class Syndicate:
+    """A Syndicate database and its partner registry.
+
+    `db`: a database URL (sqlite:///..., postgresql://...) or an SQLite file path; default
+    `db/syndicate.sqlite` under the current folder. `sources`: the registry folder (one TOML
+    file per partner), needed by `run` and `reprocess` only. The database is opened on first
+    use: `run` creates (and migrates) it; every other call refuses a missing one with
+    `MissingDatabase`, so that a mistyped path never yields an empty digest.
+
+    `embedder` replaces the sentence model (tests use a small hashing one); `fetch_config`
+    the fetcher's settings; `now` the clock (UTC). Use it as a context manager, or call
+    `close()`.
+    """
+
+    def __init__(self, db: str | Path | None = None, sources: str | Path | None = None, *,
+                 embedder: Embedder | None = None, fetch_config: FetchConfig | None = None,
+                 now: Callable[[], datetime] | None = None):
+        self.db_url = normalize_db_url(str(db) if db is not None else DEFAULT_DB_URL)
+        self.sources_dir = Path(sources) if sources is not None else None
+        self.embedder = embedder
+        self.fetch_config = fetch_config or FetchConfig()
+        self.now = now or (lambda: utcnow())  # looked up at each call
+        self._store: Store | None = None
+        self._stops: tuple[threading.Event, ...] = ()  # of the calls in progress; replaced, never mutated
+        self._stops_guard = threading.Lock()
+        self._open_guard = threading.Lock()
+
+    # --- lifetime -----------------------------------------------------------------------------
+
+    def store(self, *, create: bool = False) -> Store:
+        """The open `Store` (for what the API does not cover yet; prefer the methods)."""
+        with self._open_guard:  # one Syndicate may serve several threads (a web desk)
+            if self._store is None:
+                self._store = Store.open(self.db_url, create=create)
+            return self._store
+
+    def close(self) -> None:
+        if self._store is not None:
+            self._store.close()
+            self._store = None
+
+    def __enter__(self) -> "Syndicate":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    def stop(self) -> None:
+        """Ask the calls in progress to stop (thread-safe, and safe from a signal handler): a
+        run stops starting requests, stores what it fetched and is recorded `interrupted`;
+        a call still waiting for the lock raises `Interrupted`. Takes no lock itself."""
+        for event in self._stops:
+            event.set()
+
+    @contextmanager
+    def _stoppable(self, stop: threading.Event | None) -> Iterator[threading.Event]:
+        event = stop if stop is not None else threading.Event()
+        with self._stops_guard:
+            self._stops = (*self._stops, event)
+        try:
+            yield event
+        finally:
+            with self._stops_guard:
+                self._stops = tuple(e for e in self._stops if e is not event)
+
+    @contextmanager
+    def _writing(self, purpose: str, *, create: bool = False, wait: bool = False,
+                 stop: threading.Event | None = None, events: RunEvents | None = None) -> Iterator[Store]:
+        """The store, with the run lock held for the block. `LockHeld` when another process
+        has it (with `wait`, wait for it instead); `Interrupted` when `stop` is set while
+        waiting."""
+        store = self.store(create=create)
+        try:
+            lock = store.acquire_lock(purpose, wait=wait, stop=stop,
+                                      on_wait=events.waiting_for_lock if events else None)
+        except LockHeld as e:
+            if stop is not None and stop.is_set():
+                raise Interrupted("interrupted while waiting for the run lock") from e
+            raise
+        try:
+            yield store
+        finally:
+            lock.release()
+
+    # --- the registry and runs ---------------------------------------------------------------------
+
+    def registry(self, only: Sequence[str] = ()) -> Registry:
+        """The usable partner files (only those named in `only`, when given) and the bad ones.
+        `ConfigError` when the folder is missing, no file is usable, or a source asked for is
+        missing or bad."""
+        if self.sources_dir is None:
+            raise ConfigError("no partner registry folder given (Syndicate(sources=...))")
+        registry = load_registry(self.sources_dir)
+        sources, problems = list(registry.sources), list(registry.problems)
+        if only:
+            bad = {Path(p.path).stem: p for p in problems if p.path}
+            unknown = sorted(set(only) - {s.id for s in sources} - set(bad))
+            if unknown:
+                raise ConfigError(f"no such source(s) in {self.sources_dir}: {', '.join(unknown)}")
+            if set(only) & set(bad):
+                raise ConfigError("\n".join(str(bad[i]) for i in sorted(set(only) & set(bad))))
+            sources, problems = [s for s in sources if s.id in only], []
+        if not sources:
+            raise ConfigError("no usable partner file:\n" + "\n".join(str(p) for p in problems))
+        return Registry(tuple(sources), tuple(problems))
+
+    def run(self, *, only: Sequence[str] = (), workers: int | None = None,
+            recheck_after: timedelta = RECHECK_AFTER, min_delay: float | None = None, contact: str | None = None,
+            source_budget: float | None = None, wait: bool = False, stop: threading.Event | None = None,
+            events: RunEvents | None = None) -> RunResult:
+        """Ingest every partner of the registry once (or those in `only`): discover, fetch,
+        extract, store, cluster. Never raises for a partner's fault: each source's outcome is
+        in the result (`result.failed`: some source failed or some partner file was bad).
+
+        Raises `ConfigError` (no usable registry), `LockHeld` (another run holds the
+        database; `wait=True` waits), `Interrupted` (stopped while waiting). A stop during
+        the run returns a result with `interrupted` set. `min_delay`, `contact` and
+        `source_budget` override the fetch settings for this run."""
+        events = events or RunEvents()
+        with self._stoppable(stop) as stop_event:
+            registry = self.registry(only)
+            for problem in registry.problems:  # told first, so they are not lost in a long run
+                events.registry_problem(problem)
+            config = self._fetch_config(min_delay=min_delay, contact=contact, source_budget=source_budget)
+            with self._writing("syndicate run", create=True, wait=wait, stop=stop_event, events=events) as store:
+                events.run_started(len(registry.sources))
+                result = orchestrator.run_sources(registry.sources, store, fetch_config=config, now=self.now,
+                                                  workers=workers, progress=events.source_done,
+                                                  recheck_after=recheck_after, stop=stop_event,
+                                                  embedder=self.embedder)
+        return dataclasses.replace(result, registry_problems=registry.problems)
+
+    def _fetch_config(self, **overrides) -> FetchConfig:
+        changes = {"min_delay": overrides.get("min_delay"), "user_agent_contact": overrides.get("contact"),
+                   "source_budget": overrides.get("source_budget")}
+        return dataclasses.replace(self.fetch_config, **{k: v for k, v in changes.items() if v is not None})
+
+    def reprocess(self) -> RunResult:
+        """Extract again from the stored snapshots, without fetching: a new revision only
+        where the extraction result changed; then cluster. Partners missing from the registry
+        (or without one) are extracted with their stored id."""
+        try:
+            sources: Sequence[Source] = self.registry().sources if self.sources_dir else ()
+        except ConfigError:
+            sources = ()
+        with self._writing("syndicate reprocess") as store:
+            return orchestrator.reprocess(store, sources, now=self.now(), embedder=self.embedder)
+
+    # --- what the operator reads ------------------------------------------------------------------
+
+    def source_health(self) -> list[SourceHealth]:
+        """Each source's health: articles stored, last success, last error, failures in a row."""
+        return self.store().source_health()
+
+    def runs(self, limit: int = 10) -> list[RunRecord]:
+        """The latest runs, newest first."""
+        return self.store().last_runs(limit)
+
+    def counts(self) -> Counts:
+        return self.store().counts()
+
+    # --- the digest --------------------------------------------------------------------------------
+
+    def week(self, spec: str | Week = "last") -> Week:
+        """'last' (the last complete ISO week), 'this', or '2026-W47'; `ConfigError` otherwise."""
+        return spec if isinstance(spec, Week) else Week.parse(spec, now=self.now())
+
+    def digest_week(self, week: str | Week = "last", *, events: RunEvents | None = None) -> DigestWeek:
+        """The rows of a week's digest, after clustering the mentions an interrupted run left
+        (when a run holds the lock instead, `events.note` says the digest may be incomplete)."""
+        wk = self.week(week)
+        store = self.store()
+        self._cluster_pending(store, events or RunEvents())
+        return store.digest_week(wk.start, wk.end)
+
+    def digest(self, week: str | Week = "last", *, out: str | Path | None = None, base_url: str | None = None,
+               email_to: Sequence[str] = (), email_from: str = DEFAULT_SENDER, smtp_url: str | None = None,
+               dry_run: bool = False, link: Callable[[str], str] | None = None,
+               budget: Budget | None = None, rebuild_archive: bool = False,
+               events: RunEvents | None = None) -> DigestResult:
+        """A week's digest. With `out`, written there as HTML, Markdown, text and JSON, its
+        full page, and the archive (`index.html`, `feed.atom`); `base_url` is where `out` is
+        published (absolute links in the feed and the email). With `email_to`, also sent
+        through `smtp_url` (STARTTLS), or written as an .eml in `out` (no server, or
+        `dry_run`); a delivery that fails is in `result.email.error` (the files are written,
+        and the message is kept as an .eml). `link` maps every partner URL (a mirror of the
+        partners' pages).
+
+        Every file is replaced atomically; one that cannot be written (full disk, no
+        permission) raises `OutputError` and leaves the earlier one in place. The archive's
+        earlier weeks are rebuilt from the database when `archive.json` is damaged or lost
+        some (said in `result.notes`), or all of them with `rebuild_archive`.
+
+        Pending clustering comes first (see `digest_week`). Raises `ConfigError` for a bad
+        week or base URL."""
+        wk = self.week(week)
+        if base_url and not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"--base-url must be an http(s) URL: {base_url!r}")
+        if email_to and out is None:
+            raise ConfigError("emailing a digest needs an output folder (out=...)")
+        notes = _Notes(events)
+        rows = self.digest_week(wk, events=notes)
+        if link is not None:
+            rows = rows.with_urls(link)
+        if out is None:
+            full = build_digest(rows, wk)
+            return DigestResult(wk, full.within(budget or Budget()), full, notes=tuple(notes.said))
+        out_dir = Path(out)
+        store = self.store()
+
+        def rows_for(other: Week) -> DigestWeek:
+            week_rows = store.digest_week(other.start, other.end)
+            return week_rows if link is None else week_rows.with_urls(link)
+
+        published = write_digest(rows, wk, out_dir, generated_at=self.now(), base_url=base_url, budget=budget,
+                                 rows_for=rows_for, rebuild_archive=rebuild_archive)
+        for note in published.notes:
+            notes.note(f"warning: {note}")
+        email = None
+        if email_to:
+            email = _email(published.texts, wk, out_dir, tuple(email_to), email_from, smtp_url, dry_run)
+        return DigestResult(wk, published.digest, published.full, published.paths, published.texts,
+                            tuple(notes.said), email)
+
+    def _cluster_pending(self, store: Store, events: RunEvents) -> None:
+        """An interrupted run leaves claim mentions (and FAQ entries) unclustered: cluster
+        them before a digest reports on them, or, when a run holds the lock (and will
+        cluster them itself), say that this digest may be incomplete."""
+        pending = store.count_unclustered()
+        if not pending:
+            return
+        lock, holder = store.try_lock("syndicate digest (clustering)")
+        if lock is None:
+            events.note(f"warning: {pending} claim mention(s) and FAQ entries are not clustered yet and a run is "
+                        f"in progress ({holder.describe()}); this digest may miss or split claims")
+            return
+        with lock:
+            events.note(f"clustering {pending} claim mention(s) and FAQ entries an interrupted run left")
+            clustering.cluster_new_mentions(store, self.now(), embedder=self.embedder)
+
+    # --- claims ------------------------------------------------------------------------------------
+
+    def list_claims(self, *, min_partners: int | None = None, sites: Sequence[str] = (),
+                    since: datetime | None = None) -> list[ClaimSummary]:
+        """Active claims with the partners stating each, most partners first. `sites`: stated
+        by one of these; `since`: first seen by Syndicate on or after it."""
+        rows = self.store().claims_list(min_partners=min_partners, since=since)
+        return [r for r in rows if set(r.sites) & set(sites)] if sites else rows
+
+    def get_claim(self, claim_id: int) -> ClaimDetail:
+        """A claim with every current member (its own sentence, site, article, revision) and
+        how each was decided; `ClaimNotFound` when there is none."""
+        detail = self.store().claim_detail(claim_id)
+        if detail is None:
+            raise ClaimNotFound(f"no claim {claim_id}")
+        return detail
+
+    def merge_claims(self, keep: int, other: int) -> ClaimDetail:
+        """Editor override: claim `other` joins `keep` (whose id stays); every later run
+        respects it. Returns `keep` as it now stands."""
+        self._override(lambda store, now: store.merge_claims(keep, other, now))
+        return self.get_claim(keep)
+
+    def split_claim(self, claim_id: int, mention_ids: Iterable[int]) -> ClaimDetail:
+        """Editor override: these member mentions leave `claim_id` for a new claim, which is
+        returned."""
+        new_id = self._override(lambda store, now: store.split_claim(claim_id, tuple(mention_ids), now))
+        return self.get_claim(new_id)
+
+    def pin_claim(self, claim_id: int, mention_id: int | None = None) -> ClaimDetail:
+        """Editor override: the claim's text becomes `mention_id`'s (default: the current
+        one) and its current members are fixed. Returns the claim (`pinned_mention_id`)."""
+        self._override(lambda store, now: store.pin_claim(claim_id, mention_id, now))
+        return self.get_claim(claim_id)
+
+    def _override(self, action: Callable[[Store, datetime], object]):
+        with self._writing("syndicate claims (editor override)") as store:
+            now = self.now()
+            result = action(store, now)
+            clustering.refresh_claims(store, now)
+        return result
+
+    def rebuild_claims(self) -> int:
+        """Re-cluster every current claim mention from scratch: claims that carry on keep
+        their ids, editor overrides hold, ids of claims that vanish are never reused.
+        Returns the number of memberships that changed."""
+        with self._writing("syndicate claims rebuild") as store:
+            return clustering.rebuild_claims(store, self.now(), embedder=self.embedder)
+
+    # --- the review queue ----------------------------------------------------------------------------
+
+    def review(self, kinds: Iterable[str] = ("claim", "faq")) -> "Review":
+        """An editor's review session over claims and/or FAQ questions ("claim", "faq"): the
+        most useful question first; each answer is applied under the run lock."""
+        return Review(self, kinds)
+
+    # --- researchers' reads ----------------------------------------------------------------------------
+
+    def export(self, what: str, *, since: datetime | None = None, sites: Sequence[str] = (),
+               min_partners: int | None = None, kind: str | None = None) -> Iterator[dict]:
+        """Rows of one export (mentions, claims, faq, articles, citations), each a dict of
+        `EXPORT_COLUMNS[what]` with its provenance: rows of named columns, for CSV, JSON
+        Lines and Parquet (docs/schema.md)."""
+        return self.store().export(what, ExportFilter(since=since, sites=tuple(sites), min_partners=min_partners,
+                                                      kind=kind))
+
+    def write_export(self, what: str, out: IO[bytes] | str | Path, fmt: str = "jsonl", **filters) -> int:
+        """One export written as jsonl, csv or parquet to a binary stream, or to a file path
+        (replaced atomically: a full disk leaves the earlier file whole and raises
+        `OutputError`); returns the number of rows."""
+        from .dataset import write_rows
+        from .outfiles import atomic_output, output_error
+        rows = self.export(what, **filters)
+        if isinstance(out, (str, Path)):
+            with atomic_output(Path(out)) as stream:
+                return write_rows(rows, EXPORT_COLUMNS[what], fmt, stream)
+        try:
+            return write_rows(rows, EXPORT_COLUMNS[what], fmt, out)
+        except BrokenPipeError:
+            raise
+        except OSError as e:
+            raise output_error(e, getattr(out, "name", "the output stream")) from e
+
+    def partner_ids(self) -> list[str]:
+        """The ids of the partners the database knows."""
+        return [s["id"] for s in self.store().source_attribution()]
+
+    def search(self, query: str, *, sites: Sequence[str] = (), kind: str | None = None,
+               since: datetime | None = None, min_partners: int | None = None, limit: int = 50) -> list[SearchHit]:
+        """Full-text search over current sentences and FAQ pairs, best first: each hit has a
+        snippet, the partner and article, and its claim (or question) with its partners."""
+        store = self.store()
+        rows: list[dict] = []
+        for site in sites or (None,):
+            rows += store.search(query, site=site, kind=kind, since=since, min_partners=min_partners, limit=limit)
+        return [SearchHit.from_row(r) for r in sorted(rows, key=lambda r: r["rank"])[:limit]]
+
+    def snapshot(self, out_dir: str | Path, *, replace: bool = False) -> dict:
+        """A dataset release in `out_dir` (every export as CSV and Parquet, schema, manifest,
+        data card); returns the manifest. `out_dir` must be new or empty (`replace` swaps an
+        earlier snapshot for the new one in one step); `OutputError` when it cannot be
+        written."""
+        from .dataset import write_snapshot
+        return write_snapshot(self.store(), Path(out_dir), replace=replace)
+
+    def sqlite_path(self) -> Path | None:
+        """The database file, for an SQLite database (None otherwise)."""
+        return Path(self.db_url[len("sqlite:///"):]) if self.db_url.startswith("sqlite:///") else None
+
+    def browse(self, *, host: str = "127.0.0.1", port: int = 8001) -> None:
+        """Serve the SQLite database read-only in Datasette until interrupted."""
+        from .browse import serve
+        path = self.sqlite_path()
+        if path is None:
+            raise ConfigError("browse serves SQLite databases (Datasette); on PostgreSQL use psql: the views "
+                              "claim_summary, claim_sources, faq_answers, article_changes are there")
+        sources = self.store().source_attribution()  # migrated, so the views and search tables exist
+        self.close()
+        serve(path, sources, host=host, port=port)
+
+
+class _Notes(RunEvents):
+    """Keeps the notes of a call for its result, and passes them on."""
+
+    def __init__(self, events: RunEvents | None):
+        self.events = events
+        self.said: list[str] = []
+
+    def note(self, message: str) -> None:
+        self.said.append(message)
+        if self.events is not None:
+            self.events.note(message)
+
+
+class Review:
+    """An editor's review session (`Syndicate.review`): wraps `review_session.ReviewSession`
+    (the queue wired to the store) with typed questions and the run lock per answer."""
+
+    def __init__(self, syndicate: Syndicate, kinds: Iterable[str]):
+        from .review_session import ReviewSession
+        self._syn = syndicate
+        self._session = ReviewSession(syndicate.store(), syndicate.now, kinds=tuple(kinds),
+                                      embedder=syndicate.embedder)
+
+    def questions(self, limit: int = 1) -> list[ReviewQuestion]:
+        """The next questions, best first; no claim is in two of them (answer in any order)."""
+        return [_review_question(self._session.as_dict(q)) for q in self._session.questions(limit)]
+
+    def answer(self, question_id: str, verdict: str) -> ReviewAnswer:
+        """Apply "yes" (merge), "no" (keep apart in every later run) or "skip" to a question,
+        under the run lock. `StaleQuestion` when its claims changed since it was asked;
+        `StoreError` for an unknown verdict."""
+        with self._syn._writing("syndicate claims review"):  # never beside a run's clustering
+            done = self._session.apply(self._session.find(question_id), verdict)
+        return ReviewAnswer(done.key, done.verdict, done.merged_into)
+
+    def finish(self) -> bool:
+        """End the session: store the pair model refitted from every answer and, when it
+        changed, re-cluster the claims with it. Returns whether it did."""
+        with self._syn._writing("syndicate claims review"):
+            return self._session.finish()
+
+
+def _review_question(d: dict) -> ReviewQuestion:
+    def side(s: dict) -> ReviewSide:
+        return ReviewSide(s["id"], tuple(ReviewSentence(x["mention_id"], x["site"], x["partner"], x["text"])
+                                         for x in s["sentences"]))
+    return ReviewQuestion(d["id"], d["kind"], d["question"], d["p_same"], d["pairs"], side(d["left"]),
+                          side(d["right"]))
+
+
+# --- helpers without a database -----------------------------------------------------------------
+
+def _email(texts: dict, week: Week, out_dir: Path, recipients: tuple[str, ...], sender: str,
+           smtp_url: str | None, dry_run: bool) -> EmailOutcome:
+    from .publish.mail import build_message, send, write_eml
+    msg = build_message(texts, str(week), sender=sender, recipients=list(recipients))
+    eml = out_dir / f"digest-{week}.eml"
+    if smtp_url and not dry_run:
+        try:
+            send(msg, smtp_url)
+        except (ConfigError, DeliveryError) as e:
+            try:  # kept, to send by hand or later
+                kept = write_eml(msg, eml)
+            except OutputError as e2:
+                return EmailOutcome(recipients, False, None, f"{e}; and the message could not be kept: {e2}")
+            return EmailOutcome(recipients, False, kept, str(e))
+        return EmailOutcome(recipients, True)
+    return EmailOutcome(recipients, False, write_eml(msg, eml))
+
+
+def extract_pages(inputs: Iterable[str], *, name: str | None = None, stdin: IO[bytes] | None = None,
+                  fetch_config: FetchConfig | None = None) -> Iterator[ExtractResult]:
+    """Extract the article of each input without storing anything: a file path, an http(s)
+    URL, or "-" for `stdin`. Input that is not an HTML page, or over the fetched-page size
+    cap, is an error for that input alone. `name`: the partner's name (to spot its
+    self-promotion)."""
+    config = fetch_config or FetchConfig()
+    fetcher = None
+    try:
+        for item in inputs:
+            try:
+                if item == "-":
+                    if stdin is None:
+                        raise ConfigError("'-' needs standard input")
+                    html, url = read_page_input(stdin, config.max_bytes), "stdin:"
+                elif item.startswith(("http://", "https://")):
+                    fetcher = fetcher or Fetcher(config)
+                    resp = fetcher.get(item, accept="text/html")
+                    html, url = resp.body, resp.final_url
+                    read_page_input(None, config.max_bytes, data=html)
+                else:
+                    path = Path(item)
+                    with path.open("rb") as f:
+                        html = read_page_input(f, config.max_bytes)
+                    url = path.resolve().as_uri()
+                source = Source(id="cli", name=name, homepage=url) if name else None
+                article = extract_article(html, url, source=source)
+                if not article.text.strip() and not article.sentences:
+                    raise ParseError("no article text found in the page", url, kind="empty")
+            except (OSError, SyndicateError) as e:
+                yield ExtractResult(item, None, str(e))
+                continue
+            yield ExtractResult(item, article)
+    finally:
+        if fetcher is not None:
+            fetcher.close()
+
