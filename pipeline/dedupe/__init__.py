@@ -20,9 +20,11 @@ Optional keyword arguments of all of them:
   caller can persist them (`embedding_to_bytes`).
 - `embedder`: an `Embedder`; default: all-MiniLM-L6-v2, loaded on first use.
 - `constraints`: `Constraints` (editor pins, merges and splits) respected by every run.
-- `settings`: `Settings`, the decision's knobs.
+- `settings`: `Settings`, the decision's knobs; for claims its `merge_model` (the calibrated
+  `MergeModel` of settings.py, fitted on annotated golds by benchmarks/merge_model.py)
+  decides paraphrase merges.
 - `pair_model`: a `PairModel` (features.py) fitted from editor answers; when given it decides
-  paraphrase merges instead of the hand thresholds.
+  paraphrase merges instead.
 
 Order: mentions are decided one at a time in the canonical order of `order.py` (publication
 date, site, article URL, sentence position: never fetch timing or mention ids), each seeing
@@ -46,16 +48,17 @@ from ..types import MentionInput, Membership
 from .canonical import choose_canonical, readability
 from .conflicts import Conflict, conflicting_figures
 from .evidence import Figure, figures, mismatches, signature
-from .features import FEATURE_NAMES, PairContext, PairModel
+from .features import FEATURE_NAMES, MergeModel, PairContext, PairModel
 from .order import appends_in_order, in_canonical_order, order_key
 from .embed import (Embedder, MiniLMEmbedder, default_embedder, embedding_from_bytes,
                     embedding_to_bytes, normalize_rows)
 from .engine import CLAIM_SETTINGS, QUESTION_SETTINGS, Constraints, Engine, Settings
+from .settings import MERGE_MODEL
 from .normalize import content_terms, normalize_for_match
 
 __all__ = [
     "ClaimState", "Constraints", "Embedder", "MiniLMEmbedder", "Settings",
-    "CLAIM_SETTINGS", "QUESTION_SETTINGS",
+    "CLAIM_SETTINGS", "QUESTION_SETTINGS", "MERGE_MODEL", "MergeModel",
     "cluster_claims", "rebuild", "cluster_questions", "rebuild_questions",
     "choose_canonical", "embed_mentions", "embedding_to_bytes", "embedding_from_bytes",
     "normalize_for_match", "content_terms", "readability",

@@ -19,9 +19,11 @@ BLAS differently; a decision would flip only on a score within ~1e-7 of a thresh
 
 Why "fits the claim", not "close to one member". Every partner writes about the same subject,
 so a sentence is close to many sentences; merging on single links chains unrelated sentences
-into one blob. A newcomer joins a claim only when its mean score over the claim's members
-clears `join` and no checked member is below `floor` (average linkage with a
-complete-linkage guard).
+into one blob. A newcomer joins a claim only when its mean over the claim's checked members
+clears the bar and no checked member is below a floor (average linkage with a
+complete-linkage guard). For claims the per-pair figure is the calibrated probability of
+`settings.MERGE_MODEL` (features.MergeModel), fitted on annotated golds; for FAQ questions, or
+with `merge_model=None`, it is the hand-weighted score of `pair_scores` against `join`/`floor`.
 
 Why remove the corpus mean and its first principal direction from the embeddings. In a
 corpus where every sentence is about heroin and the brain, that direction is the topic; what

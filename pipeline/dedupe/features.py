@@ -1,11 +1,12 @@
-"""Pair evidence as a feature vector, and the learned pair model that may replace the hand
-thresholds for automatic merges.
+"""Pair evidence as a feature vector, and the two models that decide automatic merges over it.
 
 Owns: `PAIR_FEATURES` (the evidence of two mentions), claim-level names over them,
-`PairModel` (logistic weights over named features) and `PairContext` (the features of any
-two mentions or claims of a corpus, computed by the engine's own code).
-Must not: fit anything (the review queue fits the model from editor answers and stores it),
-touch the database.
+`MergeModel` (the shipped, calibrated automatic decision: a logistic pair probability over
+named pair features, with its threshold), `PairModel` (logistic weights over claim-level
+features, fitted from editor answers) and `PairContext` (the features of any two mentions or
+claims of a corpus, computed by the engine's own code).
+Must not: fit anything (benchmarks/merge_model.py fits the MergeModel on annotated golds; the
+review queue fits the PairModel from editor answers and stores it), touch the database.
 
 Names. A mention pair has the `PAIR_FEATURES`. Two claims (or a newcomer and a claim) have,
 for each pair feature F, `F_mean`, `F_max` and `F_min` over the cross pairs of their members
