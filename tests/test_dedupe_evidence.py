@@ -199,3 +199,21 @@ def test_merge_model_names_pair_features_and_round_trips():
         MergeModel(("csls",), (1.0,), 0.0, 0.5)
     with pytest.raises(ValueError, match="weights"):
         MergeModel(("cos", "lex"), (1.0,), 0.0, 0.5)
+
+
+def test_figures_veto_a_model_fitted_from_answers_not_the_merge_model():
+    """Another figure is one claim with a conflict for the calibrated merge model, but a model
+    fitted from a few editor answers keeps the strict vetoes (settings.model_vetoes)."""
+    import dataclasses
+
+    from pipeline.dedupe import CLAIM_SETTINGS
+    from pipeline.dedupe.features import MergeModel
+
+    ms = [MentionInput(1, "a", "The fever usually lasts three days in most cases."),
+          MentionInput(2, "b", "In most cases the fever usually lasts two weeks.")]
+    eager = dataclasses.replace(CLAIM_SETTINGS, merge_model=MergeModel(("cos",), (0.0,), 20.0, 0.5))
+    merged = cluster_claims([], ms, next_claim_id=1, embedder=HashEmbedder(), settings=eager)
+    assert merged[0].claim_id == merged[1].claim_id
+    always = PairModel(("cos_mean",), (0.0,), 20.0)
+    apart = cluster_claims([], ms, next_claim_id=1, embedder=HashEmbedder(), settings=eager, pair_model=always)
+    assert apart[0].claim_id != apart[1].claim_id

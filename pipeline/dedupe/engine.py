@@ -112,6 +112,7 @@ class Engine:
             n.split("_")[0] in ("fuzz", "near") for n in self.model.names)
         self.sig = SignatureTable()
         self._veto = np.array([name in settings.vetoes for name in MISMATCH_NAMES])
+        self._model_veto = np.array([name in settings.model_vetoes for name in MISMATCH_NAMES])
         self.c = constraints or Constraints()
         if storage is not None and storage.dtype == np.float32 and storage.flags.c_contiguous \
                 and storage.shape[1] == dim:
@@ -419,7 +420,7 @@ class Engine:
             else:  # the learned model over the claim-level features; vetoes still hold
                 rows = self.pair_features(t, flat, texts=self._model_needs_texts)
                 avgs = self.model.probability(claim_rows(rows, starts, sizes, self.model.names))
-                vetoed = (rows[:, MISMATCH_COLUMNS].astype(bool) & self._veto).any(axis=1)
+                vetoed = (rows[:, MISMATCH_COLUMNS].astype(bool) & self._model_veto).any(axis=1)
                 lows = np.where(np.maximum.reduceat(vetoed.astype(np.int8), starts) > 0, -1.0, 1.0)
                 join, floor = self.model.threshold, 0.0
             nearest = max(nearest, float(avgs.max()))

@@ -59,6 +59,12 @@ class Settings:
     # mismatch flags (evidence.py) that forbid an automatic near-copy or paraphrase merge
     vetoes: tuple[str, ...] = ("negation_mismatch", "antonym_mismatch", "number_mismatch",
                                "qualifier_mismatch", "lead_in")
+    # the vetoes when a pair model fitted from editor answers decides (`pair_model=`): such a
+    # model has seen few pairs that differ in a figure or a qualifier, and on claims-dev,
+    # without these two vetoes, its re-clustering after 20 answers merged pairs at
+    # precision 0.41-0.57 (benchmarks/review_sim.py); with them, 1.000
+    model_vetoes: tuple[str, ...] = ("negation_mismatch", "antonym_mismatch", "number_mismatch",
+                                     "qualifier_mismatch", "lead_in")
     # the calibrated automatic decision for paraphrases (features.MergeModel); None: the hand
     # `join`/`floor` over the mixed score `lexical_weight`, `same_site_penalty`
     merge_model: MergeModel | None = None
