@@ -1,85 +1,100 @@
-"""Dedup quality on the four partner articles, scored against the shared gold annotation.
+"""Dedup quality (automatic merges only) on claims golds: the partner gold and claims-dev side
+by side, or any gold of the same format.
 
-Mentions: every sentence of the seeds (../shared/seeds, split with the gold scorer's own
-splitter, headings and questions dropped), minus the sentences the gold marks promotional
-(promotion is filtered upstream of clustering, by the claims stage). Gold claim sentences and
-unlabelled sentences alike go in: nothing here tells the clusterer which sentences matter.
-Mention ids follow the articles' publication order (archway, omnia, alana, civiq) and the
-reading order inside each, as the store would assign them.
+    python benchmarks/dedup_quality.py [--gold FILE --seeds DIR] [--cv] [--json] [--show]
+                                       [--wrong] [--out mentions.jsonl] [--drop-not-claims]
+    python benchmarks/dedup_quality.py --pipeline [--json]
 
-    python benchmarks/dedup_quality.py [--out mentions.jsonl] [--json] [--pipeline]
+Mentions (benchmarks/_cv.py): every sentence of the gold's seed folder (split with the gold
+scorer's own splitter, headings and questions dropped), minus the sentences the gold marks
+promotional (promotion is filtered upstream of clustering, by the claims stage). Gold claim
+sentences, unlabelled sentences and the gold's `not_claims` alike go in (with
+--drop-not-claims the latter stay out, as after a perfect label classifier): nothing here
+tells the clusterer which sentences matter. Partner mentions follow the articles'
+publication order (archway, omnia, alana, civiq); other golds the seed files' order. The
+mentions carry no dates or URLs, so the engine's canonical order falls back to their ids.
 
-Prints pair precision/recall/F1 and the P-pair recall of every gold cluster.
+Prints, per gold, pair precision/recall/F1 of the shipped engine and of the hand thresholds
+it replaced (issues 5 and 8), and says which figures are in-sample: the shipped merge model
+(settings.MERGE_MODEL) was fitted on both default golds (benchmarks/merge_model.py), so its
+figures on them are in-sample. With --cv it also refits the model the same way on part of
+the data and scores what was left out: leave-sites-out (5 folds of sites, the other gold in
+the training data) and across golds (fitted on one, scored on the other). That takes a few
+minutes.
 
-With --pipeline it measures the whole product instead: ../shared/partners served on loopback
-(serve.py), `run_sources` into a fresh SQLite file (our own discovery, extraction, labels and
-clustering: no gold information at all), `export mentions` scored by the gold's
-score_claims.py, plus the number of promotional sentences that ended up inside a claim.
-
-How the default thresholds were chosen: see the reports of issues 5 and 8 and docs/dedupe.md;
-in short the pair-score weights, join/floor thresholds, the same-partner penalty and the
-density raise were swept on this gold file (the density raise also on the 10k synthetic
-corpus of dedup_scale.py; there is no other annotated data), so these figures are optimistic
-for unseen partners. The mentions here carry no dates or URLs, so the engine's canonical
-order falls back to their ids, which are given in publication order.
+With --pipeline it measures the whole product on the partner gold instead: ../shared/partners
+served on loopback (serve.py), `run_sources` into a fresh SQLite file (our own discovery,
+extraction, labels and clustering: no gold information at all), `export mentions` scored by
+the gold's score_claims.py, plus the number of promotional sentences that ended up inside a
+claim.
 """
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import importlib.util
 import json
 import sys
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
-GOLD = SHARED / "gold" / "claims.json"
-SEEDS = SHARED / "seeds"
-SITE_ORDER = ("archway", "omnia", "alana", "civiq")  # publication order
-KEY_CLUSTERS = ("tolerance", "withdrawal-symptoms", "dopamine-release", "recovery-possible")
+for _p in (ROOT, ROOT / "benchmarks"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
 
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+import _cv  # noqa: E402
+
+SHARED = _cv.SHARED
+GOLD = _cv.PARTNER_GOLD
+SEEDS = _cv.PARTNER_SEEDS
+KEY_CLUSTERS = ("tolerance", "withdrawal-symptoms", "dopamine-release", "recovery-possible")
+FITTED_ON = ("partner", "claims-dev")  # the golds settings.MERGE_MODEL was fitted on
 
 
 def load_scorer():
-    spec = importlib.util.spec_from_file_location("score_claims", SHARED / "gold" / "score_claims.py")
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
+    return _cv.load_scorer(GOLD)
 
 
-def gold_mentions(scorer=None):
-    """The benchmark's MentionInputs (ids in publication/reading order)."""
-    from pipeline.types import MentionInput
-
-    scorer = scorer or load_scorer()
-    _, promo = scorer.load_gold(str(GOLD))
-    rows = scorer.seed_sentences(str(SEEDS))
-    rows = [r for r in rows
-            if not any(site == r["site"] and scorer.same(t, scorer.norm(r["text"]))
-                       for site, t in promo)]
-    rows.sort(key=lambda r: SITE_ORDER.index(r["site"]) if r["site"] in SITE_ORDER else 99)
-    return [MentionInput(i + 1, r["site"], r["text"]) for i, r in enumerate(rows)]
-
-
-def evaluate(memberships, mentions, scorer=None) -> dict:
-    scorer = scorer or load_scorer()
+def evaluate(memberships, mentions, scorer=None, gold: Path = GOLD) -> tuple[dict, list[dict]]:
+    """The gold scorer's own figures (score_claims.evaluate) of a clustering."""
+    scorer = scorer or _cv.load_scorer(gold)
     claim_of = {m.mention_id: m.claim_id for m in memberships}
     rows = [{"site": m.site, "text": m.text, "kind": "claim", "claim_id": claim_of[m.mention_id]}
             for m in mentions]
-    return scorer.evaluate(rows, str(GOLD)), rows
+    return scorer.evaluate(rows, str(gold)), rows
 
 
-def run(settings=None, embedder=None, embeddings=None):
+def cluster(gold: _cv.Gold, settings=None, embedder=None, embeddings=None):
+    """The engine's memberships over the gold's mentions."""
     from pipeline.dedupe import CLAIM_SETTINGS, cluster_claims
 
-    scorer = load_scorer()
-    mentions = gold_mentions(scorer)
-    ms = cluster_claims([], mentions, next_claim_id=1, settings=settings or CLAIM_SETTINGS,
-                        embedder=embedder, embeddings=embeddings)
-    result, rows = evaluate(ms, mentions, scorer)
+    return cluster_claims([], list(gold.mentions), next_claim_id=1,
+                          settings=settings or CLAIM_SETTINGS, embedder=embedder,
+                          embeddings=embeddings)
+
+
+def run(settings=None, embedder=None, embeddings=None, gold: _cv.Gold | None = None):
+    """(scorer result, mention rows, memberships) of the engine on `gold` (default: the
+    partner gold)."""
+    gold = gold or _cv.partner_gold()
+    ms = cluster(gold, settings, embedder, embeddings)
+    result, rows = evaluate(ms, gold.mentions, gold.scorer, gold.path)
     return result, rows, ms
+
+
+def hand_settings():
+    """The decision before the merge model: hand thresholds and the issue-8 vetoes."""
+    from pipeline.dedupe import CLAIM_SETTINGS
+
+    return dataclasses.replace(CLAIM_SETTINGS, merge_model=None, vetoes=(
+        "negation_mismatch", "antonym_mismatch", "number_mismatch", "qualifier_mismatch", "lead_in"))
+
+
+def held_out(golds, *, k: int = 5) -> dict:
+    """The merge model refitted without the scored sites (benchmarks/merge_model.py)."""
+    import merge_model
+
+    return merge_model.report(golds, k=k)
 
 
 def run_pipeline() -> dict:
@@ -122,18 +137,46 @@ def run_pipeline() -> dict:
     return result
 
 
+def _line(label: str, s: dict) -> str:
+    return (f"  {label:44s} precision {s['pair_precision']:.3f}  recall {s['pair_recall']:.3f}  "
+            f"F1 {s['pair_f1']:.3f}  ({s['pred_pairs']:g} pairs merged, {s['gold_pairs']:g} gold)")
+
+
+def measure(gold: _cv.Gold, *, with_hand: bool = True) -> dict:
+    """Figures of one gold: the shipped engine, and the hand thresholds it replaced."""
+    from pipeline.dedupe import embed_mentions
+
+    vectors = embed_mentions(list(gold.mentions))
+    claim_of = {m.mention_id: m.claim_id for m in cluster(gold, embeddings=dict(vectors))}
+    out = {"gold": str(gold.path), "mentions": len(gold.mentions),
+           "in_sample": gold.name in FITTED_ON,
+           "shipped": _cv.score(gold, claim_of).as_dict(), "claim_of": claim_of}
+    if with_hand:
+        hand = {m.mention_id: m.claim_id
+                for m in cluster(gold, hand_settings(), embeddings=dict(vectors))}
+        out["hand_thresholds"] = _cv.score(gold, hand).as_dict()
+    return out
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--out", help="write the clustered mentions as JSONL here")
-    ap.add_argument("--json", action="store_true", help="print the scorer's JSON only")
+    ap.add_argument("--gold", type=Path, help="a gold file (default: the partner gold and claims-dev)")
+    ap.add_argument("--seeds", type=Path, help="the gold's seed folder (with --gold)")
+    ap.add_argument("--cv", action="store_true",
+                    help="also refit the merge model without the scored sites (minutes)")
+    ap.add_argument("--drop-not-claims", action="store_true",
+                    help="leave the gold's not_claims sentences out of the mentions")
+    ap.add_argument("--out", help="write the clustered mentions as JSONL here (one gold only)")
+    ap.add_argument("--json", action="store_true", help="print JSON only")
     ap.add_argument("--show", action="store_true", help="print the multi-member claims")
+    ap.add_argument("--wrong", action="store_true", help="print the claims holding a wrong pair")
     ap.add_argument("--pipeline", action="store_true",
                     help="score the whole pipeline on the served partner sites instead")
     a = ap.parse_args(argv)
-    if not GOLD.exists():
-        print(f"no gold annotation at {GOLD}", file=sys.stderr)
-        return 2
     if a.pipeline:
+        if not GOLD.exists():
+            print(f"no gold annotation at {GOLD}", file=sys.stderr)
+            return 2
         r = run_pipeline()
         if a.json:
             print(json.dumps(r))
@@ -145,33 +188,66 @@ def main(argv=None) -> int:
         for c in KEY_CLUSTERS:
             print(f"  {c:22s} P-pair recall {r['cluster_recall'].get(c, 0.0):.2f}")
         return 0
-    result, rows, ms = run()
-    if a.out:
+    try:
+        if a.gold:
+            if not a.seeds:
+                ap.error("--gold needs --seeds")
+            golds = [_cv.load_gold(a.gold, a.seeds, drop_not_claims=a.drop_not_claims)]
+        else:
+            golds = list(_cv.default_golds(drop_not_claims=a.drop_not_claims))
+    except FileNotFoundError as e:
+        print(e, file=sys.stderr)
+        return 2
+    results = {g.name: measure(g) for g in golds}
+    if a.cv:
+        if a.gold:
+            print("--cv refits on both default golds; it ignores --gold", file=sys.stderr)
+        else:
+            for name, row in held_out(golds).items():
+                results[name]["held_out"] = {k: v for k, v in row.items()
+                                             if k not in ("shipped_in_sample", "hand_thresholds")}
+    if a.out and len(golds) == 1:
+        g = golds[0]
+        claim_of = results[g.name]["claim_of"]
         with open(a.out, "w") as f:
-            for r in rows:
-                f.write(json.dumps(r) + "\n")
+            for m in g.mentions:
+                f.write(json.dumps({"site": m.site, "text": m.text, "kind": "claim",
+                                    "claim_id": claim_of[m.mention_id]}) + "\n")
     if a.json:
-        print(json.dumps(result))
+        print(json.dumps({n: {k: v for k, v in r.items() if k != "claim_of"} for n, r in results.items()}))
         return 0
-    print(f"mentions {len(rows)}  claims {len({m.claim_id for m in ms})}  "
-          f"predicted pairs {result['pred_pairs']}  gold pairs {result['gold_pairs']}")
-    print(f"pair precision {result['pair_precision']:.3f}  recall {result['pair_recall']:.3f}  "
-          f"F1 {result['pair_f1']:.3f}")
-    cr = result["cluster_recall"]
-    for c in KEY_CLUSTERS:
-        print(f"  {c:22s} P-pair recall {cr.get(c, 0.0):.2f}")
-    others = {c: v for c, v in cr.items() if c not in KEY_CLUSTERS}
-    print("  other clusters: " + ", ".join(f"{c} {v:.2f}" for c, v in others.items()))
-    if a.show:
-        by = {}
-        for r, m in zip(rows, ms):
-            by.setdefault(r["claim_id"], []).append((r["site"], r["text"][:90], m.method, m.score))
-        for cid, mem in by.items():
-            if len(mem) > 1:
-                print(f"claim {cid}")
-                for x in mem:
-                    print("   ", x)
+    for g in golds:
+        r = results[g.name]
+        print(f"== {g.name}: {r['mentions']} mentions ({g.path})")
+        where = "in-sample: the merge model was fitted on this gold" if r["in_sample"] else \
+            "held out: the merge model was not fitted on this gold"
+        print(_line(f"shipped engine ({where.split(':')[0]})", r["shipped"]))
+        print(f"    ({where})")
+        print(_line("hand thresholds before it", r["hand_thresholds"]))
+        for what, s in r.get("held_out", {}).items():
+            if what == "folds":
+                continue
+            print(_line(f"held out: {what.replace('_', ' ')}", s))
+        if a.show or a.wrong:
+            _print_claims(g, r["claim_of"], only_wrong=a.wrong and not a.show)
     return 0
+
+
+def _print_claims(gold: _cv.Gold, claim_of: dict, *, only_wrong: bool) -> None:
+    by: dict[int, list[int]] = {}
+    for i, m in enumerate(gold.mentions):
+        by.setdefault(claim_of[m.mention_id], []).append(i)
+    for cid, idx in by.items():
+        if len(idx) < 2:
+            continue
+        wrong = sum(1 for x in idx for y in idx if x < y and not gold.same(x, y))
+        if only_wrong and not wrong:
+            continue
+        print(f"  claim {cid}: {len(idx)} members, {wrong} wrong pairs")
+        for i in idx:
+            tag = ",".join(sorted(gold.clusters_of(i))) or (
+                f"not a claim: {gold.not_claims[i]}" if i in gold.not_claims else "a claim of its own")
+            print(f"    {gold.mentions[i].site:18s} [{tag}] {gold.mentions[i].text[:110]}")
 
 
 if __name__ == "__main__":

@@ -28,7 +28,8 @@ import time
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "gold").is_dir()),
+              ROOT.parent / "shared")  # ../shared (from a git worktree: the nearest ancestor's)
 GOLD = SHARED / "gold" / "claims.json"
 SEEDS = SHARED / "seeds"
 CHECKPOINTS = (10, 50, 100, 150, 200, 300)

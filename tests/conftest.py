@@ -21,7 +21,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
+SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "gold").is_dir()),
+              ROOT.parent / "shared")  # ../shared (from a git worktree: the nearest ancestor's)
 PARTNERS = {  # site id -> (name, article path) as documented in ../shared/partners/README.md
     "archway": ("Archway Behavioral Health", "/archway/blog/how-does-heroin-work-in-the-brain/"),
     "omnia": ("Omnia Recovery", "/omnia/blog/understanding-heroins-impact-on-the-brain/"),

@@ -14,6 +14,7 @@ import numpy as np
 from pipeline.dedupe import (CLAIM_SETTINGS, ClaimState, Constraints, choose_canonical,
                              cluster_claims, cluster_questions, embedding_from_bytes,
                              embedding_to_bytes, rebuild)
+from pipeline.dedupe.features import MergeModel
 from pipeline.dedupe.normalize import content_terms
 from pipeline.types import MentionInput
 
@@ -95,11 +96,14 @@ def test_near_copy_joins_and_records_score():
 def test_new_member_must_fit_the_whole_claim_not_one_member():
     texts = {"alpha one": [1, 0, 0], "beta two": [1, 1, 0], "gamma three": [0, 1, 0]}
     ms = [MentionInput(i + 1, f"s{i}", t) for i, t in enumerate(texts)]
-    settings = dataclasses.replace(CLAIM_SETTINGS, lexical_weight=0.0, join=0.6, floor=0.3,
-                                   same_site_penalty=0.0, density_weight=0.0)
-    out = cluster_claims([], ms, next_claim_id=1, embedder=TableEmbedder(texts), settings=settings)
-    assert out[1].claim_id == out[0].claim_id and out[1].method == "paraphrase"
-    assert out[2].claim_id != out[0].claim_id  # close to "beta two" only: no chaining
+    hand = dataclasses.replace(CLAIM_SETTINGS, merge_model=None, lexical_weight=0.0, join=0.6,
+                               floor=0.3, same_site_penalty=0.0, density_weight=0.0)
+    # the calibrated decision: P = sigmoid(10 cos - 6), i.e. P >= 0.5 from cosine 0.6 on
+    model = MergeModel(("cos",), (10.0,), -6.0, threshold=0.5, floor=0.25)
+    for settings in (hand, dataclasses.replace(CLAIM_SETTINGS, merge_model=model)):
+        out = cluster_claims([], ms, next_claim_id=1, embedder=TableEmbedder(texts), settings=settings)
+        assert out[1].claim_id == out[0].claim_id and out[1].method == "paraphrase"
+        assert out[2].claim_id != out[0].claim_id  # close to "beta two" only: no chaining
 
 
 def test_existing_ids_kept_and_new_ids_start_at_next_claim_id():

@@ -138,8 +138,82 @@ def test_a_crowded_neighbourhood_raises_the_bar_for_paraphrases():
 
     ms = corpus(150, seed=6)
     emb = HashEmbedder()
-    calm = dataclasses.replace(CLAIM_SETTINGS, density_weight=0.0)
-    crowded = dataclasses.replace(CLAIM_SETTINGS, density_weight=10.0, density_center=0.0, density_from=0)
     para = lambda out: sum(m.method == "paraphrase" for m in out)  # noqa: E731
-    assert para(cluster_claims([], ms, next_claim_id=1, embedder=emb, settings=calm)) > 0
-    assert para(cluster_claims([], ms, next_claim_id=1, embedder=emb, settings=crowded)) == 0
+    for base in (CLAIM_SETTINGS, dataclasses.replace(CLAIM_SETTINGS, merge_model=None)):  # model, hand
+        calm = dataclasses.replace(base, density_weight=0.0, density_logit_weight=0.0)
+        crowded = dataclasses.replace(base, density_weight=10.0, density_logit_weight=100.0,
+                                      density_center=0.0, density_from=0)
+        assert para(cluster_claims([], ms, next_claim_id=1, embedder=emb, settings=calm)) > 0
+        assert para(cluster_claims([], ms, next_claim_id=1, embedder=emb, settings=crowded)) == 0
+
+
+@pytest.mark.parametrize("a,b,flag,veto", [
+    ("Reading helps sleep in older adults.", "Reading helps sleep in teenagers.", "scope_mismatch", True),
+    ("Reading helps sleep.", "Reading helps sleep at work.", "scope_mismatch", True),
+    ("Cravings fade within hours.", "Cravings fade within weeks.", "time_conflict", True),
+    # a time named by one sentence only is looser: flagged, no veto
+    ("Reading helps sleep.", "Reading helps sleep within weeks.", "qualifier_mismatch", False),
+    # another figure for the same thing is one claim with a conflict, not two claims
+    ("The fever lasts three days.", "The fever lasts two weeks.", "number_mismatch", False),
+])
+def test_claim_vetoes_are_scope_time_and_meaning_not_figures(a, b, flag, veto):
+    from pipeline.dedupe import CLAIM_SETTINGS
+
+    found = flags(a, b)
+    assert flag in found
+    assert bool(found & set(CLAIM_SETTINGS.vetoes)) is veto
+
+
+def test_no_time_conflict_when_both_name_the_same_span():
+    assert "time_conflict" not in flags("Symptoms begin within hours.", "Symptoms begin hours after the last drink.")
+    assert figures("Symptoms begin within 6\u201312 hours.")[0].said == "6 to 12 hours"  # a dash range
+
+
+def test_a_shared_label_is_no_word_evidence():
+    from pipeline.dedupe.normalize import evidence_terms, split_label
+
+    a, b = "Parking: Free parking is available in the upper lot after 6 p.m.", "Parking: Use the east lot."
+    assert split_label(b) == ("Parking", "Use the east lot.")
+    assert split_label("The reason: it rained.") == ("", "The reason: it rained.")  # too short after
+    assert split_label("What you need to bring to the first meeting: a notebook and a pen.")[0] == ""
+    assert "parkin" not in evidence_terms(b) and "east" in evidence_terms(b)
+    others = [("c", "Buses stop at the main gate every hour."), ("d", "The hall opens at seven.")]
+    labelled = PairContext.build([MentionInput(i + 1, s, t) for i, (s, t) in enumerate([("a", a), ("b", b), *others])],
+                                 embedder=HashEmbedder())
+    bodies = PairContext.build([MentionInput(i + 1, s, t) for i, (s, t) in enumerate(
+        [("a", split_label(a)[1]), ("b", split_label(b)[1]), *others])], embedder=HashEmbedder())
+    lex = PAIR_FEATURES.index("lex")
+    assert labelled.mention_features(1, 2)[lex] == pytest.approx(bodies.mention_features(1, 2)[lex])
+
+
+def test_merge_model_names_pair_features_and_round_trips():
+    from pipeline.dedupe.features import MergeModel
+
+    m = MergeModel(("cos", "lex", "same_site"), (2.0, 6.0, -0.5), -3.5, 0.7, 0.35)
+    assert MergeModel.from_dict(m.to_dict()) == m and not m.needs_texts
+    assert MergeModel(("fuzz",), (1.0,), 0.0, 0.5).needs_texts
+    row = np.zeros((1, len(PAIR_FEATURES)))
+    row[0, PAIR_FEATURES.index("cos")], row[0, PAIR_FEATURES.index("lex")] = 0.5, 0.5
+    assert m.probability(row)[0] == pytest.approx(1 / (1 + np.exp(-(1.0 + 3.0 - 3.5))))
+    with pytest.raises(ValueError, match="csls"):
+        MergeModel(("csls",), (1.0,), 0.0, 0.5)
+    with pytest.raises(ValueError, match="weights"):
+        MergeModel(("cos", "lex"), (1.0,), 0.0, 0.5)
+
+
+def test_figures_veto_a_model_fitted_from_answers_not_the_merge_model():
+    """Another figure is one claim with a conflict for the calibrated merge model, but a model
+    fitted from a few editor answers keeps the strict vetoes (settings.model_vetoes)."""
+    import dataclasses
+
+    from pipeline.dedupe import CLAIM_SETTINGS
+    from pipeline.dedupe.features import MergeModel
+
+    ms = [MentionInput(1, "a", "The fever usually lasts three days in most cases."),
+          MentionInput(2, "b", "In most cases the fever usually lasts two weeks.")]
+    eager = dataclasses.replace(CLAIM_SETTINGS, merge_model=MergeModel(("cos",), (0.0,), 20.0, 0.5))
+    merged = cluster_claims([], ms, next_claim_id=1, embedder=HashEmbedder(), settings=eager)
+    assert merged[0].claim_id == merged[1].claim_id
+    always = PairModel(("cos_mean",), (0.0,), 20.0)
+    apart = cluster_claims([], ms, next_claim_id=1, embedder=HashEmbedder(), settings=eager, pair_model=always)
+    assert apart[0].claim_id != apart[1].claim_id

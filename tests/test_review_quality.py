@@ -14,10 +14,9 @@ from pathlib import Path
 import pytest
 
 from fixtures.embedders import HashEmbedder
-from fixtures.loaders import load_benchmark, require_shared
+from fixtures.loaders import SHARED, load_benchmark, require_shared
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = ROOT.parent / "shared"
 BENCH = ROOT / "benchmarks" / "review_sim.py"
 
 

@@ -20,9 +20,11 @@ Optional keyword arguments of all of them:
   caller can persist them (`embedding_to_bytes`).
 - `embedder`: an `Embedder`; default: all-MiniLM-L6-v2, loaded on first use.
 - `constraints`: `Constraints` (editor pins, merges and splits) respected by every run.
-- `settings`: `Settings`, the decision's knobs.
+- `settings`: `Settings`, the decision's knobs; for claims its `merge_model` (the calibrated
+  `MergeModel` of settings.py, fitted on annotated golds by benchmarks/merge_model.py)
+  decides paraphrase merges.
 - `pair_model`: a `PairModel` (features.py) fitted from editor answers; when given it decides
-  paraphrase merges instead of the hand thresholds.
+  paraphrase merges instead.
 
 Order: mentions are decided one at a time in the canonical order of `order.py` (publication
 date, site, article URL, sentence position: never fetch timing or mention ids), each seeing
@@ -44,14 +46,14 @@ from .conflicts import Conflict, conflicting_figures
 from .context import PairContext
 from .embed import Embedder, MiniLMEmbedder, embedding_from_bytes, embedding_to_bytes
 from .evidence import Figure, figures, mismatches, signature
-from .features import FEATURE_NAMES, PairModel
+from .features import FEATURE_NAMES, MergeModel, PairModel
 from .normalize import content_terms, normalize_for_match
 from .order import appends_in_order, in_canonical_order, order_key
-from .settings import CLAIM_SETTINGS, QUESTION_SETTINGS, Constraints, Settings
+from .settings import CLAIM_SETTINGS, MERGE_MODEL, QUESTION_SETTINGS, Constraints, Settings
 
 __all__ = [
     "ClaimState", "QuestionState", "Constraints", "Embedder", "MiniLMEmbedder", "Settings",
-    "CLAIM_SETTINGS", "QUESTION_SETTINGS",
+    "CLAIM_SETTINGS", "QUESTION_SETTINGS", "MERGE_MODEL", "MergeModel",
     "cluster_claims", "rebuild", "cluster_questions", "rebuild_questions",
     "choose_canonical", "embed_mentions", "embedding_to_bytes", "embedding_from_bytes",
     "normalize_for_match", "content_terms", "readability",

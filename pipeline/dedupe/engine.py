@@ -19,9 +19,11 @@ BLAS differently; a decision would flip only on a score within ~1e-7 of a thresh
 
 Why "fits the claim", not "close to one member". Every partner writes about the same subject,
 so a sentence is close to many sentences; merging on single links chains unrelated sentences
-into one blob. A newcomer joins a claim only when its mean score over the claim's members
-clears `join` and no checked member is below `floor` (average linkage with a
-complete-linkage guard).
+into one blob. A newcomer joins a claim only when its mean over the claim's checked members
+clears the bar and no checked member is below a floor (average linkage with a
+complete-linkage guard). For claims the per-pair figure is the calibrated probability of
+`settings.MERGE_MODEL` (features.MergeModel), fitted on annotated golds; for FAQ questions, or
+with `merge_model=None`, it is the hand-weighted score of `pair_scores` against `join`/`floor`.
 
 Why remove the corpus mean and its first principal direction from the embeddings. In a
 corpus where every sentence is about heroin and the brain, that direction is the topic; what
@@ -38,11 +40,13 @@ import numpy as np
 from rapidfuzz import fuzz
 
 from .evidence import MISMATCH_NAMES, SignatureTable
-from .features import PairModel, claim_rows
+from .features import MISMATCH_COLUMNS, PAIR_FEATURES, PairModel, claim_rows
 from .neighbours import NeighbourSearch
-from .normalize import content_terms_of_key, normalize_for_match
+from .normalize import evidence_terms, normalize_for_match
 from .settings import CLAIM_SETTINGS, QUESTION_SETTINGS, Constraints, Settings  # noqa: F401
 
+_COS, _RAW, _LEX, _FUZZ, _NEAR, _SAME, _COVER = (
+    PAIR_FEATURES.index(n) for n in ("cos", "raw", "lex", "fuzz", "near_copy", "same_site", "cover"))
 FIRST_CHECKPOINT = 16
 CHECKPOINT_STEP = 16384
 STATS_CHUNK = 8192  # rows per step when statistics are taken (no float64 copy of the corpus)
@@ -85,6 +89,14 @@ def _top_directions(cov: np.ndarray, k: int, iterations: int = 60) -> np.ndarray
     return np.array(out)
 
 
+def _raised(probability: float, logit_raise: float) -> float:
+    """A probability threshold raised by `logit_raise` on the logit scale."""
+    if logit_raise <= 0.0:
+        return probability
+    z = math.log(probability / (1.0 - probability)) + logit_raise
+    return 1.0 / (1.0 + math.exp(-z))
+
+
 class Engine:
     """The state of one sequential clustering pass (the corpus so far and its claims)."""
 
@@ -100,6 +112,7 @@ class Engine:
             n.split("_")[0] in ("fuzz", "near") for n in self.model.names)
         self.sig = SignatureTable()
         self._veto = np.array([name in settings.vetoes for name in MISMATCH_NAMES])
+        self._model_veto = np.array([name in settings.model_vetoes for name in MISMATCH_NAMES])
         self.c = constraints or Constraints()
         if storage is not None and storage.dtype == np.float32 and storage.flags.c_contiguous \
                 and storage.shape[1] == dim:
@@ -237,7 +250,7 @@ class Engine:
         self.vecs[t] = vec
         self.n += 1
         key = normalize_for_match(text)
-        terms = self._term_ids(content_terms_of_key(key))
+        terms = self._term_ids(evidence_terms(text))
         self.ids.append(mention_id)
         self.sites.append(site)
         self.site_ids[t] = self._site_id(site)
@@ -276,14 +289,15 @@ class Engine:
         """Rows of features.PAIR_FEATURES of mention t against each of `others`. The two
         text ratios (fuzz, near_copy) cost a string comparison per pair: 0 unless asked for."""
         others = np.asarray(others, dtype=np.int64)
-        sem, lex = self._similarities(t, others)
-        out = np.zeros((len(others), 6 + len(MISMATCH_NAMES)))
-        out[:, 0], out[:, 1], out[:, 2] = sem, self.vecs[others] @ self.vecs[t], lex
+        sem, lex, cover = self._similarities(t, others, cover=True)
+        out = np.zeros((len(others), len(PAIR_FEATURES)))
+        out[:, _COS], out[:, _RAW], out[:, _LEX] = sem, self.vecs[others] @ self.vecs[t], lex
         if texts:
-            out[:, 3] = [fuzz.token_set_ratio(self.keys[t], self.keys[o]) / 100.0 for o in others]
-            out[:, 4] = [fuzz.ratio(self.keys[t], self.keys[o]) / 100.0 for o in others]
-        out[:, 5: 5 + len(MISMATCH_NAMES)] = self.sig.flags(t, others)
-        out[:, -1] = self.site_ids[others] == self.site_ids[t]
+            out[:, _FUZZ] = [fuzz.token_set_ratio(self.keys[t], self.keys[o]) / 100.0 for o in others]
+            out[:, _NEAR] = [fuzz.ratio(self.keys[t], self.keys[o]) / 100.0 for o in others]
+        out[:, MISMATCH_COLUMNS] = self.sig.flags(t, others)
+        out[:, _SAME] = self.site_ids[others] == self.site_ids[t]
+        out[:, _COVER] = cover
         return out
 
     def pair_scores(self, t: int, others: Sequence[int]) -> np.ndarray:
@@ -299,7 +313,8 @@ class Engine:
             score[(self.sig.flags(t, others) & self._veto).any(axis=1)] = -1.0
         return score
 
-    def _similarities(self, t: int, others: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    def _similarities(self, t: int, others: np.ndarray, *, cover: bool = False):
+        """(topic-removed cosine, IDF word-overlap cosine[, cover]) of t against others."""
         sem = self.z[others] @ self.z[t]
         words = [self.terms[o] for o in others]
         flat = np.concatenate(words)
@@ -311,7 +326,10 @@ class Engine:
         common = np.bincount(row[hit], weights=self.idf[flat[hit]], minlength=len(others))
         denom = self.lexnorm[t] * self.lexnorm[others]
         lex = np.divide(common, denom, out=np.zeros(len(others)), where=common > 0)
-        return sem, lex
+        if not cover:
+            return sem, lex
+        heavier = np.maximum(self.lexnorm[others], self.lexnorm[t]) ** 2
+        return sem, lex, np.divide(common, heavier, out=np.zeros(len(others)), where=common > 0)
 
     def _allowed(self, t: int, label: int) -> bool:
         bad = self._cannot.get(self.ids[t])
@@ -383,7 +401,18 @@ class Engine:
             sizes = np.array([len(g) for g in groups])
             starts = np.concatenate([[0], np.cumsum(sizes)[:-1]])
             flat = [m for g in groups for m in g]
-            if self.model is None:
+            merge = self.s.merge_model
+            if self.model is None and merge is not None:
+                # the calibrated pair probability (features.MergeModel): the newcomer states
+                # the same as each checked member; vetoed pairs count as 0
+                rows = self.pair_features(t, flat, texts=merge.needs_texts)
+                p = merge.probability(rows)
+                p[(rows[:, MISMATCH_COLUMNS].astype(bool) & self._veto).any(axis=1)] = 0.0
+                avgs = np.add.reduceat(p, starts) / sizes
+                lows = np.minimum.reduceat(p, starts)
+                join, floor = _raised(merge.threshold, self.s.density_logit_weight * max(
+                    0.0, density - self.s.density_center) if t >= self.s.density_from else 0.0), merge.floor
+            elif self.model is None:
                 scores = self.pair_scores(t, flat)
                 avgs = np.add.reduceat(scores, starts) / sizes  # each claim's mean and minimum
                 lows = np.minimum.reduceat(scores, starts)
@@ -391,7 +420,7 @@ class Engine:
             else:  # the learned model over the claim-level features; vetoes still hold
                 rows = self.pair_features(t, flat, texts=self._model_needs_texts)
                 avgs = self.model.probability(claim_rows(rows, starts, sizes, self.model.names))
-                vetoed = (rows[:, 5: 5 + len(MISMATCH_NAMES)].astype(bool) & self._veto).any(axis=1)
+                vetoed = (rows[:, MISMATCH_COLUMNS].astype(bool) & self._model_veto).any(axis=1)
                 lows = np.where(np.maximum.reduceat(vetoed.astype(np.int8), starts) > 0, -1.0, 1.0)
                 join, floor = self.model.threshold, 0.0
             nearest = max(nearest, float(avgs.max()))
@@ -423,7 +452,7 @@ class Engine:
         self.sites = list(sites)
         self.site_ids[:n0] = [self._site_id(x) for x in sites]
         self.keys = [normalize_for_match(t) for t in texts]
-        self.terms = [self._term_ids(content_terms_of_key(k)) for k in self.keys]
+        self.terms = [self._term_ids(evidence_terms(t)) for t in texts]
         self.labels = [None] * n0
         self._index_of = {m: i for i, m in enumerate(self.ids)}
         c = n0 if statistics == "all" else self._last_checkpoint_before(n0)

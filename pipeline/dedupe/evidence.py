@@ -84,8 +84,11 @@ ANTONYM_GROUPS: tuple[tuple[frozenset[str], frozenset[str]], ...] = (
 )
 
 # Scope qualifiers: who, when, how long, where a statement holds. A statement narrowed to one
-# group or span is not the same as the unqualified one or one narrowed to another.
-QUALIFIERS = frozenset({
+# group or setting is not the same as the unqualified one or one narrowed to another
+# (SCOPE_WORDS). Time words are looser: "symptoms begin within hours" and "symptoms begin
+# hours after the last drink" say the same, so only two sentences that both name a time and
+# name different ones ("within hours" / "for weeks") are told apart by them (TIME_WORDS).
+SCOPE_WORDS = frozenset({
     # people
     "adult", "adults", "older", "elderly", "senior", "seniors", "child", "children", "kid",
     "kids", "teen", "teens", "teenager", "teenagers", "adolescent", "adolescents", "youth",
@@ -94,15 +97,18 @@ QUALIFIERS = frozenset({
     "male", "males", "female", "females", "mother", "mothers", "father", "fathers", "pregnant",
     "pregnancy", "veteran", "veterans", "athlete", "athletes", "parent", "parents", "girls",
     "boys", "girl", "boy", "retirees", "beginners", "smokers", "nonsmokers",
-    # time and spans
-    "hour", "hours", "day", "days", "week", "weeks", "month", "months", "year", "years",
-    "decade", "decades", "minute", "minutes", "lifetime", "overnight", "term", "night",
-    "nights", "morning", "mornings", "evening", "evenings", "winter", "summer", "spring",
-    "autumn", "weekend", "weekends", "at work",
     # settings
     "workplace", "school", "schools", "college", "university", "home",
     "hospital", "surgery", "prison", "office", "clinic", "shift", "shifts", "rural", "urban",
+    "at work",
 })
+TIME_WORDS = frozenset({
+    "hour", "hours", "day", "days", "week", "weeks", "month", "months", "year", "years",
+    "decade", "decades", "minute", "minutes", "lifetime", "overnight", "term", "night",
+    "nights", "morning", "mornings", "evening", "evenings", "winter", "summer", "spring",
+    "autumn", "weekend", "weekends",
+})
+QUALIFIERS = SCOPE_WORDS | TIME_WORDS
 
 NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7,
@@ -123,9 +129,14 @@ _SCALE = {"hundred": 100, "thousand": 1000, "million": 1_000_000, "billion": 1_0
 _TOKEN = re.compile(r"\d[\d,]*(?:\.\d+)?%?|[a-z][a-z']*")
 
 
+_RANGE_DASH = re.compile(r"(?<=\d)\s*[-\u2010-\u2015]\s*(?=\d)")
+
+
 def tokens(text: str) -> list[str]:
-    """Lower-case words and numbers ("14,000", "2.5", "40%" kept whole)."""
-    s = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'").replace("-", " ")
+    """Lower-case words and numbers ("14,000", "2.5", "40%" kept whole; a dash between two
+    figures is a range: "6-12 hours" reads "6 to 12 hours")."""
+    s = unicodedata.normalize("NFKC", text).lower().replace("\u2019", "'")
+    s = _RANGE_DASH.sub(" to ", s).replace("-", " ")
     return [t.rstrip(",") for t in _TOKEN.findall(s)]
 
 
@@ -222,6 +233,8 @@ class Signature:
     figures: frozenset[tuple[str, float]]
     qualifiers: frozenset[str]
     lead_in: bool = False  # ends with a colon: it announces a list, the items say the rest
+    scope: frozenset[str] = frozenset()  # the qualifiers among SCOPE_WORDS
+    times: frozenset[str] = frozenset()  # the qualifiers among TIME_WORDS
 
 
 @lru_cache(maxsize=65536)
@@ -241,7 +254,8 @@ def signature(text: str) -> Signature:
     in_figures = {w for f in found if f.unit == "duration" for w in f.said.split()}
     quals = frozenset(w[:-1] if w.endswith("s") and len(w) > 3 else w
                       for w in (words & QUALIFIERS) - in_figures)
-    return Signature(neg, tuple(pol), figs, quals, text.rstrip().endswith(":"))
+    scope = frozenset(q for q in quals if q in SCOPE_WORDS or q + "s" in SCOPE_WORDS)
+    return Signature(neg, tuple(pol), figs, quals, text.rstrip().endswith(":"), scope, quals - scope)
 
 
 def mismatches(a: Signature, b: Signature) -> dict[str, bool]:
@@ -253,11 +267,13 @@ def mismatches(a: Signature, b: Signature) -> dict[str, bool]:
         "number_missing": bool(a.figures) != bool(b.figures),
         "qualifier_mismatch": a.qualifiers != b.qualifiers,
         "lead_in": a.lead_in or b.lead_in,
+        "scope_mismatch": a.scope != b.scope,
+        "time_conflict": bool(a.times) and bool(b.times) and not (a.times & b.times),
     }
 
 
 MISMATCH_NAMES = ("negation_mismatch", "antonym_mismatch", "number_mismatch", "number_missing",
-                  "qualifier_mismatch", "lead_in")
+                  "qualifier_mismatch", "lead_in", "scope_mismatch", "time_conflict")
 
 
 class SignatureTable:
@@ -270,6 +286,10 @@ class SignatureTable:
         self.fig = np.zeros(1024, dtype=np.int32)  # 0: no figure, else an interned set
         self.qual = np.zeros(1024, dtype=np.int32)  # interned qualifier set (0: none)
         self.lead = np.zeros(1024, dtype=bool)
+        self.scope = np.zeros(1024, dtype=np.int32)  # interned scope-word set (0: none)
+        # time words as bits (0: none): two sentences' sets are disjoint when AND is 0
+        self.times = np.zeros(1024, dtype=np.int64)
+        self._time_bit: dict[str, int] = {}
         self._figs: dict[frozenset, int] = {frozenset(): 0}
         self._quals: dict[frozenset, int] = {frozenset(): 0}
         self.n = 0
@@ -278,7 +298,7 @@ class SignatureTable:
         if need <= len(self.neg):
             return
         size = max(need, 2 * len(self.neg))
-        for name in ("neg", "pol", "fig", "qual", "lead"):
+        for name in ("neg", "pol", "fig", "qual", "lead", "scope", "times"):
             old = getattr(self, name)
             new = np.zeros((size,) + old.shape[1:], dtype=old.dtype)
             new[: self.n] = old[: self.n]
@@ -293,6 +313,11 @@ class SignatureTable:
         self.fig[t] = self._figs.setdefault(s.figures, len(self._figs))
         self.qual[t] = self._quals.setdefault(s.qualifiers, len(self._quals))
         self.lead[t] = s.lead_in
+        self.scope[t] = self._quals.setdefault(s.scope, len(self._quals))
+        bits = 0
+        for w in s.times:
+            bits |= 1 << self._time_bit.setdefault(w, len(self._time_bit) % 63)
+        self.times[t] = bits
         self.n += 1
         return t
 
@@ -306,4 +331,7 @@ class SignatureTable:
         out[:, 3] = (fo == 0) != (ft == 0)
         out[:, 4] = self.qual[others] != self.qual[t]
         out[:, 5] = self.lead[others] | self.lead[t]
+        out[:, 6] = self.scope[others] != self.scope[t]
+        to, tt = self.times[others], self.times[t]
+        out[:, 7] = (to != 0) & (tt != 0) & ((to & tt) == 0)
         return out

@@ -1,11 +1,12 @@
-"""Pair evidence as a feature vector, and the learned pair model that may replace the hand
-thresholds for automatic merges.
+"""Pair evidence as a feature vector, and the two models that decide automatic merges over it.
 
 Owns: `PAIR_FEATURES` (the evidence of two mentions), claim-level names over them,
-`PairModel` (logistic weights over named features). `PairContext` (context.py) computes
-them for any two mentions or claims of a corpus with the engine's own code.
-Must not: fit anything (the review queue fits the model from editor answers and stores it),
-touch the database.
+`MergeModel` (the shipped, calibrated automatic decision: a logistic pair probability over
+named pair features, with its threshold) and `PairModel` (logistic weights over claim-level
+features, fitted from editor answers). `PairContext` (context.py) computes the features of
+any two mentions or claims of a corpus with the engine's own code.
+Must not: fit anything (benchmarks/merge_model.py fits the MergeModel on annotated golds; the
+review queue fits the PairModel from editor answers and stores it), touch the database.
 
 Names. A mention pair has the `PAIR_FEATURES`. Two claims (or a newcomer and a claim) have,
 for each pair feature F, `F_mean`, `F_max` and `F_min` over the cross pairs of their members
@@ -37,15 +38,24 @@ import numpy as np
 
 from .evidence import MISMATCH_NAMES
 
-PAIR_FEATURES = ("cos", "raw", "lex", "fuzz", "near_copy") + MISMATCH_NAMES + ("same_site",)
+PAIR_FEATURES = ("cos", "raw", "lex", "fuzz", "near_copy") + MISMATCH_NAMES + ("same_site", "cover")
 """cos: cosine of the topic-removed sentence vectors; raw: plain cosine; lex: IDF-weighted
-cosine of the content-word sets; fuzz: rapidfuzz token_set_ratio (0..1) and near_copy:
-rapidfuzz ratio (0..1) of the normalized texts; the mismatch flags of evidence.py (1 when
-set); same_site: both sentences from one partner."""
+cosine of the content-word sets (a leading "Label:" left out: normalize.evidence_terms);
+fuzz: rapidfuzz token_set_ratio (0..1) and near_copy: rapidfuzz ratio (0..1) of the
+normalized texts; the mismatch flags of evidence.py (1 when set); same_site: both sentences
+from one partner; cover: the IDF weight the two share over the weight of the heavier one
+(low when one sentence says much the other does not)."""
+MISMATCH_COLUMNS = slice(PAIR_FEATURES.index(MISMATCH_NAMES[0]),
+                         PAIR_FEATURES.index(MISMATCH_NAMES[-1]) + 1)
 AGGREGATES = ("mean", "max", "min")
-FEATURE_NAMES = tuple(f"{f}_mean" for f in PAIR_FEATURES) + tuple(
+# The review queue's claim-level vector (its stored engine models are fitted on these names;
+# keep them as they are when pair features are added)
+FEATURE_NAMES = tuple(f"{f}_mean" for f in (
+    "cos", "raw", "lex", "fuzz", "near_copy", "negation_mismatch", "antonym_mismatch",
+    "number_mismatch", "number_missing", "qualifier_mismatch", "lead_in", "same_site")) + tuple(
     f"{f}_max" for f in ("cos", "lex", "fuzz", "near_copy"))
 THRESHOLD = 0.9
+TEXT_FEATURES = ("fuzz", "near_copy")  # cost a string comparison per pair
 
 
 def _column(name: str) -> tuple[int, str]:
@@ -108,3 +118,49 @@ class PairModel:
     @staticmethod
     def from_json(text: str) -> "PairModel":
         return PairModel.coerce(json.loads(text))
+
+
+@dataclass(frozen=True, slots=True)
+class MergeModel:
+    """The automatic merge decision: P(two mentions state the same proposition) =
+    sigmoid(x . weights + bias) over named PAIR_FEATURES of the mention pair. A newcomer
+    joins a claim when the mean P over the claim's checked members is at least `threshold`
+    and none is below `floor`; a pair with a vetoing mismatch counts as P = 0.
+
+    Fitted offline on annotated golds (benchmarks/merge_model.py says on what, and prints
+    the figures on sites left out of the fit); the engine only applies it."""
+
+    names: tuple[str, ...]
+    weights: tuple[float, ...]
+    bias: float
+    threshold: float
+    floor: float = 0.0
+
+    def __post_init__(self) -> None:
+        if len(self.weights) != len(self.names):
+            raise ValueError(f"merge model has {len(self.names)} names but {len(self.weights)} weights")
+        unknown = [n for n in self.names if n not in PAIR_FEATURES]
+        if unknown:
+            raise ValueError(f"merge model names unknown pair features {unknown}; "
+                             f"it knows {', '.join(PAIR_FEATURES)}")
+
+    @property
+    def needs_texts(self) -> bool:
+        return any(n in TEXT_FEATURES for n in self.names)
+
+    def logit(self, rows: np.ndarray) -> np.ndarray:
+        """Logits of PAIR_FEATURES rows (n, len(PAIR_FEATURES)) -> (n,)."""
+        cols = [PAIR_FEATURES.index(n) for n in self.names]
+        return np.asarray(rows, dtype=np.float64)[:, cols] @ np.asarray(self.weights) + self.bias
+
+    def probability(self, rows: np.ndarray) -> np.ndarray:
+        return 1.0 / (1.0 + np.exp(-np.clip(self.logit(rows), -60, 60)))
+
+    def to_dict(self) -> dict:
+        return dict(names=list(self.names), weights=list(self.weights), bias=self.bias,
+                    threshold=self.threshold, floor=self.floor)
+
+    @staticmethod
+    def from_dict(d: Mapping) -> "MergeModel":
+        return MergeModel(tuple(d["names"]), tuple(float(w) for w in d["weights"]),
+                          float(d["bias"]), float(d["threshold"]), float(d.get("floor", 0.0)))

@@ -50,3 +50,26 @@ def content_terms_of_key(key: str, *, stem_length: int = STEM_LENGTH) -> frozens
             continue
         out.add(w[:stem_length])
     return frozenset(out)
+
+
+# A leading "Label:" (a list item's bold lead, "Parking: Use the east lot.", "Timing: Seizures
+# come within 48 hours.") names the topic the sentence is filed under, not what it says: two
+# items under the same label share its words whatever they state. Up to four words, opening
+# with a capital or a figure, before a colon, with at least three words after it.
+_LABEL = re.compile(r"^\s*([A-Z0-9][\w'&/\- ]{0,40}?)\s*:\s+(?=\S+\s+\S+\s+\S)")
+LABEL_WORDS = 4
+
+
+def split_label(text: str) -> tuple[str, str]:
+    """(label, body) of a sentence that opens with a short "Label:"; ("", text) otherwise."""
+    m = _LABEL.match(text)
+    if not m or len(m.group(1).split()) > LABEL_WORDS:
+        return "", text
+    return m.group(1), text[m.end():]
+
+
+def evidence_terms(text: str, *, stem_length: int = STEM_LENGTH) -> frozenset[str]:
+    """The content words that count as evidence of what a sentence says: `content_terms` of
+    the sentence without a leading label (a label two sentences share is no evidence that
+    they say the same thing)."""
+    return content_terms(split_label(text)[1], stem_length=stem_length)
