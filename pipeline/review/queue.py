@@ -157,7 +157,7 @@ class ReviewQueue:
                  places: Mapping[int, tuple[object, int]] | None = None, context=None,
                  neighbours: int = CANDIDATE_NEIGHBOURS, group_max: int = GROUP_MAX,
                  lookahead: float = LOOKAHEAD, size_exponent: float = 1.0,
-                 size_form: str = "product") -> None:
+                 size_form: str = "product", uncertainty: float = 0.0) -> None:
         """`places`: {mention id: (article, position)} (see `Corpus`). `context`: a
         `dedupe.PairContext` over the same mentions; with it, each question's evidence also
         carries the engine's own features, from which the engine's pair model is fitted."""
@@ -171,6 +171,7 @@ class ReviewQueue:
         self.lookahead = lookahead
         self.size_exponent = size_exponent
         self.size_form = size_form
+        self.uncertainty = uncertainty
         self._candidates: list[tuple[int, int]] | None = None
 
     def evidence(self, left: ClaimState, right: ClaimState) -> dict[str, float]:
@@ -279,7 +280,8 @@ class ReviewQueue:
                 ea = max(0.0, expected[left.claim_id] - pk * b)
                 eb = max(0.0, expected[right.claim_id] - pk * a)
                 pairs += self.lookahead * ((b * ea + a * eb) if self.size_form == "product" else (ea + eb))
-            out.append((round(float(pk) * pairs ** self.size_exponent, 4), left.claim_id, right.claim_id,
+            worth = float(pk) + self.uncertainty * float(pk) * (1.0 - float(pk))
+            out.append((round(worth * pairs ** self.size_exponent, 4), left.claim_id, right.claim_id,
                         round(float(pk), 4), e))
         out.sort(key=lambda t: (-t[0], t[1], t[2]))
         return out
