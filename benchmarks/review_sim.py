@@ -214,7 +214,8 @@ def other_gold(gold: Path) -> tuple[Path, Path] | None:
 def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every: int = 10,
              embedder=None, on_point=None, engine_model_used: bool = True, prior: dict | None = None,
              groups: bool = True, queue_options: dict | None = None,
-             prior_answers: float | None = None, singletons: bool = False) -> Run:
+             prior_answers: float | None = None, singletons: bool = False,
+             pool_from_gold: bool = False) -> Run:
     """Run the loop until `items` items are judged; a point every `every` items.
 
     `prior`: the queue's prior ({weights, bias, scale}); default the shipped one."""
@@ -224,7 +225,10 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
     scorer = load_scorer(gold)
     corpus = load_corpus(gold, seeds, scorer)
     editor = corpus.editor
-    pool = [m for m in corpus.mentions if corpus.labels[m.mention_id] == "claim"]
+    if pool_from_gold:  # the old way: every seed sentence but the gold's promotional ones
+        pool = [m for m in corpus.mentions if m.mention_id not in editor.not_claims]
+    else:
+        pool = [m for m in corpus.mentions if corpus.labels[m.mention_id] == "claim"]
     by_id = {m.mention_id: m for m in pool}
     vectors = embed_mentions(pool, embedder=embedder)
     if singletons:

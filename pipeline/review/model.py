@@ -50,7 +50,7 @@ PRIOR = {
               "lex_mean": 0.01078, "lex_max": 0.01078, "mutual_mean": 0.03375, "fuzz_max": 0.00669,
               "raw_mean": 0.03996, "same_site": 0.2395, "place_diff": 0.05909, "context_max": 0.00569},
 }
-PRIOR_ANSWERS = 8.0  # the prior weighs like this many answers per weight
+PRIOR_ANSWERS = 2.0  # the prior weighs like this many answers per weight (chosen on the partner gold)
 
 
 @dataclass(frozen=True, slots=True)

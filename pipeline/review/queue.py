@@ -11,11 +11,14 @@ Must not: touch the database, the terminal or the clock; apply an answer (the st
 and the caller passes the claims as they are after it).
 
 Order. An editor's effort is counted in items judged: one per candidate claim shown (a pair
-question is one item, a group question with k candidates is k). A "yes" joins every pair
-of mentions across the two claims: two claims of 3 and 4 mentions, 12 pairs; two single
-sentences, one. The expected gain of a candidate is therefore P(same) x the pairs it would
-join, and questions are ranked by expected gain per item. Large claims come first: pair
-recall grows with the square of a claim's size.
+question is one item, a group question with k candidates is k). What an answer is worth:
+pair recall grows with the square of a claim's size, and a claim of s sentences takes
+s - 1 yeses however they are ordered (s(s-1)/2 pairs), so each yes is worth about half the
+size of the claim it ends up in, not only the pairs it joins at once (a yes between two
+single sentences of a proposition eight partners state is worth more than its one pair).
+The expected gain of a candidate is P(same) x (the sentences a yes brings into one claim +
+the sentences expected to join either side later: the sum of P(same) x size over each
+side's other open candidates, `lookahead`); questions are ranked by expected gain per item.
 
 Groups. When the best question's anchor has several candidates each worth at least as much
 as the next best question elsewhere, they are asked together: the editor reads the anchor
@@ -38,7 +41,7 @@ from .model import PairModel
 
 KINDS = ("claim", "faq")
 VERDICTS = ("yes", "no", "skip", "not-claim")
-CANDIDATE_NEIGHBOURS = 12  # nearest mentions whose claims make a candidate pair
+CANDIDATE_NEIGHBOURS = 20  # nearest mentions whose claims make a candidate pair
 GROUP_MAX = 6  # candidates in one group question at most
 LOOKAHEAD = 1.0  # weight of the pairs a yes makes reachable through later merges
 
@@ -59,7 +62,7 @@ class Answer:
 @dataclass(frozen=True, slots=True)
 class Candidate:
     """One candidate of a question: a claim, how likely it says the same as the anchor,
-    the mention pairs a yes would join and its expected gain (P x pairs)."""
+    the mention pairs a yes would join at once, and its expected gain (see Order)."""
 
     claim: ClaimState
     p_same: float
@@ -82,7 +85,7 @@ class Question:
 
     @property
     def gain(self) -> float:
-        """Expected new mention pairs per item judged."""
+        """Expected gain per item judged."""
         return sum(c.gain for c in self.candidates) / max(1, len(self.candidates))
 
     # the pair form (one candidate): anchor on the left, the candidate on the right
@@ -156,8 +159,7 @@ class ReviewQueue:
                  vectors: Mapping[int, np.ndarray], *,
                  places: Mapping[int, tuple[object, int]] | None = None, context=None,
                  neighbours: int = CANDIDATE_NEIGHBOURS, group_max: int = GROUP_MAX,
-                 lookahead: float = LOOKAHEAD, size_exponent: float = 1.0,
-                 size_form: str = "product", uncertainty: float = 0.0) -> None:
+                 lookahead: float = LOOKAHEAD) -> None:
         """`places`: {mention id: (article, position)} (see `Corpus`). `context`: a
         `dedupe.PairContext` over the same mentions; with it, each question's evidence also
         carries the engine's own features, from which the engine's pair model is fitted."""
@@ -169,9 +171,6 @@ class ReviewQueue:
         self.neighbours = neighbours
         self.group_max = group_max
         self.lookahead = lookahead
-        self.size_exponent = size_exponent
-        self.size_form = size_form
-        self.uncertainty = uncertainty
         self._candidates: list[tuple[int, int]] | None = None
 
     def evidence(self, left: ClaimState, right: ClaimState) -> dict[str, float]:
@@ -269,20 +268,12 @@ class ReviewQueue:
         out = []
         for (left, right), e, pk in zip(cands, ev, p):
             a, b = len(left.members), len(right.members)
-            if self.size_form == "product":
-                pairs = a * b
-            elif self.size_form == "sum":
-                pairs = a + b - 1
-            else:  # "expected": the size the joined claim is expected to reach
-                pairs = a + b - 1
-            if self.lookahead:
-                # a yes also joins B to whatever later joins A, and A to whatever joins B
-                ea = max(0.0, expected[left.claim_id] - pk * b)
-                eb = max(0.0, expected[right.claim_id] - pk * a)
-                pairs += self.lookahead * ((b * ea + a * eb) if self.size_form == "product" else (ea + eb))
-            worth = float(pk) + self.uncertainty * float(pk) * (1.0 - float(pk))
-            out.append((round(worth * pairs ** self.size_exponent, 4), left.claim_id, right.claim_id,
-                        round(float(pk), 4), e))
+            # a yes brings a + b sentences into one claim, and the claim will also take in
+            # whatever later joins either side (transitivity): expected newcomers
+            # (sum of P x size over each side's other open candidates)
+            size = a + b - 1 + self.lookahead * (max(0.0, expected[left.claim_id] - pk * b)
+                                                 + max(0.0, expected[right.claim_id] - pk * a))
+            out.append((round(float(pk) * size, 4), left.claim_id, right.claim_id, round(float(pk), 4), e))
         out.sort(key=lambda t: (-t[0], t[1], t[2]))
         return out
 
