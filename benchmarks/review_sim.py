@@ -218,7 +218,12 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
              pool_from_gold: bool = False) -> Run:
     """Run the loop until `items` items are judged; a point every `every` items.
 
-    `prior`: the queue's prior ({weights, bias, scale}); default the shipped one."""
+    `prior`: the queue's prior ({weights, bias, scale}); default the shipped one.
+    `prior_answers`: its weight in answers (default the queue's). `queue_options`: the
+    queue's knobs (neighbours, group_max, lookahead). For comparisons only:
+    `singletons=True` starts from every sentence its own claim (no automatic merges);
+    `pool_from_gold=True` clusters every seed sentence but the gold's promotional and
+    not_claims ones instead of what the label stage keeps (the pool of the old simulator)."""
     from pipeline.dedupe import ClaimState, Constraints, PairContext, cluster_claims, embed_mentions, rebuild
     from pipeline.review import Answer, ReviewQueue, engine_model, prior_model, refit
 
