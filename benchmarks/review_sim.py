@@ -1,22 +1,41 @@
 """The editor's effort: the review queue answered by a simulated editor who knows a gold file.
 
-    python benchmarks/review_sim.py [--gold FILE] [--seeds DIR] [--answers N] [--every K] [--json]
+    python benchmarks/review_sim.py                      # the partner gold and claims-dev, side by side
+    python benchmarks/review_sim.py --gold FILE --seeds DIR [--items N] [--every K] [--json]
+    python benchmarks/review_sim.py --fit-prior --gold FILE --seeds DIR   # print a prior fitted on FILE
 
 Mentions: every sentence of the seeds (split with the gold scorer's own splitter, headings
-and questions dropped) minus the sentences the gold marks promotional, as in
-dedup_quality.py; ids follow the seed files' order. They are clustered by the engine as
-a run would, then the queue (pipeline.review) asks its questions one at a time.
+and questions dropped), ids in the seed files' order, labelled by the label stage
+(`label_sentence`, the one adapter to the sentence labeller). Those it labels `claim` are
+clustered by the engine as a run would; the others are kept out of the claims, as a run
+keeps them out. Then the queue (pipeline.review) asks its questions one at a time.
 
-The simulated editor answers "yes" when merging the two claims creates no pair of mentions
-that the gold's precision rule counts as wrong (the two do not share a gold cluster, any
-role), "no" otherwise; it never skips. Each answer is applied as the CLI applies it
-("yes": the two claims become one; "no": a cannot-link), and the pair model is refitted
-from the answers so far. Pair precision and recall (the gold scorer's own `evaluate`)
-are printed after every K answers.
+The simulated editor:
+- answers "not a claim" (one item) for a sentence its gold lists as promotional or in
+  `not_claims`: it leaves the claims for good;
+- otherwise, for each candidate of a question, in order, answers "yes" when merging it into
+  the anchor (with the candidates already accepted) creates no pair of mentions that the
+  gold's precision rule counts as wrong (the two share no gold cluster, any role), "no"
+  otherwise. It never skips. A pair question is one item, a group question with k
+  candidates k items.
+Each answer is applied as the CLI applies it ("yes": the claims become one; "no": a
+cannot-link between the merged groups), the queue's model is refitted from the answers so
+far, and every `--every` items is a session's end: the engine's pair model is refitted and,
+once there is one, the claims are re-clustered with it under the editor's decisions.
 
-Nothing here is keyed to one gold: any file of the same format (clusters of site/text/role
-mentions, promotional sentences) with its seed folder works. The gold's scorer module is
-taken from the gold file's folder when it has one, otherwise from ../shared/gold.
+Printed: items judged, screens, pair precision and recall (the gold scorer's own
+`evaluate`), and a reliability table: the P(same) shown for each judged candidate, in
+bins, against how often the editor said yes, with the expected calibration error (ECE).
+
+What is fitted on what: the queue's prior (pipeline/review/model.py PRIOR) is fitted on the
+partner gold. Scoring a gold with a prior fitted on it would be in-sample, so by default a
+gold is scored with a prior fitted on the other gold (`--prior-gold`): claims-dev with the
+shipped prior (the partner gold's), the partner gold with one fitted here on claims-dev.
+The queue's knobs (neighbours, group size, the prior's strength) were chosen on the partner
+gold. Nothing here is keyed to one gold: any file of the same format (clusters of
+site/text/role mentions, promotional sentences, optional not_claims) with its seed folder
+works. The gold's scorer module is taken from the gold file's folder when it has one,
+otherwise from ../shared/gold.
 """
 from __future__ import annotations
 
@@ -25,14 +44,19 @@ import importlib.util
 import json
 import sys
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "gold").is_dir()),
               ROOT.parent / "shared")  # ../shared (from a git worktree: the nearest ancestor's)
 GOLD = SHARED / "gold" / "claims.json"
 SEEDS = SHARED / "seeds"
-CHECKPOINTS = (10, 50, 100, 150, 200, 300)
+DEV_GOLD = SHARED / "claims-dev" / "claims.json"
+DEV_SEEDS = SHARED / "claims-dev" / "pages"
+CHECKPOINTS = (0, 50, 100, 150, 200, 250, 300)
+BINS = 10
 
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -48,21 +72,56 @@ def load_scorer(gold: Path):
     return mod
 
 
-def gold_mentions(scorer, gold: Path, seeds: Path):
-    """MentionInputs of the seed sentences (promotional ones removed), ids in seed order."""
+# --- the one adapter to the sentence labeller ------------------------------------------------
+
+def label_sentence(text: str, *, site_names: Sequence[str]) -> str:
+    """The label stage's kind for one sentence given as plain text ("claim", "promo",
+    "other", ...), with the names its site goes by (for self-promotion). Switch to the
+    label classifier's text-only entry point here, and only here."""
+    from pipeline.extract._labels import Partner, classify
+
+    return str(classify(text, block="p", partner=Partner.from_names(list(site_names))))
+
+
+def site_names(seeds: Path) -> dict[str, list[str]]:
+    """The names each site goes by: from a manifest.json beside the seed folder (its
+    `center` and `site_name`) when there is one; otherwise the site id, capitalised."""
+    manifest = seeds.parent / "manifest.json"
+    if not manifest.is_file():
+        return {}
+    pages = json.loads(manifest.read_text("utf-8")).get("pages", [])
+    return {p["slug"]: [n for n in (p.get("center"), p.get("site_name")) if n] for p in pages if "slug" in p}
+
+
+@dataclass
+class Corpus:
+    """The seed sentences of one gold, labelled, with what the gold says of each."""
+
+    mentions: list  # MentionInput of every seed sentence, ids in seed order
+    labels: dict[int, str]  # mention id -> the label stage's kind
+    editor: "GoldEditor"
+
+
+def load_corpus(gold: Path, seeds: Path, scorer=None) -> Corpus:
     from pipeline.types import MentionInput
 
-    _, promo = scorer.load_gold(str(gold))
-    rows = [r for r in scorer.seed_sentences(str(seeds))
-            if not any(site == r["site"] and scorer.same(t, scorer.norm(r["text"])) for site, t in promo)]
-    return [MentionInput(i + 1, r["site"], r["text"]) for i, r in enumerate(rows)]
+    scorer = scorer or load_scorer(gold)
+    names = site_names(seeds)
+    rows = scorer.seed_sentences(str(seeds))
+    mentions = [MentionInput(i + 1, r["site"], r["text"]) for i, r in enumerate(rows)]
+    labels = {m.mention_id: label_sentence(m.text, site_names=names.get(m.site, [m.site.title()]))
+              for m in mentions}
+    return Corpus(mentions, labels, GoldEditor(scorer, gold, mentions))
 
 
 class GoldEditor:
-    """Answers from the gold: the scorer's matching and precision rule, nothing else."""
+    """Answers from the gold: the scorer's matching and precision rule, and its promotional
+    and not_claims lists, nothing else."""
 
     def __init__(self, scorer, gold: Path, mentions) -> None:
-        sents, _ = scorer.load_gold(str(gold))
+        sents, promo = scorer.load_gold(str(gold))
+        data = json.loads(Path(gold).read_text("utf-8"))
+        not_claims = {(m["site"], scorer.norm(m["text"])) for m in data.get("not_claims", [])}
         by_site: dict[str, list] = {}
         for i, m in enumerate(mentions):
             by_site.setdefault(m.site, []).append((i, scorer.norm(m.text)))
@@ -71,58 +130,148 @@ class GoldEditor:
             i = scorer.match(key, by_site)
             if i is not None:
                 self.clusters[mentions[i].mention_id] = d["P"] | d["S"]
+        self.not_claims: set[int] = set()
+        for key in promo | not_claims:
+            i = scorer.match(key, by_site)
+            if i is not None and mentions[i].mention_id not in self.clusters:
+                self.not_claims.add(mentions[i].mention_id)
 
     def right_pair(self, a: int, b: int) -> bool:
         return bool(self.clusters.get(a, set()) & self.clusters.get(b, set()))
 
-    def answer(self, left, right) -> str:
-        ok = all(self.right_pair(x.mention_id, y.mention_id) for x in left.members for y in right.members)
-        return "yes" if ok else "no"
+    def same(self, left: Sequence[int], right: Sequence[int]) -> bool:
+        return all(self.right_pair(x, y) for x in left for y in right)
 
 
-def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, answers: int = 300, every: int = 10,
-             embedder=None, on_point=None, engine_model_used: bool = True) -> list[dict]:
-    """Run the loop; returns one dict per checkpoint (answers, yes, precision, recall).
+@dataclass
+class Run:
+    """One simulation: the curve (a point every K items) and every judged candidate's
+    shown P(same) with the editor's verdict."""
 
-    Every `every` answers is a session's end, as in `claims review`: the engine's pair model
-    is refitted from the answers and, once there is one, every mention is re-clustered with
-    it under the editor's decisions (merges fixed, "no" pairs kept apart), as a rebuild."""
+    gold: str
+    curve: list[dict] = field(default_factory=list)
+    judged: list[tuple[float, bool]] = field(default_factory=list)
+
+    def reliability(self, bins: int = BINS) -> list[dict]:
+        return reliability(self.judged, bins)
+
+    def ece(self) -> float:
+        return expected_calibration_error(self.judged)
+
+
+def reliability(judged: Sequence[tuple[float, bool]], bins: int = BINS) -> list[dict]:
+    """Bins of shown P(same) with how many candidates fell in each, their mean P and the
+    share the editor said yes to."""
+    out = []
+    for b in range(bins):
+        lo, hi = b / bins, (b + 1) / bins
+        got = [(p, y) for p, y in judged if lo <= p < hi or (b == bins - 1 and p == 1.0)]
+        out.append({"bin": f"{lo:.1f}-{hi:.1f}", "n": len(got),
+                    "mean_p": round(sum(p for p, _ in got) / len(got), 3) if got else None,
+                    "yes_rate": round(sum(y for _, y in got) / len(got), 3) if got else None})
+    return out
+
+
+def expected_calibration_error(judged: Sequence[tuple[float, bool]], bins: int = BINS) -> float:
+    n = len(judged)
+    if not n:
+        return 0.0
+    return round(sum(r["n"] / n * abs(r["mean_p"] - r["yes_rate"]) for r in reliability(judged, bins) if r["n"]), 4)
+
+
+def labelled_pairs(corpus: Corpus, embedder=None, vectors=None):
+    """(evidence, same) of every candidate pair of single sentences the queue would
+    consider among the gold's claim sentences: the data a prior is fitted on."""
+    from pipeline.dedupe import embed_mentions
+    from pipeline.review import ReviewQueue
+
+    pool = [m for m in corpus.mentions if m.mention_id in corpus.editor.clusters
+            or (corpus.labels[m.mention_id] == "claim" and m.mention_id not in corpus.editor.not_claims)]
+    vectors = vectors or embed_mentions(pool, embedder=embedder)
+    queue = ReviewQueue("claim", pool, vectors)
+    ids = [m.mention_id for m in queue.corpus.mentions]
+    evidence, labels = [], []
+    for i, j in queue._mention_candidates():
+        evidence.append(queue.corpus.claim_evidence([i], [j]))
+        labels.append(corpus.editor.right_pair(ids[i], ids[j]))
+    return evidence, labels
+
+
+def fitted_prior(gold: Path, seeds: Path, embedder=None) -> dict:
+    from pipeline.review import fit_prior
+
+    evidence, labels = labelled_pairs(load_corpus(gold, seeds), embedder)
+    return fit_prior(evidence, labels)
+
+
+def other_gold(gold: Path) -> tuple[Path, Path] | None:
+    """The gold a prior for GOLD is fitted on: the other of the two shared golds. None: the
+    shipped prior (fitted on the partner gold) serves."""
+    if gold.resolve() == GOLD.resolve():
+        return DEV_GOLD, DEV_SEEDS
+    return None
+
+
+def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every: int = 10,
+             embedder=None, on_point=None, engine_model_used: bool = True, prior: dict | None = None,
+             groups: bool = True, queue_options: dict | None = None,
+             prior_answers: float | None = None, singletons: bool = False,
+             pool_from_gold: bool = False) -> Run:
+    """Run the loop until `items` items are judged; a point every `every` items.
+
+    `prior`: the queue's prior ({weights, bias, scale}); default the shipped one.
+    `prior_answers`: its weight in answers (default the queue's). `queue_options`: the
+    queue's knobs (neighbours, group_max, lookahead). For comparisons only:
+    `singletons=True` starts from every sentence its own claim (no automatic merges);
+    `pool_from_gold=True` clusters every seed sentence but the gold's promotional and
+    not_claims ones instead of what the label stage keeps (the pool of the old simulator)."""
     from pipeline.dedupe import ClaimState, Constraints, PairContext, cluster_claims, embed_mentions, rebuild
     from pipeline.review import Answer, ReviewQueue, engine_model, prior_model, refit
 
     scorer = load_scorer(gold)
-    mentions = gold_mentions(scorer, gold, seeds)
-    editor = GoldEditor(scorer, gold, mentions)
-    vectors = embed_mentions(mentions, embedder=embedder)
-    memberships = cluster_claims([], mentions, next_claim_id=1, embeddings=dict(vectors), embedder=embedder)
-    claim_of = {m.mention_id: m.claim_id for m in memberships}
-    by_id = {m.mention_id: m for m in mentions}
+    corpus = load_corpus(gold, seeds, scorer)
+    editor = corpus.editor
+    if pool_from_gold:  # the old way: every seed sentence but the gold's promotional ones
+        pool = [m for m in corpus.mentions if m.mention_id not in editor.not_claims]
+    else:
+        pool = [m for m in corpus.mentions if corpus.labels[m.mention_id] == "claim"]
+    by_id = {m.mention_id: m for m in pool}
+    vectors = embed_mentions(pool, embedder=embedder)
+    if singletons:
+        claim_of = {m.mention_id: k + 1 for k, m in enumerate(pool)}
+    else:
+        memberships = cluster_claims([], pool, next_claim_id=1, embeddings=dict(vectors), embedder=embedder)
+        claim_of = {m.mention_id: m.claim_id for m in memberships}
+    hidden: set[int] = set()
+    run = Run(str(gold))
+    counts = {"items": 0, "answers": 0, "yes": 0, "no": 0, "hidden": 0}
 
     def states():
-        groups: dict[int, list] = {}
+        groups_: dict[int, list] = {}
         for mid, cid in sorted(claim_of.items()):
-            groups.setdefault(cid, []).append(by_id[mid])
-        return [ClaimState(cid, tuple(ms)) for cid, ms in sorted(groups.items())]
+            groups_.setdefault(cid, []).append(by_id[mid])
+        return [ClaimState(cid, tuple(ms)) for cid, ms in sorted(groups_.items())]
 
-    def score(n, yes):
-        rows = [{"site": m.site, "text": m.text, "kind": "claim", "claim_id": claim_of[m.mention_id]}
-                for m in mentions]
+    def score():
+        rows = [{"site": m.site, "text": m.text,
+                 "kind": "claim" if m.mention_id in claim_of else "other",
+                 "claim_id": claim_of.get(m.mention_id)} for m in corpus.mentions]
         r = scorer.evaluate(rows, str(gold))
-        point = {"answers": n, "yes": yes, "pair_precision": r["pair_precision"],
-                 "pair_recall": r["pair_recall"], "pred_pairs": r["pred_pairs"], "gold_pairs": r["gold_pairs"]}
+        point = {**counts, "pair_precision": r["pair_precision"], "pair_recall": r["pair_recall"],
+                 "pred_pairs": r["pred_pairs"], "gold_pairs": r["gold_pairs"]}
+        run.curve.append(point)
         if on_point:
             on_point(point)
-        return point
 
-    context = PairContext.build(mentions, embeddings=dict(vectors)) if engine_model_used else None
-    queue = ReviewQueue("claim", mentions, vectors, context=context)
-    model = prior_model()
+    context = PairContext.build(pool, embeddings=dict(vectors)) if engine_model_used else None
+    queue = ReviewQueue("claim", pool, vectors, context=context, **(queue_options or {}))
+    base = prior_model(prior, **({"answers_worth": prior_answers} if prior_answers else {}))
+    model = base
     given: list[Answer] = []
     fixed: dict[int, int] = {}
     apart: list[tuple[frozenset[int], frozenset[int]]] = []
     stored_model = None
-    yes = 0
-    curve = [score(0, 0)]
+    score()
 
     def end_of_session():
         nonlocal claim_of, stored_model
@@ -134,58 +283,138 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, answers: int = 300, ever
                      embedder=embedder, pair_model=fitted,
                      constraints=Constraints.of(fixed=fixed, cannot_link_groups=apart))
         claim_of = {m.mention_id: m.claim_id for m in ms}
-    while len(given) < answers:
-        qs = queue.ask(states(), given, model, limit=1)
+
+    def hide(mids) -> None:
+        for mid in mids:
+            hidden.add(mid)
+            claim_of.pop(mid, None)
+            fixed.pop(mid, None)
+        given.append(Answer("claim", tuple(sorted(mids)), (), "not-claim"))
+        counts["items"] += 1
+        counts["hidden"] += len(mids)
+
+    next_point = every
+    while counts["items"] < items:
+        qs = queue.ask(states(), given, model, limit=1, apart=apart, groups=groups)
         if not qs:
             break
         q = qs[0]
-        verdict = editor.answer(q.left, q.right)
-        given.append(Answer("claim", tuple(m.mention_id for m in q.left.members),
-                            tuple(m.mention_id for m in q.right.members), verdict, q.evidence))
-        if verdict == "yes":
-            yes += 1
-            keep, other = sorted((q.left.claim_id, q.right.claim_id))
-            for m in q.right.members + q.left.members:
-                claim_of[m.mention_id] = keep
-                fixed[m.mention_id] = keep
+        counts["answers"] += 1
+        anchor = [m.mention_id for m in q.anchor.members]
+        bad = [m for m in anchor if m in editor.not_claims]
+        if bad:  # the anchor is no claim: nothing else on the screen is judged
+            hide(bad)
         else:
-            apart.append((frozenset(given[-1].left), frozenset(given[-1].right)))
-        model = refit(given, "claim")
-        if len(given) % every == 0:
+            group = list(anchor)
+            keep = q.anchor.claim_id
+            noes = []
+            for c in q.candidates:
+                if counts["items"] >= items:
+                    break
+                right = [m.mention_id for m in c.claim.members]
+                bad = [m for m in right if m in editor.not_claims]
+                if bad:
+                    hide(bad)
+                    continue
+                yes = editor.same(group, right)
+                given.append(Answer("claim", tuple(anchor), tuple(right), "yes" if yes else "no", c.evidence))
+                run.judged.append((c.p_same, yes))
+                counts["items"] += 1
+                counts["yes" if yes else "no"] += 1
+                if yes:
+                    group.extend(right)
+                    keep = min(keep, c.claim.claim_id)
+                else:
+                    noes.append(right)
+            for mid in group:
+                claim_of[mid] = keep
+                fixed[mid] = keep
+            for right in noes:  # "no" to the anchor is "no" to every claim merged with it
+                apart.append((frozenset(group), frozenset(right)))
+        model = refit(given, "claim", base)
+        while counts["items"] >= next_point:
             end_of_session()
-            curve.append(score(len(given), yes))
-    if len(given) % every:
-        curve.append(score(len(given), yes))
-    return curve
+            score()
+            next_point += every
+    if run.curve[-1]["items"] != counts["items"]:
+        score()
+    return run
+
+
+def _best(curve: Sequence[dict], budget: int, precision: float = 0.95) -> float:
+    return max((p["pair_recall"] for p in curve if p["items"] <= budget and p["pair_precision"] >= precision),
+               default=0.0)
+
+
+def _at(curve: Sequence[dict], items: int) -> dict:
+    """The last point at or before `items` items."""
+    return [p for p in curve if p["items"] <= items][-1]
+
+
+def _print_runs(runs: Sequence[tuple[str, Run]]) -> None:
+    head = f"{'items':>6}" + "".join(f" | {name[:28]:>28}" for name, _ in runs)
+    print(head)
+    print(f"{'':>6}" + "".join(f" | {'screens  yes  precision recall':>28}" for _ in runs))
+    for n in CHECKPOINTS:
+        line = f"{n:>6}"
+        for _, run in runs:
+            p = _at(run.curve, n)
+            line += f" | {p['answers']:>7} {p['yes']:>4} {p['pair_precision']:>10.3f} {p['pair_recall']:>6.3f}"
+        print(line)
+    for name, run in runs:
+        print(f"\n{name}: best recall at precision >= 0.95 within 150 items {_best(run.curve, 150):.3f}, "
+              f"within 300 {_best(run.curve, 300):.3f}; {len(run.judged)} candidates judged yes/no, "
+              f"{run.curve[-1]['hidden']} sentences hidden as not a claim")
+        print(f"  reliability (shown P(same) against the editor's yes rate), ECE {run.ece():.3f}")
+        print(f"  {'bin':>9} {'n':>5} {'mean P':>7} {'yes rate':>9}")
+        for r in run.reliability():
+            if r["n"]:
+                print(f"  {r['bin']:>9} {r['n']:>5} {r['mean_p']:>7.3f} {r['yes_rate']:>9.3f}")
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--gold", type=Path, default=GOLD, help="gold file (default: the partner gold)")
-    ap.add_argument("--seeds", type=Path, default=SEEDS, help="the gold's seed folder")
-    ap.add_argument("--answers", type=int, default=300, help="how many questions to answer")
-    ap.add_argument("--every", type=int, default=10, help="print the scores every K answers")
-    ap.add_argument("--json", action="store_true", help="print the curve as JSON only")
+    ap.add_argument("--gold", type=Path, help="gold file (default: the partner gold and claims-dev)")
+    ap.add_argument("--seeds", type=Path, help="the gold's seed folder")
+    ap.add_argument("--items", type=int, default=300, help="items the editor judges")
+    ap.add_argument("--every", type=int, default=10, help="a point (and a session's end) every K items")
+    ap.add_argument("--json", action="store_true", help="print the runs as JSON only")
     ap.add_argument("--no-engine-model", action="store_true",
                     help="never re-cluster with the pair model fitted from the answers")
+    ap.add_argument("--no-groups", action="store_true", help="pair questions only")
+    ap.add_argument("--prior", choices=("cross", "shipped"), default="cross",
+                    help="cross (default): a gold is scored with a prior fitted on the other gold; "
+                         "shipped: the shipped prior (in-sample on the partner gold)")
+    ap.add_argument("--fit-prior", action="store_true", help="print the prior fitted on --gold and stop")
     a = ap.parse_args(argv)
-    if not a.gold.is_file() or not a.seeds.is_dir():
-        print(f"no gold file at {a.gold} or no seed folder at {a.seeds}", file=sys.stderr)
+    if (a.gold is None) != (a.seeds is None):
+        print("give --gold and --seeds together", file=sys.stderr)
         return 2
+    golds = [(a.gold, a.seeds)] if a.gold else [(GOLD, SEEDS), (DEV_GOLD, DEV_SEEDS)]
+    for gold, seeds in golds:
+        if not gold.is_file() or not seeds.is_dir():
+            print(f"no gold file at {gold} or no seed folder at {seeds}", file=sys.stderr)
+            return 2
+    if a.fit_prior:
+        print(json.dumps(fitted_prior(*golds[0]), indent=2))
+        return 0
     t0 = time.perf_counter()
-
-    def show(p):
+    runs = []
+    for gold, seeds in golds:
+        other = other_gold(gold) if a.prior == "cross" else None
+        prior = fitted_prior(*other) if other and other[0].is_file() else None
+        name = gold.parent.name
         if not a.json:
-            print(f"answers {p['answers']:4d}  yes {p['yes']:4d}  pair precision {p['pair_precision']:.3f}  "
-                  f"recall {p['pair_recall']:.3f}  ({p['pred_pairs']} pairs merged, {p['gold_pairs']} gold)",
+            print(f"{name}: prior {'fitted on ' + other[0].parent.name if prior else 'shipped (partner gold)'}",
                   flush=True)
-
-    curve = simulate(a.gold, a.seeds, answers=a.answers, every=a.every, on_point=show,
-                     engine_model_used=not a.no_engine_model)
+        runs.append((name, simulate(gold, seeds, items=a.items, every=a.every, prior=prior,
+                                    engine_model_used=not a.no_engine_model, groups=not a.no_groups)))
     if a.json:
-        print(json.dumps(curve))
-    else:
-        print(f"{time.perf_counter() - t0:.1f} s")
+        print(json.dumps([{"gold": name, "curve": run.curve, "reliability": run.reliability(), "ece": run.ece()}
+                          for name, run in runs]))
+        return 0
+    _print_runs(runs)
+    print(f"\n{time.perf_counter() - t0:.1f} s")
     return 0
 
 

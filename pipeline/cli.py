@@ -385,6 +385,7 @@ def claims() -> None:
       syndicate claims split 12 140 141
       syndicate claims pin 12 140
       syndicate claims review
+      syndicate claims hide --mention 140
     """
 
 
@@ -490,9 +491,10 @@ from .cli_research import register as _register_research  # noqa: E402
 
 _register_research(cli, claims)
 
-from .cli_review import claims_review as _claims_review  # noqa: E402
+from .cli_review import COMMANDS as _review_commands  # noqa: E402
 
-claims.add_command(_claims_review)
+for _command in _review_commands:  # claims review, hide, unhide
+    claims.add_command(_command)
 
 
 def main() -> None:

@@ -63,7 +63,7 @@ def _nothing_matched(what: str) -> None:
 @since_option
 @site_option
 @min_partners_option
-@click.option("--kind", metavar="KIND", help="mentions: claim, promo, question, heading, other; "
+@click.option("--kind", metavar="KIND", help="mentions: claim, promo, question, heading, other, hidden; "
                                              "citations: footnote, inline, promotional.")
 def export(what: str, db: str | None, fmt: str, out_path: Path | None, since: datetime | None,
            sites: tuple[str, ...], min_partners: int | None, kind: str | None) -> None:

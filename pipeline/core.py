@@ -47,7 +47,7 @@ from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, ExtractedArti
                     Source, SourceHealth, SourceResult)
 
 __all__ = ["Syndicate", "RunEvents", "DigestResult", "EmailOutcome", "Review", "ReviewQuestion", "ReviewSide",
-           "ReviewSentence", "ReviewAnswer", "ExtractResult", "extract_pages", "article_to_dict", "EXPORT_COLUMNS",
+           "ReviewSentence", "ReviewCandidate", "ReviewAnswer", "ExtractResult", "extract_pages", "article_to_dict", "EXPORT_COLUMNS",
            "DEFAULT_SENDER", "Week", "SNIPPET_START", "SNIPPET_END", "DeliveryError", "ALLOW_PRIVATE_VAR"]
 
 DEFAULT_SENDER = "digest@syndicate.invalid"
@@ -126,9 +126,19 @@ class ReviewSide:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewCandidate:
+    id: int  # a claim id (or FAQ question id)
+    sentences: tuple[ReviewSentence, ...]
+    p_same: float  # the pair model's P(same as the anchor), calibrated
+    pairs: int  # sentence pairs a yes would join
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewQuestion:
-    """"Do these two claims say the same thing?" `id` names it for `Review.answer`; it goes
-    stale when either side changes. `pairs`: sentence pairs a yes would join."""
+    """"Do these two claims say the same thing?" (one candidate) or "which of these say the
+    same as A?" (several: `items` is how many the editor judges). `id` names it for
+    `Review.answer`; it goes stale when any side changes. `left`/`right`, `p_same` and
+    `pairs` are the anchor and the first candidate; `gain`: the expected gain that ranked it."""
 
     id: str
     kind: str  # claim or faq
@@ -137,13 +147,21 @@ class ReviewQuestion:
     pairs: int
     left: ReviewSide
     right: ReviewSide
+    items: int = 1
+    gain: float = 0.0
+    anchor: ReviewSide | None = None
+    candidates: tuple[ReviewCandidate, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
 class ReviewAnswer:
     id: str
-    verdict: str  # yes, no, skip
-    merged_into: int | None  # the id both sides now share, on yes
+    verdict: str  # yes (at least one candidate merged), no, skip, not-claim
+    merged_into: int | None  # the id the anchor and the merged candidates now share
+    merged: tuple[int, ...] = ()  # candidates merged with the anchor
+    kept_apart: tuple[int, ...] = ()  # candidates kept apart from it in every later run
+    hidden: tuple[int, ...] = ()  # mentions hidden as not a claim
+    items: int = 1
 
 
 @dataclass(frozen=True, slots=True)
@@ -448,10 +466,58 @@ class Syndicate:
 
     # --- the review queue ----------------------------------------------------------------------------
 
-    def review(self, kinds: Iterable[str] = ("claim", "faq")) -> "Review":
+    def review(self, kinds: Iterable[str] = ("claim", "faq"), *, editor: str = "editor") -> "Review":
         """An editor's review session over claims and/or FAQ questions ("claim", "faq"): the
-        most useful question first; each answer is applied under the run lock."""
-        return Review(self, kinds)
+        most useful question first; each answer is applied under the run lock. `editor`:
+        who answers (recorded with every sentence hidden as not a claim)."""
+        return Review(self, kinds, editor=editor)
+
+    def hide_mentions(self, ids: Iterable[int], *, mentions: bool = False, by: str = "editor") -> list[int]:
+        """"Not a claim": the sentences leave the claims, the digest and `claim_summary` for
+        good (a decision stored with who and when, respected by every run and rebuild).
+        `ids` are claim ids (every current member of each) or, with `mentions`, mention ids.
+        Returns the mention ids hidden."""
+        with self._writing("syndicate claims hide") as store:
+            now = self.now()
+            with store.transaction():
+                hidden = store.hide_mentions(self._mentions_of(store, ids, mentions, hidden=False),
+                                             by=by, origin="command", now=now)
+                clustering.refresh_claims(store, now)
+        return list(hidden)
+
+    def unhide_mentions(self, ids: Iterable[int], *, mentions: bool = False, by: str = "editor") -> list[int]:
+        """Undo "not a claim": the sentences are claims again and join a claim now. `ids`:
+        claim ids (the sentences hidden out of each) or, with `mentions`, mention ids."""
+        with self._writing("syndicate claims unhide") as store:
+            now = self.now()
+            with store.transaction():
+                restored = store.unhide_mentions(self._mentions_of(store, ids, mentions, hidden=True),
+                                                 by=by, now=now)
+            clustering.cluster_new_mentions(store, now, embedder=self.embedder)
+        return list(restored)
+
+    def hidden_mentions(self) -> list:
+        """Every sentence an editor hid as not a claim (and not undone), with who and when:
+        training data for the sentence labeller."""
+        return self.store().hidden_mentions()
+
+    @staticmethod
+    def _mentions_of(store: Store, ids: Iterable[int], as_mentions: bool, *, hidden: bool) -> list[int]:
+        if as_mentions:
+            return list(ids)
+        out: list[int] = []
+        for cid in ids:
+            if hidden:
+                got = store.hidden_of_claim(cid)
+                if not got:
+                    raise ClaimNotFound(f"no mention of claim {cid} is hidden (give mention ids)")
+            else:
+                detail = store.claim_detail(cid)
+                if detail is None or detail.status != "active":
+                    raise ClaimNotFound(f"no active claim {cid} (give mention ids)")
+                got = [m.mention_id for m in detail.members]
+            out.extend(got)
+        return out
 
     # --- researchers' reads ----------------------------------------------------------------------------
 
@@ -535,23 +601,42 @@ class Review:
     """An editor's review session (`Syndicate.review`): wraps `review_session.ReviewSession`
     (the queue wired to the store) with typed questions and the run lock per answer."""
 
-    def __init__(self, syndicate: Syndicate, kinds: Iterable[str]):
+    def __init__(self, syndicate: Syndicate, kinds: Iterable[str], *, editor: str = "editor"):
         from .review_session import ReviewSession
         self._syn = syndicate
         self._session = ReviewSession(syndicate.store(), syndicate.now, kinds=tuple(kinds),
-                                      embedder=syndicate.embedder)
+                                      embedder=syndicate.embedder, editor=editor)
 
     def questions(self, limit: int = 1) -> list[ReviewQuestion]:
         """The next questions, best first; no claim is in two of them (answer in any order)."""
         return [_review_question(self._session.as_dict(q)) for q in self._session.questions(limit)]
 
-    def answer(self, question_id: str, verdict: str) -> ReviewAnswer:
-        """Apply "yes" (merge), "no" (keep apart in every later run) or "skip" to a question,
-        under the run lock. `StaleQuestion` when its claims changed since it was asked;
-        `StoreError` for an unknown verdict."""
+    def answer(self, question_id: str, verdict: str | None = None, *, same: Iterable[int] | None = None,
+               hidden: Iterable[int] = ()) -> ReviewAnswer:
+        """Apply an answer under the run lock, in one transaction with its effect: "yes"
+        (every candidate merges with the anchor), "no" (kept apart in every later run),
+        "skip"; or `same` (the candidate ids that say the same; the others differ); with
+        `hidden`, mention ids that are not claims at all (verdict "not-claim" or alongside).
+        `StaleQuestion` when its claims changed since it was asked; `RefusedAnswer` (nothing
+        recorded) when the reply does not fit the question."""
+        from .review_session import RefusedAnswer, Reply
+        hidden = frozenset(hidden)
         with self._syn._writing("syndicate claims review"):  # never beside a run's clustering
-            done = self._session.apply(self._session.find(question_id), verdict)
-        return ReviewAnswer(done.key, done.verdict, done.merged_into)
+            q = self._session.find(question_id)
+            if same is not None:
+                if verdict is not None:
+                    raise RefusedAnswer('give a verdict or "same", not both')
+                reply = Reply(frozenset(same), hidden)
+            elif verdict == "not-claim":
+                if not hidden:
+                    raise RefusedAnswer("not-claim needs the mention ids that are no claim")
+                reply = Reply(hidden=hidden)
+            else:
+                base = Reply.verdict(q, verdict or "")
+                reply = Reply(base.same, hidden, base.skip)
+            done = self._session.apply(q, reply)
+        return ReviewAnswer(done.key, done.verdict, done.merged_into, tuple(done.merged), tuple(done.kept_apart),
+                            tuple(done.hidden), done.items)
 
     def finish(self) -> bool:
         """End the session: store the pair model refitted from every answer and, when it
@@ -561,11 +646,16 @@ class Review:
 
 
 def _review_question(d: dict) -> ReviewQuestion:
+    def sentences(s: dict) -> tuple[ReviewSentence, ...]:
+        return tuple(ReviewSentence(x["mention_id"], x["site"], x["partner"], x["text"]) for x in s["sentences"])
+
     def side(s: dict) -> ReviewSide:
-        return ReviewSide(s["id"], tuple(ReviewSentence(x["mention_id"], x["site"], x["partner"], x["text"])
-                                         for x in s["sentences"]))
-    return ReviewQuestion(d["id"], d["kind"], d["question"], d["p_same"], d["pairs"], side(d["left"]),
-                          side(d["right"]))
+        return ReviewSide(s["id"], sentences(s))
+    candidates = tuple(ReviewCandidate(c["id"], sentences(c), c["p_same"], c["pairs"]) for c in d["candidates"])
+    first = d["candidates"][0]
+    return ReviewQuestion(d["id"], d["kind"], d["question"], d.get("p_same", first["p_same"]),
+                          d.get("pairs", first["pairs"]), side(d["anchor"]), side(d.get("right", first)),
+                          d["items"], d["gain"], side(d["anchor"]), candidates)
 
 
 # --- helpers without a database -----------------------------------------------------------------

@@ -108,6 +108,9 @@ class Kind(StrEnum):
     QUESTION = "question"
     HEADING = "heading"
     OTHER = "other"
+    # Never given by extraction: an editor said "not a claim" (`syndicate claims hide`, or
+    # that answer in the review); the store sets it and `claims unhide` sets `claim` again.
+    HIDDEN = "hidden"
 
 
 @dataclass(frozen=True, slots=True)

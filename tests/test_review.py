@@ -2,8 +2,10 @@
 model is loaded, no database.
 
 Covers: evidence shape, the order of questions (likely and large first), that a "no"
-or a skip is never asked again, the model fit (deterministic, moves with the answers,
-shrinks to the prior), the model's stored form.
+or a skip is never asked again, transitivity (a "no" holds for the claims merged with
+either side; nothing inside one claim is asked), group questions and their keys, the model
+fit (deterministic, moves with the answers, shrinks to the prior), calibration (the shown
+probability is moderated by the model's uncertainty and capped), the model's stored form.
 """
 from __future__ import annotations
 
@@ -11,7 +13,8 @@ import numpy as np
 
 from pipeline.dedupe import ClaimState
 from pipeline.review import (FEATURES, Answer, PairModel, ReviewQueue, cannot_links, engine_model,
-                             fit, prior_model, refit)
+                             fit, parse_key, prior_model, question_key, refit)
+from pipeline.review.model import P_CEIL, P_FLOOR
 from pipeline.types import MentionInput
 
 DIM = 16
@@ -96,15 +99,38 @@ def test_no_and_skip_are_never_asked_again():
 def test_fit_is_deterministic_and_follows_the_answers():
     rng = np.random.default_rng(1)
     x = [dict(zip(FEATURES, row)) for row in rng.uniform(0, 1, size=(40, len(FEATURES)))]
-    y = [e["context_max"] > 0.5 for e in x]  # a feature the prior gives no weight
-    a, b = fit(x, y), fit(x, y)
+    y = [e["context_max"] > 0.5 for e in x]  # a feature this prior gives no weight
+    prior = prior_model({"weights": {"cos_mean": 3.0, "lex_mean": 3.0}, "bias": -3.0, "scale": {}})
+    a, b = fit(x, y, prior=prior), fit(x, y, prior=prior)
     assert a == b
     k = FEATURES.index("context_max")
-    assert prior_model().weights[k] == 0.0 and a.weights[k] > 1.0
-    assert fit([], []) == prior_model()
+    assert prior.weights[k] == 0.0 and a.weights[k] > 1.0
+    assert fit([], [], prior=prior) == prior
     # few answers move the model little: the prior holds
-    few = fit(x[:2], y[:2])
-    assert abs(few.weights[0] - prior_model().weights[0]) < abs(a.weights[k])
+    few = fit(x[:2], y[:2], prior=prior)
+    assert abs(few.weights[0] - prior.weights[0]) < abs(a.weights[k])
+
+
+def test_probability_is_moderated_by_uncertainty_and_capped():
+    """Eleven answers that one feature separates perfectly: the point estimate would say
+    0.9999 for a pair far beyond them; the probability shown stays inside the caps and
+    nearer 0.5 than the point estimate, and more answers make it surer."""
+    rng = np.random.default_rng(3)
+    def answers(n):
+        x = [dict(zip(FEATURES, row)) for row in rng.uniform(0, 1, size=(n, len(FEATURES)))]
+        return x, [e["lex_mean"] > 0.5 for e in x]
+    x, y = answers(11)
+    model = fit(x, y)
+    far = [{**dict.fromkeys(FEATURES, 0.5), "lex_mean": 3.0}]
+    point = float(model.point_probability(far)[0])
+    shown = float(model.probability(far)[0])
+    assert point > 0.999
+    assert P_FLOOR <= shown <= P_CEIL and shown < point
+    many_x, many_y = answers(400)
+    surer = fit(x + many_x, y + many_y)
+    near = [{**dict.fromkeys(FEATURES, 0.5), "lex_mean": 0.8}]
+    assert surer.probability(near)[0] > model.probability(near)[0] > 0.5
+    assert all(P_FLOOR <= p <= P_CEIL for p in surer.probability(x))
 
 
 def test_refit_uses_yes_and_no_of_its_kind_only():
@@ -136,3 +162,39 @@ def test_model_round_trips_and_refuses_other_features():
     d = m.to_dict()
     d["names"] = ["something", "else"]
     assert PairModel.from_dict(d) == prior_model()
+
+
+def test_transitivity_a_no_holds_for_what_merges_with_either_side():
+    mentions, vectors = _corpus()
+    q = ReviewQueue("claim", mentions, vectors)
+    no = Answer("claim", (1,), (2,), "no", {})
+    claims = _claims(mentions, [[1, 3], [2], [4], [5], [6], [7], [8], [9], [10]])  # 3 joined 1 after the "no"
+    asked = {frozenset({x.anchor.claim_id, c.claim.claim_id}) for x in q.ask(claims, [no], prior_model(), limit=50)
+             for c in x.candidates}
+    assert frozenset({1, 2}) not in asked  # claim 1 (now 1 and 3) was said to differ from 2
+    assert (1, 2) in q.settled(claims, [no])
+    # cannot-link groups from the store (spanning a merged claim) settle pairs the same way
+    assert (1, 4) in q.settled(claims, [], apart=[(frozenset({3}), frozenset({4}))])
+    # nothing inside one claim is ever asked
+    for x in q.ask(claims, [no], prior_model(), limit=50):
+        assert x.anchor.claim_id not in {c.claim.claim_id for c in x.candidates}
+
+
+def test_group_questions_and_their_keys():
+    mentions, vectors = _corpus()
+    q = ReviewQueue("claim", mentions, vectors, group_max=4)
+    claims = _claims(mentions, [[1], [2], [3], [4], [5], [6], [7], [8], [9], [10]])
+    qs = q.ask(claims, [], prior_model(), limit=3)
+    seen = [x.anchor.claim_id for x in qs] + [c.claim.claim_id for x in qs for c in x.candidates]
+    assert len(seen) == len(set(seen))  # no claim in two questions of one batch
+    for x in qs:
+        assert x.items == len(x.candidates) >= 1
+        kind, anchor, cands = parse_key(x.key)
+        assert (kind, anchor, cands) == ("claim", x.anchor.claim_id, tuple(c.claim.claim_id for c in x.candidates))
+        assert x.key == question_key("claim", x.anchor, [c.claim for c in x.candidates])
+        # the question as rebuilt from its key is the same question
+        again = q.question(x.anchor, [c.claim for c in x.candidates], prior_model())
+        assert again.key == x.key and [c.p_same for c in again.candidates] == [c.p_same for c in x.candidates]
+    assert any(x.items > 1 for x in qs), "three sentences of one proposition make a group question"
+    no_groups = q.ask(claims, [], prior_model(), limit=3, groups=False)
+    assert all(x.items == 1 for x in no_groups)

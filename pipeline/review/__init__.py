@@ -15,11 +15,13 @@ from __future__ import annotations
 from typing import Iterable
 
 from .evidence import FEATURES, Corpus
-from .model import ENGINE_THRESHOLD, PairModel, engine_prior, fit, prior_model
-from .queue import KINDS, VERDICTS, Answer, Question, ReviewQueue, cannot_links, question_key
+from .model import ENGINE_THRESHOLD, PRIOR, PairModel, engine_prior, fit, fit_prior, prior_model
+from .queue import (KINDS, VERDICTS, Answer, Candidate, Question, ReviewQueue, apart_groups, cannot_links,
+                    parse_key, question_key)
 
-__all__ = ["FEATURES", "KINDS", "VERDICTS", "Answer", "Corpus", "PairModel", "Question",
-           "ReviewQueue", "cannot_links", "engine_model", "fit", "prior_model", "question_key", "refit"]
+__all__ = ["FEATURES", "KINDS", "PRIOR", "VERDICTS", "Answer", "Candidate", "Corpus", "PairModel", "Question",
+           "ReviewQueue", "apart_groups", "cannot_links", "engine_model", "fit", "fit_prior", "parse_key",
+           "prior_model", "question_key", "refit"]
 
 ENGINE_MIN_ANSWERS = 20  # yes/no answers (of both kinds of verdict) before runs use a model
 
@@ -30,9 +32,10 @@ def _fit_on(answers: Iterable[Answer], kind: str, prior: PairModel) -> PairModel
     return fit([a.evidence for a in used], [a.verdict == "yes" for a in used], prior=prior)
 
 
-def refit(answers: Iterable[Answer], kind: str = "claim") -> PairModel:
-    """The queue's pair model fitted on every yes/no answer of this kind (skips teach nothing)."""
-    return _fit_on(answers, kind, prior_model())
+def refit(answers: Iterable[Answer], kind: str = "claim", prior: PairModel | None = None) -> PairModel:
+    """The queue's pair model fitted on every yes/no answer of this kind (skips and "not a
+    claim" teach it nothing), from `prior` (default: the shipped prior)."""
+    return _fit_on(answers, kind, prior or prior_model())
 
 
 def engine_model(answers: Iterable[Answer], kind: str = "claim") -> dict | None:

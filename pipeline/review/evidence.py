@@ -88,6 +88,7 @@ class Corpus:
         self.idf2 = {t: (math.log((1 + n) / (1 + c)) + 1.0) ** 2 for t, c in df.items()}
         self.lexnorm = np.array([math.sqrt(sum(self.idf2[t] for t in m.terms)) or 1.0
                                  for m in self.mentions])
+        self._terms = self._term_matrix()
         self._hub, self._rank = self._neighbourhoods()
         self._place_context(places)
         self._cache: dict[tuple[int, int], np.ndarray] = {}
@@ -105,6 +106,9 @@ class Corpus:
         block = 1024
         for lo in range(0, n, block):
             sims = self.z[lo: lo + block] @ self.z.T
+            # neighbours by closeness (sentence vector and IDF word overlap, half each): the
+            # words find paraphrases the vector misses ("dangerous" / "can be dangerous")
+            close = 0.5 * sims + 0.5 * (self._terms[lo: lo + block] @ self._terms.T).toarray()
             for r in range(sims.shape[0]):
                 i = lo + r
                 row = sims[r].copy()
@@ -112,12 +116,28 @@ class Corpus:
                 other = row[self.site_ids != self.site_ids[i]]
                 k = min(NEIGHBOURS, len(other))
                 hub[i] = float(np.sort(other)[-k:].mean()) if k else 0.0
+                row = close[r].copy()
+                row[i] = -np.inf
                 depth = min(RANK_DEPTH, n - 1)
                 if depth > 0:
                     top = np.argpartition(-row, depth - 1)[:depth]
                     top = top[np.lexsort((top, -row[top]))]
                     rank[i] = {int(j): r_ for r_, j in enumerate(top)}
         return hub, rank
+
+    def _term_matrix(self):
+        """Each mention's content words, IDF-weighted and normalized (a sparse row each):
+        the product of two rows is their `lex` overlap."""
+        from scipy.sparse import csr_matrix
+
+        vocab = {t: k for k, t in enumerate(sorted(self.idf2))}
+        rows, cols, vals = [], [], []
+        for i, m in enumerate(self.mentions):
+            for t in m.terms:
+                rows.append(i)
+                cols.append(vocab[t])
+                vals.append(math.sqrt(self.idf2[t]) / self.lexnorm[i])
+        return csr_matrix((vals, (rows, cols)), shape=(len(self.mentions), max(1, len(vocab))))
 
     def _place_context(self, places) -> None:
         """Each mention's relative place in its article (0 first, 1 last) and the corpus

@@ -1,17 +1,30 @@
-"""The review queue: which "do these two claims say the same thing?" question to ask next.
+"""The review queue: which question to ask the editor next, and which questions the answers
+so far already settle.
 
 Owns: candidate pairs of claims (claims whose members are near neighbours), their evidence
-and P(same) under the current pair model, the order of the questions, and the constraints
-the answers imply (never ask again about a pair an editor answered "no" to, nor about a
-pair containing one).
+and P(same) under the current pair model, the expected gain of a question, the questions
+themselves (one claim against one other, or against a group of candidates: "which of
+these say the same as ...?"), and what the answers imply (transitivity: a claim pair that
+a "no" between any of their members' groups settles is never asked; claims already merged
+are one claim, so nothing inside one is asked).
 Must not: touch the database, the terminal or the clock; apply an answer (the store does,
 and the caller passes the claims as they are after it).
 
-Order. An answer is worth the pairs of mentions it settles: "yes" to two claims of 3 and 4
-mentions joins 12 pairs; "yes" to two single sentences, one. So the expected gain of a
-question is P(same) x the new pairs it would join, plus a bonus for uncertainty
-(P(1-P)) so the model keeps learning where it is unsure, while a question it is sure of
-("no" at 0.01) is never worth an editor's time.
+Order. An editor's effort is counted in items judged: one per candidate claim shown (a pair
+question is one item, a group question with k candidates is k). What an answer is worth:
+pair recall grows with the square of a claim's size, and a claim of s sentences takes
+s - 1 yeses however they are ordered (s(s-1)/2 pairs), so each yes is worth about half the
+size of the claim it ends up in, not only the pairs it joins at once (a yes between two
+single sentences of a proposition eight partners state is worth more than its one pair).
+The expected gain of a candidate is P(same) x (the sentences a yes brings into one claim +
+the sentences expected to join either side later: the sum of P(same) x size over each
+side's other open candidates, `lookahead`); questions are ranked by expected gain per item.
+
+Groups. When the best question's anchor has several candidates each worth at least as much
+as the next best question elsewhere, they are asked together: the editor reads the anchor
+once and marks the candidates that say the same. It costs the same items as asking them one
+by one (each candidate is one item) in fewer screens, and no candidate is worth less than
+what would otherwise come next.
 """
 from __future__ import annotations
 
@@ -27,17 +40,17 @@ from .evidence import Corpus
 from .model import PairModel
 
 KINDS = ("claim", "faq")
-VERDICTS = ("yes", "no", "skip")
-CANDIDATE_NEIGHBOURS = 12  # nearest mentions whose claims make a candidate pair
-UNCERTAINTY_BONUS = 0.5
-PAIR_EXPONENT = 0.5
-BAN_EVERY_PAIR = False
+VERDICTS = ("yes", "no", "skip", "not-claim")
+CANDIDATE_NEIGHBOURS = 20  # nearest mentions whose claims make a candidate pair
+GROUP_MAX = 6  # candidates in one group question at most
+LOOKAHEAD = 1.0  # weight of the pairs a yes makes reachable through later merges
 
 
 @dataclass(frozen=True, slots=True)
 class Answer:
-    """An editor's answer to one question, as recorded: the two sides' mention ids when it
-    was asked, the verdict, and the evidence then (the model is refitted from these)."""
+    """An editor's answer to one candidate of a question, as recorded: the mention ids of
+    both sides when it was asked, the verdict, and the evidence then (the model is refitted
+    from these). "not-claim": `left` holds the mentions the editor hid, `right` is empty."""
 
     kind: str
     left: tuple[int, ...]
@@ -47,27 +60,79 @@ class Answer:
 
 
 @dataclass(frozen=True, slots=True)
-class Question:
-    kind: str
-    left: ClaimState
-    right: ClaimState
+class Candidate:
+    """One candidate of a question: a claim, how likely it says the same as the anchor,
+    the mention pairs a yes would join at once, and its expected gain (see Order)."""
+
+    claim: ClaimState
     p_same: float
-    gain: float
     new_pairs: int
+    gain: float
     evidence: Mapping[str, float]  # the queue's FEATURES and, with a context, the engine's
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    """Does each candidate say the same as the anchor? One candidate: a pair question."""
+
+    kind: str
+    anchor: ClaimState
+    candidates: tuple[Candidate, ...]
+
+    @property
+    def items(self) -> int:
+        return len(self.candidates)
+
+    @property
+    def gain(self) -> float:
+        """Expected gain per item judged."""
+        return sum(c.gain for c in self.candidates) / max(1, len(self.candidates))
+
+    # the pair form (one candidate): anchor on the left, the candidate on the right
+    @property
+    def left(self) -> ClaimState:
+        return self.anchor
+
+    @property
+    def right(self) -> ClaimState:
+        return self.candidates[0].claim
+
+    @property
+    def p_same(self) -> float:
+        return self.candidates[0].p_same
+
+    @property
+    def new_pairs(self) -> int:
+        return sum(c.new_pairs for c in self.candidates)
+
+    @property
+    def evidence(self) -> Mapping[str, float]:
+        return self.candidates[0].evidence
 
     @property
     def key(self) -> str:
-        """Names the question by what it asks: the kind, both claim ids and a digest of
-        both member sets (so an answer to a stale question is recognised as stale)."""
-        ids = ",".join(map(str, sorted(m.mention_id for m in self.left.members))) + "|" + \
-            ",".join(map(str, sorted(m.mention_id for m in self.right.members)))
-        digest = hashlib.sha256(ids.encode()).hexdigest()[:10]
-        return f"{self.kind}:{self.left.claim_id}:{self.right.claim_id}:{digest}"
+        """Names the question by what it asks: the kind, the anchor's and the candidates'
+        claim ids and a digest of every member set (so an answer to a stale question is
+        recognised as stale)."""
+        return question_key(self.kind, self.anchor, [c.claim for c in self.candidates])
 
 
-def question_key(kind: str, left: ClaimState, right: ClaimState) -> str:
-    return Question(kind, left, right, 0.0, 0.0, 0, {}).key
+def question_key(kind: str, anchor: ClaimState, candidates: Sequence[ClaimState] | ClaimState) -> str:
+    if isinstance(candidates, ClaimState):
+        candidates = [candidates]
+    ids = "|".join(",".join(map(str, sorted(m.mention_id for m in c.members)))
+                   for c in (anchor, *candidates))
+    digest = hashlib.sha256(ids.encode()).hexdigest()[:10]
+    return f"{kind}:{anchor.claim_id}:{'+'.join(str(c.claim_id) for c in candidates)}:{digest}"
+
+
+def parse_key(key: str) -> tuple[str, int, tuple[int, ...]]:
+    """(kind, anchor id, candidate ids) of a question key; ValueError when it is none."""
+    kind, anchor, candidates, digest = key.split(":")
+    ids = tuple(int(c) for c in candidates.split("+"))
+    if kind not in KINDS or not digest or not ids:
+        raise ValueError(key)
+    return kind, int(anchor), ids
 
 
 def cannot_links(answers: Iterable[Answer], kind: str = "claim") -> set[tuple[int, int]]:
@@ -79,6 +144,11 @@ def cannot_links(answers: Iterable[Answer], kind: str = "claim") -> set[tuple[in
     return out
 
 
+def apart_groups(answers: Iterable[Answer], kind: str = "claim") -> list[tuple[frozenset[int], frozenset[int]]]:
+    """The "no" answers as pairs of mention groups kept apart."""
+    return [(frozenset(a.left), frozenset(a.right)) for a in answers if a.kind == kind and a.verdict == "no"]
+
+
 class ReviewQueue:
     """Questions over one kind of claim (claims or FAQ questions) of one corpus.
 
@@ -87,7 +157,9 @@ class ReviewQueue:
 
     def __init__(self, kind: str, mentions: Sequence[MentionInput],
                  vectors: Mapping[int, np.ndarray], *,
-                 places: Mapping[int, tuple[object, int]] | None = None, context=None) -> None:
+                 places: Mapping[int, tuple[object, int]] | None = None, context=None,
+                 neighbours: int = CANDIDATE_NEIGHBOURS, group_max: int = GROUP_MAX,
+                 lookahead: float = LOOKAHEAD) -> None:
         """`places`: {mention id: (article, position)} (see `Corpus`). `context`: a
         `dedupe.PairContext` over the same mentions; with it, each question's evidence also
         carries the engine's own features, from which the engine's pair model is fitted."""
@@ -96,69 +168,77 @@ class ReviewQueue:
         self.kind = kind
         self.corpus = Corpus(mentions, vectors, places=places)
         self.context = context
+        self.neighbours = neighbours
+        self.group_max = group_max
+        self.lookahead = lookahead
         self._candidates: list[tuple[int, int]] | None = None
 
-    def evidence(self, left: ClaimState, right: ClaimState) -> tuple[float, ...]:
+    def evidence(self, left: ClaimState, right: ClaimState) -> dict[str, float]:
         idx = self.corpus.index
         return self.corpus.claim_evidence([idx[m.mention_id] for m in left.members],
                                           [idx[m.mention_id] for m in right.members])
 
-    def question(self, left: ClaimState, right: ClaimState, model: PairModel) -> Question:
-        """The question about these two claims (for an answer that names it)."""
-        left, right = sorted((left, right), key=lambda c: c.claim_id)
-        e = self.evidence(left, right)
-        return self._with_engine(self._question(left, right, e, float(model.probability([e])[0])))
+    def _candidate(self, anchor: ClaimState, other: ClaimState, e, p: float) -> Candidate:
+        pairs = len(anchor.members) * len(other.members)
+        return Candidate(other, round(float(p), 4), pairs, round(float(p) * pairs, 4), e)
 
-    def _question(self, left: ClaimState, right: ClaimState, e, pk: float) -> Question:
-        pairs = len(left.members) * len(right.members)
-        gain = pairs ** PAIR_EXPONENT * (pk + UNCERTAINTY_BONUS * pk * (1 - pk))
-        return Question(self.kind, left, right, round(pk, 4), round(gain, 4), pairs, e)
+    def question(self, anchor: ClaimState, others: Sequence[ClaimState], model: PairModel) -> Question:
+        """The question about these claims (for an answer that names it)."""
+        ev = [self.evidence(anchor, o) for o in others]
+        p = model.probability(ev)
+        return self._with_engine(Question(self.kind, anchor, tuple(
+            self._candidate(anchor, o, e, pk) for o, e, pk in zip(others, ev, p))))
 
     def _with_engine(self, q: Question) -> Question:
-        """The question with the engine's features added to its evidence (when known)."""
+        """The question with the engine's features added to each candidate's evidence."""
         if self.context is None:
             return q
         from ..dedupe import FEATURE_NAMES
 
-        values = self.context.claim_features([m.mention_id for m in q.left.members],
-                                             [m.mention_id for m in q.right.members])
-        extra = {n: round(float(v), 6) for n, v in zip(FEATURE_NAMES, values)}
-        return Question(q.kind, q.left, q.right, q.p_same, q.gain, q.new_pairs, {**q.evidence, **extra})
+        out = []
+        for c in q.candidates:
+            values = self.context.claim_features([m.mention_id for m in q.anchor.members],
+                                                 [m.mention_id for m in c.claim.members])
+            extra = {n: round(float(v), 6) for n, v in zip(FEATURE_NAMES, values)}
+            out.append(Candidate(c.claim, c.p_same, c.new_pairs, c.gain, {**c.evidence, **extra}))
+        return Question(q.kind, q.anchor, tuple(out))
 
     def _mention_candidates(self) -> list[tuple[int, int]]:
         if self._candidates is None:
             pairs = set()
             for i in range(len(self.corpus)):
-                for j in self.corpus.nearest(i, CANDIDATE_NEIGHBOURS):
+                for j in self.corpus.nearest(i, self.neighbours):
                     pairs.add((min(i, j), max(i, j)))
             self._candidates = sorted(pairs)
         return self._candidates
 
-    @staticmethod
-    def _refused(left: ClaimState, right: ClaimState, banned, noes) -> bool:
-        """Whether an answer already says no to this pair: an editor said these two claims
-        (or two claims each contained in one of these) differ."""
-        if banned:
-            return any((min(x.mention_id, y.mention_id), max(x.mention_id, y.mention_id)) in banned
-                       for x in left.members for y in right.members)
-        sl = {m.mention_id for m in left.members}
-        sr = {m.mention_id for m in right.members}
-        return any((a <= sl and b <= sr) or (a <= sr and b <= sl) for a, b in noes)
+    def settled(self, claims: Sequence[ClaimState], answers: Sequence[Answer],
+                apart: Sequence[tuple[frozenset[int], frozenset[int]]] = ()) -> set[tuple[int, int]]:
+        """Claim pairs (smaller id first) that an answer already settles as different: a
+        "no" (or a cannot-link group) between any member of one and any member of the
+        other. Transitivity: a claim that grew by a "yes" carries its members' "no"s."""
+        claim_of = {m.mention_id: c.claim_id for c in claims for m in c.members}
+        out: set[tuple[int, int]] = set()
+        for ga, gb in [*apart_groups(answers, self.kind), *apart]:
+            ca = {claim_of[m] for m in ga if m in claim_of}
+            cb = {claim_of[m] for m in gb if m in claim_of}
+            out.update((min(a, b), max(a, b)) for a in ca for b in cb if a != b)
+        return out
 
-    def ask(self, claims: Sequence[ClaimState], answers: Sequence[Answer], model: PairModel,
-            limit: int = 1) -> list[Question]:
-        """The next `limit` questions, best first."""
+    def scored_pairs(self, claims: Sequence[ClaimState], answers: Sequence[Answer], model: PairModel,
+                     apart: Sequence[tuple[frozenset[int], frozenset[int]]] = ()
+                     ) -> list[tuple[float, int, int, float, Mapping[str, float]]]:
+        """Every open candidate pair of claims: (expected gain, smaller id, larger id,
+        P(same), evidence), best first."""
         idx = self.corpus.index
         label_of: dict[int, int] = {}
-        by_id = {}
+        by_id: dict[int, ClaimState] = {}
         for c in claims:
             by_id[c.claim_id] = c
             for m in c.members:
                 if m.mention_id in idx:
                     label_of[idx[m.mention_id]] = c.claim_id
-        banned = cannot_links(answers, self.kind) if BAN_EVERY_PAIR else set()
-        noes = [(frozenset(a.left), frozenset(a.right)) for a in answers
-                if a.kind == self.kind and a.verdict == "no"]
+        banned = self.settled(claims, answers, apart)
         skipped = {question_key_sets(a.left, a.right) for a in answers
                    if a.kind == self.kind and a.verdict == "skip"}
         seen: set[tuple[int, int]] = set()
@@ -168,12 +248,10 @@ class ReviewQueue:
             if a is None or b is None or a == b:
                 continue
             key = (min(a, b), max(a, b))
-            if key in seen:
+            if key in seen or key in banned:
                 continue
             seen.add(key)
             left, right = by_id[key[0]], by_id[key[1]]
-            if self._refused(left, right, banned, noes):
-                continue
             if question_key_sets([m.mention_id for m in left.members],
                                  [m.mention_id for m in right.members]) in skipped:
                 continue
@@ -182,9 +260,59 @@ class ReviewQueue:
             return []
         ev = [self.evidence(left, right) for left, right in cands]
         p = model.probability(ev)
-        out = [self._question(left, right, e, float(pk)) for (left, right), e, pk in zip(cands, ev, p)]
-        out.sort(key=lambda q: (-q.gain, q.left.claim_id, q.right.claim_id))
-        return [self._with_engine(q) for q in out[:limit]]
+        # each claim's expected newcomers: sum of P(same) x size over its open candidates
+        expected: dict[int, float] = {}
+        for (left, right), pk in zip(cands, p):
+            expected[left.claim_id] = expected.get(left.claim_id, 0.0) + pk * len(right.members)
+            expected[right.claim_id] = expected.get(right.claim_id, 0.0) + pk * len(left.members)
+        out = []
+        for (left, right), e, pk in zip(cands, ev, p):
+            a, b = len(left.members), len(right.members)
+            # a yes brings a + b sentences into one claim, and the claim will also take in
+            # whatever later joins either side (transitivity): expected newcomers
+            # (sum of P x size over each side's other open candidates)
+            size = a + b - 1 + self.lookahead * (max(0.0, expected[left.claim_id] - pk * b)
+                                                 + max(0.0, expected[right.claim_id] - pk * a))
+            out.append((round(float(pk) * size, 4), left.claim_id, right.claim_id, round(float(pk), 4), e))
+        out.sort(key=lambda t: (-t[0], t[1], t[2]))
+        return out
+
+    def ask(self, claims: Sequence[ClaimState], answers: Sequence[Answer], model: PairModel,
+            limit: int = 1, *, apart: Sequence[tuple[frozenset[int], frozenset[int]]] = (),
+            groups: bool = True) -> list[Question]:
+        """The next `limit` questions, best first, no claim in two of them (so a batch can
+        be answered in any order). `apart`: cannot-link groups beyond the answers' own
+        (the store's, which span the merged claims). `groups=False`: pair questions only."""
+        scored = self.scored_pairs(claims, answers, model, apart)
+        by_id = {c.claim_id: c for c in claims}
+        used: set[int] = set()
+        out: list[Question] = []
+
+        def candidate(anchor: int, row) -> Candidate:
+            gain, x, y, p, e = row
+            other = by_id[y if x == anchor else x]
+            return Candidate(other, p, len(by_id[anchor].members) * len(other.members), gain, e)
+
+        for k, row in enumerate(scored):
+            if len(out) == limit:
+                break
+            _, a, b, _, _ = row
+            if a in used or b in used:
+                continue
+            chosen = (a, [row])
+            if groups and self.group_max > 1:
+                # a group candidate must be worth at least the next best question elsewhere
+                bar = next((r[0] for r in scored[k + 1:] if not ({r[1], r[2]} & (used | {a, b}))), 0.0)
+                for anchor in sorted((a, b), key=lambda c: (-len(by_id[c].members), c)):
+                    rows = [r for r in scored[k:] if anchor in (r[1], r[2]) and r[0] >= bar
+                            and (r[2] if r[1] == anchor else r[1]) not in used][: self.group_max]
+                    if len(rows) > len(chosen[1]):
+                        chosen = (anchor, rows)
+            anchor, rows = chosen
+            q = Question(self.kind, by_id[anchor], tuple(candidate(anchor, r) for r in rows))
+            used |= {anchor, *(c.claim.claim_id for c in q.candidates)}
+            out.append(self._with_engine(q))
+        return out
 
 
 def question_key_sets(left: Iterable[int], right: Iterable[int]) -> frozenset[frozenset[int]]:

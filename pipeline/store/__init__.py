@@ -22,11 +22,12 @@ from ._digest import DigestMixin
 from ._lock import LockHolder, LockMixin, RunLock
 from ._queries import EXPORT_COLUMNS, EXPORT_KINDS, ExportFilter, QueriesMixin
 from ._research import SNIPPET_END, SNIPPET_START, ResearchMixin
-from ._review import ReviewMixin
+from ._review import HiddenMention, ReviewMixin
 from ._runs import RunsMixin
 
-__all__ = ["Store", "ExportFilter", "EXPORT_COLUMNS", "EXPORT_KINDS", "LockHolder", "RunLock", "KnownUrl",
-           "SavedArticle", "SNIPPET_START", "SNIPPET_END", "normalize_db_url", "DEFAULT_DB_URL", "DEFAULT_DB_PATH", "MIGRATIONS"]
+__all__ = ["Store", "ExportFilter", "EXPORT_COLUMNS", "EXPORT_KINDS", "HiddenMention", "LockHolder", "RunLock",
+           "KnownUrl", "SavedArticle", "SNIPPET_START", "SNIPPET_END", "normalize_db_url", "DEFAULT_DB_URL",
+           "DEFAULT_DB_PATH", "MIGRATIONS"]
 
 
 class Store(LockMixin, RunsMixin, ArticlesMixin, ClaimsMixin, QueriesMixin, ResearchMixin, DigestMixin, ReviewMixin,
@@ -36,5 +37,6 @@ class Store(LockMixin, RunsMixin, ArticlesMixin, ClaimsMixin, QueriesMixin, Rese
     One face over one module per table family: `_runs` (sources, health, runs), `_articles`
     (fetch records, articles, revisions, mentions), `_claims` (claims, FAQ questions,
     overrides), `_queries` (exports), `_research` (views, citations, search), `_digest` (dates,
-    the digest's rows), `_review` (review answers, the pair model), `_lock` (the run lock);
+    the digest's rows), `_review` (review answers, sentences hidden as not a claim), `_lock`
+    (the run lock);
     `_base` holds the engine, sessions and migrations."""

@@ -8,7 +8,7 @@ import zlib
 from datetime import datetime
 from typing import Collection, Iterator, Sequence
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import exists, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from ..dedupe.normalize import normalize_for_match
@@ -22,6 +22,7 @@ from .models import (
     ArticleRow,
     ClaimMember,
     FaqRow,
+    HiddenSentence,
     HttpValidator,
     MentionRow,
     RevisionRow,
@@ -208,6 +209,7 @@ class ArticlesMixin(StoreBase):
                          article_id=row.id, source_id=source_id)
                     for sent in article.sentences])
                 save_citations(s, rev.id, row.id, source_id, url, article.sentences)
+                _apply_hidden(s, rev.id, source_id)
             if article.faq:
                 s.execute(insert(FaqRow), [
                     dict(revision_id=rev.id, position=i, question=pair.question, answer=pair.answer,
@@ -241,3 +243,14 @@ class ArticlesMixin(StoreBase):
         for row in s.scalars(select(FaqRow).where(FaqRow.revision_id == revision)):
             if (hit := old.get(normalize_for_match(row.question))) is not None:
                 row.question_id, row.method, row.score = hit[0], "carried", 1.0
+
+
+def _apply_hidden(s: Session, revision_id: int, source_id: str) -> None:
+    """A new revision's claim sentences that an editor hid ("not a claim",
+    `hidden_sentences`) are labelled `hidden` on arrival: the decision holds for good."""
+    hidden = exists(select(HiddenSentence.id).where(HiddenSentence.source_id == source_id,
+                                                    HiddenSentence.text == MentionRow.text,
+                                                    HiddenSentence.undone_at.is_(None)))
+    s.execute(update(MentionRow).where(MentionRow.revision_id == revision_id,
+                                       MentionRow.kind == Kind.CLAIM.value, hidden)
+              .values(kind=Kind.HIDDEN.value))

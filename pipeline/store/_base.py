@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -64,6 +65,7 @@ class StoreBase:
     def __init__(self, engine: Engine):
         self.engine = engine
         self._session = sessionmaker(engine, expire_on_commit=False)
+        self._outer = threading.local()  # the session of a `transaction()` in progress, per thread
 
     @classmethod
     def open(cls, url: str | None = None, *, migrate: bool = True, create: bool = True) -> "StoreBase":
@@ -145,6 +147,11 @@ class StoreBase:
 
     @contextmanager
     def session(self) -> Iterator[Session]:
+        """A session in its own transaction; inside `transaction()`, that transaction's."""
+        outer = getattr(self._outer, "session", None)
+        if outer is not None:
+            yield outer
+            return
         try:
             with self._session() as s, s.begin():
                 yield s
@@ -153,6 +160,21 @@ class StoreBase:
                 raise StoreError(f"the database's disk is full ({_display_url(self.engine)}): {e.orig}; "
                                  "nothing of this transaction was stored") from e
             raise
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """One transaction around several store calls (on this thread): all of them are
+        committed together at the end, or none when an exception leaves the block. An
+        editor's answer and its effect (merge, cannot-link, hide) go through one."""
+        if getattr(self._outer, "session", None) is not None:
+            yield self._outer.session
+            return
+        with self._session() as s, s.begin():
+            self._outer.session = s
+            try:
+                yield s
+            finally:
+                self._outer.session = None
 
 
 def _display_url(engine: Engine) -> str:

@@ -251,11 +251,35 @@ class ReviewAnswer(Base):
     left_mention_ids: Mapped[list] = mapped_column(JSON, default=list,
                                                    doc="the mentions (or FAQ entries) of one side when asked")
     right_mention_ids: Mapped[list] = mapped_column(JSON, default=list, doc="those of the other side")
-    verdict: Mapped[str] = mapped_column(String(10), doc="`yes`, `no` or `skip`")
+    verdict: Mapped[str] = mapped_column(String(10), doc=(
+        "`yes`, `no`, `skip`, or `not-claim` (the left mentions were hidden as not a claim; "
+        "the right side is empty)"))
     p_same: Mapped[float | None] = mapped_column(Float, doc="the model's probability that they were the same, when asked")
     evidence: Mapped[dict] = mapped_column(JSON, default=dict,
                                            doc="the pair evidence when asked: `{feature name: value}`")
     created_at: Mapped[datetime] = mapped_column(doc="when the answer was given")
+
+
+class HiddenSentence(Base):
+    """An editor's decision that a sentence is not a claim (`claims hide`, or "not a claim"
+    in `claims review`): every current and later mention of this partner with this exact
+    text is labelled `hidden` and belongs to no claim, in every run and rebuild. Undone by
+    `claims unhide` (the row is kept, with who undid it and when)."""
+
+    __tablename__ = "hidden_sentences"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, doc="the decision's id, in the order taken")
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", name="fk_hidden_sentences_source_id"),
+                                           index=True, doc="the partner whose sentence it is (`sources.id`)")
+    text: Mapped[str] = mapped_column(Text, doc="the sentence as stored (`mentions.text`); every mention "
+                                                "of this partner with this text is hidden")
+    mention_id: Mapped[int | None] = mapped_column(Integer, doc="the mention the editor was shown (`mentions.id`)")
+    claim_id: Mapped[int | None] = mapped_column(Integer, doc="the claim it belonged to when hidden")
+    origin: Mapped[str] = mapped_column(String(20), doc="`review` (an answer in `claims review`) or `command` "
+                                                        "(`claims hide`)")
+    decided_by: Mapped[str] = mapped_column(String(200), doc="who decided (`--by`, or the login name)")
+    created_at: Mapped[datetime] = mapped_column(doc="when it was hidden")
+    undone_at: Mapped[datetime | None] = mapped_column(doc="when `claims unhide` undid it (null while it holds)")
+    undone_by: Mapped[str | None] = mapped_column(String(200), doc="who undid it")
 
 
 class PairModelRow(Base):

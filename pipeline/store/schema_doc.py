@@ -78,7 +78,8 @@ COLUMN_DOCS = {
     "mentions.position": "its place in the revision (0-based, reading order)",
     "mentions.text": "the sentence normalized (Unicode NFC, straight spacing, footnote markers removed)",
     "mentions.display": "the sentence as the partner wrote it",
-    "mentions.kind": "its label: `claim`, `promo` (advertising, calls to action), `question`, `heading`, `other`",
+    "mentions.kind": "its label: `claim`, `promo` (advertising, calls to action), `question`, `heading`, `other`, "
+                     "or `hidden` (a claim sentence an editor said is not a claim: `hidden_sentences`)",
     "mentions.section": "the heading above it",
     "mentions.label": "a list item's leading label, such as `Tolerance` in \"Tolerance: …\"",
     "mentions.block": "the HTML block it came from: `p`, `li`, `h2`, `blockquote`, `td`, …",
