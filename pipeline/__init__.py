@@ -6,7 +6,8 @@ import the whole pipeline.
 """
 __version__ = "0.1.0"
 
-_API = ("Syndicate", "RunEvents", "DigestResult", "Review", "ReviewQuestion", "ExtractResult", "extract_pages")
+_API = ("Syndicate", "RunEvents", "DigestResult", "Review", "ReviewQuestion", "ExtractResult", "extract_pages",
+        "AcceptResult", "ScheduledResult")
 
 
 def __getattr__(name: str):

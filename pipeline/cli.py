@@ -4,8 +4,10 @@ Each verb opens the API on `--db` (fallback SYNDICATE_DB, default db/syndicate.s
 and, where it reads the registry, `--sources` (fallback SYNDICATE_SOURCES, default
 sources/), calls one of its methods and formats the result. The run lock, interruption and
 the order of steps are the API's; this module only turns signals into `stop` and errors
-into exit statuses: 0 when everything worked, 1 when a source failed, 2 for usage and
-configuration errors, 75 when another process holds the run lock, 130 when interrupted.
+into exit statuses: 0 when everything worked, 1 when a source failed, 3 when a source was
+degraded (and none failed), 2 for usage and configuration errors, 75 when another process
+holds the run lock, 130 when interrupted. Errors always reach stderr (`--quiet` hides
+progress only); `--log-format json` makes every line on stderr a JSON object.
 """
 from __future__ import annotations
 
@@ -17,62 +19,114 @@ from urllib.parse import urlsplit
 
 import click
 
-from .cli_base import _api, _emit_jsonl, _json, _jsonable, _open, _plain, db_option, sources_option
+from .cli_base import (EXIT_DEGRADED, _api, _emit_jsonl, _json, _jsonable, _open, _plain, db_option,
+                       exit_status, sources_option)
 from .control import EXIT_INTERRUPTED, StopOnSignal, exit_now
-from .core import RunEvents, Syndicate, extract_pages
+from .core import RunEvents, Syndicate, extract_pages, systemd_units
 from .errors import ConfigError, SyndicateError
-from .types import SourceResult
+from .logs import EVENTS, FORMATS, configure_logging
+from .types import RunResult, SourceResult
+
+events_log = logging.getLogger(EVENTS)
 
 
 class _Progress(RunEvents):
     """What a run tells, on stderr: registry problems first, a progress bar on a terminal
-    (plain log lines otherwise), whom a --wait waits for."""
+    (plain lines otherwise, JSON objects with --log-format json), whom a --wait waits for.
+    `quiet` hides progress, never an error or a degraded partner."""
 
-    def __init__(self, quiet: bool):
+    def __init__(self, quiet: bool, log_format: str | None = None):
         self.quiet = quiet
+        self.json = (log_format or _log_format()) == "json"
         self.total = 0
         self.done = 0
         self.bar = None
 
+    def say(self, level: int, event: str, text: str, **fields) -> None:
+        """One line on stderr: always from WARNING up, progress (INFO) unless quiet."""
+        if level < logging.WARNING and (self.quiet or self.bar is not None):
+            return  # progress: hidden by --quiet, shown by the bar on a terminal
+        if self.json:
+            events_log.log(level, text, extra={"event": event, "fields": fields})
+        elif self.bar is not None:
+            self.bar.write(_plain(text), file=sys.stderr)
+        else:
+            click.echo(_plain(text), err=True)
+
     def registry_problem(self, problem) -> None:
-        click.echo(_plain(f"error: registry: {problem}"), err=True)
+        self.say(logging.ERROR, "registry_error", f"error: registry: {problem}", path=getattr(problem, "path", None))
 
     def waiting_for_lock(self, holder) -> None:
-        click.echo(f"syndicate: waiting for the run lock, held by {holder.describe()}", err=True)
+        self.say(logging.WARNING, "waiting_for_lock", f"syndicate: waiting for the run lock, held by "
+                                                      f"{holder.describe()}")
 
     def run_started(self, sources: int) -> None:
         self.total = sources
-        if not self.quiet and sys.stderr.isatty():
+        if not self.quiet and not self.json and sys.stderr.isatty():
             from tqdm import tqdm
             self.bar = tqdm(total=sources, unit="source", desc="ingesting", file=sys.stderr)
+        if self.json:
+            self.say(logging.INFO, "run_started", f"run started with {sources} source(s)", sources=sources)
 
     def source_done(self, result: SourceResult) -> None:
         self.done += 1
-        state = "ok" if result.ok else f"FAILED ({result.errors[0].kind}: {result.errors[0].message})"
-        if result.interrupted:
-            state = "interrupted"
-        line = (f"[{self.done}/{self.total}] {result.source_id}: {state}; {result.articles_seen} article(s), "
-                f"{result.new_articles} new, {result.new_revisions} revised")
+        state = result.state
+        if result.errors:
+            what = f"FAILED ({result.errors[0].kind}: {result.errors[0].message})"
+        elif result.skipped:
+            what = f"skipped, not due until {_when(result.skipped_until)}"
+        elif result.health:
+            what = f"DEGRADED ({result.health[0].kind}: {result.health[0].message})"
+        else:
+            what = state
+        line = (f"[{self.done}/{self.total}] {result.source_id}: {what}; {result.articles_seen} article(s), "
+                f"{result.new_articles} new, {result.new_revisions} revised" + (f", {result.held} held" if result.held
+                                                                                 else ""))
         if self.bar is not None:
             self.bar.set_postfix_str(result.source_id)
             self.bar.update(1)
-            if not result.ok:
-                self.bar.write(line)
-        elif not self.quiet:
-            click.echo(line, err=True)
+        # failures and degraded partners are told in full after the summary (never hidden)
+        self.say(logging.INFO, "source_done", line, source=result.source_id, state=state,
+                 articles_seen=result.articles_seen, new_articles=result.new_articles,
+                 new_revisions=result.new_revisions, held=result.held, duration=round(result.duration, 3))
 
     def note(self, message: str) -> None:
-        click.echo(message, err=True)
+        self.say(logging.WARNING if message.startswith("warning") else logging.INFO, "note", message)
+
+    def problems(self, result: RunResult) -> None:
+        """Every error and health reason of the run, on stderr, whatever --quiet says."""
+        for r in result.sources:
+            for e in r.errors:
+                self.say(logging.ERROR, "source_error",
+                         f"error: {r.source_id}: {e.kind}: {e.message}" + (f" ({e.url})" if e.url else ""),
+                         source=r.source_id, kind=e.kind, detail=e.message, url=e.url)
+            if not r.errors:
+                for h in r.health:
+                    self.say(logging.WARNING, "source_degraded",
+                             f"degraded: {r.source_id}: {h.kind}: {h.message}" + (f" ({h.url})" if h.url else ""),
+                             source=r.source_id, kind=h.kind, detail=h.message, url=h.url)
 
     def close(self) -> None:
         if self.bar is not None:
             self.bar.close()
+            self.bar = None
+
+
+def _log_format() -> str:
+    ctx = click.get_current_context(silent=True)
+    root = ctx.find_root() if ctx is not None else None
+    return (root.obj or {}).get("log_format", "text") if root is not None else "text"
 
 
 @click.group(context_settings={"help_option_names": ["-h", "--help"], "max_content_width": 100})
 @click.version_option(package_name="syndicate")
 @click.option("-v", "--verbose", is_flag=True, help="Log every request and decision to stderr.")
-def cli(verbose: bool) -> None:
+@click.option("--log-format", type=click.Choice(FORMATS), default="text", show_default=True,
+              envvar="SYNDICATE_LOG_FORMAT",
+              help="stderr as plain lines, or one JSON object per line (ts, level, event, message, fields) "
+                   "for a log collector [env SYNDICATE_LOG_FORMAT].")
+@click.pass_context
+def cli(ctx: click.Context, verbose: bool, log_format: str) -> None:
     """Syndicate: ingest partner blogs, extract and deduplicate their claims, publish a digest.
 
     \b
@@ -80,95 +134,208 @@ def cli(verbose: bool) -> None:
       syndicate demo                      # the whole pipeline on the bundled sample sites
       syndicate run --sources sources/    # ingest every partner once
       syndicate digest --week 2026-W47    # write the weekly digest
+      syndicate scheduled --out digest/   # what cron or a systemd timer runs: run, then digest
     """
-    logging.basicConfig(level=logging.INFO if verbose else logging.ERROR,
-                        format="%(levelname)s %(name)s: %(message)s")
+    ctx.obj = {"log_format": log_format}
+    configure_logging(log_format, verbose=verbose)
 
 
-def _run(sources_dir: Path, db: str | None, *, workers: int | None, min_delay: float, contact: str | None,
-         quiet: bool, as_json: bool, only: tuple[str, ...] = (), recheck_days: float = 6.0,
-         source_budget: float | None = None, wait: bool = False) -> int:
+def _run_options(f):
+    """The options of a run, shared by `run` and `scheduled`."""
+    for option in reversed((
+        sources_option, db_option,
+        click.option("--workers", type=int, default=None,
+                     help="Sources fetched at once (one request per host at a time) [default: 32]."),
+        click.option("--recheck-days", type=float, default=6.0, show_default=True, metavar="DAYS",
+                     help="Stored pages listed by an unchanged feed or sitemap are re-validated once their last "
+                          "check is older than this (a changed listing always re-validates them)."),
+        click.option("--min-delay", default=0.0, show_default=True, metavar="SECONDS",
+                     help="Pause between two requests to one host (a robots.txt Crawl-delay may ask for more)."),
+        click.option("--source-budget", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
+                     help="Time one source may take in a run, retries, crawl delays and parsing included; what is "
+                          "left is fetched next run [default: 300]."),
+        click.option("--contact", envvar="SYNDICATE_CONTACT", metavar="URL",
+                     help="Contact URL sent in the User-Agent [env SYNDICATE_CONTACT]."),
+        click.option("--source", "only", multiple=True, metavar="ID",
+                     help="Only this source (repeatable); default: every file in the registry."),
+        click.option("--force", is_flag=True,
+                     help="Fetch every source, due or not (per-source intervals: the registry's `interval`, "
+                          "the feed's <ttl>/sy:updatePeriod, Cache-Control max-age/Expires)."),
+        click.option("--metrics", "metrics_file", type=click.Path(dir_okay=False, path_type=Path),
+                     envvar="SYNDICATE_METRICS", metavar="FILE",
+                     help="Write the run's metrics in the Prometheus text format to FILE, atomically (name it "
+                          "*.prom in node_exporter's textfile folder) [env SYNDICATE_METRICS]."),
+        click.option("-q", "--quiet", is_flag=True, help="No progress; errors and degraded partners still go to "
+                                                         "stderr."),
+    )):
+        f = option(f)
+    return f
+
+
+def _run_kwargs(params: dict) -> dict:
     from datetime import timedelta
+    return dict(only=params["only"], workers=params["workers"],
+                recheck_after=timedelta(days=params["recheck_days"]), min_delay=params["min_delay"],
+                contact=params["contact"], source_budget=params["source_budget"], force=params["force"],
+                metrics_file=params["metrics_file"])
 
-    def stopping(_signum: int) -> None:
-        click.echo("syndicate: interrupted; storing what was fetched (again to quit at once)", err=True)
 
-    syn = _open(db, sources_dir, create=True)
-    progress = _Progress(quiet or as_json)
-    with StopOnSignal(stopping) as signals, _api("pass --wait to wait for it"):
-        try:
-            result = syn.run(only=only, workers=workers, recheck_after=timedelta(days=recheck_days),
-                             min_delay=min_delay, contact=contact, source_budget=source_budget, wait=wait,
-                             stop=signals.event, events=progress)
-        finally:
-            progress.close()
+def _stopping(_signum: int) -> None:
+    click.echo("syndicate: interrupted; storing what was fetched (again to quit at once)", err=True)
+
+
+def _summary_line(result: RunResult) -> str:
     summary = result.summary()
-    if as_json:
-        click.echo(_json(summary, indent=2))
-    elif not quiet:
-        click.echo(f"sources: {summary['sources_ok']} ok, {summary['sources_failed']} failed; "
-                   f"requests: {summary['requests']} ({summary['not_modified']} not modified); "
-                   f"articles: {summary['articles_seen']} seen, {summary['new_articles']} new, "
-                   f"{summary['new_revisions']} revised; new claims: {summary['new_claims']}"
-                   + (f"; retries: {result.retries}" if result.retries else "")
-                   + (f"; blocked by robots.txt: {result.robots_blocked}" if result.robots_blocked else "")
-                   + (f"; bad registry files: {len(result.registry_problems)}" if result.registry_problems else "")
-                   + (f"; off-scope URLs not fetched: {result.off_scope}" if result.off_scope else "")
-                   + (f"; sources with warnings: {summary['sources_warned']}" if summary["sources_warned"] else ""))
-        for r in result.sources:
-            for e in r.errors:
-                click.echo(_plain(f"error: {r.source_id}: {e.kind}: {e.message}" + (f" ({e.url})" if e.url else "")),
-                           err=True)
-    if result.interrupted:
-        done = sum(not r.interrupted for r in result.sources)
-        total = len(result.sources) + result.sources_not_run
-        click.echo(f"syndicate: run interrupted: {done} of {total} source(s) complete, "
-                   f"{len(result.sources) - done} in part; what was fetched is stored, the rest is for the next "
-                   "run, which also clusters the claims (or `syndicate digest` does)", err=True)
-        return EXIT_INTERRUPTED
-    syn.close()
-    return 1 if result.failed else 0
+    return (f"sources: {summary['sources_ok']} ok, {summary['sources_failed']} failed"
+            + (f", {summary['sources_degraded']} degraded" if summary["sources_degraded"] else "")
+            + (f", {summary['sources_skipped']} not due (--force fetches them)" if summary["sources_skipped"] else "")
+            + f"; requests: {summary['requests']} ({summary['not_modified']} not modified); "
+            f"articles: {summary['articles_seen']} seen, {summary['new_articles']} new, "
+            f"{summary['new_revisions']} revised; new claims: {summary['new_claims']}"
+            + (f"; pages held aside: {summary['pages_held']}" if summary["pages_held"] else "")
+            + (f"; retries: {result.retries}" if result.retries else "")
+            + (f"; blocked by robots.txt: {result.robots_blocked}" if result.robots_blocked else "")
+            + (f"; bad registry files: {len(result.registry_problems)}" if result.registry_problems else "")
+            + (f"; off-scope URLs not fetched: {result.off_scope}" if result.off_scope else "")
+            + (f"; sources with warnings: {summary['sources_warned']}" if summary["sources_warned"] else ""))
+
+
+def _interrupted_note(result: RunResult) -> None:
+    ran = [r for r in result.sources if not r.skipped]
+    done = sum(not r.interrupted for r in ran)
+    total = len(ran) + result.sources_not_run
+    click.echo(f"syndicate: run interrupted: {done} of {total} source(s) complete, "
+               f"{len(ran) - done} in part; what was fetched is stored, the rest is for the next "
+               "run, which also clusters the claims (or `syndicate digest` does)", err=True)
 
 
 @cli.command()
-@sources_option
-@db_option
-@click.option("--workers", type=int, default=None, help="Sources fetched at once (one request per host at a time) [default: 32].")
-@click.option("--recheck-days", type=float, default=6.0, show_default=True, metavar="DAYS",
-              help="Stored pages listed by an unchanged feed or sitemap are re-validated once their last "
-                   "check is older than this (a changed listing always re-validates them).")
-@click.option("--min-delay", default=0.0, show_default=True, metavar="SECONDS",
-              help="Pause between two requests to one host (a robots.txt Crawl-delay may ask for more).")
-@click.option("--source-budget", type=click.FloatRange(min=1), default=None, metavar="SECONDS",
-              help="Time one source may take in a run, retries, crawl delays and parsing included; what is "
-                   "left is fetched next run [default: 300].")
-@click.option("--contact", envvar="SYNDICATE_CONTACT", metavar="URL",
-              help="Contact URL sent in the User-Agent [env SYNDICATE_CONTACT].")
-@click.option("--source", "only", multiple=True, metavar="ID",
-              help="Only this source (repeatable); default: every file in the registry.")
+@_run_options
 @click.option("--json", "as_json", is_flag=True, help="Print the run summary as JSON.")
 @click.option("--wait", is_flag=True, help="If another run holds the database's run lock, wait for it "
                                            "instead of exiting (status 75).")
-@click.option("-q", "--quiet", is_flag=True, help="Print errors only.")
-def run(sources_dir: Path, db: str | None, workers: int | None, recheck_days: float, min_delay: float,
-        source_budget: float | None, contact: str | None, only: tuple[str, ...], as_json: bool, wait: bool,
-        quiet: bool) -> None:
-    """Ingest every source once: discover, fetch, extract, store, cluster claims.
+def run(as_json: bool, wait: bool, quiet: bool, **params) -> None:
+    """Ingest every source due: discover, fetch, extract, judge, store, cluster claims.
 
-    Exits 1 when any source failed or a registry file is bad (the other sources still run
-    and are stored), 2 when no registry file is usable, 75 when another run holds the
-    database (it is named; --wait waits instead), 130 when interrupted (Ctrl-C or SIGTERM:
-    what was fetched is stored and the run is recorded as interrupted).
+    Exits 0 when every source succeeded, 1 when any source failed or a registry file is bad
+    (the other sources still run and are stored), 3 when some source was degraded (pages
+    that look like a JavaScript shell, a login wall, a maintenance or not-found page, or a
+    revision dropping most of an article: held aside, the last good version kept) and none
+    failed, 2 when no registry file is usable, 75 when another run holds the database (it is
+    named; --wait waits instead), 130 when interrupted (what was fetched is stored). Errors
+    and degraded partners are printed on stderr even with --quiet. A source whose interval
+    has not passed is skipped (--json lists it under "skipped"); --force fetches it.
 
     \b
-    Example:
+    Examples:
       syndicate run --sources sources/ --db db/syndicate.sqlite
-      syndicate run --wait --quiet    # from cron: queue behind a run still going
+      syndicate run --wait --quiet --metrics /var/lib/node_exporter/textfile/syndicate.prom
+      syndicate --log-format json run --force --source alderbrook
     """
-    code = _run(sources_dir, db, workers=workers, min_delay=min_delay, contact=contact, source_budget=source_budget,
-                quiet=quiet, as_json=as_json, only=only, recheck_days=recheck_days, wait=wait)
+    syn = _open(params["db"], params["sources_dir"], create=True)
+    progress = _Progress(quiet or as_json)
+    with StopOnSignal(_stopping) as signals, _api("pass --wait to wait for it"):
+        try:
+            result = syn.run(wait=wait, stop=signals.event, events=progress, **_run_kwargs(params))
+        finally:
+            progress.close()
+    if as_json:
+        click.echo(_json(result.summary(), indent=2))
+    elif not quiet:
+        click.echo(_summary_line(result))
+    _Progress(quiet=True).problems(result)
+    if result.interrupted:
+        _interrupted_note(result)
+    else:
+        syn.close()
+    code = exit_status(result.outcome)
     if code == EXIT_INTERRUPTED and threading.active_count() > 1:
         exit_now(code)  # fetches still blocked on a socket must not hold the exit
+    sys.exit(code)
+
+
+_DIGEST_HELP = dict(
+    week="ISO week: 'last' (the last complete week), 'this', or e.g. 2026-W47.",
+    base_url="Where --out is published on the web: absolute links in the feed (self link) and email "
+             "[env SYNDICATE_BASE_URL].",
+    email_to="Email the digest to these recipients (repeatable): sent with --smtp, else written as .eml.",
+    smtp="SMTP server, smtp://host:587 (STARTTLS required) or smtps://host:465; login from "
+         "SYNDICATE_SMTP_USER and SYNDICATE_SMTP_PASSWORD [env SYNDICATE_SMTP].",
+)
+
+
+@cli.command()
+@_run_options
+@click.option("--week", default="last", show_default=True, metavar="last|this|YYYY-Www", help=_DIGEST_HELP["week"])
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), required=True,
+              help="Folder the digest, its archive (index.html) and feed.atom are written to.")
+@click.option("--base-url", envvar="SYNDICATE_BASE_URL", metavar="URL", help=_DIGEST_HELP["base_url"])
+@click.option("--email-to", "email_to", multiple=True, metavar="ADDRESS", help=_DIGEST_HELP["email_to"])
+@click.option("--email-from", default="digest@syndicate.invalid", show_default=True, metavar="ADDRESS",
+              help="Sender of the email.")
+@click.option("--smtp", "smtp_url", envvar="SYNDICATE_SMTP", metavar="URL", help=_DIGEST_HELP["smtp"])
+@click.option("--dry-run", is_flag=True, help="Write the .eml message instead of sending it.")
+@click.option("--no-wait", is_flag=True, help="Exit 75 if another run holds the run lock, instead of waiting.")
+@click.option("--json", "as_json", is_flag=True, help="Print the run summary and the digest's paths as JSON.")
+def scheduled(week: str, out_dir: Path, base_url: str | None, email_to: tuple[str, ...], email_from: str,
+              smtp_url: str | None, dry_run: bool, no_wait: bool, as_json: bool, quiet: bool, **params) -> None:
+    """The job a scheduler runs: `run`, then the week's `digest`, whatever the partners did.
+
+    A partner that fails or is degraded costs only its own items: the digest is written
+    and names it in its partner note; every error goes to stderr (--quiet hides progress
+    only). Waits for a run holding the lock (--no-wait: exit 75). Exit status: 0 all well,
+    1 some partner failed or the digest could not be written or sent, 3 some partner was
+    degraded (none failed), 2 usage or no usable registry file, 75 lock held with
+    --no-wait, 130 interrupted (then no digest is written; the next job writes it).
+
+    \b
+    Examples (crontab, then a systemd unit's ExecStart; docs/operations.md):
+      0 6 * * 1  cd /srv/syndicate && .venv/bin/syndicate scheduled --quiet --out /srv/www/digest
+      syndicate scheduled --quiet --out /srv/www/digest --email-to editors@example.org --metrics syndicate.prom
+    """
+    if base_url and not base_url.startswith(("http://", "https://")):
+        raise click.BadParameter("must be an http(s) URL", param_hint="--base-url")
+    syn = _open(params["db"], params["sources_dir"], create=True)
+    try:
+        wk = syn.week(week)
+    except ConfigError as e:
+        raise click.BadParameter(str(e), param_hint="--week") from e
+    progress = _Progress(quiet or as_json)
+    with StopOnSignal(_stopping) as signals, _api("pass --wait to wait for it"):
+        try:
+            done = syn.scheduled(week=wk, out=out_dir, base_url=base_url, email_to=email_to, email_from=email_from,
+                                 smtp_url=smtp_url, dry_run=dry_run, wait=not no_wait, stop=signals.event,
+                                 events=progress, **_run_kwargs(params))
+        finally:
+            progress.close()
+    result = done.run
+    paths = list(done.digest.paths) if done.digest else []
+    if as_json:
+        click.echo(_json(dict(run=result.summary(), outcome=done.outcome, digest=paths,
+                              digest_error=done.digest_error,
+                              email=done.digest.email if done.digest else None), indent=2))
+    elif not quiet:
+        click.echo(_summary_line(result))
+        for path in paths:
+            click.echo(str(path))
+    reporter = _Progress(quiet=True)
+    reporter.problems(result)
+    if done.digest_error:
+        reporter.say(logging.ERROR, "digest_error", f"error: digest: {done.digest_error}")
+    if done.digest is not None:
+        for reason in done.digest.refused:
+            reporter.say(logging.WARNING, "digest_refused", f"warning: left out an unattributed item: {reason}")
+        email = done.digest.email
+        if email is not None and email.error:
+            kept = f" (the message is kept in {email.eml_path})" if email.eml_path else ""
+            reporter.say(logging.ERROR, "email_error", f"error: email: {email.error}{kept}")
+    if result.interrupted:
+        _interrupted_note(result)
+    else:
+        syn.close()
+    code = exit_status(done.outcome)
+    if code == EXIT_INTERRUPTED and threading.active_count() > 1:
+        exit_now(code)
     sys.exit(code)
 
 
@@ -233,30 +400,90 @@ def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email
             click.echo(str(result.email.eml_path))
 
 
-@cli.command()
+@cli.group(invoke_without_command=True)
 @db_option
+@sources_option
 @click.option("--json", "as_json", is_flag=True, help="JSON Lines instead of a table.")
-def sources(db: str | None, as_json: bool) -> None:
-    """List sources with their health: last success, last error, consecutive failures.
+@click.pass_context
+def sources(ctx: click.Context, db: str | None, sources_dir: Path, as_json: bool) -> None:
+    """List sources with their health: state (healthy, degraded, failed) since when and
+    why, pages held aside, last success, last error, failures in a row, when next due.
+
+    A degraded source served pages that looked wrong (a JavaScript shell, a login wall or
+    paywall, a maintenance or not-found page, a revision dropping most of an article, a
+    sharp drop in what its pages yield): their new versions are held aside and the last
+    good ones stay current until seen again on a later run or accepted.
 
     \b
-    Example:
+    Examples:
       syndicate sources
+      syndicate sources --json
+      syndicate sources accept alderbrook
     """
-    rows = _open(db).source_health()
+    if ctx.invoked_subcommand is not None:  # `sources --db X accept ID` means that database too
+        ctx.ensure_object(dict).update(sources_db=db, sources_dir=sources_dir)
+        return
+    rows = _open(db, sources_dir).source_health()
     if as_json:
         return _emit_jsonl(rows)
     if not rows:
         click.echo("no sources yet: run `syndicate run` first")
         return
     click.echo(f"{'source':<16} {'articles':>8} {'last success':<21} {'fails':>5} {'warns':>5} "
-               f"{'off-scope':>9}  last error")
+               f"{'off-scope':>9}  {'state':<9} last error")
     for r in rows:
         err = f"{r.last_error_kind}: {r.last_error_message} ({r.last_error_url})" if r.last_error_kind else "-"
         click.echo(f"{r.id:<16} {r.articles:>8} {_when(r.last_success):<21} "
-                   f"{r.consecutive_failures:>5} {r.warnings:>5} {r.off_scope:>9}  {_plain(err)}")
+                   f"{r.consecutive_failures:>5} {r.warnings:>5} {r.off_scope:>9}  {r.state:<9} {_plain(err)}")
+        if r.state in ("degraded", "failed") or r.held:
+            click.echo(f"{'':<16} {r.state} since {_when(r.since)}"
+                       + (f"; {len(r.held)} page(s) held aside (syndicate sources accept {r.id})" if r.held else ""))
+        for reason in r.reasons if r.state == "degraded" else ():
+            click.echo(f"{'':<16} why: {reason.kind}: {_plain(reason.message)}"
+                       + (f" ({_plain(reason.url)})" if reason.url else ""))
+        if r.next_due is not None:
+            click.echo(f"{'':<16} next due {_when(r.next_due)}"
+                       + (f" (every {_duration(r.refresh.seconds)}, from {r.refresh.origin})" if r.refresh else ""))
         if r.last_warning:
             click.echo(f"{'':<16} warning: {_plain(r.last_warning)}")
+
+
+@sources.command("accept")
+@click.argument("source_id", metavar="ID")
+@click.option("--url", "urls", multiple=True, metavar="URL", help="Only this held page (repeatable).")
+@db_option
+@sources_option
+@click.pass_context
+def sources_accept(ctx: click.Context, source_id: str, urls: tuple[str, ...], db: str | None,
+                   sources_dir: Path) -> None:
+    """Accept what a degraded partner serves now: its held pages become their articles'
+    current versions (extracted again from the kept snapshots), their sentences are
+    clustered, and the partner is healthy again. Takes the run lock.
+
+    \b
+    Examples:
+      syndicate sources accept alderbrook
+      syndicate sources accept alderbrook --url https://alderbrook.example/blog/post/
+    """
+    given = ctx.obj or {}
+    db = db or given.get("sources_db")
+    if ctx.get_parameter_source("sources_dir") == click.core.ParameterSource.DEFAULT:
+        sources_dir = given.get("sources_dir") or sources_dir
+    with _api():
+        done = _open(db, sources_dir).accept_source(source_id, urls=urls)
+    for url in done.accepted:
+        click.echo(_plain(f"accepted {url}"))
+    for url, why in done.skipped:
+        click.echo(_plain(f"warning: {url} not stored: {why}"), err=True)
+    click.echo(f"{source_id}: {done.health.state}"
+               + (f"; {len(done.health.held)} page(s) still held" if done.health.held else ""))
+
+
+def _duration(seconds: float) -> str:
+    for unit, size in (("w", 604800), ("d", 86400), ("h", 3600), ("m", 60)):
+        if seconds >= size and seconds % size == 0:
+            return f"{int(seconds // size)}{unit}"
+    return f"{seconds:g}s"
 
 
 def _when(moment) -> str:
@@ -370,6 +597,42 @@ def demo(out_dir: Path, base_url: str) -> None:
         for e in r.errors:
             click.echo(f"error: {r.source_id}: {e.kind}: {e.message} ({e.url})", err=True)
     sys.exit(0 if done.run.ok else 1)
+
+
+@cli.command(context_settings={"ignore_unknown_options": True})
+@click.option("--out", "out_dir", type=click.Path(file_okay=False, path_type=Path), default=None,
+              help="Write syndicate.service and syndicate.timer into this folder (default: print them).")
+@click.option("--workdir", type=click.Path(file_okay=False, path_type=Path), default=Path("."), show_default=True,
+              help="The folder the job runs in (its db/ and sources/ unless the job's options say otherwise).")
+@click.option("--user", default=None, metavar="NAME", help="The user the job runs as (a system unit).")
+@click.option("--on-calendar", default="Mon *-*-* 06:00:00", show_default=True, metavar="SPEC",
+              help="When the timer fires (systemd.time(7) calendar event).")
+@click.option("--exe", type=click.Path(dir_okay=False, path_type=Path), default=None,
+              help="The syndicate program to run [default: this one].")
+@click.argument("job_args", nargs=-1, type=click.UNPROCESSED, metavar="[-- SCHEDULED OPTIONS...]")
+def systemd(out_dir: Path | None, workdir: Path, user: str | None, on_calendar: str, exe: Path | None,
+            job_args: tuple[str, ...]) -> None:
+    """Print (or write) a systemd service and timer that run `syndicate scheduled` on a
+    calendar: the options after -- are the job's. The service fails (for OnFailure=
+    alerting) when a partner failed (1) or was degraded (3); errors go to the journal.
+
+    \b
+    Examples:
+      syndicate systemd --workdir /srv/syndicate --user syndicate -- --quiet --out /srv/www/digest
+      syndicate systemd --out /etc/systemd/system --workdir /srv/syndicate -- --out /srv/www/digest
+      systemctl enable --now syndicate.timer
+    """
+    program = exe or Path(sys.argv[0]).resolve()
+    with _api():
+        units = systemd_units(program, workdir.resolve(), list(job_args), user=user, on_calendar=on_calendar)
+    if out_dir is None:
+        for name, text in units.items():
+            click.echo(f"# {name}\n{text}")
+        return
+    from .core import write_units
+    with _api():
+        for path in write_units(units, out_dir):
+            click.echo(str(path))
 
 
 @cli.group()

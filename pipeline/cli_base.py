@@ -21,7 +21,16 @@ from .errors import ConfigError, Interrupted, LockHeld, MissingDatabase, OutputE
 from .safetext import terminal_text
 
 DEFAULT_SOURCES = Path("sources")  # relative to the current folder
+EXIT_FAILED = 1  # some partner failed (or a registry file is bad, or the digest could not be written)
+EXIT_DEGRADED = 3  # some partner was degraded, none failed
 EXIT_LOCKED = 75  # EX_TEMPFAIL: another run holds the lock; try again later
+_OUTCOME_STATUS = {"ok": 0, "failed": EXIT_FAILED, "degraded": EXIT_DEGRADED, "interrupted": EXIT_INTERRUPTED}
+
+
+def exit_status(outcome: str) -> int:
+    """The exit status of a run's (or scheduled job's) outcome: ok 0, failed 1, degraded 3,
+    interrupted 130."""
+    return _OUTCOME_STATUS[outcome]
 
 db_option = click.option("--db", envvar="SYNDICATE_DB", metavar="URL",
                          help="Database URL or SQLite file path [env SYNDICATE_DB; default db/syndicate.sqlite].")

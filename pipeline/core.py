@@ -12,7 +12,9 @@ keep the database safe whoever calls:
 - the order of steps: the registry is read and checked before anything is fetched; a run
   clusters what an interrupted run left before it fetches; a digest clusters pending
   mentions first (or says it could not, when a run holds the lock); an editor's override
-  refreshes canonical texts; the review's answers refit the pair model and re-cluster.
+  refreshes canonical texts; the review's answers refit the pair model and re-cluster; an
+  editor's acceptance of a partner's held pages stores them, then clusters; the scheduled
+  job (`scheduled`) writes the week's digest after the run whatever its partners did.
 
 Results are frozen dataclasses (`pipeline.types`: `RunResult`, `SourceHealth`,
 `ClaimDetail`, `DigestWeek` ...; here: `DigestResult`, `ReviewQuestion` ...). Errors are
@@ -32,7 +34,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import IO, Callable, Iterable, Iterator, Sequence
 
-from . import clustering, orchestrator
+from . import clustering, orchestrator, plan
 from .dedupe import Embedder
 from .errors import ClaimNotFound, ConfigError, Interrupted, LockHeld, OutputError, ParseError, SyndicateError
 from .extract import article_to_dict, extract_article, read_page_input
@@ -41,14 +43,16 @@ from .harvest import RECHECK_AFTER
 from .publish import Budget, Digest, Week, build_digest, write_digest
 from .publish.mail import DeliveryError
 from .registry import Registry, load_registry
+from .schedule import systemd_units, write_units
 from .store import (DEFAULT_DB_URL, EXPORT_COLUMNS, SNIPPET_END, SNIPPET_START, ExportFilter, LockHolder, Store,
                     normalize_db_url)
-from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, ExtractedArticle, RunRecord, RunResult, SearchHit,
-                    Source, SourceHealth, SourceResult)
+from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, ExtractedArticle, HealthReason, HealthState,
+                    HeldPage, RunRecord, RunResult, SearchHit, Source, SourceHealth, SourceResult)
 
 __all__ = ["Syndicate", "RunEvents", "DigestResult", "EmailOutcome", "Review", "ReviewQuestion", "ReviewSide",
-           "ReviewSentence", "ReviewCandidate", "ReviewAnswer", "ExtractResult", "extract_pages", "article_to_dict", "EXPORT_COLUMNS",
-           "DEFAULT_SENDER", "Week", "SNIPPET_START", "SNIPPET_END", "DeliveryError", "ALLOW_PRIVATE_VAR"]
+           "ReviewSentence", "ReviewCandidate", "ReviewAnswer", "ExtractResult", "AcceptResult", "ScheduledResult",
+           "extract_pages", "article_to_dict", "EXPORT_COLUMNS", "DEFAULT_SENDER", "Week", "SNIPPET_START",
+           "SNIPPET_END", "DeliveryError", "ALLOW_PRIVATE_VAR", "systemd_units", "write_units"]
 
 DEFAULT_SENDER = "digest@syndicate.invalid"
 
@@ -162,6 +166,40 @@ class ReviewAnswer:
     kept_apart: tuple[int, ...] = ()  # candidates kept apart from it in every later run
     hidden: tuple[int, ...] = ()  # mentions hidden as not a claim
     items: int = 1
+
+
+@dataclass(frozen=True, slots=True)
+class AcceptResult:
+    """An editor's acceptance of a partner's held pages (`Syndicate.accept_source`): the
+    pages whose held version is now the article's current one, those whose held version
+    could not be stored (`skipped`: url and why; they are released and read again next
+    run), and the partner's health afterwards."""
+
+    source_id: str
+    accepted: tuple[str, ...]
+    skipped: tuple[tuple[str, str], ...]
+    health: SourceHealth
+
+
+@dataclass(frozen=True, slots=True)
+class ScheduledResult:
+    """The scheduled job (`Syndicate.scheduled`): the run, and the week's digest written
+    after it (None when the run was interrupted), or why the digest failed."""
+
+    run: RunResult
+    digest: DigestResult | None
+    digest_error: str | None = None
+
+    @property
+    def outcome(self) -> str:
+        """interrupted, failed (a partner failed, or the digest could not be written or
+        sent), degraded, or ok."""
+        if self.run.interrupted:
+            return "interrupted"
+        if self.digest_error or (self.digest is not None and self.digest.email is not None
+                                 and self.digest.email.error):
+            return "failed"
+        return self.run.outcome
 
 
 @dataclass(frozen=True, slots=True)
@@ -284,14 +322,24 @@ class Syndicate:
     def run(self, *, only: Sequence[str] = (), workers: int | None = None,
             recheck_after: timedelta = RECHECK_AFTER, min_delay: float | None = None, contact: str | None = None,
             source_budget: float | None = None, wait: bool = False, stop: threading.Event | None = None,
-            events: RunEvents | None = None) -> RunResult:
+            events: RunEvents | None = None, force: bool = False,
+            metrics_file: str | Path | None = None) -> RunResult:
         """Ingest every partner of the registry once (or those in `only`): discover, fetch,
-        extract, store, cluster. Never raises for a partner's fault: each source's outcome is
-        in the result (`result.failed`: some source failed or some partner file was bad).
+        extract, judge, store, cluster. Never raises for a partner's fault: each source's
+        outcome is in the result (`result.failed`: some source failed or some partner file
+        was bad; `result.degraded`: some partner served pages that looked wrong, held
+        aside; `result.outcome` says which).
+
+        A partner whose interval has not passed since its last harvest (its registry
+        `interval`, its feed's <ttl> or sy:updatePeriod, its listings' Cache-Control or
+        Expires) is skipped without a request (`SourceResult.skipped_until`); `force` runs
+        every partner. `metrics_file`: the run's figures in the Prometheus text format,
+        replaced atomically (for node_exporter's textfile collector).
 
         Raises `ConfigError` (no usable registry), `LockHeld` (another run holds the
-        database; `wait=True` waits), `Interrupted` (stopped while waiting). A stop during
-        the run returns a result with `interrupted` set. `min_delay`, `contact` and
+        database; `wait=True` waits), `Interrupted` (stopped while waiting), `OutputError`
+        (the metrics file cannot be written; the run is stored). A stop during the run
+        returns a result with `interrupted` set. `min_delay`, `contact` and
         `source_budget` override the fetch settings for this run."""
         events = events or RunEvents()
         with self._stoppable(stop) as stop_event:
@@ -304,8 +352,45 @@ class Syndicate:
                 result = orchestrator.run_sources(registry.sources, store, fetch_config=config, now=self.now,
                                                   workers=workers, progress=events.source_done,
                                                   recheck_after=recheck_after, stop=stop_event,
-                                                  embedder=self.embedder)
-        return dataclasses.replace(result, registry_problems=registry.problems)
+                                                  embedder=self.embedder, force=force)
+        result = dataclasses.replace(result, registry_problems=registry.problems)
+        if metrics_file is not None:
+            self.write_metrics(result, metrics_file)
+        return result
+
+    def write_metrics(self, result: RunResult, path: str | Path) -> Path:
+        """A run's figures in the Prometheus text exposition format (sources ok, failed,
+        degraded and skipped; requests, bytes, articles, mentions, claims, durations; each
+        source's state), written atomically to `path` (name it `*.prom` in node_exporter's
+        textfile folder). `OutputError` when it cannot be written."""
+        from .metrics import render_metrics
+        from .outfiles import atomic_write
+        return atomic_write(Path(path), render_metrics(result, self.now()))
+
+    def scheduled(self, *, week: str | Week = "last", out: str | Path, base_url: str | None = None,
+                  email_to: Sequence[str] = (), email_from: str = DEFAULT_SENDER, smtp_url: str | None = None,
+                  dry_run: bool = False, wait: bool = True, stop: threading.Event | None = None,
+                  events: RunEvents | None = None, metrics_file: str | Path | None = None,
+                  **run_options) -> ScheduledResult:
+        """The job a scheduler runs: `run` (waiting for the run lock by default), then the
+        week's `digest` into `out` (and its email), written whatever the partners did: a
+        partner that failed or was degraded costs only its own items, and the digest names
+        it in its partner note. The digest is not written when the run was interrupted (the
+        next job writes it). Raises what `run` raises before the run starts (`ConfigError`,
+        `LockHeld` with `wait=False`, `Interrupted`); a digest that cannot be written is in
+        `result.digest_error`. `run_options`: those of `run` (only, workers, force, ...)."""
+        wk = self.week(week)
+        if base_url and not base_url.startswith(("http://", "https://")):
+            raise ConfigError(f"--base-url must be an http(s) URL: {base_url!r}")
+        result = self.run(wait=wait, stop=stop, events=events, metrics_file=metrics_file, **run_options)
+        if result.interrupted:
+            return ScheduledResult(result, None)
+        try:
+            digest = self.digest(wk, out=out, base_url=base_url, email_to=email_to, email_from=email_from,
+                                 smtp_url=smtp_url, dry_run=dry_run, events=events)
+        except (OutputError, ConfigError) as e:
+            return ScheduledResult(result, None, str(e))
+        return ScheduledResult(result, digest)
 
     def _fetch_config(self, **overrides) -> FetchConfig:
         changes = {"min_delay": overrides.get("min_delay"), "user_agent_contact": overrides.get("contact"),
@@ -326,8 +411,88 @@ class Syndicate:
     # --- what the operator reads ------------------------------------------------------------------
 
     def source_health(self) -> list[SourceHealth]:
-        """Each source's health: articles stored, last success, last error, failures in a row."""
-        return self.store().source_health()
+        """Each source's health: its state (`HealthState`: healthy, degraded, failed,
+        unknown) since when and why (`reasons`), its pages held aside, articles stored, last
+        success, last error, failures in a row, and `next_due`, when a run fetches it again
+        (None: at every run; from its registry interval when the registry folder is known,
+        and the pace its listings asked for)."""
+        rows = self.store().source_health()
+        intervals = self._intervals()
+        out = []
+        for h in rows:
+            due = plan.source_due(now=self.now(), last_harvest=h.last_harvest, registry=intervals.get(h.id),
+                                  hint=h.refresh, last_state=h.state)
+            out.append(dataclasses.replace(h, next_due=due.next_at, refresh=due.interval))
+        return out
+
+    def _intervals(self) -> dict[str, timedelta]:
+        if self.sources_dir is None:
+            return {}
+        try:
+            return {s.id: s.interval for s in load_registry(self.sources_dir).sources if s.interval}
+        except ConfigError:
+            return {}
+
+    def held_pages(self, source_id: str | None = None) -> list[HeldPage]:
+        """Pages held aside (of one partner, or all): their new version looked wrong, its raw
+        body is kept, and the article's last good version stays current until the same
+        version is seen on a later run or `accept_source` stores it."""
+        return self.store().held_pages(source_id)
+
+    def accept_source(self, source_id: str, *, urls: Sequence[str] = ()) -> AcceptResult:
+        """An editor accepts what a partner serves now: its held pages (all, or those in
+        `urls`) are extracted again from their kept snapshots and stored as their articles'
+        current versions, the new sentences are clustered, and the partner is healthy
+        again (until a later run finds otherwise). Under the run lock. `ConfigError` for an
+        unknown partner or a URL that is not held."""
+        with self._writing("syndicate sources accept") as store:
+            known = {h.id: h for h in store.source_health()}
+            if source_id not in known:
+                raise ConfigError(f"no source {source_id!r} in the database")
+            held = store.held_for_accept(source_id)
+            if urls:
+                unknown = sorted(set(urls) - {u for u, *_ in held})
+                if unknown:
+                    raise ConfigError(f"not held for {source_id}: {', '.join(unknown)}")
+                held = [h for h in held if h[0] in set(urls)]
+            source = self._source(source_id, known[source_id])
+            now = self.now()
+            accepted: list[str] = []
+            skipped: list[tuple[str, str]] = []
+            for url, article_url, guid, sha in held:
+                body = store.snapshot_body(sha) if sha else None
+                if body is None:
+                    skipped.append((url, "its held version came from the feed's content, which is not kept; "
+                                         "the next run reads the page again"))
+                    continue
+                try:
+                    article = extract_article(body, article_url or url, source=source)
+                    store.save_article(source_id, article_url or url, article, guid=guid, snapshot_sha256=sha,
+                                       fetched_at=now)
+                except (ParseError, SyndicateError) as e:
+                    skipped.append((url, str(e)))
+                    continue
+                accepted.append(url)
+            store.release_held(source_id, [u for u, *_ in held])
+            if not store.held_versions(source_id):
+                store.set_source_state(source_id, HealthState.HEALTHY.value,
+                                       [HealthReason("accepted", f"{len(accepted)} held page(s) accepted by an "
+                                                                 f"editor")], now)
+            if accepted:
+                clustering.cluster_new_mentions(store, now, embedder=self.embedder)
+        health = next(h for h in self.source_health() if h.id == source_id)
+        return AcceptResult(source_id, tuple(accepted), tuple(skipped), health)
+
+    def _source(self, source_id: str, known: SourceHealth) -> Source:
+        """The partner as its registry file says (its selectors), else as the database knows it."""
+        if self.sources_dir is not None:
+            try:
+                for src in load_registry(self.sources_dir).sources:
+                    if src.id == source_id:
+                        return src
+            except ConfigError:
+                pass
+        return Source(id=source_id, name=known.name, homepage=known.homepage)
 
     def runs(self, limit: int = 10) -> list[RunRecord]:
         """The latest runs, newest first."""

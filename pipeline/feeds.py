@@ -8,6 +8,10 @@ The body is decoded here, before feedparser sees it (`decode_feed`), and handed 
 UTF-8: feedparser took a UTF-16 feed with a byte-order mark for "not a feed", and an
 unknown declared encoding (`encoding="bogus"`) made the XML parser raise LookupError.
 
+The feed's own pace is read too (RSS 2.0 <ttl>, the syndication module's sy:updatePeriod and
+sy:updateFrequency): `plan.feed_hint` turns it into an interval a run may wait before
+reading the feed again.
+
 Broken XML that the parser recovers from (an undefined `&hellip;` in a title, a feed cut
 short) keeps every item recovered, with a warning: only an item still open where the
 document ends is dropped, since its text may be cut short.
@@ -97,7 +101,16 @@ def _parse_feed(body: bytes, url: str, headers: dict[str, str]) -> Feed:
         title=plain_text(parsed.feed.get("title")),
         entries=tuple(items),
         warning="; ".join(warnings) or None,
+        ttl_minutes=_small_int(parsed.feed.get("ttl")),
+        update_period=(plain_text(parsed.feed.get("sy_updateperiod")) or None),
+        update_frequency=_small_int(parsed.feed.get("sy_updatefrequency")),
     )
+
+
+def _small_int(value) -> int | None:
+    """A feed's <ttl> or sy:updateFrequency as a positive integer, None when it is not one."""
+    text = str(value or "").strip()
+    return int(text) if text.isdigit() and 0 < int(text) < 10_000_000 else None
 
 
 # closing tags of an RSS item or an Atom entry, with or without a namespace prefix

@@ -5,7 +5,10 @@ and writes nothing: the orchestrator stores what `Harvester.run` returns.
 What to request is decided by `plan` (pure); whether a URL may be requested at all by the
 fetcher's scope check (`fetch/scope.py`); the harvester does the fetching and records what
 each URL came to: an error for that URL alone, a warning, an off-scope URL counted, pages
-left for the next run when the source's time budget runs out.
+left for the next run when the source's time budget runs out. For the partner's health it
+also measures each extracted page (`health.page_signals`) and notes the pace its listings
+ask for (feed <ttl>/sy:updatePeriod, Cache-Control, Expires); the judging is the
+orchestrator's, which has the stored versions to compare with.
 
 The time budget (`--source-budget`, on the fetcher's clock) covers the source's parsing as
 well as its requests: each parse of partner content (homepage, feed, sitemap, blog index,
@@ -22,14 +25,14 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
-from . import discover, plan
+from . import discover, health, plan
 from .errors import BudgetExceeded, FetchError, OffScope, ParseError, ResourceError
 from .extract import extract_article
 from .feeds import parse_feed
 from .fetch import Fetcher
 from .fetch.scope import Scope
 from .store import KnownUrl, Store
-from .types import ExtractedArticle, FeedEntry, Response, Source, SourceError
+from .types import ExtractedArticle, Feed, FeedEntry, Refresh, Response, Source, SourceError
 
 log = logging.getLogger("syndicate")
 
@@ -64,6 +67,7 @@ class Page:
     response: Response | None  # None when skipped (unchanged listing) or taken from the feed body
     article: ExtractedArticle | None  # None when unchanged since last time (304 or skipped)
     fetched: Fetched | None = None
+    signals: health.PageSignals | None = None  # what the page measures, for the partner's health
 
 
 @dataclass(slots=True)
@@ -77,6 +81,8 @@ class Harvest:
     off_scope: list[str] = field(default_factory=list)  # URLs outside the fetch scope, not fetched
     over_budget: int = 0  # URLs left for the next run when the source's time budget ran out
     interrupted: bool = False  # the run was stopped while this source was harvested
+    hints: list[Refresh] = field(default_factory=list)  # the pace its listings ask for (ttl, max-age...)
+    duration: float = 0.0  # seconds, on the fetcher's clock
 
 
 @dataclass(slots=True)
@@ -201,7 +207,9 @@ class Harvester:
     # --- the source -------------------------------------------------------------------------
 
     def run(self) -> Harvest:
+        started = self.fetcher.clock()
         self._run()
+        self.h.duration = self.fetcher.clock() - started
         return self.finish()
 
     def _run(self) -> None:
@@ -282,6 +290,7 @@ class Harvester:
             log.exception("%s: feed failed: %s", src.id, feed_url)
             self.h.errors.append(SourceError("internal", f"{type(e).__name__}: {e}", feed_url))
             return None
+        self.listing_read(got.response, feed)
         if got.response.permanent_redirect and feed_url in src.feeds:
             self.h.warnings.append(f"feed {feed_url} moved permanently to {got.response.final_url}; "
                                    f"update sources/{src.id}.toml")
@@ -289,6 +298,15 @@ class Harvester:
             # Recoverable: the items the parser recovered are used; the partner should fix it.
             self.h.warnings.append(f"{feed_url}: {feed.warning}")
         return feed, got.unchanged
+
+    def listing_read(self, response: Response, feed: Feed | None = None) -> None:
+        """Remember the pace a listing (feed, sitemap, blog index) asks for: its feed's
+        <ttl> or sy:updatePeriod, its Cache-Control max-age or Expires."""
+        for hint in (plan.feed_hint(feed.ttl_minutes, feed.update_period, feed.update_frequency) if feed else None,
+                     plan.http_hint(response.header("cache-control"), response.header("expires"),
+                                    response.header("date"), response.fetched_at)):
+            if hint is not None:
+                self.h.hints.append(hint)
 
     def forget(self, url: str) -> None:
         for record in self.h.fetched:
@@ -335,6 +353,7 @@ class Harvester:
                     self.h.errors.append(SourceError("internal", f"{type(e).__name__}: {e}", url))
                     continue
                 unchanged = unchanged and got.unchanged
+                self.listing_read(got.response)
                 queue.extend(children)
                 for entry in found:
                     entries.setdefault(entry.url, entry.lastmod)
@@ -363,6 +382,7 @@ class Harvester:
         except ResourceError as e:
             self.error(e)
             return [], False
+        self.listing_read(got.response)
         return [(u, None) for u in links], got.unchanged
 
     def page(self, url: str | None, guid: str | None, entry: FeedEntry | None, *,
@@ -413,7 +433,8 @@ class Harvester:
                 raise ParseError("empty response where an article page was expected", url, kind="empty")
             self.check_budget(url, "before extracting a page")
             article = self.extract(got.body, got.response.final_url, entry)
-            self.h.pages.append(Page(url, guid, got.response, article, got.record))
+            self.h.pages.append(Page(url, guid, got.response, article, got.record,
+                                     self.signals(got.body, article, got.response.status)))
             if self.fetcher.clock() >= self.deadline:
                 self.out_of_time = True  # this page is kept; the next ones wait for the next run
         except (OffScope, BudgetExceeded) as e:  # a redirect off the site; no time left
@@ -429,14 +450,23 @@ class Harvester:
             if entry is not None and entry.content_html:
                 # The page is unusable but the feed carries the full text: better than nothing.
                 self.h.warnings.append(f"{url}: {e}; used the feed's content instead")
+                content = entry.content_html.encode("utf-8")
                 try:
-                    article = self.extract(entry.content_html.encode("utf-8"), url, entry)
+                    article = self.extract(content, url, entry)
                 except ResourceError as e2:
                     self.error(e2)
                     return
-                self.h.pages.append(Page(url, guid, None, article))
+                self.h.pages.append(Page(url, guid, None, article, signals=self.signals(content, article)))
             else:
                 self.error(e)
+
+    def signals(self, body: bytes, article: ExtractedArticle, status: int = 200) -> health.PageSignals | None:
+        """What the page measures for the partner's health (its markup, its extraction)."""
+        try:
+            return health.page_signals(body, article, status)
+        except Exception:  # a measuring bug must not lose the page: it is judged without signals
+            log.exception("%s: could not measure %s", self.source.id, article.url)
+            return None
 
     def extract(self, body: bytes, url: str, entry: FeedEntry | None) -> ExtractedArticle:
         try:

@@ -5,14 +5,21 @@ calls it; it takes no lock and installs no signal handler (the API owns both).
 A run, as `run_sources` composes it (after reader's `_update`: each phase its own piece):
 
 1. `_begin`: the run is recorded as `running`; mentions an interrupted run left unclustered
-   are clustered first; the registry is synced; every stored validator is loaded.
+   are clustered first; the registry is synced; every stored validator is loaded. Sources
+   not due (`plan.source_due`: their interval has not passed since their last harvest) are
+   set aside untouched, with no request at all, unless the run is forced.
 2. `_HarvestPool`: each source is harvested in a worker thread (`harvest.Harvester`:
    network and extraction, no writes), at most 2 x workers sources in flight; when the stop
    event is set, no request starts any more and what comes back within a grace period is
    kept.
-3. `_Recorder`: the main thread stores what each harvest returns, one transaction per
-   article, so one broken feed, page or partner never stops the others; sources that
-   fetched nothing new are written in batches.
+3. `_Recorder`: the main thread judges and stores what each harvest returns. Each new
+   version of a page is compared with the article's stored one and the partner's baseline
+   (`health.judge_page`); a suspicious one is held aside (its snapshot kept, the last good
+   version left current, its validators forgotten so the next run reads it again) until the
+   same version is seen on a later run; the rest is stored, one transaction per article, so
+   one broken feed, page or partner never stops the others; the source's health for the
+   run (`health.judge_source`) is recorded with what its pages yielded. Sources that fetched
+   nothing new are written in batches.
 4. `_finish`: robots.txt snapshots, clustering (skipped when interrupted: the next run or
    the digest does it), the `RunResult`, the run's record.
 
@@ -29,19 +36,20 @@ import logging
 import threading
 import time
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Callable, Iterable, Iterator
 from urllib.parse import urlsplit
 
-from . import clustering
+from . import clustering, health, plan
 from .dedupe import Embedder
 from .errors import ParseError
 from .extract import extract_article
 from .fetch import Fetcher, FetchConfig
 from .fetch.scope import InvalidHost
-from .harvest import RECHECK_AFTER, Harvest, Harvester
+from .harvest import RECHECK_AFTER, Harvest, Harvester, Page
 from .store import KnownUrl, Store
-from .types import Response, RunResult, Source, SourceError, SourceResult
+from .types import HealthReason, Response, RunResult, Source, SourceError, SourceResult, Yields
 
 log = logging.getLogger("syndicate")
 
@@ -59,8 +67,10 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
                 now: Callable[[], datetime] | None = None, workers: int | None = None,
                 progress: Callable[[SourceResult], None] | None = None,
                 recheck_after: timedelta = RECHECK_AFTER, stop: threading.Event | None = None,
-                embedder: Embedder | None = None) -> RunResult:
-    """Ingest every source once, store, cluster. Never raises for a partner's fault.
+                embedder: Embedder | None = None, force: bool = False,
+                rules: health.Rules = health.RULES) -> RunResult:
+    """Ingest every source once (those due, or all with `force`), store, cluster. Never
+    raises for a partner's fault.
 
     Setting `stop` interrupts the run: no request starts any more, sources not begun are
     skipped, what was fetched is stored, clustering is left to the next run (or the
@@ -70,12 +80,17 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
     sources = list(sources)
     started = clock()
     run_id, known = _begin(store, sources, clock, stop, embedder)
+    due, not_due = _due(store, sources, started, force)
     robots = _RobotsMemory(store, known)
     fetcher = Fetcher(fetch_config, robots_cache=robots)
     pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers)
-    recorder = _Recorder(store, clock)
+    recorder = _Recorder(store, clock, _RunContext(run_id, started, rules, store.held_source_ids()))
+    for result in not_due:
+        recorder.results.append(result)
+        if progress:
+            progress(result)
     try:
-        for harvest in pool.harvests(sources):
+        for harvest in pool.harvests(due):
             result = recorder.add(harvest)
             del harvest  # it holds every page body of the source
             if progress:
@@ -89,7 +104,7 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
         # their wait into errors.
         if not stop.is_set():
             fetcher.close()
-    return _finish(store, run_id, started, clock, sources, recorder.results, robots, stats, stop, embedder)
+    return _finish(store, run_id, started, clock, due, recorder.results, robots, stats, stop, embedder)
 
 
 # --- 1. begin ----------------------------------------------------------------------------------
@@ -103,6 +118,26 @@ def _begin(store: Store, sources: list[Source], clock: Callable[[], datetime], s
         clustering.cluster_new_mentions(store, clock(), embedder=embedder)
     store.sync_sources(sources)
     return run_id, store.all_validators()
+
+
+def _due(store: Store, sources: list[Source], now: datetime, force: bool) -> tuple[list[Source], list[SourceResult]]:
+    """The sources due in this run, and a result for each one that is not (no request is
+    made for it): `plan.source_due` on its last harvest, its registry interval and the pace
+    its listings asked for. `force`: every source is due."""
+    if force:
+        return sources, []
+    known = store.due_state()
+    due, not_due = [], []
+    for src in sources:
+        last, hint, state = known.get(src.id, (None, None, None))
+        decision = plan.source_due(now=now, last_harvest=last, registry=src.interval, hint=hint, last_state=state)
+        if decision.due:
+            due.append(src)
+        else:
+            not_due.append(SourceResult(src.id, skipped_until=decision.next_at, refresh=decision.interval))
+            log.info("%s: not due until %s (interval %s s, from %s)", src.id, decision.next_at,
+                     decision.interval.seconds, decision.interval.origin)
+    return due, not_due
 
 
 class _RobotsMemory:
@@ -201,26 +236,36 @@ def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, Kn
 
 # --- 3. store (the main thread) ---------------------------------------------------------------
 
-class _Recorder:
-    """Stores each harvest as it comes back and records the source's health; sources that
-    fetched nothing new (most sources, most weeks: only validators and health to write) are
-    batched, so that a run of hundreds of unchanged sources is a few transactions."""
+@dataclass(slots=True)
+class _RunContext:
+    run_id: int
+    started: datetime
+    rules: health.Rules
+    held_sources: set[str] = field(default_factory=set)  # sources with pages held aside before this run
 
-    def __init__(self, store: Store, clock: Callable[[], datetime]):
-        self.store, self.clock = store, clock
+
+class _Recorder:
+    """Judges and stores each harvest as it comes back and records the source's health;
+    sources that fetched nothing new (most sources, most weeks: only validators and health
+    to write) are batched, so that a run of hundreds of unchanged sources is a few
+    transactions."""
+
+    def __init__(self, store: Store, clock: Callable[[], datetime], run: _RunContext):
+        self.store, self.clock, self.run = store, clock, run
         self.results: list[SourceResult] = []
         self._unchanged: list[tuple[Harvest, SourceResult]] = []
 
     def add(self, harvest: Harvest) -> SourceResult:
-        if _nothing_to_store(harvest):
+        if _nothing_to_store(harvest) and harvest.source.id not in self.run.held_sources:
             result = _result(harvest)
             self._unchanged.append((harvest, result))
             if len(self._unchanged) >= UNCHANGED_BATCH:
                 self.flush()
         else:
-            result = _store_harvest(harvest, self.store, self.clock())
+            result = _store_harvest(harvest, self.store, self.clock(), self.run)
             if not harvest.interrupted:  # a half-read source says nothing of its health
-                self.store.record_source_result(result, self.clock())
+                self.store.record_source_result(result, self.clock(), run_id=self.run.run_id,
+                                                started=self.run.started)
         self.results.append(result)
         return result
 
@@ -231,18 +276,84 @@ class _Recorder:
             return
         self.store.save_fetch_results([(f.response, f.keep) for h, _ in batch for f in h.fetched],
                                       [x for h, _ in batch for x in h.failures], snapshots=False)
-        self.store.record_source_results([r for h, r in batch if not h.interrupted], self.clock())
+        self.store.record_source_results([r for h, r in batch if not h.interrupted], self.clock(),
+                                         run_id=self.run.run_id, started=self.run.started)
         batch.clear()
 
 
-def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceResult:
-    """Snapshots first (revisions point at them), then one transaction per article, then
-    the validators of the pages whose article was stored: one write of each kind per
-    source. A page's validators say "stored" (a 304 is answered from its snapshot, and an
-    unchanged listing skips it), so they are written only after its article: a run killed
-    in between leaves the page to be fetched again, never skipped without its article."""
+@dataclass(slots=True)
+class _Judged:
+    """What health made of one new version of a page."""
+
+    content_hash: str
+    reasons: tuple[HealthReason, ...] = ()
+    hold: bool = False  # kept aside: the last good version stays current
+    confirmed: bool = False  # suspicious, but seen again on a later run: stored
+
+
+def _judge(h: Harvest, store: Store, run: _RunContext):
+    """Each new version of the harvest's pages against the article's stored version and
+    the partner's baseline: {page url: _Judged}; what the pages yielded; the baseline. A
+    version equal to the stored one is not judged (nothing changed)."""
+    pages = [p for p in h.pages if p.article is not None]
+    if not pages:
+        return {}, None, None
+    sid = h.source.id
+    urls = {p.url: _article_url(p) for p in pages}
+    versions = store.current_versions(sid, list(set(urls) | set(urls.values())))
+    baseline = health.baseline_of(store.good_yields(sid), run.rules) or \
+        health.baseline_of_articles(store.article_yields(sid), run.rules)
+    held = store.held_versions(sid) if sid in run.held_sources else {}
+    signals = []
+    judged: dict[str, _Judged] = {}
+    for page in pages:
+        sig = page.signals or health.page_signals(b"", page.article)
+        signals.append(sig)
+        digest = store.version_hash(page.article)
+        stored = versions.get(urls[page.url]) or versions.get(page.url)
+        if stored is not None and stored[0] == digest:
+            judged[page.url] = _Judged(digest)  # the stored version again (a recovery, or a re-check)
+            continue
+        previous = health.Version(len(stored[1]), stored[2], frozenset(map(health.normalise, stored[1])),
+                                  stored[0]) if stored is not None else None
+        verdict = health.judge_page(sig, previous, baseline, run.rules, url=page.url)
+        if not verdict.suspicious:
+            judged[page.url] = _Judged(digest)
+            continue
+        was = held.get(page.url)
+        if was is not None and was[0] == digest and was[1] != run.run_id:
+            note = HealthReason("confirmed", "the same version was seen again on a later run: it replaced the "
+                                             "last good one", page.url)
+            judged[page.url] = _Judged(digest, verdict.reasons + (note,), confirmed=True)
+        else:
+            judged[page.url] = _Judged(digest, verdict.reasons, hold=True)
+    return judged, health.yields_of(signals), baseline
+
+
+def _article_url(page: Page) -> str:
+    """The URL an article is stored under: the target of a permanent redirect, its
+    canonical URL on the same site, else the URL requested."""
+    if page.response is not None and page.response.permanent_redirect:
+        return page.response.final_url
+    canonical = page.article.meta.canonical_url if page.article is not None else None
+    return canonical if _same_site(canonical, page.url) else page.url
+
+
+def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) -> SourceResult:
+    """Snapshots first (revisions and held pages point at them), then one transaction per
+    article, then the validators of the pages whose article was stored: one write of each
+    kind per source. A page's validators say "stored" (a 304 is answered from its snapshot,
+    and an unchanged listing skips it), so they are written only after its article: a run
+    killed in between leaves the page to be fetched again, never skipped without its
+    article. A held page's validators are forgotten, so the next run reads it again."""
     errors = list(h.errors)
     pending = {p.url: p.fetched for p in h.pages if p.article is not None and p.fetched is not None}
+    try:
+        judged, yields, baseline = _judge(h, store, run)
+    except Exception as e:  # a bug in judging must not lose the harvest: stored as before health
+        log.exception("%s: could not judge the pages' health", h.source.id)
+        judged, yields, baseline = {}, None, None
+        errors.append(SourceError("internal", f"health: {type(e).__name__}: {e}", h.source.homepage))
     try:
         shas = store.save_fetch_results([(f.response, f.keep) for f in h.fetched], h.failures,
                                         prepared={f.response.url: f.snapshot for f in h.fetched if f.snapshot},
@@ -251,19 +362,36 @@ def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceResult:
         log.exception("%s: could not store the fetched responses", h.source.id)
         errors.append(SourceError("store", f"{type(e).__name__}: {e}", h.source.homepage))
         return SourceResult(h.source.id, errors=tuple(errors), warnings=tuple(h.warnings),
-                            off_scope=len(h.off_scope))
-    new_articles = new_revisions = seen = 0
+                            off_scope=len(h.off_scope), duration=h.duration)
+    new_articles = new_revisions = new_mentions = seen = held = 0
     checked: list[str] = []
+    page_reasons: list[HealthReason] = []
     for page in h.pages:
         seen += 1
         if page.article is None:
             if page.response is not None:
                 checked.append(page.url)
             continue
-        url = page.article.meta.canonical_url if _same_site(page.article.meta.canonical_url, page.url) else page.url
-        previous = None
-        if page.response is not None and page.response.permanent_redirect:
-            url, previous = page.response.final_url, page.url
+        url = _article_url(page)
+        verdict = judged.get(page.url)
+        if verdict is not None and verdict.hold:
+            try:
+                store.hold_page(h.source.id, page.url, article_url=url, guid=page.guid,
+                                snapshot_sha256=shas.get(page.url), content_hash=verdict.content_hash,
+                                reasons=verdict.reasons, run_id=run.run_id, now=now)
+            except Exception as e:
+                log.exception("%s: could not hold %s", h.source.id, page.url)
+                errors.append(SourceError("store", f"{type(e).__name__}: {e}", page.url))
+            held += 1
+            page_reasons.extend(verdict.reasons)
+            if page.fetched is not None:
+                page.fetched.keep = False  # read in full next run: the version is to be seen again
+            log.warning("%s: held %s aside: %s", h.source.id, page.url,
+                        "; ".join(r.message for r in verdict.reasons))
+            continue
+        if verdict is not None:
+            page_reasons.extend(verdict.reasons)  # confirmed ones: stored, and said
+        previous = page.url if page.response is not None and page.response.permanent_redirect else None
         try:
             saved = store.save_article(h.source.id, url or page.url, page.article, guid=page.guid,
                                        snapshot_sha256=shas.get(page.url), previous_url=previous,
@@ -278,12 +406,38 @@ def _store_harvest(h: Harvest, store: Store, now: datetime) -> SourceResult:
             continue
         new_articles += saved.new_article
         new_revisions += saved.new_revision and not saved.new_article
+        new_mentions += len(page.article.sentences) if saved.new_revision else 0
     if pending:
         store.save_fetch_results([(f.response, f.keep) for f in pending.values()], snapshots=False)
     store.mark_articles_checked(h.source.id, checked, now)
+    page_reasons.extend(_release_held(h, store, run, judged))
+    verdict = health.judge_source(errors=len(errors), pages=page_reasons, run=yields, baseline=baseline,
+                                  rules=run.rules)
     return SourceResult(h.source.id, articles_seen=seen, new_articles=new_articles,
                         new_revisions=new_revisions, errors=tuple(errors), warnings=tuple(h.warnings),
-                        off_scope=len(h.off_scope), interrupted=h.interrupted)
+                        off_scope=len(h.off_scope), interrupted=h.interrupted, health=verdict.reasons, held=held,
+                        yields=yields, new_mentions=new_mentions, duration=h.duration,
+                        hint=plan.publisher_hint(h.hints))
+
+
+def _release_held(h: Harvest, store: Store, run: _RunContext, judged: dict[str, "_Judged"]) -> list[HealthReason]:
+    """Held pages of the source after this harvest. Released: those found again as a
+    version that is not held (recovered, or confirmed and stored), and, when the harvest
+    read every listing, those no longer listed. The others still wait: said once."""
+    if h.source.id not in run.held_sources:
+        return []
+    held = store.held_versions(h.source.id)
+    settled = [u for u in held if u in judged and not judged[u].hold]
+    complete = not (h.errors or h.interrupted or h.over_budget)
+    listed = {p.url for p in h.pages}
+    gone = [u for u in held if complete and u not in listed]
+    if settled or gone:
+        store.release_held(h.source.id, settled + gone)
+    waiting = [u for u in held if u not in settled and u not in gone and u not in judged]
+    if not waiting:
+        return []
+    return [HealthReason("held", f"{len(waiting)} page(s) held aside on an earlier run still wait to be seen "
+                                 f"again or accepted (syndicate sources accept {h.source.id})")]
 
 
 def _nothing_to_store(h: Harvest) -> bool:
@@ -292,8 +446,10 @@ def _nothing_to_store(h: Harvest) -> bool:
 
 
 def _result(h: Harvest) -> SourceResult:
+    """A source that fetched nothing new: failed (its errors) or healthy."""
     return SourceResult(h.source.id, articles_seen=len(h.pages), errors=tuple(h.errors),
-                        warnings=tuple(h.warnings), off_scope=len(h.off_scope), interrupted=h.interrupted)
+                        warnings=tuple(h.warnings), off_scope=len(h.off_scope), interrupted=h.interrupted,
+                        duration=h.duration, hint=plan.publisher_hint(h.hints))
 
 
 def _same_site(canonical: str | None, url: str) -> bool:
@@ -310,12 +466,13 @@ def _finish(store: Store, run_id: int, started: datetime, clock: Callable[[], da
     store.save_fetch_results([(r, True) for r in robots_files.values()])
     interrupted = stop.is_set()
     new_claims = 0 if interrupted else clustering.cluster_new_mentions(store, clock(), embedder=embedder)
+    ran = sum(not r.skipped for r in results)
     result = RunResult(sources=tuple(sorted(results, key=lambda r: r.source_id)), requests=stats["requests"],
                        not_modified=stats["not_modified"], conditional=stats["conditional"],
                        retries=stats["retries"], robots_blocked=stats["robots_blocked"], new_claims=new_claims,
                        started_at=started, finished_at=clock(), interrupted=interrupted,
-                       sources_not_run=len(sources) - len(results) if interrupted else 0,
-                       unclustered=store.count_unclustered() if interrupted else 0)
+                       sources_not_run=len(sources) - ran if interrupted else 0,
+                       unclustered=store.count_unclustered() if interrupted else 0, bytes=stats.get("bytes", 0))
     store.finish_run(run_id, result.finished_at, result.ok and not interrupted, result.summary(),
                      status="interrupted" if interrupted else None)
     return result

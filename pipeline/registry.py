@@ -4,7 +4,7 @@ Owns reading and validating `sources/*.toml` into `Source` values. The file name
 `.toml`) is the source id. `${VAR}` in a value is replaced from the environment, so one
 registry can point at staging hosts or at the demo server. Every problem is a
 `ConfigError` naming the file, found at load time, before anything is fetched: URL syntax,
-hosts (IDNA) and ports included. `load_registry` keeps the good files when some are bad,
+hosts (IDNA), ports and the fetch `interval` ("12h", "1d", "2w") included. `load_registry` keeps the good files when some are bad,
 so one broken partner file does not stop the others; `load_sources` is strict.
 """
 from __future__ import annotations
@@ -17,10 +17,12 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 from .errors import ConfigError
+from .plan import parse_interval
 from .types import Source
 
 REQUIRED = ("name", "homepage")
-OPTIONAL = ("feeds", "sitemap", "blog_index", "selectors", "aliases", "allowed_hosts", "allow_private")
+OPTIONAL = ("feeds", "sitemap", "blog_index", "selectors", "aliases", "allowed_hosts", "allow_private",
+            "interval")
 _VAR = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*$")
 
@@ -110,6 +112,14 @@ def load_source(path: str | Path) -> Source:
     allow_private = data.get("allow_private", False)
     if not isinstance(allow_private, bool):
         raise ConfigError("'allow_private' must be true or false", str(path))
+    interval = data.get("interval")
+    if interval is not None:
+        if not isinstance(interval, str):
+            raise ConfigError("'interval' must be a duration string such as \"12h\", \"1d\" or \"2w\"", str(path))
+        try:
+            interval = parse_interval(interval)
+        except ValueError as e:
+            raise ConfigError(f"'interval': {e}", str(path)) from e
     return Source(
         id=source_id,
         name=data["name"].strip(),
@@ -121,6 +131,7 @@ def load_source(path: str | Path) -> Source:
         aliases=tuple(aliases),
         allowed_hosts=tuple(h.strip() for h in allowed_hosts),
         allow_private=allow_private,
+        interval=interval,
     )
 
 

@@ -8,7 +8,7 @@ This module imports nothing from the rest of the package.
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime
+from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Callable
 
@@ -35,6 +35,9 @@ class Source:
     # The partner's hosts may resolve to private, loopback or link-local addresses (a
     # partner inside our own network). Off by default: see pipeline/fetch/_address.py.
     allow_private: bool = False
+    # How often the partner is worth fetching (`interval = "1d"` in its file): a run skips
+    # it until this much time has passed since its last harvest (`plan.source_due`).
+    interval: timedelta | None = None
 
 
 # --- fetching ---------------------------------------------------------------------------
@@ -90,6 +93,11 @@ class Feed:
     title: str | None
     entries: tuple[FeedEntry, ...]
     warning: str | None = None  # feedparser's bozo exception, when it still gave entries
+    # How often the publisher says the feed is worth reading: RSS 2.0 <ttl> (minutes) and the
+    # RSS 1.0 syndication module's sy:updatePeriod / sy:updateFrequency, as the feed gives them.
+    ttl_minutes: int | None = None
+    update_period: str | None = None  # hourly, daily, weekly, monthly, yearly
+    update_frequency: int | None = None  # times per update_period
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,9 +218,58 @@ class SourceError:
     url: str | None = None
 
 
+class HealthState(StrEnum):
+    """A partner's health (`pipeline.health` decides it): `healthy`; `degraded` (it answers,
+    but what it serves looks wrong: a JavaScript shell, a login or paywall, a maintenance or
+    soft-404 page, a revision that drops most of an article, a sharp drop in what its pages
+    yield); `failed` (errors: it could not be read); `unknown` (never run)."""
+
+    HEALTHY = "healthy"
+    DEGRADED = "degraded"
+    FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+@dataclass(frozen=True, slots=True)
+class HealthReason:
+    """Why a partner is degraded: a short `kind` (js-shell, login-wall, paywall, maintenance,
+    soft-404, revision-drop, thin-page, yield-drop, extracted-drop, structure-drop, ...),
+    a sentence an editor can read, and the page concerned (None for the whole source)."""
+
+    kind: str
+    message: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Yields:
+    """What a source's article pages yielded in one run (pages fetched and extracted this
+    run; pages unchanged since the last run are not counted): the figures its health
+    baseline is made of."""
+
+    pages: int = 0  # article pages extracted this run (from the page, or the feed's content)
+    extracted: int = 0  # of those, with at least one sentence
+    structured: int = 0  # of those, with a known structure (<article>, <main>, Article markup)
+    sentences: int = 0
+    claims: int = 0
+    words: int = 0
+
+
+@dataclass(frozen=True, slots=True)
+class Refresh:
+    """How often a partner is worth fetching and who said so: `origin` is registry (its
+    file's `interval`), ttl (RSS <ttl>), sy:updatePeriod, cache-control (max-age) or expires."""
+
+    seconds: float
+    origin: str
+
+
 @dataclass(frozen=True, slots=True)
 class SourceResult:
-    """What one source's part of a run did. `errors` non-empty means the source failed."""
+    """What one source's part of a run did. `errors` non-empty means the source failed;
+    `health` non-empty means it is degraded (pages `held`: their new version was kept aside
+    as a snapshot and the last good one stays current); `skipped_until` set means it was not
+    due (its interval has not passed) and nothing was requested."""
 
     source_id: str
     articles_seen: int = 0
@@ -222,10 +279,37 @@ class SourceResult:
     warnings: tuple[str, ...] = ()
     off_scope: int = 0  # URLs outside the source's fetch scope, not fetched
     interrupted: bool = False  # the run was stopped during this source: the rest is for the next run
+    health: tuple[HealthReason, ...] = ()
+    held: int = 0  # pages whose suspicious new version was kept aside this run
+    yields: Yields | None = None
+    new_mentions: int = 0  # sentences of the new revisions stored
+    duration: float = 0.0  # seconds the source's harvest took
+    skipped_until: datetime | None = None  # not due: when it will be
+    refresh: Refresh | None = None  # the interval that decided (or will decide) when it is due
+    hint: Refresh | None = None  # what the partner's own feed or headers said this run
 
     @property
     def ok(self) -> bool:
         return not self.errors
+
+    @property
+    def skipped(self) -> bool:
+        return self.skipped_until is not None
+
+    @property
+    def degraded(self) -> bool:
+        return bool(self.health) and not self.errors
+
+    @property
+    def state(self) -> str:
+        """ok, failed, degraded, skipped or interrupted: how the run summary counts it."""
+        if self.skipped:
+            return "skipped"
+        if self.errors:
+            return "failed"
+        if self.interrupted:
+            return "interrupted"
+        return "degraded" if self.health else "ok"
 
 
 @dataclass(frozen=True, slots=True)
@@ -247,10 +331,12 @@ class RunResult:
     sources_not_run: int = 0  # interrupted before they started
     unclustered: int = 0  # claim mentions and FAQ entries an interrupted run left for the next one
     registry_problems: tuple[Exception, ...] = ()
+    bytes: int = 0  # body bytes received (decoded)
 
     @property
     def ok(self) -> bool:
-        """Every source that ran succeeded (registry problems aside)."""
+        """Every source that ran succeeded (registry problems aside; a degraded source answered,
+        so it is ok here: see `degraded`)."""
         return all(s.ok for s in self.sources)
 
     @property
@@ -259,33 +345,66 @@ class RunResult:
         return not self.ok or bool(self.registry_problems)
 
     @property
+    def degraded(self) -> bool:
+        """Some source is degraded (and none failed: then it is `failed`): `syndicate run` exits 3."""
+        return any(s.degraded for s in self.sources)
+
+    @property
+    def outcome(self) -> str:
+        """interrupted, failed, degraded or ok: what the exit status of `syndicate run` says
+        (130, 1, 3, 0), the first that applies."""
+        if self.interrupted:
+            return "interrupted"
+        if self.failed:
+            return "failed"
+        return "degraded" if self.degraded else "ok"
+
+    @property
     def off_scope(self) -> int:
         return sum(s.off_scope for s in self.sources)
 
     def summary(self) -> dict:
-        """The run's counts, errors and warnings as plain JSON values (`syndicate run --json`,
-        and the summary recorded with the run)."""
+        """The run's counts, errors, health and warnings as plain JSON values (`syndicate run
+        --json`, and the summary recorded with the run)."""
+        states = [r.state for r in self.sources]
         out = dict(
-            sources_ok=sum(r.ok for r in self.sources),
-            sources_failed=sum(not r.ok for r in self.sources),
-            requests=self.requests, not_modified=self.not_modified,
+            outcome=self.outcome,
+            sources_ok=states.count("ok"),
+            sources_failed=states.count("failed"),
+            sources_degraded=states.count("degraded"),
+            sources_skipped=states.count("skipped"),
+            requests=self.requests, not_modified=self.not_modified, bytes=self.bytes,
             articles_seen=sum(r.articles_seen for r in self.sources),
             new_articles=sum(r.new_articles for r in self.sources),
             new_revisions=sum(r.new_revisions for r in self.sources),
+            new_mentions=sum(r.new_mentions for r in self.sources),
             new_claims=self.new_claims,
+            pages_held=sum(r.held for r in self.sources),
             sources_warned=sum(bool(r.warnings) for r in self.sources),
             conditional=self.conditional, retries=self.retries, robots_blocked=self.robots_blocked,
             off_scope=self.off_scope,
         )
+        if self.started_at and self.finished_at:
+            out["duration"] = round((self.finished_at - self.started_at).total_seconds(), 3)
         if self.interrupted:
             out.update(interrupted=True, sources_not_run=self.sources_not_run,
                        sources_interrupted=sum(r.interrupted for r in self.sources), unclustered=self.unclustered)
         out["errors"] = [dict(source=r.source_id, kind=e.kind, message=e.message, url=e.url)
                          for r in self.sources for e in r.errors]
+        out["degraded"] = [dict(source=r.source_id, kind=h.kind, message=h.message, url=h.url)
+                           for r in self.sources if not r.errors for h in r.health]
+        out["skipped"] = [dict(source=r.source_id, next_due=_iso(r.skipped_until),
+                               interval=r.refresh.seconds if r.refresh else None,
+                               origin=r.refresh.origin if r.refresh else None)
+                          for r in self.sources if r.skipped]
         # the first few of each source (a feed may warn once per item); all are in the result
         out["warnings"] = [dict(source=r.source_id, message=w) for r in self.sources for w in r.warnings[:5]]
         out["registry_errors"] = [dict(path=getattr(p, "path", None), message=str(p)) for p in self.registry_problems]
         return out
+
+
+def _iso(moment: datetime | None) -> str | None:
+    return moment.isoformat().replace("+00:00", "Z") if moment else None
 
 
 # --- what the store answers ---------------------------------------------------------------
@@ -294,8 +413,24 @@ class RunResult:
 # of named columns (dicts): they go straight to CSV, JSON Lines and Parquet.
 
 @dataclass(frozen=True, slots=True)
+class HeldPage:
+    """A page whose new version looked wrong (`reasons`) and was kept aside: its raw body is
+    the snapshot `snapshot_sha256`; the article's last good version stays current until the
+    same version is seen on a later run (`sightings`) or an editor accepts it."""
+
+    source_id: str
+    url: str
+    snapshot_sha256: str | None
+    reasons: tuple[HealthReason, ...]
+    first_seen: datetime | None
+    last_seen: datetime | None
+    sightings: int = 1
+
+
+@dataclass(frozen=True, slots=True)
 class SourceHealth:
-    """A source as `syndicate sources` shows it: articles stored, the last run's outcome."""
+    """A source as `syndicate sources` shows it: its health `state` (`HealthState`) since
+    when and why, articles stored, the last run's outcome, pages held aside, when it is due."""
 
     id: str
     name: str
@@ -311,6 +446,15 @@ class SourceHealth:
     warnings: int = 0  # of the last run
     last_warning: str | None = None
     off_scope: int = 0  # URLs of the last run outside the source's fetch scope
+    state: str = HealthState.UNKNOWN
+    reasons: tuple[HealthReason, ...] = ()  # why it is degraded (or failed: its first error)
+    since: datetime | None = None  # when it entered `state`
+    held: tuple[HeldPage, ...] = ()
+    last_harvest: datetime | None = None  # when its last harvest started
+    next_due: datetime | None = None  # when a run fetches it again (None: at every run)
+    # the interval deciding when it is due (`Syndicate.source_health`: the longer of its registry
+    # `interval` and the pace its listings asked for at its last harvest, `origin` says which)
+    refresh: Refresh | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -535,9 +679,23 @@ class WeekFaq:
 
 
 @dataclass(frozen=True, slots=True)
+class WeekPartnerStatus:
+    """A partner that failed or was degraded in a run that harvested the week (the week's
+    runs and the first one after it): its worst state, the reasons of its last bad run,
+    and whether the last of those runs found it healthy again."""
+
+    site: str
+    state: str  # failed or degraded
+    reasons: tuple[str, ...]
+    runs: int  # runs of the week in which it was in `state` (or worse)
+    recovered: bool = False
+    kinds: tuple[str, ...] = ()  # the reasons' kinds (js-shell, maintenance, http-404, ...)
+
+
+@dataclass(frozen=True, slots=True)
 class DigestWeek:
     """Everything one ISO week's digest is built from, every date the partner's where it
-    gave one. `sources`: {id: name}."""
+    gave one. `sources`: {id: name}; `partner_status`: partners failed or degraded that week."""
 
     start: datetime
     end: datetime
@@ -546,6 +704,7 @@ class DigestWeek:
     claims: tuple[WeekClaim, ...]
     changed: tuple[WeekChange, ...]
     faq: tuple[WeekFaq, ...]
+    partner_status: tuple[WeekPartnerStatus, ...] = ()
 
     def with_urls(self, link: "Callable[[str], str]") -> "DigestWeek":
         """The same week with every partner URL passed through `link` (the demo points its

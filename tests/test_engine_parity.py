@@ -61,7 +61,7 @@ def _run(server: HostileServer, db: str, folder) -> dict:
     folder.mkdir(exist_ok=True)
     (folder / "odd.toml").write_text(f'name = "Odd"\nhomepage = "{server.url("/")}"\n')
     result = CliRunner().invoke(cli, ["run", "--sources", str(folder), "--db", db, "--json"])
-    return json.loads(result.output[result.output.index("{"):])
+    return json.loads(result.stdout)  # the summary; errors go to stderr
 
 
 def _stored(db: str) -> dict:

@@ -421,7 +421,7 @@ def test_json_summary_counts_requests_and_not_modified(server, tmp_path, db_url)
     for run in (1, 2):
         result = CliRunner().invoke(cli, ["run", "--sources", str(folder), "--db", db_url, "--json"])
         assert result.exit_code == 0, result.output
-        summary = json.loads(result.output[result.output.index("{"):])
+        summary = json.loads(result.stdout)
         assert summary["sources_ok"] == 1 and summary["errors"] == []
     assert summary["new_articles"] == 0 and summary["not_modified"] == 1
 

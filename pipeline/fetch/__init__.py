@@ -61,7 +61,7 @@ from .scope import InvalidHost, Scope, host_of, normalize_host
 
 log = logging.getLogger("syndicate")
 KEPT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding", "retry-after",
-                "location", "content-length", "date", "cache-control")
+                "location", "content-length", "date", "cache-control", "expires")
 RETRY_STATUSES = policy.RETRY_STATUSES
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
 ROBOTS_AGENT = "Syndicate"
@@ -135,7 +135,8 @@ class _Answer:
 class Fetcher:
     """A polite HTTP client. Use as a context manager; `stats` counts what it did:
     requests (every exchange, robots.txt and retries included), conditional (requests that
-    carried validators), not_modified, retries, robots_blocked, off_scope, private_refused.
+    carried validators), not_modified, retries, robots_blocked, off_scope, private_refused,
+    bytes (decoded body bytes received).
 
     `clock` (seconds, monotonic) and `sleep` are the time the fetcher decides by: pacing,
     backoff, Retry-After and the source's budget (`deadline` values are on this clock).
@@ -157,7 +158,7 @@ class Fetcher:
         self._hosts_lock = threading.Lock()
         self._stats_lock = threading.Lock()
         self.stats = {"requests": 0, "conditional": 0, "not_modified": 0, "retries": 0, "robots_blocked": 0,
-                      "off_scope": 0, "private_refused": 0}
+                      "off_scope": 0, "private_refused": 0, "bytes": 0}
         self.stopping = threading.Event()  # set by stop(): no request starts any more
         self._stopped_at = 0.0
 
@@ -451,6 +452,7 @@ class Fetcher:
                     host.next_at = self.clock() + self._delay_for(host)
                 with self._stats_lock:
                     self.stats["requests"] += 1
+                    self.stats["bytes"] += len(answer.body) if answer is not None else 0
                     if "If-None-Match" in headers or "If-Modified-Since" in headers:
                         self.stats["conditional"] += 1
             finally:

@@ -144,6 +144,17 @@ class CitedSource:
 
 
 @dataclass(frozen=True, slots=True)
+class PartnerNote:
+    """The editor's note on a partner that failed or was degraded this week: what
+    happened, and what it means for the digest (its items may be missing, or its pages'
+    new versions are held). Not an attributed item: it quotes no partner sentence."""
+    site: str
+    site_name: str
+    state: str  # failed or degraded
+    text: str
+
+
+@dataclass(frozen=True, slots=True)
 class Budget:
     """How much of each section the sent digest shows; the web page's full version shows all."""
     merged: int = 6
@@ -175,6 +186,7 @@ class Digest:
     questions: tuple[Question, ...]
     partners: tuple[PartnerArticles, ...]
     citations: tuple[CitedSource, ...]
+    partner_notes: tuple[PartnerNote, ...] = ()  # partners failed or degraded this week (never cut)
     totals: dict = field(default_factory=dict)  # section -> items in the full digest
     refused: tuple[str, ...] = ()
     full: bool = True
@@ -335,7 +347,7 @@ def build_digest(data: DigestWeek, week: Week) -> Digest:
 
     citations = _citations(b, merged, topics, data.claims)
     digest = Digest(str(week), start, end, tuple(merged), tuple(topics), tuple(changed), qs, partner_sections,
-                    citations, refused=tuple(b.refused))
+                    citations, partner_notes=_partner_notes(data), refused=tuple(b.refused))
     totals = {s: len(getattr(digest, s)) for s in ("merged", "topics", "changed", "questions", "citations")}
     return replace(digest, totals=totals)
 
@@ -356,6 +368,45 @@ def _citations(b: _Builder, merged, topics, claims) -> tuple[CitedSource, ...]:
                     by[st.site] = a
     return tuple(CitedSource(f"citation-{n}", text, url, tuple(by[s] for s in sorted(by)))
                  for n, (url, (text, by)) in enumerate(sorted(cited.items()), 1) if by)
+
+
+# What an editor reads for each kind of health reason (pipeline/health.py names them).
+_LOOKED_LIKE = {
+    "js-shell": "a page that shows its text only with JavaScript",
+    "login-wall": "a login page",
+    "paywall": "a paywall",
+    "maintenance": "a maintenance notice",
+    "soft-404": "a \u201cpage not found\u201d notice",
+    "revision-drop": "a new version that removes most of an article",
+    "thin-page": "pages far shorter than its usual articles",
+    "yield-drop": "pages yielding far fewer sentences than usual",
+    "extracted-drop": "pages with no text to extract",
+    "structure-drop": "a changed page layout",
+}
+
+
+def _partner_notes(data: DigestWeek) -> tuple[PartnerNote, ...]:
+    """One note per partner that failed or was degraded in the week's runs."""
+    notes = []
+    for p in data.partner_status:
+        runs = f" in {p.runs} runs" if p.runs > 1 else ""
+        if p.state == "failed":
+            why = p.reasons[0].rstrip(".") if p.reasons else ""
+            text = (f"could not be read{runs}" + (f" ({why})" if why else "")
+                    + ": its articles of this week may be missing.")
+        else:
+            looked = [_LOOKED_LIKE[k] for k in p.kinds if k in _LOOKED_LIKE][:3]
+            text = f"served what looked wrong{runs}" + (f" ({'; '.join(looked)})" if looked else "")
+            if "confirmed" in p.kinds:
+                text += (": a version seen again on a later run replaced the last good one; check what changed "
+                         "before trusting it.")
+            else:
+                text += (": the last good versions of its pages are kept, and the new ones wait to be seen again "
+                         "or accepted by an editor.")
+        if p.recovered:
+            text += " It was read normally again since."
+        notes.append(PartnerNote(p.site, data.sources.get(p.site, p.site), p.state, text))
+    return tuple(notes)
 
 
 def _citation_text(text: str | None, url: str) -> str:

@@ -14,9 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from ..types import (DigestWeek, FigureConflict, Kind, StatedCitation, WeekArticle, WeekChange, WeekClaim,
-                     WeekFaq, WeekStatement)
+                     WeekFaq, WeekPartnerStatus, WeekStatement)
 from ._base import StoreBase
-from .models import ArticleRow, ClaimMember, ClaimRow, FaqRow, MentionRow, RevisionRow, SourceRow
+from .models import ArticleRow, ClaimMember, ClaimRow, FaqRow, MentionRow, RevisionRow, RunRow, SourceRow, SourceRunRow
 
 # A partner date later than the fetch that saw it (plus a day of clock and time-zone slack)
 # is not believed: a CMS that stamps "modified" with a future scheduled date would otherwise
@@ -115,6 +115,8 @@ class DigestMixin(StoreBase):
         - `changed`: revisions after the first dated in the week, with the claim sentences
           added and removed and how many other sentences changed
         - `faq`: FAQ entries of the week's articles, with their canonical question id
+        - `partner_status`: partners that failed or were degraded in a run that harvested
+          the week (see `_partner_status`)
         """
         with self.session() as s:
             sources = {r.id: r.name for r in s.scalars(select(SourceRow))}
@@ -128,7 +130,39 @@ class DigestMixin(StoreBase):
             return DigestWeek(start=start, end=end, sources=sources, articles=week_articles,
                               claims=self._week_claims(s, start, end),
                               changed=self._week_changes(s, start, end),
-                              faq=self._week_faq(s, [a.id for a in articles]))
+                              faq=self._week_faq(s, [a.id for a in articles]),
+                              partner_status=self._partner_status(s, start, end))
+
+    @staticmethod
+    def _partner_status(s: Session, start: datetime, end: datetime) -> tuple[WeekPartnerStatus, ...]:
+        """Partners failed or degraded in a run that harvested the week: every run started
+        in [start, end), and the first run started after it (on a Monday-morning schedule,
+        the run whose articles the digest of the week just ended reports). For each: its
+        worst state in those runs, the reasons of the last bad one, and whether the last of
+        those runs found it healthy again."""
+        run_ids = list(s.scalars(select(RunRow.id).where(RunRow.started_at >= start, RunRow.started_at < end)))
+        after = s.scalar(select(RunRow.id).where(RunRow.started_at >= end).order_by(RunRow.started_at, RunRow.id)
+                         .limit(1))
+        if after is not None:
+            run_ids.append(after)
+        if not run_ids:
+            return ()
+        rows = s.scalars(select(SourceRunRow).where(SourceRunRow.run_id.in_(run_ids))
+                         .order_by(SourceRunRow.source_id, SourceRunRow.started_at, SourceRunRow.id)).all()
+        by_site: dict[str, list[SourceRunRow]] = {}
+        for row in rows:
+            by_site.setdefault(row.source_id, []).append(row)
+        out = []
+        for site, runs in sorted(by_site.items()):
+            bad = [r for r in runs if r.state in ("failed", "degraded")]
+            if not bad:
+                continue
+            state = "failed" if any(r.state == "failed" for r in bad) else "degraded"
+            last = [x for x in (bad[-1].reasons or ()) if isinstance(x, dict)]
+            out.append(WeekPartnerStatus(site, state, tuple(str(x.get("message", "")) for x in last[:3]), len(bad),
+                                         recovered=runs[-1].state == "healthy",
+                                         kinds=tuple(dict.fromkeys(str(x.get("kind", "")) for x in last))))
+        return tuple(out)
 
     @staticmethod
     def _week_claims(s: Session, start: datetime, end: datetime) -> tuple[WeekClaim, ...]:

@@ -1,27 +1,59 @@
-"""Sources, their health, and runs: what the operator reads with `syndicate sources`."""
+"""Sources, their health, and runs: what the operator reads with `syndicate sources`.
+
+Health (the decisions are `pipeline.health`'s; this module keeps what they need): each
+source's state since when and why, its part of every run with what its pages yielded
+(`source_runs`, the baseline's material), the pages held aside (`held_pages`), and when its
+last harvest started with the pace its listings asked for (the due check, `plan.source_due`).
+"""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..safetext import clean_json, clean_optional, clean_text
-from ..types import Counts, RunRecord, Source, SourceHealth, SourceResult
-from ._base import StoreBase, _utc
-from ._clean import fit
+from ..types import (Counts, ExtractedArticle, HealthReason, HealthState, HeldPage, Kind, Refresh, RunRecord,
+                     Source, SourceHealth, SourceResult, Yields)
+from ._base import StoreBase, _content_hash, _utc
+from ._clean import clean_article, fit, storable_url, url_fits
 from .models import (
     ArticleRow,
     ClaimMember,
     ClaimRow,
     FaqRow,
+    HeldPageRow,
     MentionRow,
     RevisionRow,
     RunRow,
     Snapshot,
     SourceRow,
+    SourceRunRow,
 )
+
+_STATES = {"ok": HealthState.HEALTHY.value, "degraded": HealthState.DEGRADED.value,
+           "failed": HealthState.FAILED.value}
+BASELINE_ROWS = 20  # healthy rows read for a baseline (health.Rules.baseline_runs of them with pages are used)
+
+
+def _reasons(report: SourceResult) -> list[dict]:
+    """What `state_reasons` and `source_runs.reasons` keep: the errors of a failed source
+    (first), then its health reasons."""
+    return [dict(kind=fit(e.kind, 60), message=clean_text(e.message), url=clean_optional(e.url))
+            for e in report.errors] + \
+        [dict(kind=fit(h.kind, 60), message=clean_text(h.message), url=clean_optional(h.url)) for h in report.health]
+
+
+def _key(url: str) -> str | None:
+    """A URL as it is stored as a key, or None when it cannot be one."""
+    cleaned = clean_text(url)
+    return cleaned if url_fits(cleaned) else None
+
+
+def _typed_reasons(stored: list | None) -> tuple[HealthReason, ...]:
+    return tuple(HealthReason(str(r.get("kind", "")), str(r.get("message", "")), r.get("url"))
+                 for r in stored or () if isinstance(r, dict))
 
 
 class RunsMixin(StoreBase):
@@ -40,20 +72,46 @@ class RunsMixin(StoreBase):
                 else:
                     row.name, row.homepage = name, homepage
 
-    def record_source_result(self, report: SourceResult, now: datetime) -> None:
-        self.record_source_results([report], now)
+    def record_source_result(self, report: SourceResult, now: datetime, *, run_id: int | None = None,
+                             started: datetime | None = None) -> None:
+        self.record_source_results([report], now, run_id=run_id, started=started)
 
-    def record_source_results(self, reports: Sequence[SourceResult], now: datetime) -> None:
-        """Health of several sources in one transaction."""
+    def record_source_results(self, reports: Sequence[SourceResult], now: datetime, *, run_id: int | None = None,
+                              started: datetime | None = None) -> None:
+        """Health of several sources in one transaction. With `run_id`, each source's part of
+        the run is recorded too (`source_runs`), and `started` is kept as its last harvest.
+        A source skipped (not due) or interrupted changes nothing."""
         with self.session() as s:
             for report in reports:
+                if report.skipped or report.interrupted:
+                    continue
                 self._record_source_result(s, report, now)
+                if run_id is not None:
+                    self._record_source_run(s, report, run_id, started or now)
+
+    @staticmethod
+    def _record_source_run(s: Session, report: SourceResult, run_id: int, started: datetime) -> None:
+        row = s.get(SourceRow, report.source_id)
+        if row is None:
+            return
+        row.harvested_at = started
+        row.hint_seconds = report.hint.seconds if report.hint else None
+        row.hint_origin = fit(report.hint.origin, 40) if report.hint else None
+        y = report.yields or Yields()
+        s.add(SourceRunRow(run_id=run_id, source_id=report.source_id, started_at=started,
+                           state=_STATES.get(report.state, report.state), reasons=_reasons(report),
+                           pages=y.pages, extracted=y.extracted, structured=y.structured, sentences=y.sentences,
+                           claims=y.claims, words=y.words, held=report.held, duration=report.duration))
 
     @staticmethod
     def _record_source_result(s: Session, report: SourceResult, now: datetime) -> None:
         row = s.get(SourceRow, report.source_id)
         if row is None:
             return
+        state = _STATES.get(report.state, report.state)
+        if row.state != state:
+            row.state, row.state_since = state, now
+        row.state_reasons = _reasons(report)
         row.last_run_at = now
         row.last_warning_count = len(report.warnings)
         row.last_warning = clean_text(report.warnings[0]) if report.warnings else None
@@ -69,6 +127,11 @@ class RunsMixin(StoreBase):
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
 
     def source_health(self) -> list[SourceHealth]:
+        """Every source's health (`next_due` is left to the caller, who knows the registry's
+        intervals: see `Syndicate.source_health`)."""
+        held: dict[str, list[HeldPage]] = {}
+        for page in self.held_pages():
+            held.setdefault(page.source_id, []).append(page)
         with self.session() as s:
             counts = dict(s.execute(select(ArticleRow.source_id, func.count()).group_by(ArticleRow.source_id)).all())
             return [SourceHealth(id=r.id, name=r.name, homepage=r.homepage, articles=counts.get(r.id, 0),
@@ -77,8 +140,146 @@ class RunsMixin(StoreBase):
                                  last_error_url=r.last_error_url, last_error_at=_utc(r.last_error_at),
                                  consecutive_failures=r.consecutive_failures or 0,
                                  warnings=r.last_warning_count or 0, last_warning=r.last_warning,
-                                 off_scope=r.last_off_scope or 0)
+                                 off_scope=r.last_off_scope or 0, state=r.state or HealthState.UNKNOWN.value,
+                                 reasons=_typed_reasons(r.state_reasons), since=_utc(r.state_since),
+                                 held=tuple(held.get(r.id, ())), last_harvest=_utc(r.harvested_at),
+                                 refresh=Refresh(r.hint_seconds, r.hint_origin or "?")
+                                 if r.hint_seconds is not None else None)
                     for r in s.scalars(select(SourceRow).order_by(SourceRow.id))]
+
+    def set_source_state(self, source_id: str, state: str, reasons: Sequence[HealthReason], now: datetime) -> None:
+        """An editor's decision on a source's state (after accepting its held pages)."""
+        with self.session() as s:
+            row = s.get(SourceRow, source_id)
+            if row is None:
+                return
+            if row.state != state:
+                row.state, row.state_since = state, now
+            row.state_reasons = [dict(kind=fit(r.kind, 60), message=clean_text(r.message), url=clean_optional(r.url))
+                                 for r in reasons]
+
+    # --- what health compares with ---------------------------------------------------------------
+
+    def due_state(self) -> dict[str, tuple[datetime | None, Refresh | None, str | None]]:
+        """{source id: (last harvest, the pace its listings asked for, its state)}."""
+        with self.session() as s:
+            return {r.id: (_utc(r.harvested_at),
+                           Refresh(r.hint_seconds, r.hint_origin or "?") if r.hint_seconds is not None else None,
+                           r.state)
+                    for r in s.scalars(select(SourceRow))}
+
+    def good_yields(self, source_id: str, limit: int = BASELINE_ROWS) -> list[Yields]:
+        """What the source's pages yielded in its latest healthy runs, newest first."""
+        with self.session() as s:
+            rows = s.scalars(select(SourceRunRow).where(SourceRunRow.source_id == source_id,
+                                                        SourceRunRow.state == HealthState.HEALTHY.value,
+                                                        SourceRunRow.pages > 0)
+                             .order_by(SourceRunRow.id.desc()).limit(limit))
+            return [Yields(r.pages, r.extracted, r.structured, r.sentences, r.claims, r.words) for r in rows]
+
+    def article_yields(self, source_id: str, limit: int = 50) -> list[tuple[int, int, int]]:
+        """(sentences, claims, words) of the source's newest stored articles' current
+        versions (headings aside): a baseline before any healthy run was recorded."""
+        with self.session() as s:
+            revs = s.execute(select(RevisionRow.id, RevisionRow.text)
+                             .join(ArticleRow, ArticleRow.current_revision_id == RevisionRow.id)
+                             .where(ArticleRow.source_id == source_id)
+                             .order_by(ArticleRow.first_seen_at.desc()).limit(limit)).all()
+            if not revs:
+                return []
+            counts: dict[int, list[int]] = {rid: [0, 0] for rid, _ in revs}
+            for rid, kind in s.execute(select(MentionRow.revision_id, MentionRow.kind)
+                                       .where(MentionRow.revision_id.in_(list(counts)),
+                                              MentionRow.kind != Kind.HEADING.value)):
+                counts[rid][0] += 1
+                counts[rid][1] += kind == Kind.CLAIM.value
+            return [(counts[rid][0], counts[rid][1], len((text or "").split())) for rid, text in revs]
+
+    def current_versions(self, source_id: str, urls: Sequence[str]) -> dict[str, tuple[str, tuple[str, ...], int]]:
+        """{article url: (content hash, sentence texts without headings, words)} of the
+        current versions of these articles of the source (those stored)."""
+        urls = [u for u in {_key(u) for u in urls} if u]
+        if not urls:
+            return {}
+        with self.session() as s:
+            revs = s.execute(select(ArticleRow.url, RevisionRow.id, RevisionRow.content_hash, RevisionRow.text)
+                             .join(RevisionRow, RevisionRow.id == ArticleRow.current_revision_id)
+                             .where(ArticleRow.source_id == source_id, ArticleRow.url.in_(urls))).all()
+            texts: dict[int, list[str]] = {r.id: [] for r in revs}
+            if texts:
+                for rid, text in s.execute(select(MentionRow.revision_id, MentionRow.text)
+                                           .where(MentionRow.revision_id.in_(list(texts)),
+                                                  MentionRow.kind != Kind.HEADING.value)
+                                           .order_by(MentionRow.revision_id, MentionRow.position)):
+                    texts[rid].append(text)
+            return {r.url: (r.content_hash, tuple(texts[r.id]), len((r.text or "").split())) for r in revs}
+
+    @staticmethod
+    def version_hash(article: ExtractedArticle) -> str:
+        """The hash a revision of this extraction would have (after cleaning, as stored)."""
+        return _content_hash(clean_article(article))
+
+    # --- pages held aside ------------------------------------------------------------------------
+
+    def held_pages(self, source_id: str | None = None) -> list[HeldPage]:
+        with self.session() as s:
+            q = select(HeldPageRow).order_by(HeldPageRow.source_id, HeldPageRow.url)
+            if source_id is not None:
+                q = q.where(HeldPageRow.source_id == source_id)
+            return [HeldPage(r.source_id, r.url, r.snapshot_sha256, _typed_reasons(r.reasons),
+                             _utc(r.first_seen_at), _utc(r.last_seen_at), r.sightings or 1)
+                    for r in s.scalars(q)]
+
+    def held_source_ids(self) -> set[str]:
+        """The sources with pages held aside."""
+        with self.session() as s:
+            return set(s.scalars(select(HeldPageRow.source_id).distinct()))
+
+    def held_versions(self, source_id: str) -> dict[str, tuple[str, int | None, int]]:
+        """{url: (content hash, first run id, sightings)} of the source's held pages."""
+        with self.session() as s:
+            return {r.url: (r.content_hash, r.first_run_id, r.sightings or 1)
+                    for r in s.scalars(select(HeldPageRow).where(HeldPageRow.source_id == source_id))}
+
+    def hold_page(self, source_id: str, url: str, *, article_url: str | None, guid: str | None,
+                  snapshot_sha256: str | None, content_hash: str, reasons: Sequence[HealthReason],
+                  run_id: int | None, now: datetime) -> int:
+        """Keep a suspicious version aside (or see it again): returns how many runs have seen
+        this version. A different version of the page replaces the one held."""
+        url = storable_url(url)
+        stored_reasons = [dict(kind=fit(r.kind, 60), message=clean_text(r.message), url=clean_optional(r.url))
+                          for r in reasons]
+        with self.session() as s:
+            row = s.scalar(select(HeldPageRow).where(HeldPageRow.source_id == source_id, HeldPageRow.url == url))
+            if row is None:
+                row = HeldPageRow(source_id=source_id, url=url, first_seen_at=now, first_run_id=run_id, sightings=0)
+                s.add(row)
+            if row.content_hash != content_hash:
+                row.content_hash, row.first_seen_at, row.first_run_id, row.sightings = content_hash, now, run_id, 0
+            if row.sightings == 0 or row.last_seen_at is None or _utc(row.last_seen_at) < now:
+                row.sightings = (row.sightings or 0) + 1
+            row.article_url, row.guid = clean_optional(article_url), clean_optional(guid)
+            row.snapshot_sha256, row.reasons, row.last_seen_at = snapshot_sha256, stored_reasons, now
+            return row.sightings
+
+    def release_held(self, source_id: str, urls: Sequence[str] | None = None) -> int:
+        """Forget held pages of a source (all, or those of `urls`): recovered, confirmed,
+        accepted, or no longer listed. Returns how many."""
+        with self.session() as s:
+            q = delete(HeldPageRow).where(HeldPageRow.source_id == source_id)
+            if urls is not None:
+                wanted = [u for u in {_key(u) for u in urls} if u]
+                if not wanted:
+                    return 0
+                q = q.where(HeldPageRow.url.in_(wanted))
+            return s.execute(q).rowcount or 0
+
+    def held_for_accept(self, source_id: str) -> list[tuple[str, str | None, str | None, str | None]]:
+        """(url, article url, guid, snapshot sha) of the source's held pages."""
+        with self.session() as s:
+            return [(r.url, r.article_url, r.guid, r.snapshot_sha256)
+                    for r in s.scalars(select(HeldPageRow).where(HeldPageRow.source_id == source_id)
+                                       .order_by(HeldPageRow.url))]
 
     # --- runs ---------------------------------------------------------------------------------------
 
@@ -138,8 +339,9 @@ class RunsMixin(StoreBase):
             )
 
     def table_counts(self) -> dict[str, int]:
-        """Rows in every table: what a re-run must leave unchanged."""
+        """Rows in every table but the run records (`runs`, `source_runs`): what a re-run must
+        leave unchanged."""
         from .models import Base
         with self.session() as s:
             return {t.name: s.scalar(select(func.count()).select_from(t)) for t in Base.metadata.sorted_tables
-                    if t.name != "runs"}
+                    if t.name not in ("runs", "source_runs")}

@@ -68,6 +68,21 @@ class SourceRow(Base):
     last_warning_count: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     last_warning: Mapped[str | None] = mapped_column(Text)
     last_off_scope: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # partner health (pipeline/health.py; migration 0007)
+    state: Mapped[str | None] = mapped_column(String(20), doc=(
+        "`healthy`, `degraded` (it answers, but a page looked wrong: see `state_reasons`) or `failed`, "
+        "as of its last run; null before its first"))
+    state_since: Mapped[datetime | None] = mapped_column(doc="when the source entered `state`")
+    state_reasons: Mapped[list | None] = mapped_column(JSON, default=list, doc=(
+        "why it is degraded (or failed): `[{kind, message, url}]`, kind e.g. `js-shell`, `login-wall`, "
+        "`paywall`, `maintenance`, `soft-404`, `revision-drop`, `thin-page`, `yield-drop`"))
+    harvested_at: Mapped[datetime | None] = mapped_column(doc=(
+        "when its last harvest started (a run that skipped it, not due, leaves it)"))
+    hint_seconds: Mapped[float | None] = mapped_column(Float, doc=(
+        "the pace its listings asked for at the last harvest, in seconds (feed `<ttl>`, `sy:updatePeriod`, "
+        "`Cache-Control: max-age`, `Expires`; at most 7 days)"))
+    hint_origin: Mapped[str | None] = mapped_column(String(40), doc=(
+        "where `hint_seconds` came from: `ttl`, `sy:updatePeriod`, `cache-control` or `expires`"))
 
 
 class HttpValidator(Base):
@@ -318,6 +333,56 @@ class RunRow(Base):
     ok: Mapped[bool | None] = mapped_column(Boolean)
     summary: Mapped[dict] = mapped_column(JSON, default=dict)
     status: Mapped[str | None] = mapped_column(String(20))
+
+
+class SourceRunRow(Base):
+    """One source's part of one run: its health verdict and what its pages yielded (the
+    partner's baseline is made of its recent healthy rows)."""
+
+    __tablename__ = "source_runs"
+    __table_args__ = (UniqueConstraint("run_id", "source_id", name="uq_source_runs_run_source"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, doc="the row's id, in the order recorded")
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", name="fk_source_runs_run_id"), index=True,
+                                        doc="the run (`runs.id`)")
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", name="fk_source_runs_source_id"), index=True,
+                                           doc="the partner")
+    started_at: Mapped[datetime] = mapped_column(doc="when the run started")
+    state: Mapped[str] = mapped_column(String(20), doc="`healthy`, `degraded` or `failed` in this run")
+    reasons: Mapped[list] = mapped_column(JSON, default=list, doc=(
+        "why it was degraded (health reasons) or failed (its errors): `[{kind, message, url}]`"))
+    pages: Mapped[int] = mapped_column(Integer, default=0, doc="article pages extracted this run (changed ones)")
+    extracted: Mapped[int] = mapped_column(Integer, default=0, doc="of those, with at least one sentence")
+    structured: Mapped[int] = mapped_column(Integer, default=0, doc=(
+        "of those, with a known structure (`<article>`, `<main>`, Article markup)"))
+    sentences: Mapped[int] = mapped_column(Integer, default=0, doc="sentences extracted from those pages")
+    claims: Mapped[int] = mapped_column(Integer, default=0, doc="of which labelled claims")
+    words: Mapped[int] = mapped_column(Integer, default=0, doc="words of their main text")
+    held: Mapped[int] = mapped_column(Integer, default=0, doc="pages whose new version was held aside")
+    duration: Mapped[float] = mapped_column(Float, default=0.0, doc="seconds its harvest took")
+
+
+class HeldPageRow(Base):
+    """A page whose new version looked wrong, kept aside: its raw body is a snapshot; the
+    article's last good version stays current until the same version is seen on a later
+    run or an editor accepts it (`syndicate sources accept`)."""
+
+    __tablename__ = "held_pages"
+    __table_args__ = (UniqueConstraint("source_id", "url", name="uq_held_pages_source_url"),)
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, doc="the held page's id")
+    source_id: Mapped[str] = mapped_column(ForeignKey("sources.id", name="fk_held_pages_source_id"), index=True,
+                                           doc="the partner")
+    url: Mapped[str] = mapped_column(String(2000), doc="the page as requested")
+    article_url: Mapped[str | None] = mapped_column(Text, doc="the URL its article is stored under")
+    guid: Mapped[str | None] = mapped_column(Text, doc="the feed item's guid, if any")
+    snapshot_sha256: Mapped[str | None] = mapped_column(
+        ForeignKey("snapshots.sha256", name="fk_held_pages_snapshot"), doc=(
+            "the raw body held (`snapshots.sha256`); null when the version came from the feed's content"))
+    content_hash: Mapped[str] = mapped_column(String(64), doc="the extracted version's hash (a revision's would be)")
+    reasons: Mapped[list] = mapped_column(JSON, default=list, doc="why it was held: `[{kind, message, url}]`")
+    first_seen_at: Mapped[datetime] = mapped_column(doc="when this version was first seen")
+    last_seen_at: Mapped[datetime] = mapped_column(doc="when it was last seen")
+    first_run_id: Mapped[int | None] = mapped_column(Integer, doc="the run that first saw it")
+    sightings: Mapped[int] = mapped_column(Integer, default=1, doc="runs that saw this version")
 
 
 class RunLockRow(Base):
