@@ -27,7 +27,7 @@ from urllib.parse import urljoin, urlsplit
 
 from . import discover, health, plan
 from .errors import BudgetExceeded, FetchError, OffScope, ParseError, ResourceError
-from .extract import extract_article
+from .extract import SentenceLabeller, extract_article
 from .feeds import parse_feed
 from .fetch import Fetcher
 from .fetch.scope import Scope
@@ -101,8 +101,9 @@ class Harvester:
     preloaded validator map and snapshot bodies but writes nothing."""
 
     def __init__(self, source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl],
-                 now: datetime, recheck_after: timedelta = RECHECK_AFTER):
+                 now: datetime, recheck_after: timedelta = RECHECK_AFTER, labeller: SentenceLabeller | None = None):
         self.source = source
+        self.labeller = labeller  # how sentences are labelled (None: extraction's default)
         self.fetcher = fetcher
         self.store = store
         self.known = known
@@ -470,7 +471,7 @@ class Harvester:
 
     def extract(self, body: bytes, url: str, entry: FeedEntry | None) -> ExtractedArticle:
         try:
-            return extract_article(body, url, source=self.source, feed_entry=entry)
+            return extract_article(body, url, source=self.source, feed_entry=entry, labeller=self.labeller)
         except ResourceError:
             raise
         except Exception as e:  # extraction bugs on one page must not lose the others

@@ -44,7 +44,8 @@ from urllib.parse import urlsplit
 from . import clustering, health, plan
 from .dedupe import Embedder
 from .errors import ParseError
-from .extract import extract_article
+from .dedupe.embed import default_embedder
+from .extract import SentenceLabeller, extract_article
 from .fetch import Fetcher, FetchConfig
 from .fetch.scope import InvalidHost
 from .harvest import RECHECK_AFTER, Harvest, Harvester, Page
@@ -214,10 +215,16 @@ class _HarvestPool:
         self.pool.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
 
 
+def run_labeller() -> SentenceLabeller:
+    """How a run labels sentences: the shipped label model reading each open sentence's
+    vector, from the encoder the claims stage uses (docs/labels.md)."""
+    return SentenceLabeller(embedder=default_embedder())
+
+
 def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], now: datetime,
              recheck_after: timedelta) -> Harvest:
     try:
-        harvester = Harvester(source, fetcher, store, known, now, recheck_after)
+        harvester = Harvester(source, fetcher, store, known, now, recheck_after, labeller=run_labeller())
     except InvalidHost as e:  # a host the registry names (or allows) is not a valid host
         h = Harvest(source)
         h.errors.append(SourceError("bad-url", f"the registry entry names an invalid host or URL: {e}",
@@ -493,7 +500,7 @@ def reprocess(store: Store, sources: Iterable[Source], *, now: datetime | None =
         c = counts.setdefault(source_id, [0, 0])
         c[0] += 1
         try:
-            article = extract_article(body, url, source=src)
+            article = extract_article(body, url, source=src, labeller=run_labeller())
             saved = store.save_article(source_id, url, article, guid=guid, snapshot_sha256=sha, fetched_at=when)
             c[1] += saved.new_revision
         except (ParseError, ValueError) as e:

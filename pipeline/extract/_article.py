@@ -22,10 +22,11 @@ from pipeline.errors import ParseError
 from ._chrome import drop_all, find_chrome, find_link_boxes, find_link_lists, find_teasers
 from ._html import TooDeep, decode_html, doc_order, parse_html, read_page, strip_code
 from ._input import binary_reason
-from ._labels import LinkFact, Partner, classify
+from ._label_features import SentenceContext
+from ._labels import Candidate, LinkFact, Partner, SentenceLabeller, is_breadcrumb, names_someone
 from ._notes import CALL_TAIL, NOTICE_EDGE, is_page_note, is_page_notice, is_reader_call
 from ._second import SECOND_GAIN, SECOND_MIN, SHORT_TEXT, second_opinion
-from ._meta import PageFacts, build_meta, parse_date, site_name
+from ._meta import PageFacts, breadcrumb_names, build_meta, credited_people, parse_date, site_name
 from ._root import choose_root, paragraph_weights, subtree_weights
 from ._structure import (GLUED_MARKER, Walker, faq_from_jsonld, faq_from_markup, faq_key, find_footnotes,
                          select)
@@ -42,22 +43,24 @@ def _host(url: str | None) -> str:
 
 
 def extract_article(html: bytes | str, url: str, *, source: Source | None = None,
-                    feed_entry: FeedEntry | None = None) -> ExtractedArticle:
+                    feed_entry: FeedEntry | None = None, labeller: SentenceLabeller | None = None) -> ExtractedArticle:
     """Extract the article of one page: metadata, sentences in reading order with their
     labels, sections and citations, FAQ pairs and footnotes. Works on a whole page or on a
-    feed entry's content fragment. Pure: no network, no clock."""
+    feed entry's content fragment. `labeller`: how sentences are labelled (default: the
+    shipped model on general features, no sentence encoder). Pure: no network, no clock."""
     if isinstance(html, bytes):
         reason = binary_reason(html)
         if reason:
             raise ParseError(f"not an HTML page: {reason}", url, kind="not-html")
     try:
-        article, names = _extract(html, url, source, feed_entry)
+        labeller = labeller or _DEFAULT_LABELLER
+        article, names = _extract(html, url, source, feed_entry, labeller)
         if (len(article.text) < SHORT_TEXT and feed_entry is None and not (source and source.selectors)
                 and not article.faq and not article.footnotes):
             # little found: ask trafilatura. Not for a feed's fragment (it is the article),
             # nor where the registry's selectors say where the article is, nor on a page
             # whose FAQ or footnotes we found (its structure was read, the text is short).
-            article = _second_look(article, names, html, url, source, feed_entry)
+            article = _second_look(article, names, html, url, source, feed_entry, labeller)
         return article
     except (TooDeep, RecursionError) as e:
         # either extracted or refused, never an empty article that looks fine
@@ -65,22 +68,25 @@ def extract_article(html: bytes | str, url: str, *, source: Source | None = None
                          url, kind="too-deep") from None
 
 
+_DEFAULT_LABELLER = SentenceLabeller()
+
+
 def _second_look(article: ExtractedArticle, names: list[str], html: bytes | str, url: str,
-                 source: Source | None, feed_entry: FeedEntry | None) -> ExtractedArticle:
+                 source: Source | None, feed_entry: FeedEntry | None, labeller: SentenceLabeller) -> ExtractedArticle:
     """Our short extraction, or trafilatura's view of the page run through our own steps
     (sentences, labels, links); our metadata, FAQ and footnotes stay, and the site's names
     (for self-promotion) are the page's."""
     alt_html = second_opinion(decode_html(html), url)
     if not alt_html:
         return article
-    alt, _ = _extract(alt_html, url, source, feed_entry, names=names)
+    alt, _ = _extract(alt_html, url, source, feed_entry, labeller, names=names)
     if len(alt.text) <= SECOND_GAIN * len(article.text) + SECOND_MIN:
         return article  # not much more than ours: ours keeps its structure
     return replace(alt, meta=article.meta, faq=article.faq or alt.faq, footnotes=article.footnotes or alt.footnotes)
 
 
 def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: FeedEntry | None,
-             names: list[str] | None = None) -> tuple[ExtractedArticle, list[str]]:
+             labeller: SentenceLabeller, names: list[str] | None = None) -> tuple[ExtractedArticle, list[str]]:
     """The article and the names the page's site goes by (`names`: given, for a second look)."""
     text = decode_html(html)
     doc = parse_html(text)
@@ -155,12 +161,21 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
     own_hosts = {page_host, _host(source.homepage) if source else ""} - {""}
     page_path = urlsplit(url).path if url else ""
 
-    sentences: list[Sentence] = []
     paragraphs: list[str] = []
+    # Labels are decided together at the end: the model reads each sentence's place on the
+    # page (what follows it, what came before) and may encode the open ones in one batch.
+    candidates: list[Candidate | None] = []
+    pending: list[dict] = []  # the Sentence fields, kind still open where a candidate waits
+    people = credited_people(page.facts)
+    if meta.author and meta.author not in people and len(meta.author.split()) >= 2:
+        people += (meta.author,)
+    trail = breadcrumb_names(page.facts)
 
-    def add(text: str, display: str, kind: Kind, *, section, label=None, block="p", citations=()):
-        sentences.append(Sentence(position=len(sentences), text=text, display=display, kind=kind,
-                                  section=section, label=label, block=block, citations=tuple(citations)))
+    def add(text: str, display: str, kind: Kind | None, *, section, label=None, block="p", citations=(),
+            candidate: Candidate | None = None):
+        pending.append(dict(position=len(pending), text=text, display=display, kind=kind, section=section,
+                            label=label, block=block, citations=tuple(citations)))
+        candidates.append(candidate)
 
     # The title stays a heading sentence (the sections hang under it) but not a line of the
     # text: it has its own field (meta.title), and a reader of `text` gets the body only.
@@ -170,7 +185,10 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
 
     notes = footnotes.notes
     seen_paragraphs: set = set()
-    for block in prose_blocks(blocks):
+    kept_blocks = prose_blocks(blocks)
+    index = 0  # place among the article's sentences (headings and questions not counted)
+    after_question = False
+    for block_no, block in enumerate(kept_blocks):
         raw = block.text
         if block.hint is None:
             key = collapse_space(raw)
@@ -211,6 +229,9 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
                 line_start += len(line) + 1
 
         block_texts = []
+        # a whole block that is the page's breadcrumb trail (links whose separators CSS
+        # draws: "Home Blog Alcohol and Sleep") leaves every sentence it splits into out
+        trail_block = bool(trail) and is_breadcrumb(normalize_text(raw), trail)
         for idx, (s, e) in enumerate(spans):
             display = collapse_space(raw[s:e].replace("\u200b", ""))
             if not display:
@@ -231,24 +252,45 @@ def _extract(html: bytes | str, url: str, source: Source | None, feed_entry: Fee
             # the bold lead-in sentence of a paragraph that goes on after it
             is_lead = (idx == 0 and 0 < block.lead_end and e <= block.lead_end + 1
                        and len(spans) > 1 and bool(raw[block.lead_end:].strip()))
-            kind = classify(text_norm, block=block.tag, partner=partner, links=tuple(facts),
-                            is_heading=block.hint == "heading", is_question=block.hint == "question",
-                            is_lead=is_lead)
-            add(text_norm, display, kind, section=block.section, label=block.label,
-                block=block.tag, citations=_unique(cites))
+            last = idx == len(spans) - 1
+            ctx = SentenceContext(
+                block=block.tag, index=index, first_in_block=idx == 0, last_in_block=last,
+                next_list=last and block.tag not in ("li", "dd") and _next_is_list(kept_blocks, block_no),
+                labelled=idx == 0 and block.label is not None, after_question=after_question,
+                names_person=bool(people) and names_someone(text_norm, people),
+                breadcrumb=trail_block or (bool(trail) and is_breadcrumb(text_norm, trail)))
+            cand = Candidate(text_norm, ctx, is_heading=block.hint == "heading",
+                             is_question=block.hint == "question", is_lead=is_lead, links=tuple(facts))
+            add(text_norm, display, None, section=block.section, label=block.label,
+                block=block.tag, citations=_unique(cites), candidate=cand)
             block_texts.append(display)
+            after_question = block.hint == "question" or text_norm.rstrip("\"')]").endswith("?")
+            if block.hint not in ("heading", "question") and not after_question:
+                index += 1
         # `text` keeps the partner's own characters (quotes, dashes) as a reader saw them;
         # the sentences carry the normalized form for matching.
         joined = " ".join(block_texts)
         # an h1 before any paragraph is the page title, whatever the <title> says
         is_title = block.tag == "h1" and (not paragraphs or normalize_display(joined) in titles)
-        if block_texts and block.tag != "figcaption" and not is_title:
+        if block_texts and block.tag not in ("figcaption", "caption") and not is_title and not trail_block:
             paragraphs.append(joined)
+
+    open_ = [i for i, c in enumerate(candidates) if c is not None]
+    if open_:
+        kinds = labeller.label([candidates[i] for i in open_], partner)
+        for i, kind in zip(open_, kinds):
+            pending[i]["kind"] = kind
+    sentences = [Sentence(**fields) for fields in pending]
 
     faq = _merge_faq(markup_faq, faq_from_jsonld(page.facts.jsonld))
     fns = tuple(Footnote(marker=m, text=notes[m][0], url=notes[m][1]) for m in footnotes.order)
     return ExtractedArticle(url=url, meta=meta, text="\n\n".join(paragraphs), sentences=tuple(sentences),
                             faq=faq, footnotes=fns), names
+
+
+def _next_is_list(blocks: list, at: int) -> bool:
+    """Is the block after `at` a list item (so the sentence ending block `at` leads a list)?"""
+    return at + 1 < len(blocks) and blocks[at + 1].tag in ("li", "dd", "dt")
 
 
 def _link_only(block) -> bool:

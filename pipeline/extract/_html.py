@@ -99,7 +99,7 @@ def parse_html(text: str) -> lxml.html.HtmlElement | None:
 # --- element vocabulary ---------------------------------------------------------------------
 
 HEADINGS = {"h1", "h2", "h3", "h4", "h5", "h6"}
-PARA_TAGS = {"p", "li", "dd", "dt", "td", "th", "pre", "blockquote", "figcaption", "summary"}
+PARA_TAGS = {"p", "li", "dd", "dt", "td", "th", "pre", "blockquote", "figcaption", "caption", "summary"}
 BLOCK_TAGS = PARA_TAGS | HEADINGS | {
     "div", "section", "article", "main", "header", "footer", "aside", "nav", "ul", "ol", "dl",
     "table", "thead", "tbody", "tfoot", "tr", "figure", "form", "fieldset", "details", "hr",
@@ -251,6 +251,10 @@ def read_page(doc) -> Page:
             text = collapse_space((name if name is not None else el).text_content())
             if text:
                 facts.itemprops["author"] = _BY.sub("", text)
+        if (el.get("rel") or "").lower() == "author":
+            text = collapse_space(el.text_content())
+            if text:
+                facts.rel_authors.append(re.sub(r"^.*?\bby\s+", "", text, flags=re.I))  # "View all posts by X"
         if el.get("rel") == "author" or any(_AUTHOR_HINT.search(t) for t in _tokens(el)):
             author_candidates.append(el)
         elif any(_DATE_HINT.search(t) for t in _tokens(el)) and len(el) <= 2:

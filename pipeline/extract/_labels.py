@@ -1,223 +1,271 @@
-"""What each sentence is: claim, promo, question, heading or other.
+"""What each sentence is: claim, promo, question, heading or other (not a claim).
 
-Owns: the sentence labels. The signals are general, not phrases from any partner article:
-- promo: the partner names itself ("At <Partner>, ...", "<Partner> offers ..."); a phone
-  number; a contact verb addressed to the reader ("Call us", "Reach out today",
-  "Contact our admissions team"); the first-person plural offering a service at the start
-  of a clause ("we offer", "we're here to support you", "Our team is committed"); a
-  sentence that links two or more of the partner's own service pages.
-- other: teasers and signposts ("keep reading", "let's take a closer look", "see our
-  previous post here"), and fragments without a verb or final punctuation (buttons,
-  captions, labels left over from layout).
-- question: ends with a question mark.
-- other also: answer particles of one or two words ("Yes.", "Not always.", "Short answer:
-  yes."), and sentences that lean on the one before them (`leans_on_previous`): kept in
-  the text, left out of the claims, so every claim reads on its own.
-- heading: the short bold lead-in of a paragraph or list item ("Make your room a cave.").
-A first-person plural inside a subordinate clause does not make a pitch: "Support groups,
-like the ones we offer, help..." states a fact about support groups, so it stays a claim.
-Must not: look at HTML; it gets plain sentence text and link facts.
+Owns: the label decision, in two steps.
+1. What the page's structure or a certain cue says: a heading or a question; a figure
+   caption; a breadcrumb trail ("Home » Blog » ...", or the page's JSON-LD BreadcrumbList);
+   a sentence naming the partner, a phone number or an e-mail address (promo); a byline or
+   bio (it names a person the page credits as author or reviewer); a short table cell; a
+   piece without a final stop that runs into the next sentence (a caption glued to it and
+   cut off) or that has no verb (a label, a list entry of nouns); an answer particle ("Yes.",
+   "Short answer: yes."); a call to the reader or a first-person offer (`_cues`: "Call us
+   today", "we offer", "Our team is committed"); a teaser ("keep reading") or a link to
+   "this post" (other).
+2. Everything else, with the sentence's vector: the learned model (`_label_model`, weights
+   shipped in the package) over general features (`_label_features`) and the vector. Without
+   a vector (no encoder given), step 1 alone decides and the rest are claims.
+
+Public (through `pipeline.extract`): `label_sentences(texts, partner_names=())` for
+sentences without markup, `label_page_text(text, partner_names=())` for a plain text page,
+`SentenceLabeller` for extraction. `classify` labels one sentence (step 1 and, given a
+vector, step 2).
+Must not: look at HTML (it gets text, the context `_article` read from the page, and
+link facts), or load the sentence model itself (vectors or an encoder come from the caller).
 """
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from typing import Sequence
+
+import numpy as np
 
 from pipeline.types import Kind
 
-from ._text import collapse_space as collapse
+from ._cues import (_CONTACT_US, _EMAIL, _IMPERATIVE, _LABELLED_PARTICLE, _OUR_SUBJECT, _POINTER_ANCHORS,
+                    _WE_SERVICE, PHONE, LinkFact, Partner, _words, is_teaser, leans_on_previous)
+from ._label_features import FEATURES, SentenceContext, has_verb, sentence_features
+from ._label_model import LabelModel, shipped_model
+from ._plain import page_sentences
+from ._text import normalize_text
 
-PHONE = re.compile(
-    r"(?<![\w.])(?:\+?1[\s.-]?)?(?:\(\d{3}\)[\s.-]?|\d{3}[\s.-])\d{3}[\s.-]\d{4}(?![\w])"
-    r"|(?<![\w.])\+\d{1,3}(?:[\s.-]?\(?\d{1,4}\)?){2,5}(?![\w])"
-    r"|\b1-8\d\d-[A-Z0-9-]{7,}\b"
-)
+__all__ = ["Candidate", "LinkFact", "Partner", "PHONE", "SentenceContext", "SentenceLabeller", "classify",
+           "label_candidates", "label_page_text", "label_sentences", "is_teaser", "leans_on_previous",
+           "structural_kind", "candidate_features", "names_someone", "is_breadcrumb", "is_trail"]
+
 _DIGIT_RUN = re.compile(r"\d{3}")
-_EMAIL = re.compile(r"\b[\w.+-]+@[\w-]+\.[\w.-]+\b")
-
-# Verbs that ask the reader to get in touch or act on the partner's offer.
-_CONTACT = (
-    r"call|phone|ring|text|e-?mail|message|contact|reach\s+out|get\s+in\s+touch|get\s+help|"
-    r"visit|stop\s+by|come\s+(?:see|visit)|schedule|book|request|verify|"
-    r"check\s+(?:your|our)|sign\s+up|subscribe|join|enroll|register|apply|click|tap|"
-    r"download|get\s+started|start\s+(?:your|today|now)|take\s+the\s+first\s+step|"
-    r"don'?t\s+(?:wait|hesitate)|do\s+not\s+(?:wait|hesitate)|let\s+us|give\s+us|"
-    r"fill\s+out|connect\s+with|find\s+out\s+(?:more|how)|learn\s+more|discover\s+how|"
-    r"explore\s+(?:how|our)|ask\s+(?:us|about)|begin\s+your|contact"
-)
-# An optional leading clause ("If ..., ", "Today, ") before an imperative.
-_LEAD = r"(?:(?:if|when|whenever|whether|for|to|today|now|so|and|or|please|then|instead)\b[^,;]{0,160}[,;]\s*)?"
-_IMPERATIVE = re.compile(r"^" + _LEAD + r"(?:please\s+)?(?:" + _CONTACT + r")\b", re.IGNORECASE)
-_CONTACT_US = re.compile(
-    r"\b(?:call|contact|reach(?:\s+out)?\s+to|reach|email|e-mail|text|message|visit|phone|ask|join|"
-    r"speak\s+(?:with|to)|talk\s+(?:with|to)|chat\s+with|connect\s+with|give)\s+(?:us|our\s+\w+)\b",
-    re.IGNORECASE)
-
-# First-person plural offering something, at the start of a clause.
-_SERVICE = (
-    r"offer|offers|provide|provides|deliver|specialize|specialise|treat|help|support|accept|"
-    r"work\s+with|believe|welcome|invite|empower|understand|care|serve|tailor|create|"
-    r"design|partner|strive|aim|pride|focus|use|combine|also\s+offer|can\s+help|can\s+support|"
-    r"will\s+help|will\s+work|are\s+(?:here|committed|dedicated|proud|ready|available|able|happy)|"
-    r"'re\s+(?:here|committed|dedicated|proud|ready|available|able|happy)|"
-    r"have\s+(?:helped|a\s+team|programs?|experts?)|'ve\s+helped"
-)
-_WE_SERVICE = re.compile(
-    r"(?:^|[,;:]\s+|\bat\s+[^,]{2,60},\s+)we(?:\s+(?:also|now|truly|proudly|always|can|will))?\s*(?:" + _SERVICE + r")\b",
-    re.IGNORECASE)
-_OUR_SUBJECT = re.compile(
-    r"(?:^|[,;:]\s+)our\s+(?:[\w-]+\s+){0,3}?(?:team|staff|experts?|clinicians?|specialists?|"
-    r"counselors?|therapists?|doctors?|physicians?|nurses?|programs?|program|center|centre|facility|"
-    r"facilities|services?|approach|mission|admissions|coordinators?|professionals?|providers?|"
-    r"rehab|clinic|treatment)\b",
-    re.IGNORECASE)
-
-# Signposts that point to other text rather than state anything. Each comes with a cheap
-# substring test so that most sentences skip the regular expression.
-_TEASERS = (
-    (("reading", "read "), re.compile(r"\b(?:keep|continue)\s+reading\b|\bread\s+(?:on|more|below|further)\b")),
-    (("let",), re.compile(r"^let'?s\b|^let\s+us\s+(?:take|look|explore|dive|examine|discuss)\b")),
-    (("this ",), re.compile(r"\b(?:in|throughout)\s+this\s+(?:article|post|blog|guide|piece|page)\b[^.]*\b(?:we|you)\b")),
-    (("we'll", "we will"), re.compile(r"\b(?:we'll|we\s+will)\s+(?:explore|discuss|look|cover|examine|dive|break\s+down|walk)\b")),
-    (("for more",), re.compile(r"^for\s+more\s+(?:information\s+)?(?:about|on|see|details)\b")),
-    (("blog", "post", "article", "guide", "page"),
-     re.compile(r"\b(?:see|read|check\s+out|visit)\s+(?:our|the|this|my|a)?\s*(?:previous|earlier|last|next|related|"
-                r"other|recent|full|complete)?\s*(?:blog|post|article|guide|page)s?\b")),
-    (("click here", "see below", "see above"), re.compile(r"\bclick\s+here\b|\bsee\s+(?:below|above)\b")),
-)
+_TRAIL_SEPARATOR = re.compile(r"\s(\u00bb|\u203a|>|/|\|)\s")
 
 
-def is_teaser(low: str) -> bool:
-    for needles, rx in _TEASERS:
-        if any(n in low for n in needles) and rx.search(low):
-            return True
-    return False
-
-
-_POINTER_ANCHORS = {"here", "click here", "this post", "this article", "this page", "read more",
-                    "learn more", "more", "this blog", "this guide", "previous blog", "this link"}
+def is_trail(text: str) -> bool:
+    """A breadcrumb trail written out: short capitalized parts between separators, "Home »
+    Blog » Sleep" (two parts are enough with » or ›), "Home / Services / Detox" (three with
+    /, > or |, so that "alcohol / drug use" in a sentence is not one)."""
+    parts = _TRAIL_SEPARATOR.split(text.strip())
+    names, seps = parts[0::2], set(parts[1::2])
+    if len(names) < 2 or len(seps) != 1 or (len(names) < 3 and not seps & {"\u00bb", "\u203a"}):
+        return False
+    if not all(n and (n[0].isupper() or n[0].isdigit()) for n in names):
+        return False
+    return all(len(n.split()) <= 6 for n in names[:-1]) and len(names[-1].split()) <= 14
+_CELL_WORDS = 6  # a table cell this short is a value, not a statement
+_TERMINAL = re.compile(r"[.!?:;\u2026][\"'\u201d\u2019)\]]*\d{0,2}$")
+_FINITE_HINT = re.compile(r"\b(?:is|are|was|were|can|may|will|has|have|had|does|do|did)\b")
 
 
 @dataclass(frozen=True, slots=True)
-class LinkFact:
-    text: str
-    internal: bool
-    article_like: bool  # points to a post rather than a service page
+class Candidate:
+    """A sentence to label and what the page says about it."""
+
+    text: str  # normalized
+    context: SentenceContext = SentenceContext()
+    is_heading: bool = False
+    is_question: bool = False
+    is_lead: bool = False  # the bold lead-in of its paragraph or list item
+    links: tuple[LinkFact, ...] = ()
 
 
-@dataclass
-class Partner:
-    """Names that identify the partner in its own text."""
-
-    patterns: list
-
-    @classmethod
-    def from_names(cls, names: list[str]) -> "Partner":
-        generic = {"recovery", "health", "healthcare", "behavioral", "behavioural", "center", "centers",
-                   "centre", "treatment", "rehab", "rehabilitation", "inc", "llc", "ltd", "group",
-                   "clinic", "clinics", "services", "wellness", "addiction", "mental", "of", "the",
-                   "and", "blog", "institute", "network", "care", "medical", "detox", "program",
-                   "programs", "house", "home", "homes", "co", "company", "&", "at", "for", "a"}
-        pats = []
-        seen = set()
-        for name in names:
-            if not name:
-                continue
-            name = collapse(name)
-            key = name.lower()
-            if len(key) >= 3 and key not in seen:
-                seen.add(key)
-                pats.append(re.compile(r"(?<![\w])" + re.escape(name).replace(r"\ ", r"[\s-]+") + r"(?![\w])",
-                                       re.IGNORECASE))
-            # The distinctive part alone ("Archway" of "Archway Behavioral Health") is a
-            # proper noun: matched with its capital so "a village" never reads as "Village".
-            words = [w for w in re.split(r"[\s\-]+", name) if w]
-            distinctive = " ".join(w for w in words if w.lower().strip(".,") not in generic)
-            if distinctive and len(distinctive) >= 3 and distinctive.lower() not in seen and distinctive[0].isupper():
-                seen.add(distinctive.lower())
-                forms = sorted({distinctive, distinctive.upper(), distinctive.title()}, key=len, reverse=True)
-                pats.append(re.compile(r"(?<![\w])(?:" + "|".join(re.escape(f).replace(r"\ ", r"[\s-]+") for f in forms)
-                                       + r")(?![\w])"))
-        return cls(pats)
-
-    def named_in(self, text: str) -> bool:
-        return any(p.search(text) for p in self.patterns)
-
-
-def _words(text: str) -> int:
-    return len(re.findall(r"[A-Za-z0-9']+", text))
-
-
-# A sentence that leans on the one before it cannot stand alone in a digest or an export:
-# its subject is a bare pronoun or a pointer back ("That is why a night of drinking...",
-# "It is usually delivered over...", "They can be unsettling, but...", "None of these are
-# magic."), it opens with a connective that continues an argument ("So ...", "And ..."), or
-# it only adds to what came before ("There are physical effects, too."). A demonstrative
-# with its noun ("These receptors are...", "This binding causes...") names its subject and
-# stands alone; so does "It" followed by a full verb ("It acts quickly on the brain").
-_AUX = (r"is|are|was|were|isn't|aren't|wasn't|weren't|'s|'re|can|can't|cannot|could|may|might|will|won't|"
-        r"would|should|must|usually|often|generally|typically|still|then|tend|tends|do|does|don't|doesn't")
-_LEANS = (
-    re.compile(r"^(?:that|this|it)(?:\s+is|'s|\s+was)\s+(?:why|how|because|what|where|when|the\s+reason)\b"),
-    re.compile(r"^(?:it|they|these|those|this|that)\s+(?:" + _AUX + r")\b"),
-    re.compile(r"^(?:none|all|each|both|many|most|some|neither|either|one|any)\s+of\s+"
-               r"(?:these|those|them|this|that|it)\b"),
-    re.compile(r"^(?:[^,.;:]{1,40},\s*){1,2}(?:they\s+\w+|(?:these|those)\s+(?:" + _AUX + r")\b)"),
-    re.compile(r"^(?:so|and)\s+"),
-    re.compile(r"^there(?:\s+(?:is|are|was|were)|'s|'re)\b.*,?\s+(?:too|as\s+well)[.!]?$"),
-)
-# "Short answer: yes." states nothing: an answer particle behind a label.
-_LABELLED_PARTICLE = re.compile(r"^[A-Za-z][\w' -]{0,30}:\s+(.*)$")
-
-
-def leans_on_previous(low: str) -> bool:
-    """Does this sentence (lower case) need the one before it to be understood?"""
-    return any(rx.search(low) for rx in _LEANS)
-
-
-def classify(text: str, *, block: str, partner: Partner, links: tuple[LinkFact, ...] = (),
-             is_heading: bool = False, is_question: bool = False, is_lead: bool = False) -> Kind:
-    """The label of one sentence (normalized text). `is_lead`: the sentence is the bold
-    lead-in of its paragraph or list item ("Make your room a cave." before the advice)."""
-    if is_heading:
-        return Kind.HEADING
-    if is_lead and _words(text) <= 10 and not text.rstrip().endswith("?"):
-        return Kind.HEADING
+def structural_kind(c: Candidate, partner: Partner) -> Kind | None:
+    """The label the page's structure (or a certain cue) gives, else None."""
+    text = c.text
     stripped = text.strip()
-    if is_question or stripped.rstrip("\"')]").endswith("?"):
+    if c.context.breadcrumb or is_trail(stripped):
+        return Kind.OTHER  # a breadcrumb trail ("Home » Blog » ...")
+    if c.is_heading:
+        return Kind.HEADING
+    if c.is_lead and _words(stripped) <= 10 and not stripped.endswith("?"):
+        return Kind.HEADING
+    if c.is_question or stripped.rstrip("\"')]").endswith("?"):
         return Kind.QUESTION
+    block = c.context.block
+    if block in ("figcaption", "caption"):
+        return Kind.OTHER  # a figure's or a table's caption
+    if partner.named_in(stripped):
+        return Kind.PROMO
+    if c.context.names_person and (_words(stripped) <= 25 or not stripped.endswith((".", "!"))):
+        return Kind.OTHER  # "Written by Dana Whitfield, MS, RD", a bio: a person the page credits
+    if _DIGIT_RUN.search(stripped) and PHONE.search(stripped):
+        return Kind.PROMO
+    if "@" in stripped and _EMAIL.search(stripped):
+        return Kind.PROMO
+    if block in ("td", "th") and (_words(stripped) < _CELL_WORDS or not _TERMINAL.search(stripped)):
+        return Kind.OTHER  # a value in a table ("Days 1-7", "Vivid dreams; longer stretches of sleep")
+    if not _TERMINAL.search(stripped):
+        if not c.context.last_in_block:
+            # a piece that runs into the next sentence without a stop: a caption glued to
+            # it and cut off by the splitter ("...struggles with a headache" | "Alcohol...")
+            return Kind.OTHER
+        if not _FINITE_HINT.search(stripped.lower()) and not has_verb(stripped):
+            return Kind.OTHER  # a label, a list entry of nouns ("Sensitivity to stress")
+        if block in ("li", "dd", "dt") and _words(stripped) <= _CELL_WORDS:
+            return Kind.OTHER  # a short list entry without a stop ("Long drives without a break")
+    # "Yes." or "Not always." opening an answer states nothing on its own: merged across
+    # sites it would become a canonical "claim" of one word (seen in FAQ answers).
+    if _words(stripped) < 3:
+        return Kind.OTHER
+    m = _LABELLED_PARTICLE.match(stripped)
+    if m and _words(m.group(1)) < 3:
+        return Kind.OTHER
+    return cue_kind(stripped, c.links)
+
+
+def cue_kind(stripped: str, links: Sequence[LinkFact] = ()) -> Kind | None:
+    """A call to action, a first-person offer or a teaser: the cue rules of `_cues`, precise
+    on both golds (no gold claim sentence fires them)."""
     low = stripped.lower()
     if is_teaser(low):
         return Kind.OTHER
     if links and any(l.internal and l.text.strip().lower().strip(".:!") in _POINTER_ANCHORS for l in links):
         return Kind.OTHER
-    if partner.named_in(stripped):
-        return Kind.PROMO
-    if _DIGIT_RUN.search(stripped) and PHONE.search(stripped):
-        return Kind.PROMO
-    if "@" in stripped and _EMAIL.search(stripped):
-        return Kind.PROMO
     if _IMPERATIVE.search(stripped):
         return Kind.PROMO
-    has_we = "we" in low
-    has_our = "our" in low
+    has_we, has_our = "we" in low, "our" in low
     if (has_our or " us" in low) and _CONTACT_US.search(stripped):
         return Kind.PROMO
     if (has_we and _WE_SERVICE.search(stripped)) or (has_our and _OUR_SUBJECT.search(stripped)):
         return Kind.PROMO
     if links and sum(1 for l in links if l.internal and not l.article_like) >= 2:
-        return Kind.PROMO
-    if block == "figcaption":
-        return Kind.OTHER
-    # "Yes." or "Not always." opening an answer states nothing on its own: merged across
-    # sites it would become a canonical "claim" of one word (seen in FAQ answers).
-    if _words(stripped) < 3:
-        return Kind.OTHER
-    if _words(stripped) < 4 and not re.search(r"[.!:;]$", stripped):
-        return Kind.OTHER
-    m = _LABELLED_PARTICLE.match(stripped)
-    if m and _words(m.group(1)) < 3:
-        return Kind.OTHER
-    if leans_on_previous(low):
-        return Kind.OTHER  # kept in the text, left out of the claims
-    return Kind.CLAIM
+        return Kind.PROMO  # it links two or more of the partner's own service pages
+    return None
+
+
+def candidate_features(c: Candidate) -> list[float]:
+    """The model's features of one candidate (its link facts folded into the context)."""
+    ctx = c.context
+    if c.links:
+        internal = sum(1 for l in c.links if l.internal and not l.article_like)
+        pointer = any(l.internal and l.text.strip().lower().strip(".:!") in _POINTER_ANCHORS for l in c.links)
+        ctx = replace(ctx, internal_links=internal, pointer_link=pointer)
+    return sentence_features(c.text, ctx)
+
+
+_KIND = {"claim": Kind.CLAIM, "promo": Kind.PROMO, "other": Kind.OTHER}
+
+
+def names_someone(text: str, people: Sequence[str]) -> bool:
+    """Does the sentence name one of `people` (whole words, any case)?"""
+    low = text.lower()
+    return any(p.lower() in low and re.search(r"(?<!\w)" + re.escape(p.lower()) + r"(?!\w)", low) for p in people)
+
+
+_SEPARATOR_CHARS = re.compile(r"[\u00bb\u203a>|/\u2022\u00b7\\\-]+")
+
+
+def is_breadcrumb(text: str, names: Sequence[str]) -> bool:
+    """Is the sentence the page's breadcrumb trail: two or more of its JSON-LD
+    BreadcrumbList names in order, and nothing else but separators?"""
+    if len(names) < 2:
+        return False
+    rest = _SEPARATOR_CHARS.sub(" ", text.lower())
+    found = 0
+    for name in names:
+        key = name.lower()
+        at = rest.find(key)
+        if at >= 0:
+            rest = rest[:at] + " " + rest[at + len(key):]
+            found += 1
+    return found >= 2 and not rest.strip(" \"'.:")
+
+
+@dataclass(frozen=True)
+class SentenceLabeller:
+    """How extraction labels sentences: a model (the shipped one, or one given run-time
+    examples with `LabelModel.with_examples`) and a sentence encoder (anything with
+    `encode(texts) -> unit rows`, such as `pipeline.dedupe.embed.default_embedder()`). With
+    the encoder the learned model decides what structure and cues leave open (one encoding
+    per such sentence); without it (the default, and `syndicate extract`), structure and
+    cues alone decide and the rest are claims."""
+
+    model: LabelModel | None = None
+    embedder: object | None = None
+
+    def label(self, candidates: Sequence[Candidate], partner: Partner) -> list[Kind]:
+        return label_candidates(candidates, partner, model=self.model, embedder=self.embedder)
+
+
+def label_candidates(candidates: Sequence[Candidate], partner: Partner, *, model: LabelModel | None = None,
+                     vectors: np.ndarray | None = None, embedder=None) -> list[Kind]:
+    """A label per candidate: structure and cues first, then the learned model for the rest.
+    The model reads `vectors` (one unit row per candidate, all-MiniLM-L6-v2) or asks the
+    `embedder` for the open candidates only; with neither (or vectors of another length than
+    the model reads), the open candidates are claims (a model's run-time examples still
+    apply to their exact texts)."""
+    model = model or shipped_model()
+    kinds: list[Kind | None] = [structural_kind(c, partner) for c in candidates]
+    rest = [i for i, k in enumerate(kinds) if k is None]
+    if not rest:
+        return kinds  # type: ignore[return-value]
+    texts = [candidates[i].text for i in rest]
+    if vectors is not None:
+        vecs = np.asarray(vectors)[rest]
+    elif embedder is not None:
+        vecs = np.asarray(embedder.encode(texts), dtype=np.float32)
+    else:
+        vecs = None
+    if vecs is not None and (vecs.ndim != 2 or vecs.shape[1] != model.vector_dim):
+        vecs = None  # another encoder's vectors (a test's hashing embedder): the model cannot read them
+    if vecs is None:
+        classes = model.overrides(texts, ["claim"] * len(rest))
+    else:
+        feats = np.asarray([candidate_features(candidates[i]) for i in rest], dtype=np.float64)
+        classes = model.decide(model.probabilities(feats, vecs), texts, vecs)
+    for i, cls in zip(rest, classes):
+        kinds[i] = _KIND[cls]
+    return kinds  # type: ignore[return-value]
+
+
+def classify(text: str, *, block: str, partner: Partner, links: tuple[LinkFact, ...] = (),
+             is_heading: bool = False, is_question: bool = False, is_lead: bool = False,
+             context: SentenceContext | None = None, vector: np.ndarray | None = None) -> Kind:
+    """The label of one sentence (normalized text). `is_lead`: the sentence is the bold
+    lead-in of its paragraph or list item ("Make your room a cave." before the advice).
+    `vector`: its all-MiniLM-L6-v2 vector (the learned model decides what the rules leave)."""
+    ctx = context or SentenceContext(block=block)
+    vectors = None if vector is None else np.asarray(vector, dtype=np.float32).reshape(1, -1)
+    return label_candidates([Candidate(text, ctx, is_heading, is_question, is_lead, links)], partner,
+                            vectors=vectors)[0]
+
+
+def label_sentences(texts: Sequence[str], partner_names: Sequence[str] = (), *,
+                    contexts: Sequence[SentenceContext] | None = None, vectors: np.ndarray | None = None,
+                    embedder=None, model: LabelModel | None = None) -> list[Kind]:
+    """Labels for sentences that come without markup (seed text, a feed's plain summary).
+
+    `texts`: the sentences of one article in reading order (their place counts: bylines and
+    lead-ins sit near the top). `partner_names`: the names the publishing site goes by (a
+    sentence naming it is promo). `contexts`: where each sits, when known (block, list
+    lead...); by default each is a paragraph sentence at its index. `vectors` (one unit row
+    per text) or an `embedder` (anything with `encode(texts)`, e.g.
+    `pipeline.dedupe.embed.default_embedder()`) let the model read the sentence vectors;
+    without either it reads the general features only. `model`: a model with run-time
+    examples (`LabelModel.with_examples`), else the shipped one."""
+    texts = [normalize_text(t) for t in texts]
+    if contexts is None:
+        contexts = [SentenceContext(index=i, first_in_block=True, last_in_block=True) for i in range(len(texts))]
+    partner = Partner.from_names(list(partner_names))
+    return label_candidates([Candidate(t, c) for t, c in zip(texts, contexts)], partner, model=model,
+                            vectors=vectors, embedder=embedder)
+
+
+def label_page_text(text: str, partner_names: Sequence[str] = (), *, embedder=None,
+                    model: LabelModel | None = None) -> list[tuple[str, Kind]]:
+    """(sentence, label) for every sentence of a plain text page, in order: lines without
+    final punctuation are headings, bulleted lines list items (`_plain`). `embedder`, `model`:
+    as for `label_sentences`."""
+    sentences = page_sentences(text)
+    partner = Partner.from_names(list(partner_names))
+    cands = [Candidate(s.text, s.context, is_heading=s.heading, is_question=s.question) for s in sentences]
+    kinds = label_candidates(cands, partner, model=model, embedder=embedder)
+    return [(s.display, k) for s, k in zip(sentences, kinds)]
+
+
+assert len(FEATURES) == len(sentence_features("A sentence."))

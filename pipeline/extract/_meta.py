@@ -180,6 +180,7 @@ class PageFacts:
     byline_author: str | None = None
     byline_date: str | None = None
     itemprops: dict[str, str] = field(default_factory=dict)
+    rel_authors: list[str] = field(default_factory=list)  # the text of rel=author links
 
 
 _TITLE_SEPARATORS = re.compile(r"\s+[|\u2013\u2014\-\u00b7\u2022:\u00bb]\s+")
@@ -216,6 +217,70 @@ def site_name(facts: PageFacts) -> str | None:
         if len(parts) >= 2:
             return collapse_space(parts[-1])
     return None
+
+
+_PEOPLE_KEYS = ("author", "reviewedBy", "editor", "contributor", "creator", "lastReviewer")
+_NOT_A_NAME = re.compile(r"^(?:admin|administrator|staff|editor|guest|team|author|by)$", re.I)
+
+
+def credited_people(facts: PageFacts) -> tuple[str, ...]:
+    """The people the page credits as its author, reviewer or editor: JSON-LD (`author`,
+    `reviewedBy`, ...), author meta tags, the visible byline and rel=author links. A
+    sentence that names one of them is a byline or a bio, not a claim."""
+    names: list[str] = []
+    ld = facts.jsonld
+    if ld is not None:
+        for node in ld.nodes:
+            for key in _PEOPLE_KEYS:
+                if node.get(key):
+                    names.append(_name_of(node[key], ld) or "")
+    for key in ("author", "article:author", "dc.creator", "parsely-author"):
+        v = facts.metas.get(key)
+        if v and not v.startswith(("http://", "https://")):
+            names.append(v)
+    for label, data in (("twitter:label1", "twitter:data1"), ("twitter:label2", "twitter:data2")):
+        if "by" in (facts.metas.get(label) or "").lower() and facts.metas.get(data):
+            names.append(facts.metas[data])
+    names += [facts.byline_author or "", facts.itemprops.get("author", "")] + facts.rel_authors
+    out: list[str] = []
+    for joined in names:
+        for name in re.split(r",\s*(?=[A-Z][a-z])|\s+and\s+|\s*&\s*|\s*\|\s*", collapse_space(joined or "")):
+            name = re.sub(r"^(?:dr|mr|mrs|ms|prof)\.?\s+", "", name.strip(), flags=re.I)
+            name = re.split(r",\s*", name)[0].strip()  # "Dana Whitfield, MS, RD" -> the name
+            if 2 <= len(name.split()) <= 5 and not _NOT_A_NAME.match(name) and name not in out:
+                out.append(name)
+    return tuple(out)
+
+
+def _position(item: dict) -> int:
+    try:
+        return int(item.get("position") or 0)
+    except (TypeError, ValueError):
+        return 0
+
+
+def breadcrumb_names(facts: PageFacts) -> tuple[str, ...]:
+    """The names of a JSON-LD BreadcrumbList's items, in order ("Home", "Blog", ...)."""
+    ld = facts.jsonld
+    if ld is None:
+        return ()
+    for node in ld.of_type({"breadcrumblist"}):
+        items = node.get("itemListElement") or []
+        if isinstance(items, dict):
+            items = [items]
+        names = []
+        nodes = [ld.resolve(i) for i in items]
+        nodes = [n for n in nodes if isinstance(n, dict)]
+        for item in sorted(nodes, key=_position):
+            name = item.get("name")
+            if not isinstance(name, str):
+                target = ld.resolve(item.get("item"))
+                name = target.get("name") if isinstance(target, dict) else None
+            if isinstance(name, str) and name.strip():
+                names.append(collapse_space(name))
+        if len(names) >= 2:
+            return tuple(names)
+    return ()
 
 
 def build_meta(facts: PageFacts, url: str, feed_entry: FeedEntry | None) -> ArticleMeta:

@@ -18,7 +18,6 @@ _INVISIBLE = re.compile("[\u00ad\u200b\u200c\u200d\u2060\ufeff]")
 _TRANSLATE = str.maketrans({
     "\u2018": "'", "\u2019": "'", "\u201a": "'", "\u201b": "'", "\u2032": "'", "\u00b4": "'",
     "\u201c": '"', "\u201d": '"', "\u201e": '"', "\u201f": '"', "\u2033": '"',
-    "\u00ab": '"', "\u00bb": '"',
     "\u2010": "-", "\u2011": "-", "\u2012": "-", "\u2013": "-", "\u2212": "-",
     "\u2026": "...",
     "\ufb01": "fi", "\ufb02": "fl", "\ufb00": "ff", "\ufb03": "ffi", "\ufb04": "ffl",
@@ -26,6 +25,9 @@ _TRANSLATE = str.maketrans({
 # An em dash (or a horizontal bar) joins clauses, not words: "trend\u2014fentanyl" reads as
 # "trend - fentanyl", never as the compound "trend-fentanyl".
 _EM_DASH = re.compile(f"[{_WS}]*[\u2014\u2015][{_WS}]*")
+# Guillemets quote when they touch a word ("\u00abnon\u00bb"); with a space on both sides they
+# separate the parts of a breadcrumb ("Home \u00bb Blog \u00bb Sleep") and stay as they are.
+_GUILLEMET_QUOTE = re.compile(r"[\u00ab\u00bb](?!\s)|(?<!\s)[\u00ab\u00bb]")
 
 
 _INVISIBLE_CHARS = frozenset("\u00ad\u200b\u200c\u200d\u2060\ufeff")
@@ -49,6 +51,8 @@ def normalize_display(display: str) -> str:
         display = unicodedata.normalize("NFC", display)
     if "\u2014" in display or "\u2015" in display:
         display = _EM_DASH.sub(" - ", display)
+    if "\u00ab" in display or "\u00bb" in display:
+        display = _GUILLEMET_QUOTE.sub('"', display)
     return display.translate(_TRANSLATE)
 
 
@@ -77,6 +81,12 @@ _BOUNDARY = re.compile(
     re.VERBOSE,
 )
 _WORD_BEFORE = re.compile(r"([A-Za-z][A-Za-z.]*)$")
+# An image's alt text or caption glued to the sentence after it, with no space or stop
+# between them: "...as he struggles with a headacheAlcohol addiction is a serious condition".
+# A lower-case word of four letters or more runs straight into a capitalized word with no
+# other capital: cut there, when at least three words come before and two after (so
+# "iPhone", "McDonald", "JavaScript" and "use readFile to" stay whole).
+_GLUE = re.compile(r"\b[a-z]{4,}(?=[A-Z][a-z]{2,}\b)")
 
 
 def _is_abbreviation(text: str, dot_at: int, next_char: str = "") -> bool:
@@ -120,6 +130,8 @@ def split_spans(text: str) -> list[tuple[int, int]]:
         spans.append((start, end))
         start = end
     spans.append((start, len(text)))
+    if _GLUE.search(text):
+        spans = [piece for s, e in spans for piece in _unglue(text, s, e)]
     out = []
     for s, e in spans:
         while s < e and (text[s].isspace() or _INVISIBLE.match(text[s])):
@@ -128,6 +140,18 @@ def split_spans(text: str) -> list[tuple[int, int]]:
             e -= 1
         if e > s:
             out.append((s, e))
+    return out
+
+
+def _unglue(text: str, s: int, e: int) -> list[tuple[int, int]]:
+    """(s, e) cut where a caption runs into the next sentence (see `_GLUE`)."""
+    out = []
+    for m in _GLUE.finditer(text, s, e):
+        cut = m.end()
+        if len(text[s:m.start()].split()) >= 3 and len(text[cut:e].split()) >= 2:
+            out.append((s, cut))
+            s = cut
+    out.append((s, e))
     return out
 
 

@@ -1,0 +1,234 @@
+"""Labelled sentences for the label model: the golds' pages and our own sentences, and the fit.
+
+Owns: reading a gold (`claims.json` with its seed folder of plain text pages) into labelled
+sentences as the pipeline's plain-text reader cuts them (`pipeline.extract._plain`): a
+sentence the gold lists as promotional is promo, one it lists under `not_claims` is other
+(with the gold's kind), every other candidate (a sentence ending in `.`, `!` or `:`, not a
+question, not a heading line) is a claim, as the golds' READMEs define them; our own
+sentences (`benchmarks/data/label_sentences.jsonl`, written for this project, several
+subjects); the sentence vectors (all-MiniLM-L6-v2); and `fit_model`, the one way the
+shipped model and every cross-validation fold are fitted. Folds: `site_folds`, the same
+rule as benchmarks/_cv.py (sorted site names dealt round-robin).
+Must not: write the model file (train_labels.py does) or print.
+"""
+from __future__ import annotations
+
+import json
+import os
+import re
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Iterable, Sequence
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+from pipeline.extract._label_features import FEATURES, SentenceContext  # noqa: E402
+from pipeline.extract._label_model import CLASSES, Head, LabelModel  # noqa: E402
+from pipeline.extract._labels import Candidate, Partner, candidate_features, structural_kind  # noqa: E402
+from pipeline.extract._plain import page_sentences  # noqa: E402
+
+OWN_DATA = ROOT / "benchmarks" / "data" / "label_sentences.jsonl"
+_CANDIDATE_END = re.compile(r"[.!:][\"'\u201d\u2019)\]]*\d{0,2}$")
+
+
+def find_shared() -> Path:
+    """$SYNDICATE_SHARED, else the nearest ../shared that holds the partner gold."""
+    if os.environ.get("SYNDICATE_SHARED"):
+        return Path(os.environ["SYNDICATE_SHARED"])
+    for parent in ROOT.parents:
+        if (parent / "shared" / "gold" / "claims.json").is_file():
+            return parent / "shared"
+    return ROOT.parent / "shared"
+
+
+SHARED = find_shared()
+PARTNER_GOLD = (SHARED / "gold" / "claims.json", SHARED / "seeds")
+DEV_GOLD = (SHARED / "claims-dev" / "claims.json", SHARED / "claims-dev" / "pages")
+
+
+def load_scorer(gold_path: Path):
+    import importlib.util
+    path = gold_path.parent / "score_claims.py"
+    if not path.is_file():
+        path = SHARED / "gold" / "score_claims.py"
+    spec = importlib.util.spec_from_file_location("score_claims", path)
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    return mod
+
+
+@dataclass(frozen=True)
+class Example:
+    """One labelled sentence."""
+
+    source: str  # "own" or the gold's name
+    site: str
+    text: str  # normalized
+    cls: str  # claim, promo, other; "unknown" for sentences the gold does not label
+    kind: str  # claim, promo, or the not-claim kind (byline, caption, fragment, ...)
+    context: SentenceContext = SentenceContext()
+    partner_names: tuple[str, ...] = ()
+    clustered: bool = False  # a gold claim sentence listed in a cluster
+    structural: str | None = None  # the label structure/cues decide before the model
+
+    def candidate(self) -> Candidate:
+        return Candidate(self.text, self.context)
+
+
+def _site_names(gold_path: Path, sites: Iterable[str]) -> dict[str, tuple[str, ...]]:
+    """The names each site goes by: a manifest.json beside the gold (center, site_name),
+    else the site's homepage in ../shared/partners (its og:site_name or title suffix)."""
+    manifest = gold_path.parent / "manifest.json"
+    if manifest.is_file():
+        pages = json.loads(manifest.read_text("utf-8")).get("pages", [])
+        return {p["slug"]: tuple(n for n in (p.get("center"), p.get("site_name")) if n) for p in pages}
+    out = {}
+    from pipeline.extract._html import parse_html, read_page
+    from pipeline.extract._meta import site_name
+    for site in sites:
+        home = SHARED / "partners" / site / "index.html"
+        if home.is_file():
+            doc = parse_html(home.read_text("utf-8", "replace"))
+            name = site_name(read_page(doc).facts) if doc is not None else None
+            out[site] = (name,) if name else ()
+    return out
+
+
+@dataclass
+class GoldPages:
+    """A gold's pages as labelled sentences, plus the gold entries no sentence matched."""
+
+    name: str
+    examples: list[Example] = field(default_factory=list)
+    # gold entries (site, text, kind) that match no sentence of ours, and whether a sentence
+    # of ours is their tail (a caption glued before it and cut off): (entry, cut_tail_index)
+    unmatched: list = field(default_factory=list)
+    sites: tuple[str, ...] = ()
+    totals: dict = field(default_factory=dict)
+
+
+def load_gold_pages(gold_path: Path, seeds: Path, name: str) -> GoldPages:
+    """Every candidate sentence of the gold's pages, labelled by the gold."""
+    sc = load_scorer(gold_path)
+    g = json.loads(Path(gold_path).read_text("utf-8"))
+    pages = sorted(Path(seeds).glob("*.txt"))
+    names = _site_names(Path(gold_path), [p.stem for p in pages])
+    promo = [(m["site"], sc.norm(m["text"]), "promo") for m in g.get("promotional", [])]
+    nots = [(m["site"], sc.norm(m["text"]), m.get("kind", "other")) for m in g.get("not_claims", [])]
+    clustered = {(m["site"], sc.norm(m["text"])) for c in g["clusters"] for m in c["mentions"]}
+    # A gold that lists its not-claims annotated every candidate; one that does not (the
+    # partner gold) counts as claims the scorer's seed sentences only (5 words or more).
+    min_words = 1 if "not_claims" in g else 5
+    out = GoldPages(name, sites=tuple(p.stem for p in pages))
+    out.totals = {"promo": len(promo), "not_claims": len(nots), "clustered": len(clustered)}
+    matched: set = set()
+    for page in pages:
+        site = page.stem
+        partner = Partner.from_names(list(names.get(site, ())))
+        sentences = page_sentences(page.read_text("utf-8"))
+        for s in sentences:
+            if s.heading or s.question:
+                continue
+            norm = sc.norm(s.text)
+            entry = next((e for e in promo + nots if e[0] == site and sc.same(e[1], norm)), None)
+            is_clustered = any(k[0] == site and sc.same(k[1], norm) for k in clustered)
+            if entry is None and not is_clustered and (not _CANDIDATE_END.search(s.text)
+                                                       or len(s.text.split()) < min_words):
+                cls = kind = "unknown"  # not a candidate of the gold's splitter: labelled, never scored or fitted
+            elif entry is not None:
+                matched.add(entry)
+                cls = "promo" if entry[2] == "promo" else "other"
+                kind = entry[2]
+            else:
+                cls, kind = "claim", "claim"
+            cand = Candidate(s.text, s.context)
+            structural = structural_kind(cand, partner)
+            out.examples.append(Example(name, site, s.text, cls, kind, s.context, tuple(names.get(site, ())),
+                                        clustered=is_clustered and entry is None,
+                                        structural=None if structural is None else str(structural)))
+    for e in promo + nots:
+        if e not in matched:
+            out.unmatched.append(e)
+    return out
+
+
+def load_own(path: Path = OWN_DATA) -> list[Example]:
+    """Our own labelled sentences: one JSON object a line, `text`, `label` (claim, promo, or
+    a not-claim kind), optional `block` (li, td, figcaption...), `next_list` (a list
+    follows) and `partner` (the name of the fictional site that publishes it)."""
+    from pipeline.extract._text import normalize_text
+
+    out = []
+    for line in path.read_text("utf-8").splitlines():
+        if not line.strip():
+            continue
+        r = json.loads(line)
+        label = r["label"]
+        cls = label if label in ("claim", "promo") else "other"
+        text = normalize_text(r["text"])
+        names = (r["partner"],) if r.get("partner") else ()
+        ctx = SentenceContext(block=r.get("block", "p"), next_list=bool(r.get("next_list")), index=5,
+                              labelled=bool(re.match(r"^[A-Z][\w' /&-]{0,30}:\s+\S", text)))
+        structural = structural_kind(Candidate(text, ctx), Partner.from_names(list(names)))
+        out.append(Example("own", "own", text, cls, label, ctx, names,
+                           structural=None if structural is None else str(structural)))
+    return out
+
+
+def features_of(examples: Sequence[Example]) -> np.ndarray:
+    return np.asarray([candidate_features(e.candidate()) for e in examples], dtype=np.float64)
+
+
+_VECTOR_CACHE: dict[str, np.ndarray] = {}
+
+
+def vectors_of(examples: Sequence[Example], embedder=None) -> np.ndarray:
+    """all-MiniLM-L6-v2 vectors (unit rows) of the examples' texts, cached per process."""
+    texts = [e.text for e in examples]
+    todo = sorted({t for t in texts if t not in _VECTOR_CACHE})
+    if todo:
+        if embedder is None:
+            from pipeline.dedupe.embed import default_embedder
+            embedder = default_embedder()
+        for t, v in zip(todo, np.asarray(embedder.encode(todo), dtype=np.float32)):
+            _VECTOR_CACHE[t] = v
+    return np.asarray([_VECTOR_CACHE[t] for t in texts], dtype=np.float32)
+
+
+# --- the fit -------------------------------------------------------------------------------
+
+# Settings of the fit (chosen on the cross-validated figures of benchmarks/claim_labels.py, both golds):
+C = 0.05  # inverse L2 strength (384 vector inputs besides the features: a strong pull)
+THRESHOLD = 0.6  # P(claim) a sentence needs to stay a claim
+
+
+def fit_model(examples: Sequence[Example], *, vectors: np.ndarray, about: dict | None = None,
+              c: float = C, threshold: float = THRESHOLD) -> LabelModel:
+    """The model fitted on `examples` (all of them given: those structure and cues decide,
+    and the unlabelled, are left out here) with their `vectors` (one row per example).
+    Inputs are standardized; classes weigh alike (`class_weight="balanced"`: claims
+    outnumber the rest)."""
+    from sklearn.linear_model import LogisticRegression
+
+    keep = [i for i, e in enumerate(examples) if e.structural is None and e.cls != "unknown"]
+    ex = [examples[i] for i in keep]
+    X = np.hstack([features_of(ex), np.asarray(vectors, dtype=np.float64)[keep]])
+    y = np.asarray([CLASSES.index(e.cls) for e in ex])
+    mean = X.mean(axis=0)
+    scale = X.std(axis=0)
+    scale[scale < 1e-6] = 1.0
+    lr = LogisticRegression(C=c, max_iter=3000, class_weight="balanced", tol=1e-6)
+    lr.fit((X - mean) / scale, y)
+    return LabelModel(Head(mean, scale, lr.coef_, lr.intercept_), threshold, about or {})
+
+
+def site_folds(sites: Iterable[str], k: int) -> list[frozenset[str]]:
+    """k folds of sites: sorted names dealt round-robin (as benchmarks/_cv.py does)."""
+    names = sorted(set(sites))
+    k = max(1, min(k, len(names)))
+    return [frozenset(names[f::k]) for f in range(k)]

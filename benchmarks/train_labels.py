@@ -1,0 +1,105 @@
+#!/usr/bin/env python3
+"""Fit the sentence label model and compare it with the one shipped in the package.
+
+    python benchmarks/train_labels.py            # refit, print what it was fitted on, diff with the file
+    python benchmarks/train_labels.py --write    # refit and write pipeline/extract/label_model.json
+
+Fitted on (everything `benchmarks/_label_data.py` reads):
+- our own sentences, `benchmarks/data/label_sentences.jsonl` (written for this project:
+  claims on some 40 subjects, promotion, bylines, captions, breadcrumbs, navigation,
+  fragments and list leads, lead-ins, quoted words, event logistics, site notices);
+- the partner gold (../shared/gold, pages ../shared/seeds): promotional vs claim sentences;
+- claims-dev (../shared/claims-dev): promotional, not_claims and claim sentences.
+Sentences structure and cue rules decide (headings, questions, phone numbers, the partner's
+name...) are left out of the fit. Deterministic: the same data gives the same file (weights
+rounded to 5 decimals). The held-out figures are benchmarks/claim_labels.py's.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections import Counter
+from pathlib import Path
+
+# One BLAS thread: the fits are small, and on a shared machine threads only contend (and the
+# sums come out in the same order on every run).
+os.environ.setdefault("OMP_NUM_THREADS", "1")
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+import numpy as np  # noqa: E402
+
+from _label_data import (C, DEV_GOLD, OWN_DATA, PARTNER_GOLD, THRESHOLD,  # noqa: E402
+                         fit_model, load_gold_pages, load_own, vectors_of)
+
+from pipeline.extract._label_model import MODEL_FILE, LabelModel  # noqa: E402
+
+TARGET = ROOT / "pipeline" / "extract" / MODEL_FILE
+
+
+def training_set():
+    own = load_own()
+    partner = load_gold_pages(*PARTNER_GOLD, "partner")
+    dev = load_gold_pages(*DEV_GOLD, "claims-dev")
+    return own, partner, dev
+
+
+def build() -> LabelModel:
+    own, partner, dev = training_set()
+    examples = own + partner.examples + dev.examples
+    vectors = vectors_of(examples)
+    fitted = [e for e in examples if e.structural is None and e.cls != "unknown"]
+    about = {
+        "what": "multinomial logistic regression over claim, promo, other; written by benchmarks/train_labels.py",
+        "fitted_on": {
+            "own sentences (benchmarks/data/label_sentences.jsonl)": dict(sorted(Counter(
+                e.kind for e in fitted if e.source == "own").items())),
+            "partner gold (../shared/gold, seeds)": dict(sorted(Counter(
+                e.kind for e in fitted if e.source == "partner").items())),
+            "claims-dev (../shared/claims-dev)": dict(sorted(Counter(
+                e.kind for e in fitted if e.source == "claims-dev").items())),
+        },
+        "inputs": "the general features (pipeline/extract/_label_features.py) and the all-MiniLM-L6-v2 "
+                  "sentence vector, standardized over the training set",
+        "settings": {"C": C, "class_weight": "balanced", "claim_threshold": THRESHOLD},
+        "held_out_figures": "benchmarks/claim_labels.py (leave-sites-out and cross-gold)",
+    }
+    return fit_model(examples, vectors=vectors, about=about)
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--write", action="store_true", help=f"write {TARGET.relative_to(ROOT)}")
+    a = ap.parse_args()
+    if not PARTNER_GOLD[0].is_file() or not DEV_GOLD[0].is_file():
+        print("the golds in ../shared are needed to fit the model", file=sys.stderr)
+        return 2
+    model = build()
+    data = model.to_dict()
+    text = json.dumps(data, indent=1, sort_keys=False) + "\n"
+    for where, counts in data["about"]["fitted_on"].items():
+        print(f"fitted on {where}: {sum(counts.values())} {counts}")
+    print(f"own data file: {OWN_DATA.relative_to(ROOT)}")
+    if a.write:
+        TARGET.write_text(text, encoding="utf-8")
+        print(f"wrote {TARGET.relative_to(ROOT)} ({len(text) // 1024} KB)")
+        return 0
+    if not TARGET.is_file():
+        print(f"{TARGET.relative_to(ROOT)} missing: run with --write")
+        return 1
+    shipped = json.loads(TARGET.read_text("utf-8"))
+    if "head" not in shipped:
+        print("the shipped file has another layout: run with --write")
+        return 1
+    diff = float(np.max(np.abs(np.asarray(data["head"]["weights"]) - np.asarray(shipped["head"]["weights"]))))
+    same = diff <= 1e-3 and data["about"] == shipped["about"]
+    print(f"largest weight difference from the shipped file: {diff:.2e} ({'same model' if same else 'DIFFERENT'})")
+    return 0 if same else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
