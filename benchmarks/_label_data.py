@@ -180,6 +180,33 @@ def load_own(path: Path = OWN_DATA) -> list[Example]:
     return out
 
 
+def load_hidden(db_url: str) -> list[Example]:
+    """The sentences editors answered "not a claim" for in a Syndicate database
+    (`Store.hidden_mentions()`: the review queue's third answer and `syndicate claims hide`;
+    undone decisions left out), as `other` examples of kind `hidden`: each with the HTML
+    block it sat in when the mention is still stored, and its partner as the site (so
+    leave-sites-out folds keep a partner's answers together)."""
+    from pipeline.extract._text import normalize_text
+    from pipeline.store import Store
+
+    store = Store.open(db_url, create=False)
+    try:
+        hidden = store.hidden_mentions()
+    finally:
+        store.close()
+    out, seen = [], set()
+    for h in hidden:
+        text = normalize_text(h.text)
+        if (h.site, text) in seen:
+            continue  # the same sentence hidden twice (two revisions, hide after unhide)
+        seen.add((h.site, text))
+        ctx = SentenceContext(block=h.block or "p", index=5)
+        structural = structural_kind(Candidate(text, ctx), Partner.from_names([]))
+        out.append(Example("editor", h.site, text, "other", "hidden", ctx,
+                           structural=None if structural is None else str(structural)))
+    return out
+
+
 def features_of(examples: Sequence[Example]) -> np.ndarray:
     return np.asarray([candidate_features(e.candidate()) for e in examples], dtype=np.float64)
 

@@ -57,6 +57,24 @@ class MiniLMEmbedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
+class RecordingEmbedder:
+    """An embedder that keeps what it encoded: {text: unit vector}. A run labels sentences
+    with the encoder the claims stage uses; the vectors recorded there go to the store's
+    vector cache with the article, so clustering reads them instead of encoding the same
+    sentences again (one encoding per sentence per run)."""
+
+    def __init__(self, inner: Embedder) -> None:
+        self.inner = inner
+        self.vectors: dict[str, np.ndarray] = {}
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        vecs = np.asarray(self.inner.encode(texts), dtype=np.float32)
+        if vecs.ndim == 2 and len(vecs) == len(texts):
+            for t, v in zip(texts, vecs):
+                self.vectors[t] = v
+        return vecs
+
+
 _default: MiniLMEmbedder | None = None
 
 
