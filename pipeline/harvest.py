@@ -83,7 +83,6 @@ class Harvest:
     interrupted: bool = False  # the run was stopped while this source was harvested
     hints: list[Refresh] = field(default_factory=list)  # the pace its listings ask for (ttl, max-age...)
     duration: float = 0.0  # seconds, on the fetcher's clock
-    vectors: dict = field(default_factory=dict)  # {sentence text: vector} encoded for the labels
 
 
 @dataclass(slots=True)

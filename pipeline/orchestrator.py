@@ -84,8 +84,9 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
     due, not_due = _due(store, sources, started, force)
     robots = _RobotsMemory(store, known)
     fetcher = Fetcher(fetch_config, robots_cache=robots)
-    pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers, embedder)
-    recorder = _Recorder(store, clock, _RunContext(run_id, started, rules, store.held_source_ids()))
+    label_vectors = RecordingEmbedder(embedder or default_embedder())  # shared by the run's labellers
+    pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers, label_vectors)
+    recorder = _Recorder(store, clock, _RunContext(run_id, started, rules, store.held_source_ids(), label_vectors))
     for result in not_due:
         recorder.results.append(result)
         if progress:
@@ -168,7 +169,7 @@ class _HarvestPool:
 
     def __init__(self, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], started: datetime,
                  recheck_after: timedelta, stop: threading.Event, workers: int | None,
-                 embedder: Embedder | None = None):
+                 embedder: RecordingEmbedder | None = None):
         self.fetcher, self.store, self.known, self.embedder = fetcher, store, known, embedder
         self.started, self.recheck_after, self.stop = started, recheck_after, stop
         self.workers = max(1, workers or DEFAULT_WORKERS)
@@ -216,28 +217,27 @@ class _HarvestPool:
         self.pool.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
 
 
-def run_labeller(embedder: Embedder | None = None) -> SentenceLabeller:
+def run_labeller(embedder: Embedder | RecordingEmbedder | None = None) -> SentenceLabeller:
     """How a run labels sentences: the shipped label model reading each open sentence's
-    vector, from the encoder the claims stage uses (docs/labels.md). The encoder records
-    what it encoded (`RecordingEmbedder`): those vectors are stored with the articles, so
-    the claims stage does not encode the same sentences again."""
-    return SentenceLabeller(embedder=RecordingEmbedder(embedder or default_embedder()))
+    vector, from the encoder the claims stage uses (docs/labels.md). The encoder remembers
+    what it encoded (`RecordingEmbedder`, one per run): those vectors are stored with the
+    articles, so the claims stage does not encode the same sentences again."""
+    if not isinstance(embedder, RecordingEmbedder):
+        embedder = RecordingEmbedder(embedder or default_embedder())
+    return SentenceLabeller(embedder=embedder)
 
 
 def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], now: datetime,
-             recheck_after: timedelta, embedder: Embedder | None = None) -> Harvest:
-    labeller = run_labeller(embedder)
+             recheck_after: timedelta, embedder: RecordingEmbedder | None = None) -> Harvest:
     try:
-        harvester = Harvester(source, fetcher, store, known, now, recheck_after, labeller=labeller)
+        harvester = Harvester(source, fetcher, store, known, now, recheck_after, labeller=run_labeller(embedder))
     except InvalidHost as e:  # a host the registry names (or allows) is not a valid host
         h = Harvest(source)
         h.errors.append(SourceError("bad-url", f"the registry entry names an invalid host or URL: {e}",
                                     source.homepage))
         return h
     try:
-        h = harvester.run()
-        h.vectors = labeller.embedder.vectors
-        return h
+        return harvester.run()
     except Exception as e:  # a bug on one partner's data must not take the run down
         if fetcher.stopping.is_set():
             return Harvest(source, interrupted=True)
@@ -255,6 +255,7 @@ class _RunContext:
     started: datetime
     rules: health.Rules
     held_sources: set[str] = field(default_factory=set)  # sources with pages held aside before this run
+    label_vectors: RecordingEmbedder | None = None  # what the run's labellers encoded
 
 
 class _Recorder:
@@ -422,8 +423,7 @@ def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) ->
         new_revisions += saved.new_revision and not saved.new_article
         new_mentions += len(page.article.sentences) if saved.new_revision else 0
         if saved.new_revision:
-            vectors.update((s.text, h.vectors[s.text]) for s in page.article.sentences
-                           if s.kind == Kind.CLAIM and s.text in h.vectors)
+            vectors.update(_claim_vectors(page.article, run.label_vectors))
     _save_vectors(store, vectors, h.source.id)
     if pending:
         store.save_fetch_results([(f.response, f.keep) for f in pending.values()], snapshots=False)
@@ -436,6 +436,14 @@ def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) ->
                         off_scope=len(h.off_scope), interrupted=h.interrupted, health=verdict.reasons, held=held,
                         yields=yields, new_mentions=new_mentions, duration=h.duration,
                         hint=plan.publisher_hint(h.hints))
+
+
+def _claim_vectors(article, recorded: RecordingEmbedder | None) -> dict:
+    """{text: vector} of the article's claim sentences that the labeller encoded."""
+    if recorded is None:
+        return {}
+    found = ((s.text, recorded.get(s.text)) for s in article.sentences if s.kind == Kind.CLAIM)
+    return {t: v for t, v in found if v is not None}
 
 
 def _save_vectors(store: Store, vectors: dict, source_id: str) -> None:
@@ -523,13 +531,11 @@ def reprocess(store: Store, sources: Iterable[Source], *, now: datetime | None =
         c = counts.setdefault(source_id, [0, 0])
         c[0] += 1
         try:
-            labeller.embedder.vectors.clear()
             article = extract_article(body, url, source=src, labeller=labeller)
             saved = store.save_article(source_id, url, article, guid=guid, snapshot_sha256=sha, fetched_at=when)
             c[1] += saved.new_revision
             if saved.new_revision:
-                _save_vectors(store, {s.text: labeller.embedder.vectors[s.text] for s in article.sentences
-                                      if s.kind == Kind.CLAIM and s.text in labeller.embedder.vectors}, source_id)
+                _save_vectors(store, _claim_vectors(article, labeller.embedder), source_id)
         except (ParseError, ValueError) as e:
             errors.setdefault(source_id, []).append(SourceError("extract", str(e), url))
     new_claims = clustering.cluster_new_mentions(store, when, embedder=embedder)

@@ -32,7 +32,7 @@ import numpy as np
 from pipeline.types import Kind
 
 from ._cues import (_CONTACT_US, _EMAIL, _IMPERATIVE, _LABELLED_PARTICLE, _OUR_SUBJECT, _POINTER_ANCHORS,
-                    _WE_SERVICE, PHONE, LinkFact, Partner, _words, is_teaser, leans_on_previous)
+                    _WE_SERVICE, PHONE, LinkFact, Partner, _words, about_itself, is_teaser, leans_on_previous)
 from ._label_features import FEATURES, SentenceContext, has_verb, sentence_features
 from ._label_model import LabelModel, shipped_model
 from ._plain import page_sentences
@@ -122,7 +122,7 @@ def cue_kind(stripped: str, links: Sequence[LinkFact] = ()) -> Kind | None:
     """A call to action, a first-person offer or a teaser: the cue rules of `_cues`, precise
     on both golds (no gold claim sentence fires them)."""
     low = stripped.lower()
-    if is_teaser(low):
+    if is_teaser(low) or about_itself(stripped):
         return Kind.OTHER
     if links and any(l.internal and l.text.strip().lower().strip(".:!") in _POINTER_ANCHORS for l in links):
         return Kind.OTHER
