@@ -8,8 +8,9 @@ Owns: the label decision, in two steps.
    piece without a final stop that runs into the next sentence (a caption glued to it and
    cut off) or that has no verb (a label, a list entry of nouns); an answer particle ("Yes.",
    "Short answer: yes."); a call to the reader or a first-person offer (`_cues`: "Call us
-   today", "we offer", "Our team is committed"); a teaser ("keep reading") or a link to
-   "this post" (other).
+   today", "we offer", "Our team is committed"); a teaser ("keep reading"), a link to
+   "this post", or the page's own text as the sentence's subject ("This guide explains...",
+   "In this article, we...") (other).
 2. Everything else, with the sentence's vector: the learned model (`_label_model`, weights
    shipped in the package) over general features (`_label_features`) and the vector. Without
    a vector (no encoder given), step 1 alone decides and the rest are claims.
