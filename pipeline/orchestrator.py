@@ -44,13 +44,13 @@ from urllib.parse import urlsplit
 from . import clustering, health, plan
 from .dedupe import Embedder
 from .errors import ParseError
-from .dedupe.embed import default_embedder
+from .dedupe.embed import RecordingEmbedder, default_embedder, embedding_to_bytes
 from .extract import SentenceLabeller, extract_article
 from .fetch import Fetcher, FetchConfig
 from .fetch.scope import InvalidHost
 from .harvest import RECHECK_AFTER, Harvest, Harvester, Page
 from .store import KnownUrl, Store
-from .types import HealthReason, Response, RunResult, Source, SourceError, SourceResult, Yields
+from .types import HealthReason, Kind, Response, RunResult, Source, SourceError, SourceResult, Yields
 
 log = logging.getLogger("syndicate")
 
@@ -84,8 +84,9 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
     due, not_due = _due(store, sources, started, force)
     robots = _RobotsMemory(store, known)
     fetcher = Fetcher(fetch_config, robots_cache=robots)
-    pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers)
-    recorder = _Recorder(store, clock, _RunContext(run_id, started, rules, store.held_source_ids()))
+    label_vectors = RecordingEmbedder(embedder or default_embedder())  # shared by the run's labellers
+    pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers, label_vectors)
+    recorder = _Recorder(store, clock, _RunContext(run_id, started, rules, store.held_source_ids(), label_vectors))
     for result in not_due:
         recorder.results.append(result)
         if progress:
@@ -167,8 +168,9 @@ class _HarvestPool:
     """Harvests sources in worker threads and hands them back in the order they finish."""
 
     def __init__(self, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], started: datetime,
-                 recheck_after: timedelta, stop: threading.Event, workers: int | None):
-        self.fetcher, self.store, self.known = fetcher, store, known
+                 recheck_after: timedelta, stop: threading.Event, workers: int | None,
+                 embedder: RecordingEmbedder | None = None):
+        self.fetcher, self.store, self.known, self.embedder = fetcher, store, known, embedder
         self.started, self.recheck_after, self.stop = started, recheck_after, stop
         self.workers = max(1, workers or DEFAULT_WORKERS)
         self.pool = ThreadPoolExecutor(max_workers=self.workers)
@@ -182,7 +184,7 @@ class _HarvestPool:
             src = next(todo, None) if not self.stop.is_set() else None
             if src is not None:
                 futures[self.pool.submit(_harvest, src, self.fetcher, self.store, self.known, self.started,
-                                         self.recheck_after)] = src
+                                         self.recheck_after, self.embedder)] = src
 
         # At most 2 x workers sources in flight: when storing falls behind, finished harvests
         # (every page body of a source) must not pile up in memory.
@@ -215,16 +217,20 @@ class _HarvestPool:
         self.pool.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
 
 
-def run_labeller() -> SentenceLabeller:
+def run_labeller(embedder: Embedder | RecordingEmbedder | None = None) -> SentenceLabeller:
     """How a run labels sentences: the shipped label model reading each open sentence's
-    vector, from the encoder the claims stage uses (docs/labels.md)."""
-    return SentenceLabeller(embedder=default_embedder())
+    vector, from the encoder the claims stage uses (docs/labels.md). The encoder remembers
+    what it encoded (`RecordingEmbedder`, one per run): those vectors are stored with the
+    articles, so the claims stage does not encode the same sentences again."""
+    if not isinstance(embedder, RecordingEmbedder):
+        embedder = RecordingEmbedder(embedder or default_embedder())
+    return SentenceLabeller(embedder=embedder)
 
 
 def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], now: datetime,
-             recheck_after: timedelta) -> Harvest:
+             recheck_after: timedelta, embedder: RecordingEmbedder | None = None) -> Harvest:
     try:
-        harvester = Harvester(source, fetcher, store, known, now, recheck_after, labeller=run_labeller())
+        harvester = Harvester(source, fetcher, store, known, now, recheck_after, labeller=run_labeller(embedder))
     except InvalidHost as e:  # a host the registry names (or allows) is not a valid host
         h = Harvest(source)
         h.errors.append(SourceError("bad-url", f"the registry entry names an invalid host or URL: {e}",
@@ -249,6 +255,7 @@ class _RunContext:
     started: datetime
     rules: health.Rules
     held_sources: set[str] = field(default_factory=set)  # sources with pages held aside before this run
+    label_vectors: RecordingEmbedder | None = None  # what the run's labellers encoded
 
 
 class _Recorder:
@@ -371,6 +378,7 @@ def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) ->
         return SourceResult(h.source.id, errors=tuple(errors), warnings=tuple(h.warnings),
                             off_scope=len(h.off_scope), duration=h.duration)
     new_articles = new_revisions = new_mentions = seen = held = 0
+    vectors: dict = {}  # claim sentences' vectors encoded for their labels, for the claims stage
     checked: list[str] = []
     page_reasons: list[HealthReason] = []
     for page in h.pages:
@@ -414,6 +422,9 @@ def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) ->
         new_articles += saved.new_article
         new_revisions += saved.new_revision and not saved.new_article
         new_mentions += len(page.article.sentences) if saved.new_revision else 0
+        if saved.new_revision:
+            vectors.update(_claim_vectors(page.article, run.label_vectors))
+    _save_vectors(store, vectors, h.source.id)
     if pending:
         store.save_fetch_results([(f.response, f.keep) for f in pending.values()], snapshots=False)
     store.mark_articles_checked(h.source.id, checked, now)
@@ -425,6 +436,25 @@ def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) ->
                         off_scope=len(h.off_scope), interrupted=h.interrupted, health=verdict.reasons, held=held,
                         yields=yields, new_mentions=new_mentions, duration=h.duration,
                         hint=plan.publisher_hint(h.hints))
+
+
+def _claim_vectors(article, recorded: RecordingEmbedder | None) -> dict:
+    """{text: vector} of the article's claim sentences that the labeller encoded."""
+    if recorded is None:
+        return {}
+    found = ((s.text, recorded.get(s.text)) for s in article.sentences if s.kind == Kind.CLAIM)
+    return {t: v for t, v in found if v is not None}
+
+
+def _save_vectors(store: Store, vectors: dict, source_id: str) -> None:
+    """The vectors of the new claim sentences into the store's cache (the claims stage
+    reads them there). Only a cache: a failure costs an encoding later, nothing else."""
+    if not vectors:
+        return
+    try:
+        store.save_embeddings({t: embedding_to_bytes(v) for t, v in vectors.items()}, clustering.EMBEDDING_MODEL)
+    except Exception:
+        log.exception("%s: could not cache the sentence vectors", source_id)
 
 
 def _release_held(h: Harvest, store: Store, run: _RunContext, judged: dict[str, "_Judged"]) -> list[HealthReason]:
@@ -495,14 +525,17 @@ def reprocess(store: Store, sources: Iterable[Source], *, now: datetime | None =
     by_id = {s.id: s for s in sources}
     counts: dict[str, list[int]] = {}
     errors: dict[str, list[SourceError]] = {}
+    labeller = run_labeller(embedder)
     for source_id, url, guid, sha, body in store.snapshots_for_reprocess():
         src = by_id.get(source_id) or Source(id=source_id, name=source_id, homepage=url)
         c = counts.setdefault(source_id, [0, 0])
         c[0] += 1
         try:
-            article = extract_article(body, url, source=src, labeller=run_labeller())
+            article = extract_article(body, url, source=src, labeller=labeller)
             saved = store.save_article(source_id, url, article, guid=guid, snapshot_sha256=sha, fetched_at=when)
             c[1] += saved.new_revision
+            if saved.new_revision:
+                _save_vectors(store, _claim_vectors(article, labeller.embedder), source_id)
         except (ParseError, ValueError) as e:
             errors.setdefault(source_id, []).append(SourceError("extract", str(e), url))
     new_claims = clustering.cluster_new_mentions(store, when, embedder=embedder)

@@ -137,13 +137,15 @@ def cv_report(labels_benchmark):
 def test_labels_on_sites_not_fitted_on(cv_report):
     """Leave-sites-out: each fold of claims-dev's 20 sites (and each of the partner gold's 4
     sites) is labelled by a model refitted without that fold's sentences, on our own
-    sentences (benchmarks/data), the other gold and the gold's other folds. The floors are
-    what this model reaches, with a margin of one or two sentences: promotional sentences on
-    claims-dev are where it is weakest (see the strict xfail below and docs/labels.md)."""
+    sentences (benchmarks/data), the other gold and the gold's other folds, its claim
+    threshold chosen inside those training sentences. The floors sit at or under the
+    figures measured on 2026-12-07 (docs/labels.md): claims-dev promotional kept out 0.90
+    (9/10), not-claims kept out 0.95 (37/39), gold claim sentences kept 0.965 (195/202);
+    partner promotional 0.95 (20/21), gold claims kept 0.91 (105/115)."""
     dev, partner = cv_report["claims-dev"]["cv"], cv_report["partner"]["cv"]
     assert dev["gold_claims_kept"] >= 0.95, dev
-    assert dev["not_claims_out"] >= 0.80, dev
-    assert dev["promo_out"] >= 0.6, dev
+    assert dev["not_claims_out"] >= 0.92, dev
+    assert dev["promo_out"] >= 0.9, dev
     assert partner["promo_out"] >= 0.9, partner
     assert partner["gold_claims_kept"] >= 0.88, partner
     # without vectors (structure and cues alone) nothing is fitted: no gold claim is lost
@@ -152,11 +154,21 @@ def test_labels_on_sites_not_fitted_on(cv_report):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="issue 16's floors on claims-dev are not all reached yet: cross-validated, "
-                                       "promotional kept out ~0.70 and not-claims kept out ~0.85 (docs/labels.md)")
 def test_issue_16_floors_on_claims_dev(cv_report):
+    """Issue 16's targets, held out (leave-sites-out): promotional and not-claim sentences
+    kept out of claims >= 0.9 each, gold claim sentences kept >= 0.95."""
     dev = cv_report["claims-dev"]["cv"]
     assert dev["promo_out"] >= 0.9 and dev["not_claims_out"] >= 0.9 and dev["gold_claims_kept"] >= 0.95
+
+
+@pytest.mark.slow
+def test_labels_fitted_on_the_other_gold(cv_report):
+    """Fitted without any sentence of claims-dev (our sentences and the partner gold),
+    scored on claims-dev: weaker than leave-sites-out (issue 16's floors are not met this
+    way). Floors under the figures measured on 2026-12-07 (docs/labels.md): promotional
+    0.70 (7/10), not-claims 0.77 (30/39), gold claims kept 0.985 (199/202)."""
+    dev = cv_report["claims-dev"]["xgold"]
+    assert dev["promo_out"] >= 0.6 and dev["not_claims_out"] >= 0.7 and dev["gold_claims_kept"] >= 0.95, dev
 
 
 @pytest.mark.slow

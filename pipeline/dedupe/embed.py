@@ -57,6 +57,44 @@ class MiniLMEmbedder:
         return np.ascontiguousarray(vecs, dtype=np.float32)
 
 
+class RecordingEmbedder:
+    """An embedder that remembers what it encoded, {text: unit vector}, and never encodes a
+    text twice: a run labels sentences with the encoder the claims stage uses, one instance
+    shared by the run's worker threads (verbatim copies on several partners are encoded
+    once), and the vectors of the new claim sentences go to the store's vector cache with
+    their articles, so clustering reads them instead of encoding them again. At most `keep`
+    vectors are held (the oldest are forgotten first: a forgotten one is encoded again when
+    asked for, so memory stays bounded on a very large run)."""
+
+    def __init__(self, inner: Embedder, *, keep: int = 50_000) -> None:
+        self.inner = inner
+        self.keep = keep
+        self._vectors: dict[str, np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    def get(self, text: str) -> np.ndarray | None:
+        with self._lock:
+            return self._vectors.get(text)
+
+    def encode(self, texts: Sequence[str]) -> np.ndarray:
+        texts = list(texts)
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+        todo = list(dict.fromkeys(t for t in texts if t not in known))
+        if todo:
+            fresh = np.asarray(self.inner.encode(todo), dtype=np.float32)
+            if fresh.ndim != 2 or len(fresh) != len(todo):
+                return np.asarray(self.inner.encode(texts), dtype=np.float32)
+            known.update(zip(todo, fresh))
+            with self._lock:
+                self._vectors.update(zip(todo, fresh))
+                for old in list(self._vectors)[:max(0, len(self._vectors) - self.keep)]:
+                    del self._vectors[old]
+        if not texts:
+            return np.asarray(self.inner.encode(texts), dtype=np.float32)
+        return np.stack([known[t] for t in texts]).astype(np.float32)
+
+
 _default: MiniLMEmbedder | None = None
 
 

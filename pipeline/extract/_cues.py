@@ -85,6 +85,22 @@ def is_teaser(low: str) -> bool:
     return False
 
 
+# The text as the subject of its own sentence: "This guide explains...", "In this article,
+# we will...", "The following sections cover...", "The chart below shows...". General English
+# meta-discourse: the sentence announces what the page says, it states nothing itself.
+_TEXT_NOUN = (r"(?:article|guide|post|page|section|sections|blog|chart|table|list|overview|summary|"
+              r"infographic|diagram|graph|video|piece|series|resource)")
+_ABOUT_ITSELF = re.compile(
+    r"^(?:in\s+|on\s+)?(?:this|the\s+following|the\s+next|our)\s+(?:[\w-]+\s+){0,2}?" + _TEXT_NOUN + r"\b"
+    r"|^(?:in\s+)?the\s+(?:[\w-]+\s+){0,2}?(?:" + _TEXT_NOUN[3:-1] + r"|timeline)\s+(?:below|that\s+follows?)\b",
+    re.I)
+
+
+def about_itself(text: str) -> bool:
+    """Is the page's own text the subject ("This guide explains...", "In this post, we...")?"""
+    return bool(_ABOUT_ITSELF.match(text.strip()))
+
+
 _POINTER_ANCHORS = {"here", "click here", "this post", "this article", "this page", "read more",
                     "learn more", "more", "this blog", "this guide", "previous blog", "this link"}
 

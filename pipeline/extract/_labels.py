@@ -8,8 +8,9 @@ Owns: the label decision, in two steps.
    piece without a final stop that runs into the next sentence (a caption glued to it and
    cut off) or that has no verb (a label, a list entry of nouns); an answer particle ("Yes.",
    "Short answer: yes."); a call to the reader or a first-person offer (`_cues`: "Call us
-   today", "we offer", "Our team is committed"); a teaser ("keep reading") or a link to
-   "this post" (other).
+   today", "we offer", "Our team is committed"); a teaser ("keep reading"), a link to
+   "this post", or the page's own text as the sentence's subject ("This guide explains...",
+   "In this article, we...") (other).
 2. Everything else, with the sentence's vector: the learned model (`_label_model`, weights
    shipped in the package) over general features (`_label_features`) and the vector. Without
    a vector (no encoder given), step 1 alone decides and the rest are claims.
@@ -32,7 +33,7 @@ import numpy as np
 from pipeline.types import Kind
 
 from ._cues import (_CONTACT_US, _EMAIL, _IMPERATIVE, _LABELLED_PARTICLE, _OUR_SUBJECT, _POINTER_ANCHORS,
-                    _WE_SERVICE, PHONE, LinkFact, Partner, _words, is_teaser, leans_on_previous)
+                    _WE_SERVICE, PHONE, LinkFact, Partner, _words, about_itself, is_teaser, leans_on_previous)
 from ._label_features import FEATURES, SentenceContext, has_verb, sentence_features
 from ._label_model import LabelModel, shipped_model
 from ._plain import page_sentences
@@ -122,7 +123,7 @@ def cue_kind(stripped: str, links: Sequence[LinkFact] = ()) -> Kind | None:
     """A call to action, a first-person offer or a teaser: the cue rules of `_cues`, precise
     on both golds (no gold claim sentence fires them)."""
     low = stripped.lower()
-    if is_teaser(low):
+    if is_teaser(low) or about_itself(stripped):
         return Kind.OTHER
     if links and any(l.internal and l.text.strip().lower().strip(".:!") in _POINTER_ANCHORS for l in links):
         return Kind.OTHER
