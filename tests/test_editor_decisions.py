@@ -1,0 +1,137 @@
+"""Editor decisions through the library API (issue 19), on a database built from the demo
+sites over real HTTP: topic renames and merges kept for later weeks, the week's note in
+every format, splits, pins and review answers undone exactly, undo refused while a later
+decision built on the same claims, and every send of a week recorded (a second one needs
+an override)."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+
+from fixtures.demo_db import NOW, WEEK, build_demo_db
+from fixtures.embedders import HashEmbedder
+from pipeline import Syndicate
+from pipeline.errors import AlreadySent, ConfigError, StoreError
+from pipeline.publish.topics import OTHER, apply_renames
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    path = tmp_path_factory.mktemp("demo-db") / "built.sqlite"
+    build_demo_db(path)
+    return path
+
+
+@pytest.fixture()
+def syn(built, tmp_path):
+    path = tmp_path / "syndicate.sqlite"
+    shutil.copy(built, path)
+    with Syndicate(f"sqlite:///{path}", embedder=HashEmbedder(), now=lambda: NOW) as s:
+        yield s
+
+
+def test_apply_renames_follows_chains_and_merges_by_label():
+    topics = [("Nights", [1, 2]), ("Sleep", [3]), ("Doctor", [4, 5]), (OTHER, [6])]
+    out = apply_renames(topics, [("nights", "Sleep"), ("Doctor", "Medical help"), ("medical help", "Care")])
+    assert out == [("Sleep", [1, 2, 3]), ("Care", [4, 5]), (OTHER, [6])]
+    assert apply_renames(topics, [("Doctor", OTHER)])[-1] == (OTHER, [4, 5, 6])
+
+
+def test_topic_rename_and_merge_are_kept_and_undone(syn):
+    labels = syn.topic_labels(WEEK)
+    assert len(labels) >= 3
+    first, second = labels[0], labels[1]
+    d1 = syn.rename_topic(WEEK, first, "Editor's label", by="ann")
+    assert d1.action == "topic-rename" and d1.decided_by == "ann" and d1.week == WEEK
+    assert "Editor's label" in syn.topic_labels(WEEK) and first not in syn.topic_labels(WEEK)
+    d2 = syn.merge_topics(WEEK, second, "Editor's label", by="ann")
+    assert d2.action == "topic-merge" and second not in syn.topic_labels(WEEK)
+    # kept for later weeks: the rows of any week carry the renames in force
+    assert [(r.label, r.shown_as) for r in syn.digest_week("2026-W48").topic_renames] == \
+        [(first, "Editor's label"), (second, "Editor's label")]
+    with pytest.raises(ConfigError):
+        syn.rename_topic(WEEK, "no such topic", "x", by="ann")
+    with pytest.raises(ConfigError):
+        syn.rename_topic(WEEK, "Editor's label", "   ", by="ann")
+    syn.undo(d2.id, by="bo")
+    assert second in syn.topic_labels(WEEK)
+    undone = next(d for d in syn.decisions(week=WEEK) if d.id == d2.id)
+    assert undone.undone_by == "bo" and undone.undone_at is not None and not undone.undoable
+    with pytest.raises(StoreError):
+        syn.undo(d2.id, by="bo")
+
+
+def test_week_note_in_every_format_and_undo_restores_the_last(syn, tmp_path):
+    syn.set_week_note(WEEK, "First note.", by="ann")
+    d = syn.set_week_note(WEEK, "Welcome <b>back</b>.\n\nSecond paragraph.", by="ann")
+    result = syn.digest(WEEK, out=tmp_path / "out")
+    assert "Welcome &lt;b&gt;back&lt;/b&gt;." in result.texts["html"] and "<b>back" not in result.texts["html"]
+    assert "FROM THE EDITOR" in result.texts["txt"] and "Second paragraph." in result.texts["txt"]
+    assert "## From the editor" in result.texts["md"] and "\\<b\\>" in result.texts["md"]
+    assert result.digest.note.startswith("Welcome")
+    syn.undo(d.id, by="ann")
+    assert syn.digest(WEEK).digest.note == "First note."
+
+
+def test_split_pin_and_undo_put_the_claims_back(syn):
+    merged = syn.digest(WEEK).full.merged
+    claim = next(c for c in merged if len(c.statements) >= 2)
+    before = syn.get_claim(claim.claim_id)
+    lead = claim.statements[-1]
+    pin = syn.pin_claim(claim.claim_id, lead.mention_id, by="ann", week=WEEK)
+    assert pin.pinned_mention_id == lead.mention_id
+    again = next(c for c in syn.digest(WEEK).full.merged if c.claim_id == claim.claim_id)
+    assert again.statements[0].mention_id == lead.mention_id  # the chosen wording leads
+    off = claim.statements[0].mention_id
+    new = syn.split_claim(claim.claim_id, [off], by="ann", week=WEEK)
+    assert [m.mention_id for m in new.members] == [off]
+    decisions = syn.decisions(week=WEEK)
+    split_d, pin_d = decisions[0], decisions[1]
+    assert (split_d.action, pin_d.action) == ("split", "pin")
+    assert not pin_d.undoable  # the split changed the same claim after it
+    with pytest.raises(StoreError, match=f"undo decision {split_d.id} first"):
+        syn.undo(pin_d.id, by="ann")
+    syn.undo(split_d.id, by="ann")
+    assert syn.get_claim(new.claim_id).status == "retired"
+    syn.undo(pin_d.id, by="ann")
+    after = syn.get_claim(claim.claim_id)
+    assert after.pinned_mention_id == before.pinned_mention_id
+    assert sorted((m.mention_id, m.method) for m in after.members) == \
+        sorted((m.mention_id, m.method) for m in before.members)
+
+
+def test_review_answers_are_recorded_and_undone_exactly(syn):
+    store = syn.store()
+    review = syn.review(("claim",))
+    q = review.questions(1)[0]
+    answers_before, overrides_before = len(store.review_answers()), len(store.cannot_links())
+    done = review.answer(q.id, "no", by="ann")
+    assert len(store.review_answers()) == answers_before + 1 and len(store.cannot_links()) == overrides_before + 1
+    syn.undo(done.decision_id, by="ann")
+    assert len(store.review_answers()) == answers_before and len(store.cannot_links()) == overrides_before
+    review.reload()
+    q2 = review.questions(1)[0]
+    done = review.answer(q2.id, "yes", by="ann")
+    assert done.merged_into is not None
+    other = ({q2.left.id, q2.right.id} - {done.merged_into}).pop()
+    assert syn.get_claim(other).status == "merged"
+    syn.undo(done.decision_id, by="ann")
+    assert syn.get_claim(other).status == "active"
+    assert {m.mention_id for m in syn.get_claim(other).members} == {s.mention_id for s in
+                                                                    (q2.left if q2.left.id == other else q2.right).sentences}
+    progress = review.progress()
+    assert progress.answered == 2 and progress.left >= 1 and progress.next_gain is not None
+
+
+def test_a_sent_week_needs_an_override(syn, tmp_path):
+    store = syn.store()
+    store.record_send(WEEK, ["ed@example.org"], status="failed", error="no route", by="ann", now=NOW)
+    syn._refuse_resend(syn.week(WEEK))  # a failed send does not count
+    store.record_send(WEEK, ["ed@example.org"], status="sent", by="ann", now=NOW)
+    with pytest.raises(AlreadySent, match="already sent"):
+        syn.digest(WEEK, out=tmp_path / "out", email_to=["ed@example.org"], smtp_url="smtp://127.0.0.1:9")
+    assert not (tmp_path / "out").exists()  # refused before anything is written
+    preview = syn.email_preview(WEEK, email_to=["ed@example.org"])
+    assert preview.sent is not None and preview.subject == f"Partner digest, week {WEEK}"
+    assert preview.digest.items() and all(i.url in preview.text for i in preview.digest.items())
