@@ -245,8 +245,9 @@ class Tab:
     def fill(self, selector: str, value: str) -> None:
         self.js(f"(e => {{ e.focus(); e.value = {json.dumps(value)}; }})(document.querySelector({json.dumps(selector)}))")
 
-    def press(self, key: str) -> None:
-        """A key pressed on the page (not in a field), as a person types it; waits for the page it loads."""
+    def press(self, key: str, *, loads: bool = True) -> None:
+        """A key pressed on the page (not in a field), as a person types it; waits for the
+        page it loads (unless `loads` is false: a key that only ticks a box)."""
         self.js("document.activeElement && document.activeElement.blur()")
 
         def down_up():
@@ -256,7 +257,11 @@ class Tab:
                 if kind == "keyDown":
                     params["text"] = key
                 self.browser.send("Input.dispatchKeyEvent", params, session=self.session)
-        self._loaded(down_up)
+        if loads:
+            self._loaded(down_up)
+        else:
+            down_up()
+            self.js("1")
 
     @property
     def url(self) -> str:

@@ -3,7 +3,8 @@ chromium, over the DevTools pipe, tests/chromium.py) against the desk served by 
 127.0.0.1, on a database built from the demo sites over real HTTP, with a real SMTP server
 (aiosmtpd, STARTTLS) on 127.0.0.1.
 
-The editor answers review questions with the keyboard (and undoes one), renames a topic,
+The editor answers review questions with the keyboard (one of them "not a claim", and
+undoes one), hides a sentence of the week as not a claim, renames a topic,
 writes the week's note, lets another partner's wording lead a claim, previews the email
 and sends it after the confirmation step; a second send is refused without the override.
 Then the database, the next `syndicate digest` and the delivered email must all say what
@@ -96,20 +97,25 @@ def test_an_editor_reviews_curates_and_sends_the_week(chromium, smtp, tmp_path):
     shots.mkdir()
     with DeskServer(syn, settings) as desk:
         tab = Tab(chromium, 1280)
-        # --- review: five answers by keyboard, one of them undone -----------------------------------
+        # --- review: five answers by keyboard (one "not a claim"), one of them undone --------------------
         tab.goto(desk.base + "/review")
-        assert "Do these two" in tab.text
-        given = []
-        for key in ("n", "y", "u", "n", "s", "n"):
+        assert "answered here" in tab.text and "left" in tab.text and "expected gain" in tab.text
+        given, hidden_text = [], None
+        for key in ("n", "y", "u", "x", "s", "n"):
             question = tab.js("(document.querySelector('[data-question]') || {}).dataset?.question")
+            if key == "x":  # side A is not a claim: tick it (key a), then x
+                hidden_text = tab.js("document.querySelector('.side h2 + ul q').textContent")
+                tab.press("a", loads=False)
+                assert tab.js("document.querySelector('input[data-key=\"a\"]').checked")
             tab.press(key)
             assert tab.url == desk.base + "/review", tab.text[:300]
             if key != "u":
                 assert question, "no question to answer"
-                given.append((question, {"n": "no", "y": "yes", "s": "skip"}[key]))
+                given.append((question, {"n": "no", "y": "yes", "s": "skip", "x": "not-claim"}[key]))
             else:
                 assert "Undone" in _flash(tab)
                 given.pop()
+        assert tab.js("document.querySelector('[data-progress=answered]').textContent") == str(len(given))
         # --- this week: rename a topic, write the note, choose the leading wording ------------------------
         tab.goto(desk.base + "/week/" + WEEK)
         label = tab.js("document.querySelector('#topics h3').firstChild.textContent.trim()")
@@ -119,6 +125,11 @@ def test_an_editor_reviews_curates_and_sends_the_week(chromium, smtp, tmp_path):
         tab.fill("#note-text", "A quiet week: read the sleep pieces first.")
         tab.click("#note button")
         assert "note is saved" in _flash(tab)
+        # "not a claim" on a topic's sentence
+        gone = tab.js("document.querySelector('#topics li[data-item] form[action$=\"/hide\"]')"
+                      ".closest('li').firstChild.textContent.replace(/\\s*\u2014\\s*$/, '').trim()")
+        tab.click("#topics li[data-item] form[action$='/hide'] button")
+        assert "Hidden" in _flash(tab), _flash(tab)
         lead = tab.js("(() => { const f = document.querySelector('#merged li:nth-child(2) form[action$=\"/pin\"]');"
                       " return [f.claim_id.value, f.mention_id.value]; })()")
         tab.click("#merged li:nth-child(2) form[action$='/pin'] button")
@@ -153,9 +164,14 @@ def test_an_editor_reviews_curates_and_sends_the_week(chromium, smtp, tmp_path):
     with Syndicate(url, now=lambda: NOW) as check:
         store = check.store()
         answers = store.review_answers()
-        assert [a.verdict for a in answers] == [v for _, v in given]  # the undone "yes" is gone
         decisions = check.decisions(limit=50)
-        assert {d.action for d in decisions} >= {"review", "topic-rename", "note", "pin"}
+        kept = [d for d in reversed(decisions) if d.action == "review" and d.undone_at is None]
+        assert [(d.details["question"], d.details["verdict"]) for d in kept] == given  # the undone "yes" is gone
+        assert [a.verdict for a in answers if a.verdict != "skip"].count("yes") == 0
+        assert "not-claim" in {a.verdict for a in answers}
+        hidden = {h.text for h in check.hidden_mentions()}
+        assert hidden_text in hidden and gone in hidden
+        assert {d.action for d in decisions} >= {"review", "topic-rename", "note", "pin", "hide"}
         assert all(d.decided_by == "Ada Editor" for d in decisions)
         assert sum(1 for d in decisions if d.undone_at is not None) == 1
         assert check.get_claim(int(lead[0])).pinned_mention_id == int(lead[1])
@@ -169,8 +185,10 @@ def test_an_editor_reviews_curates_and_sends_the_week(chromium, smtp, tmp_path):
         text = (tmp_path / "next" / f"digest-{WEEK}.{fmt}").read_text("utf-8")
         assert "Editor" in text and "chosen topic" in text and "A quiet week" in text, fmt
         assert f">{label} <" not in text
+        assert gone not in text and hidden_text not in text
     email = message_from_bytes(inbox.messages[0], policy=policy.default)
     html, txt = email.get_body(("html",)).get_content(), email.get_body(("plain",)).get_content()
     assert "Editor&#39;s chosen topic" in html or "Editor's chosen topic" in html
     assert "A quiet week: read the sleep pieces first." in txt and "FROM THE EDITOR" in txt
     assert "Editor's chosen topic" in txt
+    assert gone not in txt and hidden_text not in txt

@@ -101,27 +101,64 @@ def test_split_pin_and_undo_put_the_claims_back(syn):
         sorted((m.mention_id, m.method) for m in before.members)
 
 
+def _members(syn, claim_id):
+    return {m.mention_id for m in syn.get_claim(claim_id).members}
+
+
 def test_review_answers_are_recorded_and_undone_exactly(syn):
     store = syn.store()
     review = syn.review(("claim",))
     q = review.questions(1)[0]
     answers_before, overrides_before = len(store.review_answers()), len(store.cannot_links())
     done = review.answer(q.id, "no", by="ann")
-    assert len(store.review_answers()) == answers_before + 1 and len(store.cannot_links()) == overrides_before + 1
+    # one answer row and one cannot-link per candidate judged (a group question has several)
+    assert len(store.review_answers()) == answers_before + q.items
+    assert len(store.cannot_links()) == overrides_before + q.items
     syn.undo(done.decision_id, by="ann")
     assert len(store.review_answers()) == answers_before and len(store.cannot_links()) == overrides_before
     review.reload()
     q2 = review.questions(1)[0]
+    sides = {q2.anchor.id: {s.mention_id for s in q2.anchor.sentences},
+             **{c.id: {s.mention_id for s in c.sentences} for c in q2.candidates}}
     done = review.answer(q2.id, "yes", by="ann")
-    assert done.merged_into is not None
-    other = ({q2.left.id, q2.right.id} - {done.merged_into}).pop()
-    assert syn.get_claim(other).status == "merged"
+    assert done.merged_into is not None and set(done.merged) | {q2.anchor.id} >= set(sides) - {done.merged_into}
+    others = set(sides) - {done.merged_into}
+    assert all(syn.get_claim(o).status == "merged" for o in others)
     syn.undo(done.decision_id, by="ann")
-    assert syn.get_claim(other).status == "active"
-    assert {m.mention_id for m in syn.get_claim(other).members} == {s.mention_id for s in
-                                                                    (q2.left if q2.left.id == other else q2.right).sentences}
+    for cid, mentions in sides.items():
+        assert syn.get_claim(cid).status == "active" and _members(syn, cid) == mentions
     progress = review.progress()
     assert progress.answered == 2 and progress.left >= 1 and progress.next_gain is not None
+
+
+def test_not_a_claim_in_the_review_and_on_the_week_are_undone(syn):
+    review = syn.review(("claim",))
+    q = review.questions(1)[0]
+    side = q.anchor  # the anchor is not a claim: no candidate is judged against it
+    shown = {s.mention_id for s in side.sentences}
+    candidates_before = {c.id: _members(syn, c.id) for c in q.candidates}
+    done = review.answer(q.id, "not-claim", hidden=shown, by="ann")
+    assert done.verdict == "not-claim" and set(done.hidden) >= shown and not done.kept_apart
+    assert {h.mention_id for h in syn.hidden_mentions()} >= shown
+    assert {cid: _members(syn, cid) for cid in candidates_before} == candidates_before
+    decision = syn.decisions(limit=1)[0]
+    assert decision.action == "review" and decision.details["hidden"] == list(done.hidden)
+    syn.undo(done.decision_id, by="bo")
+    assert not {h.mention_id for h in syn.hidden_mentions()} & shown
+    assert syn.get_claim(side.id).status == "active" and _members(syn, side.id) == shown
+    # "not a claim" on the week's page: a decision on the week, with who, that undo reverses
+    claim = next(c for c in syn.digest(WEEK).full.merged if len(c.statements) >= 2)
+    before = _members(syn, claim.claim_id)
+    target = claim.statements[-1].mention_id
+    hidden = syn.hide_mentions([target], mentions=True, by="ann", week=WEEK)
+    assert target in hidden and target not in _members(syn, claim.claim_id)
+    site, text = claim.statements[-1].source.site, claim.statements[-1].text
+    assert all((s.source.site, s.text) != (site, text) for c in syn.digest(WEEK).full.merged for s in c.statements)
+    d = syn.decisions(week=WEEK)[0]
+    assert (d.action, d.decided_by, d.week) == ("hide", "ann", WEEK) and d.undoable
+    syn.undo(d.id, by="ann")
+    assert _members(syn, claim.claim_id) == before
+    assert not {h.mention_id for h in syn.hidden_mentions()} & set(hidden)
 
 
 def test_a_sent_week_needs_an_override(syn, tmp_path):

@@ -299,6 +299,9 @@ class Desk:
             return _to("/review")
         self.syn.undo(last.id, by=ctx.editor)
         self._forget_review("review")
+        with self._review_lock:
+            if self._review is not None and self._review.answered:
+                self._review.answered -= 1  # the progress counts answers in force
         ctx.flash(f"Undone: your answer about {last.subject}.")
         return _to("/review")
 
