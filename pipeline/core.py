@@ -997,7 +997,7 @@ class Review:
         """Answers given, questions left (counted up to `limit`), the next one's expected gain."""
         left = self._session.questions(limit)
         return ReviewProgress(self.answered, len(self._syn.store().review_answers()), len(left),
-                              round(left[0].gain, 4) if left else None)
+                              round(float(left[0].gain), 4) if left else None)
 
     def answer(self, question_id: str, verdict: str | None = None, *, same: Iterable[int] | None = None,
                hidden: Iterable[int] = (), by: str | None = None) -> ReviewAnswer:
@@ -1059,7 +1059,7 @@ def _review_question(d: dict) -> ReviewQuestion:
     first = d["candidates"][0]
     return ReviewQuestion(d["id"], d["kind"], d["question"], d.get("p_same", first["p_same"]),
                           d.get("pairs", first["pairs"]), side(d["anchor"]), side(d.get("right", first)),
-                          d["items"], d["gain"], side(d["anchor"]), candidates)
+                          d["items"], float(d["gain"]), side(d["anchor"]), candidates)
 
 
 def _one_line(text: str, limit: int, what: str) -> str:
