@@ -23,7 +23,7 @@ from email import message_from_bytes, policy
 import pytest
 from click.testing import CliRunner
 
-from chromium import Chromium, Tab, find_chromium
+from chromium import Tab
 from fixtures.demo_db import NOW, WEEK, build_demo_db
 from fixtures.desk_server import DeskServer, free_port
 from fixtures.embedders import HashEmbedder
@@ -47,17 +47,6 @@ class Inbox:
     async def handle_DATA(self, server, session, envelope):  # noqa: N802
         self.messages.append(envelope.original_content or envelope.content)
         return "250 OK"
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    exe = find_chromium()
-    if exe is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is absent under CI=true: .ci/run installs the Debian chromium package")
-        pytest.skip("Chromium is absent (apt-get install chromium; .ci/run installs it)")
-    with Chromium(exe) as browser:
-        yield browser
 
 
 @pytest.fixture()
