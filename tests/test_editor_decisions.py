@@ -7,11 +7,15 @@ from __future__ import annotations
 
 import shutil
 
+import httpx
+
 import pytest
 
-from fixtures.demo_db import NOW, WEEK, build_demo_db
+from fixtures.demo_db import NOW, WEEK, build_demo_db, build_demo_into
+from fixtures.desk_server import DeskServer, free_port
 from fixtures.embedders import HashEmbedder
 from pipeline import Syndicate
+from pipeline.desk import DeskSettings
 from pipeline.errors import AlreadySent, ConfigError, StoreError
 from pipeline.publish.topics import OTHER, apply_renames
 
@@ -172,3 +176,31 @@ def test_a_sent_week_needs_an_override(syn, tmp_path):
     preview = syn.email_preview(WEEK, email_to=["ed@example.org"])
     assert preview.sent is not None and preview.subject == f"Partner digest, week {WEEK}"
     assert preview.digest.items() and all(i.url in preview.text for i in preview.digest.items())
+
+
+def test_decisions_and_the_desk_on_postgresql(pg_url):
+    """The same API and the desk's pages on PostgreSQL: an answer with a sentence that is
+    not a claim, undone; a topic rename, the week's note, a send recorded."""
+    build_demo_into(pg_url)
+    with Syndicate(pg_url, embedder=HashEmbedder(), now=lambda: NOW) as syn:
+        review = syn.review(("claim",), editor="ann")
+        q = review.questions(1)[0]
+        shown = {s.mention_id for s in q.anchor.sentences}
+        done = review.answer(q.id, "not-claim", hidden=shown)
+        assert {h.mention_id for h in syn.hidden_mentions()} >= shown
+        assert syn.decisions(limit=1)[0].decided_by == "ann"
+        syn.undo(done.decision_id, by="ann")
+        assert not syn.hidden_mentions() and {m.mention_id for m in syn.get_claim(q.anchor.id).members} == shown
+        label = syn.topic_labels(WEEK)[0]
+        syn.rename_topic(WEEK, label, "Renamed on PostgreSQL", by="ann")
+        syn.set_week_note(WEEK, "A note kept on PostgreSQL.", by="ann")
+        syn.store().record_send(WEEK, ["ed@example.org"], status="sent", by="ann", now=NOW)
+        with DeskServer(syn, DeskSettings(port=free_port(), editor="Ada", week=WEEK)) as server, \
+                httpx.Client(follow_redirects=False) as client:
+            pages = {path: client.get(server.base + path) for path in
+                     (f"/week/{WEEK}", f"/week/{WEEK}/email.txt", "/review", f"/send/{WEEK}", "/history", "/health")}
+        assert {path: r.status_code for path, r in pages.items()} == dict.fromkeys(pages, 200)
+        assert "Renamed on PostgreSQL" in pages[f"/week/{WEEK}/email.txt"].text
+        assert "A note kept on PostgreSQL." in pages[f"/week/{WEEK}/email.txt"].text
+        assert "Which of these" in pages["/review"].text or "Do these two" in pages["/review"].text
+        assert "ed@example.org" in pages["/history"].text
