@@ -17,12 +17,13 @@ REPORTED = {"Bring", "Feel", "Notice", "Main", "Bed, head", "Sleep", "Nights"}
 
 def test_verbs_adjectives_and_filler_are_never_phrases():
     texts = ["You may notice vivid dreams.", "Bring it up with your doctor.", "The first weeks can feel worse.",
-             "Our main lobby is closed.", "Bring a dish to the potluck.", "The dreams are vivid.", "Ask your doctor."]
+             "Our main lobby is closed.", "Bring a dish to the potluck.", "The dreams are vivid.", "Ask your doctor.",
+             "None of the aids is safe.", "Give it twenty minutes at the lobby."]
     ev = _Evidence(texts)
     phrases = set()
     for t in texts:
         phrases |= set(noun_phrases(t, ev))
-    assert {("notice",), ("bring",), ("feel",), ("main",), ("first",)}.isdisjoint(phrases)
+    assert {("notice",), ("bring",), ("feel",), ("main",), ("first",), ("none",), ("minute",)}.isdisjoint(phrases)
     assert {("doctor",), ("lobby",), ("dream",), ("potluck",), ("dish",)} <= phrases
 
 

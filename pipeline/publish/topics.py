@@ -63,13 +63,15 @@ quite rather almost again now here soon later ever perhaps maybe especially gene
 away back else fully far""".split())
 _FUNCTION = _DET | _PREP | _SUBJ | _OBJ | _AUX | _CONJ | _ADV
 # never the subject of a topic: quantities, order and evaluations ("main", "first", "same"),
-# light nouns ("thing", "way", "people") and calendar names (a date is not a topic)
+# light nouns ("thing", "way", "people"), indefinite pronouns ("none", "nobody"), units of
+# time ("minutes", "hours") and calendar names (a date is not a topic)
 _FILLER = frozenset("""first second third last next same other others own new old main whole few many much
 several certain various different good bad great little big small long short real right best better worse
 worst able likely possible important common usual normal sure free extra full
 thing things way ways part parts lot lots kind kinds sort sorts bit bits time times day days week weeks
-year years month months people person someone anyone everyone somebody anybody everybody something anything
-everything nothing one ones fact case point number amount example reason
+year years month months minute minutes hour hours moment moments people person someone anyone everyone somebody
+anybody everybody nobody none something anything everything nothing somewhere anywhere everywhere nowhere one ones
+fact case point number amount example reason
 january february march april may june july august september october november december
 one two three four five six seven eight nine ten twelve hundred dozen half
 monday tuesday wednesday thursday friday saturday sunday today tomorrow yesterday tonight""".split())
