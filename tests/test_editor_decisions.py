@@ -15,6 +15,7 @@ from fixtures.demo_db import NOW, WEEK, build_demo_db, build_demo_into
 from fixtures.desk_server import DeskServer, free_port
 from fixtures.embedders import HashEmbedder
 from pipeline import Syndicate
+from pipeline.core import RunEvents
 from pipeline.desk import DeskSettings
 from pipeline.errors import AlreadySent, ConfigError, StoreError
 from pipeline.publish.topics import OTHER, apply_renames
@@ -204,3 +205,25 @@ def test_decisions_and_the_desk_on_postgresql(pg_url):
         assert "A note kept on PostgreSQL." in pages[f"/week/{WEEK}/email.txt"].text
         assert "Which of these" in pages["/review"].text or "Do these two" in pages["/review"].text
         assert "ed@example.org" in pages["/history"].text
+
+
+def test_a_second_scheduled_job_on_a_sent_week_writes_the_digest_and_mails_nothing(tmp_path, monkeypatch):
+    """The scheduler's job on a week already sent: the digest is written, the email is not
+    sent again (the SMTP address is a closed port: trying would fail the job)."""
+    from pipeline.demo import DEMO_SITES, DEMO_SOURCES, StaticSiteServer
+
+    with StaticSiteServer(DEMO_SITES) as server:
+        monkeypatch.setenv("SYNDICATE_DEMO_BASE", server.base)
+        with Syndicate(tmp_path / "s.sqlite", DEMO_SOURCES, embedder=HashEmbedder(), now=lambda: NOW) as syn:
+            syn.store(create=True).record_send(WEEK, ["ed@example.org"], status="sent", by="ann", now=NOW)
+            said: list[str] = []
+
+            class Notes(RunEvents):
+                def note(self, message: str) -> None:
+                    said.append(message)
+            result = syn.scheduled(week=WEEK, out=tmp_path / "out", email_to=["ed@example.org"],
+                                   smtp_url="smtp://127.0.0.1:9", events=Notes())
+    assert result.outcome == "ok" and result.digest is not None and result.digest.email is None
+    assert (tmp_path / "out" / f"digest-{WEEK}.html").is_file()
+    assert any("not emailed" in x and "already sent" in x for x in said)
+    assert [s.status for s in Syndicate(tmp_path / "s.sqlite").sends(WEEK)] == ["sent"]
