@@ -439,7 +439,7 @@ class Syndicate:
                                      smtp_url=smtp_url, dry_run=dry_run, events=events)
             except AlreadySent as e:  # a second job on the same week writes the digest, never mails it twice
                 if events is not None:
-                    events.note(f"not emailed: {e}")
+                    events.note(f"warning: not emailed: {e}")
                 digest = self.digest(wk, out=out, base_url=base_url, events=events)
         except (OutputError, ConfigError) as e:
             return ScheduledResult(result, None, str(e))
