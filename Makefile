@@ -9,7 +9,7 @@ STAMP  := $(VENV)/.installed-stamp
 
 $(STAMP): pyproject.toml
 	@test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
-	$(BIN)/python -m pip install --quiet -e '.[test,bench,research]'
+	$(BIN)/python -m pip install --quiet -e '.[test,bench,research,desk]'
 	@touch $(STAMP)
 
 install: $(STAMP)

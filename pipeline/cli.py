@@ -23,7 +23,7 @@ from .cli_base import (EXIT_DEGRADED, _api, _emit_jsonl, _json, _jsonable, _open
                        exit_status, sources_option)
 from .control import EXIT_INTERRUPTED, StopOnSignal, exit_now
 from .core import RunEvents, Syndicate, extract_pages, systemd_units
-from .errors import ConfigError, SyndicateError
+from .errors import AlreadySent, ConfigError, SyndicateError
 from .logs import EVENTS, FORMATS, configure_logging
 from .types import RunResult, SourceResult
 
@@ -356,15 +356,19 @@ def scheduled(week: str, out_dir: Path, base_url: str | None, email_to: tuple[st
               help="SMTP server, smtp://host:587 (STARTTLS required) or smtps://host:465; login from "
                    "SYNDICATE_SMTP_USER and SYNDICATE_SMTP_PASSWORD [env SYNDICATE_SMTP].")
 @click.option("--dry-run", is_flag=True, help="Write the .eml message instead of sending it.")
+@click.option("--resend", is_flag=True,
+              help="Send the week again although it was already sent (every send is recorded per week).")
 @click.option("--rebuild-archive", is_flag=True,
               help="Rebuild archive.json (and feed.atom, index.html) from the database for every week "
                    "whose page is in --out.")
 def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email_to: tuple[str, ...],
-           email_from: str, smtp_url: str | None, dry_run: bool, rebuild_archive: bool) -> None:
+           email_from: str, smtp_url: str | None, dry_run: bool, resend: bool, rebuild_archive: bool) -> None:
     """Write the digest of an ISO week (default: the last complete one) as HTML, Markdown,
     plain text and JSON, its full version, the archive index and feed.atom; optionally email
     it. Prints the paths written. Exits 1 when a file cannot be written (full disk, no
     permission; the earlier files stay whole) or the email cannot be sent (it is kept as .eml).
+    Every send is recorded for its week: a week already sent is refused (exit 1, nothing
+    written) unless --resend.
 
     \b
     Examples:
@@ -382,10 +386,13 @@ def digest(db: str | None, week: str, out_dir: Path, base_url: str | None, email
         click.echo("warning: no --base-url: the email's links to the full version are relative "
                    "and will not open from a mail client", err=True)
     syn = _open(db)
-    with _api():
-        result = syn.digest(wk, out=out_dir, base_url=base_url, email_to=email_to, email_from=email_from,
-                            smtp_url=smtp_url, dry_run=dry_run, rebuild_archive=rebuild_archive,
-                            events=_Progress(quiet=False))
+    try:
+        with _api():
+            result = syn.digest(wk, out=out_dir, base_url=base_url, email_to=email_to, email_from=email_from,
+                                smtp_url=smtp_url, dry_run=dry_run, rebuild_archive=rebuild_archive,
+                                events=_Progress(quiet=False), resend=resend)
+    except AlreadySent as e:
+        raise click.ClickException(str(e)) from e
     for path in result.paths:
         click.echo(str(path))
     for reason in result.refused:
@@ -758,6 +765,10 @@ from .cli_review import COMMANDS as _review_commands  # noqa: E402
 
 for _command in _review_commands:  # claims review, hide, unhide
     claims.add_command(_command)
+
+from .cli_desk import desk as _desk  # noqa: E402
+
+cli.add_command(_desk)
 
 
 def main() -> None:

@@ -9,7 +9,6 @@ UTF-8, not JSON, nested too deeply, missing, a folder) is a clear error, never a
 """
 from __future__ import annotations
 
-import getpass
 import json
 import sys
 import unicodedata
@@ -18,6 +17,7 @@ from pathlib import Path
 import click
 
 from .cli_base import _api, _jsonable, _open, db_option
+from .core import default_editor
 
 ANSWERS = {"y": "yes", "yes": "yes", "n": "no", "no": "no", "none": "no", "s": "skip", "skip": "skip",
            "x": "not-claim", "not-claim": "not-claim", "not_claim": "not-claim"}
@@ -30,12 +30,7 @@ def _clean(text: str) -> str:
 
 def _editor(by: str | None) -> str:
     """Who answers: --by, else $SYNDICATE_EDITOR, else the login name."""
-    if by:
-        return by
-    try:
-        return getpass.getuser() or "editor"
-    except Exception:  # no login name (a container without a passwd entry)
-        return "editor"
+    return by or default_editor()
 
 
 def _print_question(number: int, d: dict) -> None:

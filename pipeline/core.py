@@ -36,7 +36,8 @@ from typing import IO, Callable, Iterable, Iterator, Sequence
 
 from . import clustering, orchestrator, plan
 from .dedupe import Embedder
-from .errors import ClaimNotFound, ConfigError, Interrupted, LockHeld, OutputError, ParseError, SyndicateError
+from .errors import (AlreadySent, ClaimNotFound, ConfigError, Interrupted, LockHeld, OutputError, ParseError,
+                     StoreError, SyndicateError)
 from .extract import article_to_dict, extract_article, read_page_input
 from .fetch import ALLOW_PRIVATE_VAR, Fetcher, FetchConfig
 from .harvest import RECHECK_AFTER
@@ -46,15 +47,28 @@ from .registry import Registry, load_registry
 from .schedule import systemd_units, write_units
 from .store import (DEFAULT_DB_URL, EXPORT_COLUMNS, SNIPPET_END, SNIPPET_START, ExportFilter, LockHolder, Store,
                     normalize_db_url)
-from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, ExtractedArticle, HealthReason, HealthState,
-                    HeldPage, RunRecord, RunResult, SearchHit, Source, SourceHealth, SourceResult)
+from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, EditorDecision, ExtractedArticle, HealthReason,
+                    HealthState, HeldPage, RunRecord, RunResult, SearchHit, SendRecord, Source, SourceHealth,
+                    SourceResult)
 
-__all__ = ["Syndicate", "RunEvents", "DigestResult", "EmailOutcome", "Review", "ReviewQuestion", "ReviewSide",
-           "ReviewSentence", "ReviewCandidate", "ReviewAnswer", "ExtractResult", "AcceptResult", "ScheduledResult",
-           "extract_pages", "article_to_dict", "EXPORT_COLUMNS", "DEFAULT_SENDER", "Week", "SNIPPET_START",
-           "SNIPPET_END", "DeliveryError", "ALLOW_PRIVATE_VAR", "systemd_units", "write_units"]
+__all__ = ["Syndicate", "RunEvents", "DigestResult", "EmailOutcome", "EmailPreview", "Review", "ReviewQuestion",
+           "ReviewSide", "ReviewSentence", "ReviewCandidate", "ReviewAnswer", "ReviewProgress", "ExtractResult",
+           "AcceptResult", "ScheduledResult", "extract_pages", "article_to_dict", "EXPORT_COLUMNS", "DEFAULT_SENDER",
+           "Week", "SNIPPET_START", "SNIPPET_END", "DeliveryError", "ALLOW_PRIVATE_VAR", "systemd_units",
+           "write_units", "EditorDecision", "SendRecord", "default_editor"]
 
 DEFAULT_SENDER = "digest@syndicate.invalid"
+TOPIC_LABEL_CHARS = 80
+NOTE_CHARS = 4000
+
+
+def default_editor() -> str:
+    """Who takes a decision when nobody says: the operating-system user (the CLI's case)."""
+    import getpass
+    try:
+        return getpass.getuser() or "editor"
+    except (KeyError, OSError):
+        return "editor"
 
 
 def utcnow() -> datetime:
@@ -93,6 +107,27 @@ class EmailOutcome:
     sent: bool
     eml_path: Path | None = None
     error: str | None = None
+    message_id: str | None = None
+    send: SendRecord | None = None  # the send as recorded (a delivery attempt over SMTP)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailPreview:
+    """The email a week's digest would be sent as: subject, its plain-text and HTML parts
+    (exactly what `digest(email_to=...)` sends), and the digest behind them."""
+
+    week: Week
+    subject: str
+    text: str
+    html: str
+    digest: Digest
+    full: Digest
+    sends: tuple[SendRecord, ...] = ()  # earlier sends of the week, newest first
+
+    @property
+    def sent(self) -> SendRecord | None:
+        """The week's last successful send, if any."""
+        return next((s for s in self.sends if s.status == "sent"), None)
 
 
 @dataclass(frozen=True, slots=True)
@@ -121,6 +156,7 @@ class ReviewSentence:
     site: str
     partner: str  # the partner's name
     text: str
+    url: str | None = None  # the partner's article
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,6 +194,17 @@ class ReviewQuestion:
 
 
 @dataclass(frozen=True, slots=True)
+class ReviewProgress:
+    """Where a review stands: answers given (in this session, and ever), questions left to
+    ask (up to the count asked for), and the expected gain of the next one."""
+
+    answered: int
+    answered_total: int
+    left: int
+    next_gain: float | None
+
+
+@dataclass(frozen=True, slots=True)
 class ReviewAnswer:
     id: str
     verdict: str  # yes (at least one candidate merged), no, skip, not-claim
@@ -166,6 +213,7 @@ class ReviewAnswer:
     kept_apart: tuple[int, ...] = ()  # candidates kept apart from it in every later run
     hidden: tuple[int, ...] = ()  # mentions hidden as not a claim
     items: int = 1
+    decision_id: int | None = None  # the editor decision recorded for it (`Syndicate.undo` reverses it)
 
 
 @dataclass(frozen=True, slots=True)
@@ -386,8 +434,13 @@ class Syndicate:
         if result.interrupted:
             return ScheduledResult(result, None)
         try:
-            digest = self.digest(wk, out=out, base_url=base_url, email_to=email_to, email_from=email_from,
-                                 smtp_url=smtp_url, dry_run=dry_run, events=events)
+            try:
+                digest = self.digest(wk, out=out, base_url=base_url, email_to=email_to, email_from=email_from,
+                                     smtp_url=smtp_url, dry_run=dry_run, events=events)
+            except AlreadySent as e:  # a second job on the same week writes the digest, never mails it twice
+                if events is not None:
+                    events.note(f"warning: not emailed: {e}")
+                digest = self.digest(wk, out=out, base_url=base_url, events=events)
         except (OutputError, ConfigError) as e:
             return ScheduledResult(result, None, str(e))
         return ScheduledResult(result, digest)
@@ -519,7 +572,7 @@ class Syndicate:
                email_to: Sequence[str] = (), email_from: str = DEFAULT_SENDER, smtp_url: str | None = None,
                dry_run: bool = False, link: Callable[[str], str] | None = None,
                budget: Budget | None = None, rebuild_archive: bool = False,
-               events: RunEvents | None = None) -> DigestResult:
+               events: RunEvents | None = None, resend: bool = False, sent_by: str | None = None) -> DigestResult:
         """A week's digest. With `out`, written there as HTML, Markdown, text and JSON, its
         full page, and the archive (`index.html`, `feed.atom`); `base_url` is where `out` is
         published (absolute links in the feed and the email). With `email_to`, also sent
@@ -533,6 +586,9 @@ class Syndicate:
         earlier weeks are rebuilt from the database when `archive.json` is damaged or lost
         some (said in `result.notes`), or all of them with `rebuild_archive`.
 
+        Every delivery attempt over SMTP is recorded for the week (`sends`, by `sent_by`); a
+        week already sent raises `AlreadySent` before anything is written, unless `resend`.
+
         Pending clustering comes first (see `digest_week`). Raises `ConfigError` for a bad
         week or base URL."""
         wk = self.week(week)
@@ -540,6 +596,9 @@ class Syndicate:
             raise ConfigError(f"--base-url must be an http(s) URL: {base_url!r}")
         if email_to and out is None:
             raise ConfigError("emailing a digest needs an output folder (out=...)")
+        delivering = bool(email_to) and bool(smtp_url) and not dry_run
+        if delivering and not resend:
+            self._refuse_resend(wk)
         notes = _Notes(events)
         rows = self.digest_week(wk, events=notes)
         if link is not None:
@@ -561,8 +620,142 @@ class Syndicate:
         email = None
         if email_to:
             email = _email(published.texts, wk, out_dir, tuple(email_to), email_from, smtp_url, dry_run)
+        if delivering and email is not None:
+            send_id = self.store().record_send(
+                str(wk), email.recipients, status="sent" if email.sent else "failed", error=email.error,
+                by=sent_by or default_editor(), now=self.now(), smtp_host=_smtp_host(smtp_url),
+                message_id=email.message_id, content_hash=published.digest.content_hash(), override=resend)
+            email = dataclasses.replace(email, send=next(r for r in self.sends(wk) if r.id == send_id))
         return DigestResult(wk, published.digest, published.full, published.paths, published.texts,
                             tuple(notes.said), email)
+
+    def _refuse_resend(self, wk: Week) -> None:
+        sent = next((r for r in self.store().sends(str(wk)) if r.status == "sent"), None)
+        if sent is not None:
+            raise AlreadySent(f"the digest of {wk} was already sent on {sent.created_at:%Y-%m-%d %H:%M} UTC to "
+                              f"{', '.join(sent.recipients)} (by {sent.sent_by}); sending it again needs an "
+                              "explicit override (--resend)", sent)
+
+    def sends(self, week: str | Week | None = None) -> list[SendRecord]:
+        """Every attempt to email a digest (of one week), newest first: sent or failed (why)."""
+        return self.store().sends(str(self.week(week)) if week is not None else None)
+
+    def email_preview(self, week: str | Week = "last", *, email_to: Sequence[str] = (),
+                      email_from: str = DEFAULT_SENDER, base_url: str | None = None,
+                      link: Callable[[str], str] | None = None, budget: Budget | None = None) -> EmailPreview:
+        """The email `digest(week, email_to=...)` would send, without writing or sending
+        anything: subject, plain-text and HTML parts (the same model and templates), and
+        the week's earlier sends."""
+        from .publish import render_digest
+        from .publish.mail import build_message
+        wk = self.week(week)
+        rows = self.digest_week(wk)
+        if link is not None:
+            rows = rows.with_urls(link)
+        rendered = render_digest(rows, wk, generated_at=self.now(), base_url=base_url, budget=budget)
+        msg = build_message(rendered.texts, str(wk), sender=email_from, recipients=list(email_to))
+        return EmailPreview(wk, str(msg["Subject"]), rendered.texts["txt"], rendered.texts["html"], rendered.digest,
+                            rendered.full, tuple(self.store().sends(str(wk))))
+
+    # --- editor decisions (the desk, and the CLI's overrides) -------------------------------------------
+
+    def decisions(self, *, week: str | Week | None = None, limit: int = 100) -> list[EditorDecision]:
+        """The editors' decisions, newest first (undone ones too, marked so), of one week
+        when given: each says whether it can be undone now."""
+        return self.store().decisions(limit=limit, week=str(self.week(week)) if week is not None else None)
+
+    def topic_labels(self, week: str | Week = "last") -> list[str]:
+        """The labels of the week's topics in its full digest, as shown (renames applied)."""
+        wk = self.week(week)
+        return [t.label for t in build_digest(self.digest_week(wk), wk).topics]
+
+    def rename_topic(self, week: str | Week, label: str, shown_as: str, *, by: str | None = None) -> EditorDecision:
+        """Show the week's topic `label` as `shown_as`, in this week and every later one
+        where the grouping finds that label; naming another topic of the week merges the
+        two. `ConfigError` when the week has no such topic or the new label is empty."""
+        wk = self.week(week)
+        labels = self.topic_labels(wk)
+        found = next((x for x in labels if x.lower() == " ".join(label.split()).lower()), None)
+        if found is None:
+            raise ConfigError(f"the digest of {wk} has no topic {label!r} (its topics: {', '.join(labels) or 'none'})")
+        new = _one_line(shown_as, TOPIC_LABEL_CHARS, "a topic label")
+        if new.lower() == found.lower():
+            raise ConfigError(f"the topic is already called {found!r}")
+        from .publish.topics import OTHER
+        if found.lower() == OTHER.lower():
+            raise ConfigError(f"{OTHER!r} gathers what no topic took: merge topics into it rather than rename it")
+        merge = any(x.lower() == new.lower() for x in labels) or new.lower() == OTHER.lower()
+        action = "topic-merge" if merge else "topic-rename"
+        did = self.store().record_decision(action, subject=f"topic {found}", week=str(wk), by=by or default_editor(),
+                                           now=self.now(), details={"label": found, "shown_as": new})
+        return self.store().decision(did)[0]
+
+    def merge_topics(self, week: str | Week, label: str, into: str, *, by: str | None = None) -> EditorDecision:
+        """Fold the week's topic `label` into its topic `into` (kept for later weeks)."""
+        wk = self.week(week)
+        if not any(x.lower() == " ".join(into.split()).lower() for x in self.topic_labels(wk)):
+            raise ConfigError(f"the digest of {wk} has no topic {into!r} to merge into")
+        return self.rename_topic(wk, label, into, by=by)
+
+    def set_week_note(self, week: str | Week, text: str, *, by: str | None = None) -> EditorDecision:
+        """The week's note from the editor, shown first in its digest (every format and the
+        email); an empty text removes it. Each version is a decision (undo restores the last)."""
+        wk = self.week(week)
+        from .safetext import clean_text
+        body = "\n\n".join(" ".join(p.split()) for p in clean_text(text or "").replace("\r\n", "\n").split("\n\n")
+                            if p.strip())
+        if len(body) > NOTE_CHARS:
+            raise ConfigError(f"the editor's note is {len(body)} characters long; at most {NOTE_CHARS}")
+        did = self.store().record_decision("note", subject=f"note of {wk}", week=str(wk), by=by or default_editor(),
+                                           now=self.now(), details={"text": body})
+        return self.store().decision(did)[0]
+
+    def undo(self, decision_id: int, *, by: str | None = None) -> EditorDecision:
+        """Undo an editor decision: a topic rename or the week's note stops applying; a claims
+        decision (merge, split, pin, review answer, sentences hidden as not a claim) puts the
+        claims back as they were, makes its hidden sentences claims again and removes the rows
+        it added (its answers, its cannot-links). A claims decision that a later one built on
+        is undone after that one (`StoreError` names it). The decision stays in the history,
+        marked undone (who, when)."""
+        store = self.store()
+        decision, undo = store.decision(decision_id)
+        if decision.undone_at is not None:
+            raise StoreError(f"decision {decision_id} was already undone")
+        blocker = store.blocking_decision(decision_id)
+        if blocker is not None:
+            raise StoreError(f"undo decision {blocker} first: it changed the same claims after decision {decision_id}")
+        who = by or default_editor()
+        if undo.get("claims") is not None or undo.get("faq") is not None or undo.get("hidden"):
+            with self._writing("syndicate desk (undo)") as store:
+                now = self.now()
+                with store.transaction():
+                    still = store.still_hidden(undo.get("hidden") or ())
+                    if still:
+                        store.unhide_mentions(still, by=who, now=now)
+                    store.restore_claims(undo, now)
+                    clustering.refresh_claims(store, now)
+                    store.mark_undone(decision_id, by=who, now=now)
+                if still:  # a copy of a hidden sentence that was in no claim before joins one now
+                    clustering.cluster_new_mentions(store, now, embedder=self.embedder)
+        else:
+            store.mark_undone(decision_id, by=who, now=self.now())
+        return store.decision(decision_id)[0]
+
+    def _claims_decision(self, action: str, claim_ids: Iterable[int], apply: Callable[[Store, datetime], object], *,
+                         by: str | None, week: str | Week | None, subject: str,
+                         details: Callable[[object], dict]) -> tuple[object, int]:
+        """Apply a claims override under the run lock, refresh canonical texts, and record it
+        as an editor decision with what undoing it restores. Returns (its result, decision id)."""
+        wk = str(self.week(week)) if week is not None else None
+        with self._writing("syndicate claims (editor override)") as store, store.transaction():
+            now = self.now()
+            before = store.claims_snapshot(claim_ids)
+            result = apply(store, now)
+            clustering.refresh_claims(store, now)
+            undo = {**before, "added": store.claims_added_since(before)}
+            did = store.record_decision(action, subject=subject, details=details(result), by=by or default_editor(),
+                                        now=now, week=wk, undo=undo)
+        return result, did
 
     def _cluster_pending(self, store: Store, events: RunEvents) -> None:
         """An interrupted run leaves claim mentions (and FAQ entries) unclustered: cluster
@@ -597,30 +790,37 @@ class Syndicate:
             raise ClaimNotFound(f"no claim {claim_id}")
         return detail
 
-    def merge_claims(self, keep: int, other: int) -> ClaimDetail:
+    def merge_claims(self, keep: int, other: int, *, by: str | None = None,
+                     week: str | Week | None = None) -> ClaimDetail:
         """Editor override: claim `other` joins `keep` (whose id stays); every later run
-        respects it. Returns `keep` as it now stands."""
-        self._override(lambda store, now: store.merge_claims(keep, other, now))
+        respects it. Recorded as a decision of `by` (default: the system user), on `week`
+        when given, that `undo` reverses. Returns `keep` as it now stands."""
+        self._claims_decision("merge", (keep, other), lambda store, now: store.merge_claims(keep, other, now), by=by,
+                              week=week, subject=f"claims {keep} and {other}",
+                              details=lambda _: {"keep": keep, "other": other})
         return self.get_claim(keep)
 
-    def split_claim(self, claim_id: int, mention_ids: Iterable[int]) -> ClaimDetail:
+    def split_claim(self, claim_id: int, mention_ids: Iterable[int], *, by: str | None = None,
+                    week: str | Week | None = None) -> ClaimDetail:
         """Editor override: these member mentions leave `claim_id` for a new claim, which is
-        returned."""
-        new_id = self._override(lambda store, now: store.split_claim(claim_id, tuple(mention_ids), now))
+        returned (recorded as a decision, like `merge_claims`)."""
+        ids = tuple(mention_ids)
+        new_id, _ = self._claims_decision("split", (claim_id,),
+                                          lambda store, now: store.split_claim(claim_id, ids, now), by=by, week=week,
+                                          subject=f"claim {claim_id}",
+                                          details=lambda new: {"claim_id": claim_id, "mention_ids": list(ids),
+                                                               "new_claim_id": new})
         return self.get_claim(new_id)
 
-    def pin_claim(self, claim_id: int, mention_id: int | None = None) -> ClaimDetail:
+    def pin_claim(self, claim_id: int, mention_id: int | None = None, *, by: str | None = None,
+                  week: str | Week | None = None) -> ClaimDetail:
         """Editor override: the claim's text becomes `mention_id`'s (default: the current
-        one) and its current members are fixed. Returns the claim (`pinned_mention_id`)."""
-        self._override(lambda store, now: store.pin_claim(claim_id, mention_id, now))
+        one), its wording leads the claim in the digest, and its current members are fixed.
+        Returns the claim (`pinned_mention_id`); recorded as a decision, like `merge_claims`."""
+        self._claims_decision("pin", (claim_id,), lambda store, now: store.pin_claim(claim_id, mention_id, now),
+                              by=by, week=week, subject=f"claim {claim_id}",
+                              details=lambda pinned: {"claim_id": claim_id, "mention_id": pinned})
         return self.get_claim(claim_id)
-
-    def _override(self, action: Callable[[Store, datetime], object]):
-        with self._writing("syndicate claims (editor override)") as store:
-            now = self.now()
-            result = action(store, now)
-            clustering.refresh_claims(store, now)
-        return result
 
     def rebuild_claims(self) -> int:
         """Re-cluster every current claim mention from scratch: claims that carry on keep
@@ -637,17 +837,27 @@ class Syndicate:
         who answers (recorded with every sentence hidden as not a claim)."""
         return Review(self, kinds, editor=editor)
 
-    def hide_mentions(self, ids: Iterable[int], *, mentions: bool = False, by: str = "editor") -> list[int]:
+    def hide_mentions(self, ids: Iterable[int], *, mentions: bool = False, by: str = "editor",
+                      week: str | Week | None = None) -> list[int]:
         """"Not a claim": the sentences leave the claims, the digest and `claim_summary` for
-        good (a decision stored with who and when, respected by every run and rebuild).
-        `ids` are claim ids (every current member of each) or, with `mentions`, mention ids.
-        Returns the mention ids hidden."""
+        good (a decision stored with who and when, respected by every run and rebuild, and
+        an editor decision on `week` when given, that `undo` reverses). `ids` are claim ids
+        (every current member of each) or, with `mentions`, mention ids. Returns the mention
+        ids hidden."""
+        wk = str(self.week(week)) if week is not None else None
         with self._writing("syndicate claims hide") as store:
             now = self.now()
             with store.transaction():
-                hidden = store.hide_mentions(self._mentions_of(store, ids, mentions, hidden=False),
-                                             by=by, origin="command", now=now)
+                targets = self._mentions_of(store, ids, mentions, hidden=False)
+                before = store.claims_snapshot(store.claims_of_mentions(targets))
+                hidden = store.hide_mentions(targets, by=by, origin="command", now=now)
                 clustering.refresh_claims(store, now)
+                store.record_decision("hide", subject=f"mention{'s' if len(targets) > 1 else ''} "
+                                      f"{', '.join(map(str, sorted(targets)))}",
+                                      details={"mention_ids": sorted(targets), "hidden": list(hidden)}, by=by,
+                                      now=now, week=wk,
+                                      undo={**before, "added": store.claims_added_since(before),
+                                            "hidden": list(hidden)})
         return list(hidden)
 
     def unhide_mentions(self, ids: Iterable[int], *, mentions: bool = False, by: str = "editor") -> list[int]:
@@ -766,27 +976,43 @@ class Review:
     """An editor's review session (`Syndicate.review`): wraps `review_session.ReviewSession`
     (the queue wired to the store) with typed questions and the run lock per answer."""
 
-    def __init__(self, syndicate: Syndicate, kinds: Iterable[str], *, editor: str = "editor"):
-        from .review_session import ReviewSession
+    def __init__(self, syndicate: Syndicate, kinds: Iterable[str], *, editor: str | None = None):
         self._syn = syndicate
-        self._session = ReviewSession(syndicate.store(), syndicate.now, kinds=tuple(kinds),
-                                      embedder=syndicate.embedder, editor=editor)
+        self._kinds = tuple(kinds)
+        self._editor = editor or default_editor()
+        self.answered = 0  # answers given in this session
+        self.reload()
+
+    def reload(self) -> None:
+        """Read the claims and answers again (after an undo, or another editor's answers)."""
+        from .review_session import ReviewSession
+        self._session = ReviewSession(self._syn.store(), self._syn.now, kinds=self._kinds,
+                                      embedder=self._syn.embedder, editor=self._editor)
 
     def questions(self, limit: int = 1) -> list[ReviewQuestion]:
         """The next questions, best first; no claim is in two of them (answer in any order)."""
         return [_review_question(self._session.as_dict(q)) for q in self._session.questions(limit)]
 
+    def progress(self, limit: int = 100) -> ReviewProgress:
+        """Answers given, questions left (counted up to `limit`), the next one's expected gain."""
+        left = self._session.questions(limit)
+        return ReviewProgress(self.answered, len(self._syn.store().review_answers()), len(left),
+                              round(float(left[0].gain), 4) if left else None)
+
     def answer(self, question_id: str, verdict: str | None = None, *, same: Iterable[int] | None = None,
-               hidden: Iterable[int] = ()) -> ReviewAnswer:
+               hidden: Iterable[int] = (), by: str | None = None) -> ReviewAnswer:
         """Apply an answer under the run lock, in one transaction with its effect: "yes"
         (every candidate merges with the anchor), "no" (kept apart in every later run),
         "skip"; or `same` (the candidate ids that say the same; the others differ); with
         `hidden`, mention ids that are not claims at all (verdict "not-claim" or alongside).
-        `StaleQuestion` when its claims changed since it was asked; `RefusedAnswer` (nothing
-        recorded) when the reply does not fit the question."""
+        The answer is recorded as an editor decision of `by` (default: the session's editor)
+        that `Syndicate.undo` reverses. `StaleQuestion` when its claims changed since it was
+        asked; `RefusedAnswer` (nothing recorded) when the reply does not fit the question."""
         from .review_session import RefusedAnswer, Reply
         hidden = frozenset(hidden)
-        with self._syn._writing("syndicate claims review"):  # never beside a run's clustering
+        who = by or self._editor
+        # never beside a run's clustering; the answer, its effect and its record in one transaction
+        with self._syn._writing("syndicate claims review") as store, store.transaction():
             q = self._session.find(question_id)
             if same is not None:
                 if verdict is not None:
@@ -799,9 +1025,21 @@ class Review:
             else:
                 base = Reply.verdict(q, verdict or "")
                 reply = Reply(base.same, hidden, base.skip)
+            sides = (q.anchor.claim_id, *(c.claim.claim_id for c in q.candidates))
+            before = store.claims_snapshot(sides) if q.kind == "claim" else store.faq_snapshot(sides)
+            self._session.editor = who
             done = self._session.apply(q, reply)
+            undo = {**before, "added": store.claims_added_since(before), "hidden": list(done.hidden)}
+            what = "claims" if q.kind == "claim" else "FAQ questions"
+            did = store.record_decision("review", subject=f"{what} {', '.join(map(str, sides))}", by=who,
+                                        now=self._syn.now(), undo=undo,
+                                        details={"question": done.key, "kind": q.kind, "verdict": done.verdict,
+                                                 "anchor": sides[0], "candidates": list(sides[1:]),
+                                                 "merged_into": done.merged_into, "merged": list(done.merged),
+                                                 "kept_apart": list(done.kept_apart), "hidden": list(done.hidden)})
+        self.answered += 1
         return ReviewAnswer(done.key, done.verdict, done.merged_into, tuple(done.merged), tuple(done.kept_apart),
-                            tuple(done.hidden), done.items)
+                            tuple(done.hidden), done.items, did)
 
     def finish(self) -> bool:
         """End the session: store the pair model refitted from every answer and, when it
@@ -812,7 +1050,8 @@ class Review:
 
 def _review_question(d: dict) -> ReviewQuestion:
     def sentences(s: dict) -> tuple[ReviewSentence, ...]:
-        return tuple(ReviewSentence(x["mention_id"], x["site"], x["partner"], x["text"]) for x in s["sentences"])
+        return tuple(ReviewSentence(x["mention_id"], x["site"], x["partner"], x["text"], x.get("url"))
+                     for x in s["sentences"])
 
     def side(s: dict) -> ReviewSide:
         return ReviewSide(s["id"], sentences(s))
@@ -820,7 +1059,25 @@ def _review_question(d: dict) -> ReviewQuestion:
     first = d["candidates"][0]
     return ReviewQuestion(d["id"], d["kind"], d["question"], d.get("p_same", first["p_same"]),
                           d.get("pairs", first["pairs"]), side(d["anchor"]), side(d.get("right", first)),
-                          d["items"], d["gain"], side(d["anchor"]), candidates)
+                          d["items"], float(d["gain"]), side(d["anchor"]), candidates)
+
+
+def _one_line(text: str, limit: int, what: str) -> str:
+    from .safetext import clean_text
+    value = " ".join(clean_text(text or "").split())
+    if not value:
+        raise ConfigError(f"{what} cannot be empty")
+    if len(value) > limit:
+        raise ConfigError(f"{what} is at most {limit} characters long")
+    return value
+
+
+def _smtp_host(smtp_url: str | None) -> str | None:
+    from urllib.parse import urlsplit
+    try:
+        return urlsplit(smtp_url or "").hostname
+    except ValueError:
+        return None
 
 
 # --- helpers without a database -----------------------------------------------------------------
@@ -830,6 +1087,7 @@ def _email(texts: dict, week: Week, out_dir: Path, recipients: tuple[str, ...], 
     from .publish.mail import build_message, send, write_eml
     msg = build_message(texts, str(week), sender=sender, recipients=list(recipients))
     eml = out_dir / f"digest-{week}.eml"
+    message_id = str(msg["Message-ID"])
     if smtp_url and not dry_run:
         try:
             send(msg, smtp_url)
@@ -837,10 +1095,11 @@ def _email(texts: dict, week: Week, out_dir: Path, recipients: tuple[str, ...], 
             try:  # kept, to send by hand or later
                 kept = write_eml(msg, eml)
             except OutputError as e2:
-                return EmailOutcome(recipients, False, None, f"{e}; and the message could not be kept: {e2}")
-            return EmailOutcome(recipients, False, kept, str(e))
-        return EmailOutcome(recipients, True)
-    return EmailOutcome(recipients, False, write_eml(msg, eml))
+                return EmailOutcome(recipients, False, None, f"{e}; and the message could not be kept: {e2}",
+                                    message_id)
+            return EmailOutcome(recipients, False, kept, str(e), message_id)
+        return EmailOutcome(recipients, True, message_id=message_id)
+    return EmailOutcome(recipients, False, write_eml(msg, eml), message_id=message_id)
 
 
 def extract_pages(inputs: Iterable[str], *, name: str | None = None, stdin: IO[bytes] | None = None,

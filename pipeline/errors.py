@@ -116,3 +116,12 @@ class Interrupted(SyndicateError):
 
 class ClaimNotFound(StoreError):
     """No claim (or FAQ question) has this id."""
+
+
+class AlreadySent(SyndicateError):
+    """The week's digest was already sent; sending it again needs an explicit override
+    (`resend=True`, `digest --resend`, the desk's override box). `sent` is that send."""
+
+    def __init__(self, message: str, sent=None):
+        self.sent = sent
+        super().__init__(message)

@@ -236,7 +236,7 @@ class ReviewSession:
         def side(c: ClaimState) -> dict:
             return {"id": c.claim_id,
                     "sentences": [{"mention_id": m.mention_id, "site": m.site,
-                                   "partner": self.names.get(m.site, m.site), "text": m.text}
+                                   "partner": self.names.get(m.site, m.site), "text": m.text, "url": m.url}
                                   for m in sorted(c.members, key=lambda m: (m.site, m.mention_id))]}
         out = {"id": q.key, "kind": q.kind, "question": question_text(q), "items": q.items,
                "gain": round(q.gain, 4), "anchor": side(q.anchor),

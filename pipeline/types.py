@@ -648,6 +648,7 @@ class WeekClaim:
     statements: tuple[WeekStatement, ...]
     canonical_mention_id: int | None = None
     conflicts: tuple[FigureConflict, ...] = ()
+    pinned_mention_id: int | None = None  # an editor chose this member's wording to lead
 
 
 @dataclass(frozen=True, slots=True)
@@ -705,6 +706,8 @@ class DigestWeek:
     changed: tuple[WeekChange, ...]
     faq: tuple[WeekFaq, ...]
     partner_status: tuple[WeekPartnerStatus, ...] = ()
+    editor_note: str | None = None  # the week's note from the editor (the desk), shown first
+    topic_renames: tuple["TopicRename", ...] = ()  # editors' topic renames and merges, oldest first
 
     def with_urls(self, link: "Callable[[str], str]") -> "DigestWeek":
         """The same week with every partner URL passed through `link` (the demo points its
@@ -716,3 +719,50 @@ class DigestWeek:
                          for c in self.claims),
             changed=tuple(replace(ch, url=link(ch.url)) for ch in self.changed),
             faq=tuple(replace(f, url=link(f.url)) for f in self.faq))
+
+
+@dataclass(frozen=True, slots=True)
+class TopicRename:
+    """An editor's decision about topic labels, kept for every later week: a topic the
+    grouping labels `label` is shown as `shown_as` (a rename), and joins a topic already
+    shown so (a merge). Labels compare without case."""
+
+    label: str
+    shown_as: str
+    action: str = "rename"  # rename or merge
+
+
+@dataclass(frozen=True, slots=True)
+class EditorDecision:
+    """One editor decision as the history shows it: what (`action`, `subject`, `details`),
+    which week it was taken on, who and when, and whether (and by whom) it was undone.
+    `undoable`: it can be undone now (an earlier decision whose claims a later one changed
+    cannot, until that one is undone)."""
+
+    id: int
+    action: str  # topic-rename, topic-merge, note, split, pin, merge, review, hide
+    week: str | None
+    subject: str
+    details: dict
+    decided_by: str
+    created_at: datetime
+    undone_at: datetime | None = None
+    undone_by: str | None = None
+    undoable: bool = True
+
+
+@dataclass(frozen=True, slots=True)
+class SendRecord:
+    """One attempt to send a week's digest by email: `status` sent or failed (with the
+    reason); `override`: sent again on purpose after an earlier send of the same week."""
+
+    id: int
+    week: str
+    recipients: tuple[str, ...]
+    status: str
+    error: str | None
+    sent_by: str
+    created_at: datetime
+    override: bool = False
+    message_id: str | None = None
+    smtp_host: str | None = None

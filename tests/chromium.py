@@ -182,3 +182,105 @@ class Chromium:
 
     def __exit__(self, *exc) -> None:
         self.close()
+
+
+class Tab:
+    """One page to drive like a person (the desk's browser test): go to a URL, click, type,
+    press a key, read the page, take a screenshot. Every action that loads a page waits for
+    its load event. Cookies persist in the browser's profile across tabs."""
+
+    def __init__(self, browser: Chromium, width: int, height: int = 900):
+        self.browser, self.width, self.height = browser, width, height
+        self.target = browser.send("Target.createTarget", {"url": "about:blank"})["targetId"]
+        self.session = browser.send("Target.attachToTarget", {"targetId": self.target, "flatten": True})["sessionId"]
+        for domain in ("Page", "Runtime", "Log"):
+            browser.send(f"{domain}.enable", session=self.session)
+        self.resize(width, height)
+        self.errors: list[str] = []
+
+    def resize(self, width: int, height: int | None = None) -> None:
+        self.width, self.height = width, height or self.height
+        self.browser.send("Emulation.setDeviceMetricsOverride", {"width": width, "height": self.height,
+                                                                  "deviceScaleFactor": 1, "mobile": width < 600},
+                          session=self.session)
+
+    def _collect(self) -> None:
+        keep = []
+        for ev in self.browser.events:
+            if ev.get("sessionId") != self.session:
+                keep.append(ev)
+                continue
+            method, params = ev.get("method"), ev.get("params", {})
+            if method == "Runtime.exceptionThrown":
+                self.errors.append(json.dumps(params.get("exceptionDetails"))[:300])
+            elif method == "Log.entryAdded" and params["entry"].get("level") == "error":
+                self.errors.append(params["entry"].get("text", "")[:300])
+        self.browser.events[:] = keep
+
+    def _loaded(self, action) -> None:
+        self._collect()
+        action()
+        self.browser.wait_for("Page.loadEventFired", self.session)
+        time.sleep(0.1)
+        self.js("1")
+        self._collect()
+
+    def goto(self, url: str) -> None:
+        self._loaded(lambda: self.browser.send("Page.navigate", {"url": url}, session=self.session))
+
+    def js(self, expression: str):
+        reply = self.browser.send("Runtime.evaluate", {"expression": expression, "returnByValue": True,
+                                                       "awaitPromise": True}, session=self.session)
+        if "exceptionDetails" in reply:
+            raise RuntimeError(f"{expression[:80]}: {reply['exceptionDetails']}")
+        return reply.get("result", {}).get("value")
+
+    def click(self, selector: str) -> None:
+        """Click the element (a button that submits a form, a link) and wait for the next page."""
+        found = self.js(f"!!document.querySelector({json.dumps(selector)})")
+        if not found:
+            raise AssertionError(f"no {selector} on {self.url}")
+        self._loaded(lambda: self.js(f"document.querySelector({json.dumps(selector)}).click()"))
+
+    def fill(self, selector: str, value: str) -> None:
+        self.js(f"(e => {{ e.focus(); e.value = {json.dumps(value)}; }})(document.querySelector({json.dumps(selector)}))")
+
+    def press(self, key: str, *, loads: bool = True) -> None:
+        """A key pressed on the page (not in a field), as a person types it; waits for the
+        page it loads (unless `loads` is false: a key that only ticks a box)."""
+        self.js("document.activeElement && document.activeElement.blur()")
+
+        def down_up():
+            for kind in ("keyDown", "keyUp"):
+                params = {"type": kind, "key": key, "code": f"Key{key.upper()}",
+                          "windowsVirtualKeyCode": ord(key.upper())}
+                if kind == "keyDown":
+                    params["text"] = key
+                self.browser.send("Input.dispatchKeyEvent", params, session=self.session)
+        if loads:
+            self._loaded(down_up)
+        else:
+            down_up()
+            self.js("1")
+
+    @property
+    def url(self) -> str:
+        return self.js("location.href")
+
+    @property
+    def text(self) -> str:
+        return self.js("document.body.innerText")
+
+    def scroll_width(self) -> int:
+        return self.js("document.documentElement.scrollWidth")
+
+    def screenshot(self, path: Path) -> Path:
+        height = min(self.js("document.documentElement.scrollHeight"), 16000)
+        self.resize(self.width, max(height, 100))
+        shot = self.browser.send("Page.captureScreenshot", {"format": "png"}, session=self.session)
+        path.write_bytes(base64.b64decode(shot["data"]))
+        self.resize(self.width, 900)
+        return path
+
+    def close(self) -> None:
+        self.browser.send("Target.closeTarget", {"targetId": self.target})

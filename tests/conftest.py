@@ -7,6 +7,8 @@
 - `db_url`: a fresh SQLite file per test; `store`: a `Store` opened on it.
 - `server`: a `fixtures.ingest.hostile.HostileServer` on loopback, routes set by the test.
 - `pg_url`: a fresh PostgreSQL database per test, from SYNDICATE_TEST_PG_URL.
+- `chromium`: a headless Chromium for a test module (tests/chromium.py); skipped where it
+  is absent, failed under CI=true (`.ci/run` installs Debian's chromium).
 - every test runs with SYNDICATE_ALLOW_PRIVATE=1 (its servers are on loopback) unless it
   deletes the variable to test the private-address rule.
 """
@@ -162,3 +164,15 @@ def _no_proxy(monkeypatch):
     # Loopback traffic must never go through a proxy the environment may define.
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
         monkeypatch.delenv(var, raising=False)
+
+
+@pytest.fixture(scope="module")
+def chromium():
+    from chromium import Chromium, find_chromium
+    exe = find_chromium()
+    if exe is None:
+        if os.environ.get("CI") == "true":
+            pytest.fail("Chromium is absent under CI=true: .ci/run installs the Debian chromium package")
+        pytest.skip("Chromium is absent (apt-get install chromium; .ci/run installs it)")
+    with Chromium(exe) as browser:
+        yield browser

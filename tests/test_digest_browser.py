@@ -15,22 +15,10 @@ import shutil
 import pytest
 from click.testing import CliRunner
 
-from chromium import Chromium, find_chromium
 from pipeline.cli import cli
 
 MAX_HEIGHT_1280 = 4000
 pytestmark = pytest.mark.slow  # runs the demo pipeline and a browser
-
-
-@pytest.fixture(scope="module")
-def chromium():
-    exe = find_chromium()
-    if exe is None:
-        if os.environ.get("CI") == "true":
-            pytest.fail("Chromium is absent under CI=true: .ci/run installs the Debian chromium package")
-        pytest.skip("Chromium is absent (apt-get install chromium; .ci/run installs it)")
-    with Chromium(exe) as browser:
-        yield browser
 
 
 @pytest.fixture(scope="module")

@@ -248,11 +248,13 @@ def test_rooms_import_only_what_architecture_md_allows(rules, imports):
 def test_only_the_api_calls_the_orchestrator_and_the_cli_only_the_api(rules, imports):
     allowed, _ = rules
     assert [r for r, may in allowed.items() if "orchestrator" in may] == ["core"]
-    for cli in ("cli", "cli_base", "cli_research", "cli_review"):
+    for cli in ("cli", "cli_base", "cli_research", "cli_review", "cli_desk"):
         # besides the API: the process side of a command (signals: `control`; log lines on
-        # stderr: `logs`) and terminal-safe text; none of them is a stage of the pipeline
-        assert allowed[cli] <= {"types", "errors", "safetext", "core", "demo", "control", "logs", "cli", "cli_base",
-                                "cli_research", "cli_review"}, cli
+        # stderr: `logs`), terminal-safe text and the desk's web app; none of them is a stage of the pipeline
+        assert allowed[cli] <= {"types", "errors", "safetext", "core", "demo", "desk", "control", "logs", "cli",
+                                "cli_base", "cli_research", "cli_review", "cli_desk"}, cli
+    # the desk is a face like the CLI: the API, never the store, the orchestrator or a stage
+    assert allowed["desk"] <= {"types", "errors", "safetext", "browse", "publish", "core"}
     assert {i.target for i in imports if i.target.startswith("pipeline.orchestrator")} and \
         {i.module for i in imports if i.target == "pipeline.orchestrator"} == {"pipeline.core"}
 

@@ -124,7 +124,13 @@ def test_cli_sends_or_writes_the_eml(tmp_path, db_url, smtp_server, monkeypatch)
     assert result.exit_code == 0 and len(inbox.messages) == 1
     eml = message_from_bytes((tmp_path / "out" / "digest-2026-W47.eml").read_bytes(), policy=policy.default)
     assert {p.get_content_type() for p in eml.walk()} >= {"text/plain", "text/html"}
+    result = CliRunner().invoke(cli, args)  # the week was sent: a second send needs --resend
+    assert result.exit_code == 1 and "already sent" in result.output and "--resend" in result.output
+    assert len(inbox.messages) == 1
     monkeypatch.setenv(PASSWORD_VAR, "wrong")
-    result = CliRunner().invoke(cli, args)
+    result = CliRunner().invoke(cli, args + ["--resend"])
     assert result.exit_code == 1 and "sending to 127.0.0.1" in result.output
+    sends = Store.open(db_url).sends("2026-W47")  # every attempt recorded, the failure with its reason
+    assert [(s.status, s.override) for s in sends] == [("failed", True), ("sent", False)]
+    assert "sending to 127.0.0.1" in sends[0].error
     assert at(23)  # the rows' clock is the same as test_publish's

@@ -27,8 +27,8 @@ from .model import Budget, Digest, UnattributedItem, build_digest
 from .render import md_href, render_formats, render_full_page, safe_href
 from .week import Week
 
-__all__ = ["Budget", "Digest", "Published", "UnattributedItem", "Week", "build_digest", "md_href", "page_name",
-           "safe_href", "write_digest"]
+__all__ = ["Budget", "Digest", "Published", "Rendered", "UnattributedItem", "Week", "build_digest", "md_href",
+           "page_name", "render_digest", "safe_href", "write_digest"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +38,27 @@ class Published:
     texts: dict  # format -> text of the digest as sent
     paths: tuple[Path, ...]
     notes: tuple[str, ...] = ()  # what the archive had to rebuild, and why
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    digest: Digest  # as sent (within the budget)
+    full: Digest
+    texts: dict  # format -> text of the digest as sent
+    link: Callable[[str], str]  # a file of the output folder -> its link (under base_url)
+
+
+def render_digest(data: DigestWeek, week: Week, *, generated_at: datetime, base_url: str | None = None,
+                  budget: Budget | None = None) -> Rendered:
+    """The week's digest as sent (cut to the budget) and in full, and the texts of the one
+    sent (html, md, txt, json): what `write_digest` writes and the email carries."""
+    full = build_digest(data, week)
+    sent = full.within(budget or Budget())
+    base = (base_url or "").rstrip("/")
+    link = (lambda name: f"{base}/{name}") if base else (lambda name: name)
+    texts = render_formats(sent, generated_at=generated_at, full_href=link(page_name(week, "html", full=True)),
+                           feed_href=link("feed.atom"))
+    return Rendered(sent, full, texts, link)
 
 
 def write_digest(data: DigestWeek, week: Week, out_dir: Path, *, generated_at: datetime, base_url: str | None = None,
@@ -50,12 +71,9 @@ def write_digest(data: DigestWeek, week: Week, out_dir: Path, *, generated_at: d
     gives another week's rows, for rebuilding archive entries (`rebuild_archive`, or when
     archive.json lost them)."""
     make_folder(out_dir)
-    full = build_digest(data, week)
-    sent = full.within(budget or Budget())
+    rendered = render_digest(data, week, generated_at=generated_at, base_url=base_url, budget=budget)
+    full, sent, texts, link = rendered.full, rendered.digest, rendered.texts, rendered.link
     base = (base_url or "").rstrip("/")
-    link = (lambda name: f"{base}/{name}") if base else (lambda name: name)
-    texts = render_formats(sent, generated_at=generated_at, full_href=link(page_name(week, "html", full=True)),
-                           feed_href=link("feed.atom"))
     paths = [atomic_write(out_dir / page_name(week, fmt), text) for fmt, text in texts.items()]
     paths.append(atomic_write(out_dir / page_name(week, "html", full=True),
                               render_full_page(full, generated_at=generated_at, feed_href=link("feed.atom"))))

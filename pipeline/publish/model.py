@@ -20,7 +20,7 @@ from urllib.parse import urlsplit
 from ..errors import SyndicateError
 from ..safetext import clean_json
 from ..types import DigestWeek
-from .topics import group_topics
+from .topics import apply_renames, group_topics
 from .week import Week
 
 
@@ -57,6 +57,7 @@ class Statement:
     text: str
     date: datetime | None = None
     date_source: str = "fetched"
+    mention_id: int | None = None  # the stored sentence (what an editor's action names)
 
 
 @dataclass(frozen=True, slots=True)
@@ -191,6 +192,11 @@ class Digest:
     refused: tuple[str, ...] = ()
     full: bool = True
     chars: int = 0  # 0: sentences in full; otherwise the cut length used by the renderers
+    note: str | None = None  # the week's note from the editor, shown first (not a partner item)
+
+    @property
+    def note_paragraphs(self) -> tuple[str, ...]:
+        return tuple(" ".join(p.split()) for p in (self.note or "").split("\n\n") if p.strip())
 
     @property
     def last_day(self) -> datetime:
@@ -268,15 +274,19 @@ class _Builder:
             return None
 
     def statements(self, claim, what: str) -> tuple[Statement, ...]:
-        """One statement per site (its first mention), in site order."""
+        """One statement per site (its first mention), in site order; the wording an editor
+        pinned leads (that partner's pinned sentence first)."""
         out: dict[str, Statement] = {}
-        for st in claim.statements:
+        pinned = getattr(claim, "pinned_mention_id", None)
+        ordered = sorted(claim.statements, key=lambda st: st.mention_id != pinned)
+        for st in ordered:
             if st.site in out:
                 continue
             source = self.attribution(st, f"{what} ({st.text[:60]!r})")
             if source is not None:
-                out[st.site] = Statement(source, st.text, st.stated_at, st.date_source or "fetched")
-        return tuple(out[s] for s in sorted(out))
+                out[st.site] = Statement(source, st.text, st.stated_at, st.date_source or "fetched", st.mention_id)
+        lead = [s for s in out.values() if pinned is not None and s.mention_id == pinned]
+        return tuple(lead) + tuple(out[s] for s in sorted(out) if not lead or out[s] is not lead[0])
 
 
 def build_digest(data: DigestWeek, week: Week) -> Digest:
@@ -308,6 +318,7 @@ def build_digest(data: DigestWeek, week: Week) -> Digest:
 
     topics = []
     groups = group_topics([(cid, " ".join(s.text for s in sts)) for cid, sts in others])
+    groups = apply_renames(groups, [(r.label, r.shown_as) for r in data.topic_renames])
     lines_of = dict(others)
     for n, (label, claim_ids) in enumerate(groups, 1):
         lines = tuple(TopicLine(f"topic-{n}-claim-{cid}", cid, lines_of[cid]) for cid in claim_ids)
@@ -347,7 +358,8 @@ def build_digest(data: DigestWeek, week: Week) -> Digest:
 
     citations = _citations(b, merged, topics, data.claims)
     digest = Digest(str(week), start, end, tuple(merged), tuple(topics), tuple(changed), qs, partner_sections,
-                    citations, partner_notes=_partner_notes(data), refused=tuple(b.refused))
+                    citations, partner_notes=_partner_notes(data), refused=tuple(b.refused),
+                    note=(data.editor_note or "").strip() or None)
     totals = {s: len(getattr(digest, s)) for s in ("merged", "topics", "changed", "questions", "citations")}
     return replace(digest, totals=totals)
 

@@ -77,6 +77,10 @@ def _dated(d: datetime | None, source: str) -> str:
     return text + " (no date from the partner)" if source == "fetched" else text
 
 
+def _date_word(source: str) -> str:
+    return DATE_WORDS.get(source, source)
+
+
 def _cut(text: str | None, chars: int) -> str:
     text = " ".join((text or "").split())
     if not chars or len(text) <= chars:
@@ -94,7 +98,7 @@ def environment() -> Environment:
                       autoescape=select_autoescape(["html", "html.j2", "xml", "atom.j2"]),
                       trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
     env.filters.update(safe_href=safe_href, md_href=md_href, day=_day, md_escape=_md_escape, dated=_dated, cut=_cut,
-                       plural=_plural)
+                       plural=_plural, date_word=_date_word)
     return env
 
 

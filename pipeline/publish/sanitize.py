@@ -33,3 +33,28 @@ def clean_page(page: str) -> str:
     if m is None:
         return clean_fragment(page)
     return page[:m.start(2)] + clean_fragment(m.group(2)) + page[m.end(2):]
+
+
+# The editor's desk (pipeline/desk): the same wall, with the elements its pages are made of
+# (forms, buttons, inputs, the digest preview's frame). Links stay http(s) or relative.
+DESK_TAGS = TAGS | {"form", "input", "button", "textarea", "select", "option", "label", "fieldset", "legend",
+                    "iframe", "pre", "kbd", "table", "thead", "tbody", "tr", "th", "td", "code", "aside", "b"}
+DESK_ATTRIBUTES = {**ATTRIBUTES,
+                   "form": {"method", "action"},
+                   "input": {"type", "name", "value", "checked", "maxlength", "placeholder", "required",
+                             "autocomplete", "autofocus", "size"},
+                   "button": {"type", "name", "value", "disabled"},
+                   "textarea": {"name", "rows", "cols", "maxlength", "placeholder"},
+                   "select": {"name", "required"}, "option": {"value", "selected"},
+                   "label": {"for"}, "iframe": {"src", "title", "sandbox", "loading"},
+                   "th": {"scope"}, "td": {"colspan"}}
+
+
+def clean_desk_page(page: str) -> str:
+    """A desk page: head as the template wrote it (no partner text there), body sanitized
+    with the desk's allowlist (`data-*` attributes kept for its keyboard script)."""
+    m = _BODY.search(page)
+    body = page if m is None else m.group(2)
+    clean = nh3.clean(body, tags=DESK_TAGS, attributes=DESK_ATTRIBUTES, url_schemes=SCHEMES, strip_comments=True,
+                      link_rel="noopener noreferrer", generic_attribute_prefixes={"data-"})
+    return clean if m is None else page[:m.start(2)] + clean + page[m.end(2):]

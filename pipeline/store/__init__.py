@@ -19,6 +19,7 @@ from ._base import (
 )
 from ._claims import ClaimsMixin
 from ._digest import DigestMixin
+from ._editor import EditorMixin
 from ._lock import LockHolder, LockMixin, RunLock
 from ._queries import EXPORT_COLUMNS, EXPORT_KINDS, ExportFilter, QueriesMixin
 from ._research import SNIPPET_END, SNIPPET_START, ResearchMixin
@@ -31,12 +32,12 @@ __all__ = ["Store", "ExportFilter", "EXPORT_COLUMNS", "EXPORT_KINDS", "HiddenMen
 
 
 class Store(LockMixin, RunsMixin, ArticlesMixin, ClaimsMixin, QueriesMixin, ResearchMixin, DigestMixin, ReviewMixin,
-            StoreBase):
+            EditorMixin, StoreBase):
     """A Syndicate database. `Store.open(url)` migrates it to the current schema first.
 
     One face over one module per table family: `_runs` (sources, health, runs), `_articles`
     (fetch records, articles, revisions, mentions), `_claims` (claims, FAQ questions,
     overrides), `_queries` (exports), `_research` (views, citations, search), `_digest` (dates,
-    the digest's rows), `_review` (review answers, sentences hidden as not a claim), `_lock`
-    (the run lock);
+    the digest's rows), `_review` (review answers, sentences hidden as not a claim), `_editor` (editor decisions,
+    topic renames, notes, sends), `_lock` (the run lock);
     `_base` holds the engine, sessions and migrations."""

@@ -8,6 +8,7 @@ about what a digest shows: that is `pipeline.publish.model`.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 
 from sqlalchemy import func, select
@@ -117,6 +118,7 @@ class DigestMixin(StoreBase):
         - `faq`: FAQ entries of the week's articles, with their canonical question id
         - `partner_status`: partners that failed or were degraded in a run that harvested
           the week (see `_partner_status`)
+        - `editor_note`, `topic_renames`: what editors decided for the digest (`_editor`)
         """
         with self.session() as s:
             sources = {r.id: r.name for r in s.scalars(select(SourceRow))}
@@ -127,11 +129,15 @@ class DigestMixin(StoreBase):
                                               author=a.author, date=a.published or a.first_seen_at,
                                               date_source="published" if a.published else "fetched")
                                   for a in articles)
-            return DigestWeek(start=start, end=end, sources=sources, articles=week_articles,
-                              claims=self._week_claims(s, start, end),
-                              changed=self._week_changes(s, start, end),
-                              faq=self._week_faq(s, [a.id for a in articles]),
-                              partner_status=self._partner_status(s, start, end))
+            result = DigestWeek(start=start, end=end, sources=sources, articles=week_articles,
+                                claims=self._week_claims(s, start, end),
+                                changed=self._week_changes(s, start, end),
+                                faq=self._week_faq(s, [a.id for a in articles]),
+                                partner_status=self._partner_status(s, start, end))
+        # the editors' decisions the digest respects (issue 19): the week's note, topic renames
+        year, week, _ = start.isocalendar()
+        return replace(result, editor_note=self.week_note(f"{year}-W{week:02d}"),  # type: ignore[attr-defined]
+                       topic_renames=self.topic_renames())  # type: ignore[attr-defined]
 
     @staticmethod
     def _partner_status(s: Session, start: datetime, end: datetime) -> tuple[WeekPartnerStatus, ...]:
@@ -196,7 +202,8 @@ class DigestMixin(StoreBase):
                                first_stated_at=claims[cid].first_stated_at, statements=tuple(statements[cid]),
                                # issue 8: whose sentence the text is, and members stating other figures
                                canonical_mention_id=claims[cid].canonical_mention_id,
-                               conflicts=FigureConflict.from_stored(claims[cid].conflicts))
+                               conflicts=FigureConflict.from_stored(claims[cid].conflicts),
+                               pinned_mention_id=claims[cid].pinned_mention_id)
                      for cid in sorted(statements))
 
     @staticmethod

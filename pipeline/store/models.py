@@ -321,6 +321,46 @@ class EmbeddingRow(Base):
     vector: Mapped[bytes] = mapped_column(LargeBinary)
 
 
+class EditorDecisionRow(Base):
+    """An editor's decision taken in the desk or with the CLI (topic renames and merges, the
+    week's note, claim splits, pins and merges, review answers, sentences hidden), with who
+    and when; undone decisions are kept, with who undid them and when."""
+
+    __tablename__ = "editor_decisions"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, doc="the decision's id, in the order taken")
+    action: Mapped[str] = mapped_column(String(30), index=True, doc=(
+        "`topic-rename`, `topic-merge`, `note`, `split`, `pin`, `merge`, `review` or `hide`"))
+    week: Mapped[str | None] = mapped_column(String(10), index=True,
+                                             doc="the ISO week it was taken on (`2026-W47`), when it concerns one")
+    subject: Mapped[str] = mapped_column(Text, doc="what it is about, in words (`claim 12`, `topic Sleep`)")
+    details: Mapped[dict] = mapped_column(JSON, default=dict, doc=(
+        "what was decided (`{label, shown_as}`, `{text}`, `{claim_id, mention_ids}`, `{verdict, question}` ...)"))
+    undo: Mapped[dict] = mapped_column(JSON, default=dict, doc=(
+        "what undoing it restores: the claims and memberships it changed as they were, the rows it added"))
+    decided_by: Mapped[str] = mapped_column(String(200), doc="who took it (the desk's editor, or the CLI's user)")
+    created_at: Mapped[datetime] = mapped_column(doc="when")
+    undone_at: Mapped[datetime | None] = mapped_column(doc="when it was undone (null: in force)")
+    undone_by: Mapped[str | None] = mapped_column(String(200), doc="who undid it")
+
+
+class DigestSendRow(Base):
+    """Each attempt to email a week's digest: a second send of a sent week needs an
+    explicit override, and a failed one says why."""
+
+    __tablename__ = "digest_sends"
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, doc="the attempt's id")
+    week: Mapped[str] = mapped_column(String(10), index=True, doc="the ISO week sent (`2026-W47`)")
+    recipients: Mapped[list] = mapped_column(JSON, default=list, doc="the addresses it was sent to")
+    status: Mapped[str] = mapped_column(String(10), doc="`sent` or `failed`")
+    error: Mapped[str | None] = mapped_column(Text, doc="why it failed (null when sent)")
+    smtp_host: Mapped[str | None] = mapped_column(String(300), doc="the SMTP server's host")
+    message_id: Mapped[str | None] = mapped_column(String(300), doc="the message's Message-ID")
+    content_hash: Mapped[str | None] = mapped_column(String(64), doc="SHA-256 of what the digest said")
+    override: Mapped[bool] = mapped_column(Boolean, default=False, doc="sent again on purpose after a send")
+    sent_by: Mapped[str] = mapped_column(String(200), doc="who sent it")
+    created_at: Mapped[datetime] = mapped_column(doc="when")
+
+
 class RunRow(Base):
     """One `syndicate run`, recorded when it starts. status: running, ok, failed,
     interrupted (SIGINT/SIGTERM; its counts in summary), abandoned (its process died: found
