@@ -151,6 +151,8 @@ class Run:
     gold: str
     curve: list[dict] = field(default_factory=list)
     judged: list[tuple[float, bool]] = field(default_factory=list)
+    # one row per screen: the anchor's size, the candidates shown, and what the editor said
+    screens: list[dict] = field(default_factory=list)
 
     def reliability(self, bins: int = BINS) -> list[dict]:
         return reliability(self.judged, bins)
@@ -302,8 +304,12 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
         counts["answers"] += 1
         anchor = [m.mention_id for m in q.anchor.members]
         bad = [m for m in anchor if m in editor.not_claims]
+        screen = {"anchor": len(anchor), "shown": len(q.candidates), "yes": 0, "no": 0, "hidden": 0,
+                  "p": [c.p_same for c in q.candidates]}
+        run.screens.append(screen)
         if bad:  # the anchor is no claim: nothing else on the screen is judged
             hide(bad)
+            screen["hidden"] += 1
         else:
             group = list(anchor)
             keep = q.anchor.claim_id
@@ -315,12 +321,14 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
                 bad = [m for m in right if m in editor.not_claims]
                 if bad:
                     hide(bad)
+                    screen["hidden"] += 1
                     continue
                 yes = editor.same(group, right)
                 given.append(Answer("claim", tuple(anchor), tuple(right), "yes" if yes else "no", c.evidence))
                 run.judged.append((c.p_same, yes))
                 counts["items"] += 1
                 counts["yes" if yes else "no"] += 1
+                screen["yes" if yes else "no"] += 1
                 if yes:
                     group.extend(right)
                     keep = min(keep, c.claim.claim_id)
