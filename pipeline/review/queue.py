@@ -274,6 +274,8 @@ class ReviewQueue:
             # (sum of P x size over each side's other open candidates)
             if self.gain == "pairs":
                 size = a * b
+            elif self.gain == "p":
+                size = 1.0
             else:
                 size = a + b - 1 + self.lookahead * (max(0.0, expected[left.claim_id] - pk * b)
                                                  + max(0.0, expected[right.claim_id] - pk * a))
