@@ -159,7 +159,7 @@ class ReviewQueue:
                  vectors: Mapping[int, np.ndarray], *,
                  places: Mapping[int, tuple[object, int]] | None = None, context=None,
                  neighbours: int = CANDIDATE_NEIGHBOURS, group_max: int = GROUP_MAX,
-                 lookahead: float = LOOKAHEAD, gain: str = "sizes") -> None:
+                 lookahead: float = LOOKAHEAD) -> None:
         """`places`: {mention id: (article, position)} (see `Corpus`). `context`: a
         `dedupe.PairContext` over the same mentions; with it, each question's evidence also
         carries the engine's own features, from which the engine's pair model is fitted."""
@@ -171,7 +171,6 @@ class ReviewQueue:
         self.neighbours = neighbours
         self.group_max = group_max
         self.lookahead = lookahead
-        self.gain = gain
         self._candidates: list[tuple[int, int]] | None = None
 
     def evidence(self, left: ClaimState, right: ClaimState) -> dict[str, float]:
@@ -272,12 +271,7 @@ class ReviewQueue:
             # a yes brings a + b sentences into one claim, and the claim will also take in
             # whatever later joins either side (transitivity): expected newcomers
             # (sum of P x size over each side's other open candidates)
-            if self.gain == "pairs":
-                size = a * b
-            elif self.gain == "p":
-                size = 1.0
-            else:
-                size = a + b - 1 + self.lookahead * (max(0.0, expected[left.claim_id] - pk * b)
+            size = a + b - 1 + self.lookahead * (max(0.0, expected[left.claim_id] - pk * b)
                                                  + max(0.0, expected[right.claim_id] - pk * a))
             out.append((round(float(pk) * size, 4), left.claim_id, right.claim_id, round(float(pk), 4), e))
         out.sort(key=lambda t: (-t[0], t[1], t[2]))
