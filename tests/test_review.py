@@ -224,3 +224,26 @@ def test_group_questions_and_their_keys():
     assert any(x.items > 1 for x in qs), "three sentences of one proposition make a group question"
     no_groups = q.ask(claims, [], prior_model(), limit=3, groups=False)
     assert all(x.items == 1 for x in no_groups)
+
+
+def test_engine_features_do_not_overwrite_the_queues_own():
+    """With a PairContext, a question's evidence carries the engine's features under their
+    own prefix beside the queue's (both name a `cos_mean`, computed otherwise): the queue's
+    model is refitted on the values it predicts from, and the engine model on the engine's."""
+    from pipeline.dedupe import FEATURE_NAMES, PairContext
+    from pipeline.review.queue import ENGINE_PREFIX
+
+    mentions, vectors = _corpus()
+    context = PairContext.build(mentions, embeddings=dict(vectors))
+    q = ReviewQueue("claim", mentions, vectors, context=context)
+    claims = _claims(mentions, [[m.mention_id] for m in mentions])
+    question = q.ask(claims, [], prior_model())[0]
+    c = question.candidates[0]
+    own = q.evidence(question.anchor, c.claim)
+    assert all(c.evidence[n] == own[n] for n in FEATURES)
+    assert all(ENGINE_PREFIX + n in c.evidence for n in FEATURE_NAMES)
+    answers = [Answer("claim", (m.mention_id,), (m.mention_id + 100,), "yes" if k % 2 else "no",
+                      {**{n: 0.0 for n in FEATURES}, **{ENGINE_PREFIX + n: float(k % 2) for n in FEATURE_NAMES}})
+               for k, m in enumerate(mentions * 3)]
+    d = engine_model(answers)  # fitted on the engine's values (prefixed), not the queue's zeros
+    assert d is not None and d["weights"][list(FEATURE_NAMES).index("cos_mean")] > 0

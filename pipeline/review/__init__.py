@@ -16,8 +16,8 @@ from typing import Iterable, Sequence
 
 from .evidence import FEATURES, Corpus
 from .model import ENGINE_THRESHOLD, PRIOR, PairModel, engine_prior, fit, fit_prior, prior_model
-from .queue import (KINDS, VERDICTS, Answer, Candidate, Question, ReviewQueue, apart_groups, cannot_links,
-                    parse_key, question_key)
+from .queue import (ENGINE_PREFIX, KINDS, VERDICTS, Answer, Candidate, Question, ReviewQueue, apart_groups,
+                    cannot_links, parse_key, question_key)
 
 __all__ = ["FEATURES", "KINDS", "PRIOR", "VERDICTS", "Answer", "Candidate", "Corpus", "PairModel", "Question",
            "ReviewQueue", "apart_groups", "cannot_links", "engine_model", "fit", "fit_prior", "parse_key",
@@ -52,8 +52,22 @@ def engine_model(answers: Iterable[Answer], kind: str = "claim") -> dict | None:
         return None
     if not validated(answers, kind):
         return None
-    m = _fit_on(answers, kind, engine_prior())
+    m = _fit_on(_engine_view(answers), kind, engine_prior())
     return {**m.to_dict(), "threshold": ENGINE_THRESHOLD}
+
+
+def _engine_view(answers: Iterable[Answer]) -> list[Answer]:
+    """The answers with the engine's features under the engine's own names (answers stored
+    before the prefix carry them unprefixed)."""
+    from ..dedupe import FEATURE_NAMES
+
+    out = []
+    for a in answers:
+        e = a.evidence
+        if any(ENGINE_PREFIX + n in e for n in FEATURE_NAMES):
+            e = {n: e[ENGINE_PREFIX + n] for n in FEATURE_NAMES if ENGINE_PREFIX + n in e}
+        out.append(Answer(a.kind, a.left, a.right, a.verdict, e))
+    return out
 
 
 def validated(answers: Sequence[Answer], kind: str = "claim", *, folds: int = ENGINE_FOLDS) -> bool:
@@ -65,7 +79,7 @@ def validated(answers: Sequence[Answer], kind: str = "claim", *, folds: int = EN
     precision 0.81 after 50 items judged, benchmarks/review_sim.py); a model that would
     have merged the editor's own "no" pairs is not let loose on the rest."""
     prior = engine_prior()
-    used = [a for a in answers if a.kind == kind and a.verdict in ("yes", "no")
+    used = [a for a in _engine_view(answers) if a.kind == kind and a.verdict in ("yes", "no")
             and all(n in a.evidence for n in prior.names)]
     merged = right = 0
     for f in range(folds):
