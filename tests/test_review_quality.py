@@ -64,14 +64,14 @@ def test_partner_gold_floors(partner):
 @pytest.mark.slow
 def test_claims_dev_floors(dev):
     _check_curve(dev)
-    # Measured on claims-dev (shipped prior, fitted on the partner gold): 0.341 within 150
-    # items and 0.471 within 300, precision 1.000 throughout, once the engine model fitted
-    # from the answers must pass its out-of-fold check (review.validated) before it
-    # re-clusters; without that check 0.268 / 0.467 at precision 0.81-0.96. The issue's
+    # Measured on claims-dev (shipped prior, fitted on the partner gold): 0.387 within 150
+    # items and 0.479 within 300, precision 1.000 throughout (docs/dedupe.md; main gave 0.268
+    # / 0.467 at precision 0.81-0.96, before the engine model had to pass its out-of-fold
+    # check and before the engine's features stopped overwriting the queue's). The issue's
     # targets (0.5 / 0.75) are not met: these floors, a little under the measured curve,
-    # guard against falling back (docs/dedupe.md).
-    assert _best(dev, 150) >= 0.30, dev.curve
-    assert _best(dev, 300) >= 0.42, dev.curve
+    # guard against falling back.
+    assert _best(dev, 150) >= 0.35, dev.curve
+    assert _best(dev, 300) >= 0.44, dev.curve
     assert all(p["pair_precision"] >= 0.95 for p in dev.curve if p["items"] >= 50), dev.curve
     assert dev.curve[-1]["hidden"] > 0  # the editor said "not a claim" to some sentences
 
