@@ -3,6 +3,7 @@
     python benchmarks/review_sim.py                      # the partner gold and claims-dev, side by side
     python benchmarks/review_sim.py --gold FILE --seeds DIR [--items N] [--every K] [--json]
     python benchmarks/review_sim.py --fit-prior --gold FILE --seeds DIR   # print a prior fitted on FILE
+    python benchmarks/review_sim.py --reach [--gold FILE --seeds DIR]     # gold pairs the candidates reach
 
 Mentions: every sentence of the seeds (split with the gold scorer's own splitter, headings
 and questions dropped), ids in the seed files' order, labelled by the label stage
@@ -24,7 +25,8 @@ far, and every `--every` items is a session's end: the engine's pair model is re
 once there is one, the claims are re-clustered with it under the editor's decisions.
 
 Printed: items judged, screens, pair precision and recall (the gold scorer's own
-`evaluate`), and a reliability table: the P(same) shown for each judged candidate, in
+`evaluate`), where the items went (per 50 items: screens, candidates per screen, the
+anchor's size, yes / no / "not a claim"), and a reliability table: the P(same) shown for each judged candidate, in
 bins, against how often the editor said yes, with the expected calibration error (ECE).
 
 What is fitted on what: the queue's prior (pipeline/review/model.py PRIOR) is fitted on the
@@ -126,10 +128,12 @@ class GoldEditor:
         for i, m in enumerate(mentions):
             by_site.setdefault(m.site, []).append((i, scorer.norm(m.text)))
         self.clusters: dict[int, set[str]] = {}  # mention id -> gold clusters (any role)
+        self.main: dict[int, set[str]] = {}  # mention id -> gold clusters it is P in
         for key, d in sents.items():
             i = scorer.match(key, by_site)
             if i is not None:
                 self.clusters[mentions[i].mention_id] = d["P"] | d["S"]
+                self.main[mentions[i].mention_id] = set(d["P"])
         self.not_claims: set[int] = set()
         for key in promo | not_claims:
             i = scorer.match(key, by_site)
@@ -151,6 +155,8 @@ class Run:
     gold: str
     curve: list[dict] = field(default_factory=list)
     judged: list[tuple[float, bool]] = field(default_factory=list)
+    # one row per screen: the anchor's size, the candidates shown, and what the editor said
+    screens: list[dict] = field(default_factory=list)
 
     def reliability(self, bins: int = BINS) -> list[dict]:
         return reliability(self.judged, bins)
@@ -244,7 +250,7 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
         claim_of = {m.mention_id: m.claim_id for m in memberships}
     hidden: set[int] = set()
     run = Run(str(gold))
-    counts = {"items": 0, "answers": 0, "yes": 0, "no": 0, "hidden": 0}
+    counts = {"items": 0, "answers": 0, "yes": 0, "no": 0, "hidden": 0, "engine_models": 0}
 
     def states():
         groups_: dict[int, list] = {}
@@ -279,6 +285,7 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
         if fitted is None or fitted == stored_model:
             return
         stored_model = fitted
+        counts["engine_models"] += 1
         ms = rebuild(states(), next_claim_id=max(claim_of.values()) + 1, embeddings=dict(vectors),
                      embedder=embedder, pair_model=fitted,
                      constraints=Constraints.of(fixed=fixed, cannot_link_groups=apart))
@@ -302,8 +309,12 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
         counts["answers"] += 1
         anchor = [m.mention_id for m in q.anchor.members]
         bad = [m for m in anchor if m in editor.not_claims]
+        screen = {"anchor": len(anchor), "shown": len(q.candidates), "yes": 0, "no": 0, "hidden": 0,
+                  "p": [c.p_same for c in q.candidates]}
+        run.screens.append(screen)
         if bad:  # the anchor is no claim: nothing else on the screen is judged
             hide(bad)
+            screen["hidden"] += 1
         else:
             group = list(anchor)
             keep = q.anchor.claim_id
@@ -315,12 +326,14 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
                 bad = [m for m in right if m in editor.not_claims]
                 if bad:
                     hide(bad)
+                    screen["hidden"] += 1
                     continue
                 yes = editor.same(group, right)
                 given.append(Answer("claim", tuple(anchor), tuple(right), "yes" if yes else "no", c.evidence))
                 run.judged.append((c.p_same, yes))
                 counts["items"] += 1
                 counts["yes" if yes else "no"] += 1
+                screen["yes" if yes else "no"] += 1
                 if yes:
                     group.extend(right)
                     keep = min(keep, c.claim.claim_id)
@@ -339,6 +352,64 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
     if run.curve[-1]["items"] != counts["items"]:
         score()
     return run
+
+
+def reach(gold: Path, seeds: Path, *, neighbours: Sequence[int] = (10, 20, 30), embedder=None) -> list[dict]:
+    """Candidate generation: of the gold P pairs whose two sentences the label stage keeps,
+    how many are candidate pairs of the queue at once (`direct`), and how many a chain of
+    "yes" answers to candidate pairs can join (`reachable`: the candidate pairs the gold
+    allows, closed under transitivity). The gold's P pairs in all: `gold_pairs`."""
+    import itertools
+
+    from pipeline.dedupe import embed_mentions
+    from pipeline.review import ReviewQueue
+
+    corpus = load_corpus(gold, seeds)
+    editor = corpus.editor
+    pool = [m for m in corpus.mentions if corpus.labels[m.mention_id] == "claim"]
+    kept = {m.mention_id for m in pool}
+    main = editor.main
+    gold_pairs = [(a, b) for a, b in itertools.combinations(sorted(main), 2) if main[a] & main[b]]
+    in_pool = [(a, b) for a, b in gold_pairs if a in kept and b in kept]
+    vectors = embed_mentions(pool, embedder=embedder)
+    out = []
+    for k in neighbours:
+        queue = ReviewQueue("claim", pool, vectors, neighbours=k)
+        ids = [m.mention_id for m in queue.corpus.mentions]
+        cands = {(ids[i], ids[j]) for i, j in queue._mention_candidates()}
+        cands |= {(b, a) for a, b in cands}
+        parent: dict[int, int] = {}
+
+        def root(x: int) -> int:
+            while parent.get(x, x) != x:
+                x = parent[x]
+            return x
+        for a, b in sorted(cands):
+            if editor.right_pair(a, b):
+                parent[root(a)] = root(b)
+        out.append({"neighbours": k, "candidate_pairs": len(cands) // 2,
+                    "gold_pairs_matched": len(gold_pairs), "gold_pairs_kept": len(in_pool),
+                    "direct": sum((a, b) in cands for a, b in in_pool),
+                    "reachable": sum(root(a) == root(b) for a, b in in_pool)})
+    return out
+
+
+def where_items_went(run: Run, window: int = 50) -> list[dict]:
+    """The screens in windows of `window` items: screens, candidates shown per screen, the
+    anchor's size, and the items answered yes, no and "not a claim"."""
+    out: dict[int, dict] = {}
+    done = 0
+    for sc in run.screens:
+        w = out.setdefault(done // window, {"items": f"{done // window * window}-{done // window * window + window - 1}",
+                                            "screens": 0, "shown": 0, "anchor": 0, "yes": 0, "no": 0, "hidden": 0})
+        done += sc["yes"] + sc["no"] + sc["hidden"]
+        w["screens"] += 1
+        for k in ("shown", "anchor", "yes", "no", "hidden"):
+            w[k] += sc[k]
+    for w in out.values():
+        w["shown"] = round(w["shown"] / w["screens"], 2)
+        w["anchor"] = round(w["anchor"] / w["screens"], 2)
+    return [out[k] for k in sorted(out)]
 
 
 def _best(curve: Sequence[dict], budget: int, precision: float = 0.95) -> float:
@@ -364,7 +435,12 @@ def _print_runs(runs: Sequence[tuple[str, Run]]) -> None:
     for name, run in runs:
         print(f"\n{name}: best recall at precision >= 0.95 within 150 items {_best(run.curve, 150):.3f}, "
               f"within 300 {_best(run.curve, 300):.3f}; {len(run.judged)} candidates judged yes/no, "
-              f"{run.curve[-1]['hidden']} sentences hidden as not a claim")
+              f"{run.curve[-1]['hidden']} sentences hidden as not a claim, "
+              f"{run.curve[-1]['engine_models']} engine models fitted from the answers re-clustered the claims")
+        print("  where the items went (windows of 50 items; shown: candidates per screen; anchor: its sentences)")
+        for w in where_items_went(run):
+            print(f"  {w['items']:>9}: {w['screens']:>3} screens, shown {w['shown']:.2f}, anchor {w['anchor']:.2f}, "
+                  f"yes {w['yes']:>3}, no {w['no']:>3}, not a claim {w['hidden']:>2}")
         print(f"  reliability (shown P(same) against the editor's yes rate), ECE {run.ece():.3f}")
         print(f"  {'bin':>9} {'n':>5} {'mean P':>7} {'yes rate':>9}")
         for r in run.reliability():
@@ -386,6 +462,8 @@ def main(argv=None) -> int:
                     help="cross (default): a gold is scored with a prior fitted on the other gold; "
                          "shipped: the shipped prior (in-sample on the partner gold)")
     ap.add_argument("--fit-prior", action="store_true", help="print the prior fitted on --gold and stop")
+    ap.add_argument("--reach", action="store_true",
+                    help="print how many gold pairs the queue's candidates can reach, and stop")
     a = ap.parse_args(argv)
     if (a.gold is None) != (a.seeds is None):
         print("give --gold and --seeds together", file=sys.stderr)
@@ -397,6 +475,11 @@ def main(argv=None) -> int:
             return 2
     if a.fit_prior:
         print(json.dumps(fitted_prior(*golds[0]), indent=2))
+        return 0
+    if a.reach:
+        for gold, seeds in golds:
+            for row in reach(gold, seeds):
+                print(gold.parent.name, json.dumps(row))
         return 0
     t0 = time.perf_counter()
     runs = []
@@ -410,7 +493,8 @@ def main(argv=None) -> int:
         runs.append((name, simulate(gold, seeds, items=a.items, every=a.every, prior=prior,
                                     engine_model_used=not a.no_engine_model, groups=not a.no_groups)))
     if a.json:
-        print(json.dumps([{"gold": name, "curve": run.curve, "reliability": run.reliability(), "ece": run.ece()}
+        print(json.dumps([{"gold": name, "curve": run.curve, "reliability": run.reliability(), "ece": run.ece(),
+                           "screens": where_items_went(run)}
                           for name, run in runs]))
         return 0
     _print_runs(runs)

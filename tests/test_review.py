@@ -141,19 +141,45 @@ def test_refit_uses_yes_and_no_of_its_kind_only():
     assert refit(answers, "faq").answers == 1
 
 
+def _engine_answers(n: int, seed: int, *, noisy: bool = False) -> list:
+    from pipeline.dedupe import FEATURE_NAMES
+
+    rng = np.random.default_rng(seed)
+    out = []
+    for k in range(n):
+        yes = k % 2 == 0
+        ev = {n_: float(v) for n_, v in zip(FEATURE_NAMES, rng.uniform(0, 1, len(FEATURE_NAMES)))}
+        if not noisy:  # the yes pairs are close and share words, the no pairs are not
+            ev["cos_mean"] = float(rng.uniform(0.8, 1.0) if yes else rng.uniform(0.0, 0.4))
+            ev["lex_mean"] = float(rng.uniform(0.7, 1.0) if yes else rng.uniform(0.0, 0.3))
+        out.append(Answer("claim", (k,), (1000 + k,), "yes" if yes else "no", ev))
+    return out
+
+
 def test_engine_model_waits_for_enough_answers_and_speaks_the_engines_names():
     from pipeline.dedupe import FEATURE_NAMES, PairModel as EngineModel
 
-    rng = np.random.default_rng(2)
-    answers = []
-    for k in range(30):
-        ev = {n: float(v) for n, v in zip(FEATURE_NAMES, rng.uniform(0, 1, len(FEATURE_NAMES)))}
-        answers.append(Answer("claim", (k,), (100 + k,), "yes" if ev["cos_mean"] > 0.5 else "no", ev))
+    answers = _engine_answers(60, 2)
     assert engine_model(answers[:5]) is None  # too few answers: runs keep the hand thresholds
     d = engine_model(answers)
     model = EngineModel.coerce(d)  # the engine accepts it
     assert model.names == tuple(FEATURE_NAMES) and model.threshold == 0.95
     assert d == engine_model(list(answers))  # the same answers, the same model
+
+
+def test_engine_model_is_withheld_when_it_would_merge_what_the_editor_kept_apart():
+    """Checked on the answers themselves, out of fold: answers whose verdict the evidence
+    does not tell give no model the runs would merge with, however many there are."""
+    from pipeline.review import validated
+
+    assert validated(_engine_answers(60, 2))
+    noisy = _engine_answers(200, 3, noisy=True)
+    assert not validated(noisy)
+    assert engine_model(noisy) is None
+    # a few of the editor's "no"s among confident pairs are enough to withhold it
+    flipped = [Answer(a.kind, a.left, a.right, "no" if a.verdict == "yes" and k % 10 == 0 else a.verdict,
+                      a.evidence) for k, a in enumerate(_engine_answers(60, 2))]
+    assert not validated(flipped)
 
 
 def test_model_round_trips_and_refuses_other_features():
@@ -198,3 +224,26 @@ def test_group_questions_and_their_keys():
     assert any(x.items > 1 for x in qs), "three sentences of one proposition make a group question"
     no_groups = q.ask(claims, [], prior_model(), limit=3, groups=False)
     assert all(x.items == 1 for x in no_groups)
+
+
+def test_engine_features_do_not_overwrite_the_queues_own():
+    """With a PairContext, a question's evidence carries the engine's features under their
+    own prefix beside the queue's (both name a `cos_mean`, computed otherwise): the queue's
+    model is refitted on the values it predicts from, and the engine model on the engine's."""
+    from pipeline.dedupe import FEATURE_NAMES, PairContext
+    from pipeline.review.queue import ENGINE_PREFIX
+
+    mentions, vectors = _corpus()
+    context = PairContext.build(mentions, embeddings=dict(vectors))
+    q = ReviewQueue("claim", mentions, vectors, context=context)
+    claims = _claims(mentions, [[m.mention_id] for m in mentions])
+    question = q.ask(claims, [], prior_model())[0]
+    c = question.candidates[0]
+    own = q.evidence(question.anchor, c.claim)
+    assert all(c.evidence[n] == own[n] for n in FEATURES)
+    assert all(ENGINE_PREFIX + n in c.evidence for n in FEATURE_NAMES)
+    answers = [Answer("claim", (m.mention_id,), (m.mention_id + 100,), "yes" if k % 2 else "no",
+                      {**{n: 0.0 for n in FEATURES}, **{ENGINE_PREFIX + n: float(k % 2) for n in FEATURE_NAMES}})
+               for k, m in enumerate(mentions * 3)]
+    d = engine_model(answers)  # fitted on the engine's values (prefixed), not the queue's zeros
+    assert d is not None and d["weights"][list(FEATURE_NAMES).index("cos_mean")] > 0

@@ -54,19 +54,25 @@ def _check_curve(run):
 @pytest.mark.slow
 def test_partner_gold_floors(partner):
     _check_curve(partner)
+    # Measured on the partner gold (prior fitted on claims-dev): 0.504 within 150 items and
+    # 0.781 within 300, precision 1.000 throughout (docs/dedupe.md). Floors a little under.
     assert _best(partner, 150) >= 0.45, partner.curve
-    assert _best(partner, 300) >= 0.65, partner.curve
+    assert _best(partner, 300) >= 0.70, partner.curve
+    assert all(p["pair_precision"] >= 0.95 for p in partner.curve if p["items"] >= 50), partner.curve
 
 
 @pytest.mark.slow
 def test_claims_dev_floors(dev):
     _check_curve(dev)
-    # Measured on main with the merge model deciding automatic merges: 0.184 within 150 items
-    # and 0.341 within 300 (the review branch alone, on issue 8's hand thresholds, gave 0.31
-    # and 0.41). The issue's targets (0.5 / 0.75) are not met: issue 16 stays open, and these
-    # floors only guard against falling further (docs/dedupe.md).
-    assert _best(dev, 150) >= 0.15, dev.curve
-    assert _best(dev, 300) >= 0.30, dev.curve
+    # Measured on claims-dev (shipped prior, fitted on the partner gold): 0.387 within 150
+    # items and 0.479 within 300, precision 1.000 throughout (docs/dedupe.md; main gave 0.268
+    # / 0.467 at precision 0.81-0.96, before the engine model had to pass its out-of-fold
+    # check and before the engine's features stopped overwriting the queue's). The issue's
+    # targets (0.5 / 0.75) are not met: these floors, a little under the measured curve,
+    # guard against falling back.
+    assert _best(dev, 150) >= 0.35, dev.curve
+    assert _best(dev, 300) >= 0.44, dev.curve
+    assert all(p["pair_precision"] >= 0.95 for p in dev.curve if p["items"] >= 50), dev.curve
     assert dev.curve[-1]["hidden"] > 0  # the editor said "not a claim" to some sentences
 
 

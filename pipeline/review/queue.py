@@ -44,6 +44,11 @@ VERDICTS = ("yes", "no", "skip", "not-claim")
 CANDIDATE_NEIGHBOURS = 20  # nearest mentions whose claims make a candidate pair
 GROUP_MAX = 6  # candidates in one group question at most
 LOOKAHEAD = 1.0  # weight of the pairs a yes makes reachable through later merges
+# The engine's features in an answer's evidence carry this prefix: several of its names
+# (cos_mean, lex_mean, ...) are also the queue's own, computed otherwise (other topic
+# directions, other words), and one must not overwrite the other (it did: the queue's model
+# was refitted on the engine's values and applied to its own)
+ENGINE_PREFIX = "engine."
 
 
 @dataclass(frozen=True, slots=True)
@@ -190,7 +195,8 @@ class ReviewQueue:
             self._candidate(anchor, o, e, pk) for o, e, pk in zip(others, ev, p))))
 
     def _with_engine(self, q: Question) -> Question:
-        """The question with the engine's features added to each candidate's evidence."""
+        """The question with the engine's features added to each candidate's evidence (named
+        ENGINE_PREFIX + the engine's name)."""
         if self.context is None:
             return q
         from ..dedupe import FEATURE_NAMES
@@ -199,7 +205,7 @@ class ReviewQueue:
         for c in q.candidates:
             values = self.context.claim_features([m.mention_id for m in q.anchor.members],
                                                  [m.mention_id for m in c.claim.members])
-            extra = {n: round(float(v), 6) for n, v in zip(FEATURE_NAMES, values)}
+            extra = {ENGINE_PREFIX + n: round(float(v), 6) for n, v in zip(FEATURE_NAMES, values)}
             out.append(Candidate(c.claim, c.p_same, c.new_pairs, c.gain, {**c.evidence, **extra}))
         return Question(q.kind, q.anchor, tuple(out))
 
