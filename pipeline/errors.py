@@ -116,3 +116,7 @@ class Interrupted(SyndicateError):
 
 class ClaimNotFound(StoreError):
     """No claim (or FAQ question) has this id."""
+
+
+class ModelError(SyndicateError):
+    """The sentence model could not be loaded or exported; the message says what to do."""
