@@ -51,7 +51,12 @@ def training_set():
 def build() -> LabelModel:
     own, partner, dev = training_set()
     examples = own + partner.examples + dev.examples
-    vectors = vectors_of(examples)
+    # fitted on the reference encoder's vectors (torch), whatever encoder a run uses: the
+    # ONNX encoder's are within cosine 0.99 of them (docs/dedupe.md), and the same data must
+    # give the same file on every machine
+    from pipeline.dedupe.embed import make_embedder
+
+    vectors = vectors_of(examples, make_embedder("torch"))
     fitted = [e for e in examples if e.structural is None and e.cls != "unknown"]
     about = {
         "what": "multinomial logistic regression over claim, promo, other; written by benchmarks/train_labels.py",
