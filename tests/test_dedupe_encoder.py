@@ -282,3 +282,49 @@ def test_a_run_with_the_onnx_backend_does_not_import_torch(partner_sites, tmp_pa
     result = json.loads(out.stdout.strip().splitlines()[-1])
     assert result["ok"] and result["claims"] > 20
     assert result["torch"] == []
+
+
+# --- the store's vector cache, per encoder --------------------------------------------------
+
+
+class _Named(HashEmbedder):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+def test_each_encoder_keeps_its_own_vectors_and_a_new_encoder_reclusters(tmp_path):
+    """Vectors are cached under the encoder's name: when the encoder changes, the stored
+    mentions have no vector of the new one and are encoded again (the run then re-clusters
+    them all on the new vectors), and the old encoder's vectors stay valid."""
+    from datetime import timedelta
+
+    from pipeline.clustering import cluster_new_mentions
+    from pipeline.store import Store
+
+    import research_data as rd
+
+    store = Store.open(f"sqlite:///{tmp_path / 'enc.sqlite'}")
+    store.sync_sources(rd.SOURCES)
+    arts = rd.articles()
+    for site in ("birch", "cedar"):
+        store.save_article(site, arts[site].url, arts[site], guid=None, snapshot_sha256=None, fetched_at=rd.T0)
+    a = _Named("encoder-a")
+    cluster_new_mentions(store, rd.T0, embedder=a)
+    first = store.claim_states()
+    old = [m for c in first for m in c.members]
+    assert len(store.load_embeddings(old, "encoder-a")) == len(old) > 3
+    assert store.load_embeddings(old, "encoder-b") == {}
+
+    later = rd._article("dune", arts["dune"].url, [(s.text, s.kind, s.citations) for s in arts["dune"].sentences],
+                        published=rd.T0 + timedelta(days=2))
+    store.save_article("dune", later.url, later, guid=None, snapshot_sha256=None, fetched_at=rd.WEEK2)
+    b = _Named("encoder-b")
+    cluster_new_mentions(store, rd.WEEK2, embedder=b)
+    every = [m for c in store.claim_states() for m in c.members]
+    assert {m.text for m in old} <= set(b.encoded)  # the stored mentions too
+    assert len(store.load_embeddings(every, "encoder-b")) == len(every)
+    assert len(store.load_embeddings(old, "encoder-a")) == len(old)  # a's vectors are kept
+    assert {m.mention_id for m in every} == {m.mention_id for m in old} | {
+        m.mention_id for m in every if m.text in {s.text for s in later.sentences}}
+    store.close()
