@@ -1,21 +1,26 @@
-"""Dedup at scale: synthetic corpora of 10k and 100k claim mentions.
+"""Dedup at scale: synthetic corpora of 10k, 100k and 1M claim mentions.
 
 The sentences are generated (no partner text): propositions built from a small grammar of
 subjects, verbs, objects and qualifiers; each is stated several times with paraphrase-like
 variation (synonyms, reordered clauses, hedges), and many statements are near-copies of an
 earlier one (syndication: a word changed, a tail added, punctuation). Sites are random.
 
-For each size it prints the full-build time (encoding and clustering apart), peak memory of
-the process (ru_maxrss) and mentions/s, and the pair precision/recall of the clusters against
-the generator's propositions (a sanity check that speed did not buy bad clusters; the hash
+For each size, in a process of its own, it prints the full-build time (encoding every
+distinct text, then clustering with the vectors at hand, timed apart), peak memory of the
+process (ru_maxrss) and mentions/s, and the pair precision/recall of the clusters against the
+generator's propositions (a sanity check that speed did not buy bad clusters; the hash
 embedder cannot tell paraphrases apart, so its figures are low); for the largest, the time
 to add 1% new mentions incrementally (encoding the new ones, loading the stored ones and
-deciding; not the store's own reads); and the growth exponent between the sizes.
+deciding; not the store's own reads); and the growth exponents between consecutive sizes.
 
-    python benchmarks/dedup_scale.py [--sizes 10000 100000] [--embedder minilm|hash]
+    python benchmarks/dedup_scale.py [--sizes 10000 100000 1000000]
+                                     [--embedder minilm|onnx|torch|hash] [--overlapped]
 
-With --embedder hash, a character-trigram hashing embedder replaces MiniLM (to time the
-clustering alone quickly); the figures in the report say which one was used.
+--embedder minilm (the default) is what a run uses: ONNX Runtime when it is installed, else
+torch ($SYNDICATE_ENCODER chooses); onnx and torch force one. With --embedder hash, a
+character-trigram hashing embedder replaces MiniLM (to time the clustering alone quickly).
+With --overlapped each size also times the build as a run does it: clustering from an empty
+vector cache, the encoder working ahead of the engine in a background thread.
 """
 from __future__ import annotations
 
@@ -144,22 +149,29 @@ class HashEmbedder:
         return out
 
 
-def one_size(n: int, embedder_name: str, incremental: bool) -> dict:
+def one_size(n: int, embedder_name: str, incremental: bool, overlapped: bool = False) -> dict:
     from pipeline.dedupe import ClaimState, cluster_claims, embed_mentions
-    from pipeline.dedupe.embed import MiniLMEmbedder
+    from pipeline.dedupe.embed import embedder_name as name_of, make_embedder
 
-    embedder = MiniLMEmbedder() if embedder_name == "minilm" else HashEmbedder()
+    if embedder_name == "hash":
+        embedder = HashEmbedder()
+    else:
+        embedder = make_embedder(None if embedder_name == "minilm" else embedder_name)
     total = n + (n // 100 if incremental else 0)
     truth: list[int] = []
     corpus = synthetic_corpus(total, truth=truth)
     base, extra = corpus[:n], corpus[n:]
-    t0 = time.perf_counter()
+    t0, c0 = time.perf_counter(), time.process_time()
     cache = embed_mentions(base, embedder=embedder)
-    t1 = time.perf_counter()
+    t1, c1 = time.perf_counter(), time.process_time()
     ms = cluster_claims([], base, next_claim_id=1, embedder=embedder, embeddings=cache)
-    t2 = time.perf_counter()
-    res = {"mentions": n, "embedder": embedder_name, "encode_s": round(t1 - t0, 2),
+    t2, c2 = time.perf_counter(), time.process_time()
+    res = {"mentions": n, "embedder": name_of(embedder), "encode_s": round(t1 - t0, 2),
+           "distinct_texts": len({m.text for m in base}),
            "cluster_s": round(t2 - t1, 2), "full_build_s": round(t2 - t0, 2),
+           # CPU seconds of the process (all its threads): on a loaded machine the wall
+           # clock says more about the other work than about this one
+           "encode_cpu_s": round(c1 - c0, 2), "cluster_cpu_s": round(c2 - c1, 2),
            "mentions_per_s": round(n / (t2 - t0), 1), "claims": len({m.claim_id for m in ms}),
            "methods": {k: sum(1 for m in ms if m.method == k) for k in
                        ("new", "exact", "near-copy", "paraphrase")}}
@@ -171,60 +183,80 @@ def one_size(n: int, embedder_name: str, incremental: bool) -> dict:
         for m in ms:
             groups.setdefault(m.claim_id, []).append(by[m.mention_id])
         claims = [ClaimState(c, tuple(v)) for c, v in groups.items()]
-        t3 = time.perf_counter()
+        t3, c3 = time.perf_counter(), time.process_time()
         inc = cluster_claims(claims, extra, next_claim_id=max(groups) + 1, embedder=embedder,
                              embeddings=cache)
-        t4 = time.perf_counter()
+        t4, c4 = time.perf_counter(), time.process_time()
         res.update(incremental_mentions=len(extra), incremental_s=round(t4 - t3, 2),
+                   incremental_cpu_s=round(c4 - c3, 2),
+                   incremental_cpu_share_of_full=round((c4 - c3) / (c2 - c0), 4),
                    incremental_share_of_full=round((t4 - t3) / (t2 - t0), 4),
                    incremental_share_of_cluster=round((t4 - t3) / (t2 - t1), 4),
                    incremental_joined=sum(1 for m in inc if m.method != "new"))
     import os
 
-    torch = sys.modules.get("torch")  # loaded by MiniLM only
-    res["cores"] = os.cpu_count()
+    torch = sys.modules.get("torch")  # loaded by the torch encoder only
+    res["cores"] = len(os.sched_getaffinity(0))
     res["torch_threads"] = torch.get_num_threads() if torch else None
     res["peak_rss_mb"] = round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1)
+    if overlapped:  # as a run does it: nothing cached, encoding beside the clustering
+        del cache, ms
+        t5 = time.perf_counter()
+        cluster_claims([], base, next_claim_id=1, embedder=embedder, embeddings={})
+        res["overlapped_build_s"] = round(time.perf_counter() - t5, 2)
     return res
 
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--sizes", type=int, nargs="+", default=[10_000, 100_000])
-    ap.add_argument("--embedder", choices=("minilm", "hash"), default="minilm")
+    ap.add_argument("--embedder", choices=("minilm", "onnx", "torch", "hash"), default="minilm")
+    ap.add_argument("--overlapped", action="store_true",
+                    help="also time each build with encoding overlapped with clustering")
     ap.add_argument("--one", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--incremental", action="store_true", help=argparse.SUPPRESS)
     a = ap.parse_args(argv)
     if a.one:
-        print(json.dumps(one_size(a.one, a.embedder, a.incremental)))
+        print(json.dumps(one_size(a.one, a.embedder, a.incremental, a.overlapped)))
         return 0
     results = []
     for i, n in enumerate(a.sizes):  # one process per size: a clean peak-memory figure
         cmd = [sys.executable, __file__, "--one", str(n), "--embedder", a.embedder]
         if i == len(a.sizes) - 1:
             cmd.append("--incremental")
+        if a.overlapped:
+            cmd.append("--overlapped")
         out = subprocess.run(cmd, capture_output=True, text=True, check=True)
         r = json.loads(out.stdout.strip().splitlines()[-1])
         results.append(r)
+        print(json.dumps(r), file=sys.stderr, flush=True)  # the raw figures
         print(f"{n:>7} mentions ({r['embedder']}): full build {r['full_build_s']:.1f}s "
-              f"(encode {r['encode_s']:.1f}s + cluster {r['cluster_s']:.1f}s), "
+              f"(encode {r['encode_s']:.1f}s + cluster {r['cluster_s']:.1f}s; CPU seconds "
+              f"{r['encode_cpu_s']:.1f} + {r['cluster_cpu_s']:.1f}), "
               f"{r['mentions_per_s']:.0f} mentions/s, peak RSS {r['peak_rss_mb']:.0f} MB, "
-              f"{r['claims']} claims {r['methods']}; pair precision "
+              f"{r['claims']} claims {r['methods']}, {r['distinct_texts']} distinct texts; pair precision "
               f"{r['truth_pair_precision']:.3f} recall {r['truth_pair_recall']:.3f} against the "
               f"generator's propositions", flush=True)
+        if "overlapped_build_s" in r:
+            print(f"        overlapped build (encoding beside clustering, empty cache): "
+                  f"{r['overlapped_build_s']:.1f}s")
         if "incremental_s" in r:
             print(f"        +{r['incremental_mentions']} mentions incrementally: "
                   f"{r['incremental_s']:.2f}s = {100 * r['incremental_share_of_full']:.2f}% "
-                  f"of the full build, {100 * r['incremental_share_of_cluster']:.1f}% of its "
+                  f"of the full build (CPU {r['incremental_cpu_s']:.1f}s = "
+                  f"{100 * r['incremental_cpu_share_of_full']:.2f}%), "
+                  f"{100 * r['incremental_share_of_cluster']:.1f}% of its "
                   f"clustering ({r['incremental_joined']} joined existing claims; includes "
                   f"encoding the new mentions and loading the stored ones)")
-    if len(results) >= 2:
-        a0, a1 = results[0], results[-1]
+    if results:
+        print(f"({results[-1]['cores']} cores, torch threads {results[-1]['torch_threads']}; "
+              f"wall-clock figures move with the machine's load)")
+    for a0, a1 in zip(results, results[1:]):
         k = math.log(a1["mentions"] / a0["mentions"])
-        print(f"({a1['cores']} cores, torch threads {a1['torch_threads']})")
-        for key in ("full_build_s", "cluster_s", "encode_s"):
-            if a0[key] > 0 and a1[key] > 0:
-                print(f"growth exponent ({key}): {math.log(a1[key] / a0[key]) / k:.2f}")
+        parts = [f"{key} {math.log(a1[key] / a0[key]) / k:.2f}"
+                 for key in ("full_build_s", "cluster_s", "encode_s", "cluster_cpu_s", "encode_cpu_s")
+                 if a0[key] > 0 and a1[key] > 0]
+        print(f"growth exponent {a0['mentions']} -> {a1['mentions']}: " + ", ".join(parts))
     return 0
 
 

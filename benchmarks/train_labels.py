@@ -58,7 +58,12 @@ def build(db_urls: tuple[str, ...] = ()) -> LabelModel:
     hidden = [e for url in db_urls for e in load_hidden(url)]
     own, partner, dev = training_set()
     examples = own + partner.examples + dev.examples + hidden
-    vectors = vectors_of(examples)
+    # fitted on the reference encoder's vectors (torch), whatever encoder a run uses: the
+    # ONNX encoder's are within cosine 0.99 of them (docs/dedupe.md), and the same data must
+    # give the same file on every machine
+    from pipeline.dedupe.embed import make_embedder
+
+    vectors = vectors_of(examples, make_embedder("torch"))
     fitted = [e for e in examples if e.structural is None and e.cls != "unknown"]
     sources = {"own sentences (benchmarks/data/label_sentences.jsonl)": "own",
                "partner gold (../shared/gold, seeds)": "partner",

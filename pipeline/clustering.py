@@ -16,12 +16,10 @@ from datetime import datetime
 from typing import Iterator, Sequence
 
 from .dedupe import (Constraints, Embedder, appends_in_order, choose_canonical, cluster_claims, cluster_questions,
-                     conflicting_figures, embed_mentions, embedding_to_bytes, rebuild)
+                     conflicting_figures, default_embedder, embed_mentions, embedder_name, embedding_to_bytes,
+                     rebuild)
 from .store import Store
 from .types import MentionInput
-
-EMBEDDING_MODEL = "all-MiniLM-L6-v2"
-
 
 def cluster_new_mentions(store: Store, now: datetime, *, embedder: Embedder | None = None) -> int:
     """Give every unclustered claim mention a claim (and every new FAQ entry a question),
@@ -38,8 +36,10 @@ def cluster_new_mentions(store: Store, now: datetime, *, embedder: Embedder | No
         old = [m for c in states for m in c.members]
         options = dict(next_claim_id=store.next_claim_id(), constraints=clustering_constraints(store),
                        pair_model=store.pair_model("claim"), embedder=embedder)
-        in_order = appends_in_order(old, new)
-        with embedding_cache(store, old + new) as cache:
+        with embedding_cache(store, old + new, embedder) as cache:
+            # stored mentions without a vector of this encoder (the encoder changed, e.g.
+            # torch -> ONNX): their claims were decided on other vectors, so re-cluster
+            in_order = appends_in_order(old, new) and all(m.mention_id in cache for m in old)
             if in_order:
                 memberships = cluster_claims(states, new, embeddings=cache, **options)
             else:
@@ -53,7 +53,7 @@ def cluster_new_mentions(store: Store, now: datetime, *, embedder: Embedder | No
     refresh_claims(store, now)
     questions, new_entries, next_question = store.faq_states()
     if new_entries:
-        with embedding_cache(store, [m for q in questions for m in q.members] + new_entries) as cache:
+        with embedding_cache(store, [m for q in questions for m in q.members] + new_entries, embedder) as cache:
             store.save_faq_memberships(cluster_questions(
                 questions, new_entries, next_id=next_question, embeddings=cache, embedder=embedder,
                 constraints=Constraints.of(fixed=store.fixed_faq_memberships(),
@@ -68,7 +68,7 @@ def rebuild_claims(store: Store, now: datetime, *, embedder: Embedder | None = N
     states = store.claim_states()
     if not states:
         return 0
-    with embedding_cache(store, [m for c in states for m in c.members]) as cache:
+    with embedding_cache(store, [m for c in states for m in c.members], embedder) as cache:
         memberships = rebuild(states, next_claim_id=store.next_claim_id(), embeddings=cache, embedder=embedder,
                               constraints=clustering_constraints(store), pair_model=store.pair_model("claim"))
     moved = store.replace_memberships(memberships, now)
@@ -90,23 +90,27 @@ def clustering_constraints(store: Store) -> Constraints:
 
 
 @contextmanager
-def embedding_cache(store: Store, mentions: Sequence[MentionInput]) -> Iterator[dict]:
+def embedding_cache(store: Store, mentions: Sequence[MentionInput],
+                    embedder: Embedder | None = None) -> Iterator[dict]:
     """{mention id: vector} from the store; whatever the clustering encodes into it is saved
-    back (keyed by text) when the block ends."""
-    cache: dict = dict(store.load_embeddings(mentions, EMBEDDING_MODEL))
+    back (keyed by text) when the block ends. Each encoder's vectors are kept under its own
+    name (`embedder_name`: torch and ONNX vectors are close, not equal), so a database never
+    mixes them."""
+    model = embedder_name(embedder if embedder is not None else default_embedder())
+    cache: dict = dict(store.load_embeddings(mentions, model))
     known = set(cache)
     yield cache
     texts = {m.mention_id: m.text for m in mentions}
     fresh = {texts[mid]: embedding_to_bytes(vec) for mid, vec in cache.items()
              if mid not in known and mid in texts}
     if fresh:
-        store.save_embeddings(fresh, EMBEDDING_MODEL)
+        store.save_embeddings(fresh, model)
 
 
 def mention_vectors(store: Store, mentions: Sequence[MentionInput], *, embedder: Embedder | None = None) -> dict:
     """{mention id: vector} of `mentions` (the review queue's evidence): from the store's
     cache, the others encoded and saved to it."""
-    with embedding_cache(store, mentions) as cache:
+    with embedding_cache(store, mentions, embedder) as cache:
         vectors = embed_mentions(mentions, embedder=embedder, known=cache)
         cache.update({k: v for k, v in vectors.items() if k not in cache})
     return vectors

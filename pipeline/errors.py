@@ -125,3 +125,7 @@ class AlreadySent(SyndicateError):
     def __init__(self, message: str, sent=None):
         self.sent = sent
         super().__init__(message)
+
+
+class ModelError(SyndicateError):
+    """The sentence model could not be loaded or exported; the message says what to do."""

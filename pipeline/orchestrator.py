@@ -44,7 +44,7 @@ from urllib.parse import urlsplit
 from . import clustering, health, plan
 from .dedupe import Embedder
 from .errors import ParseError
-from .dedupe.embed import RecordingEmbedder, default_embedder, embedding_to_bytes
+from .dedupe.embed import RecordingEmbedder, default_embedder, embedder_name, embedding_to_bytes
 from .extract import SentenceLabeller, extract_article
 from .fetch import Fetcher, FetchConfig
 from .fetch.scope import InvalidHost
@@ -424,7 +424,7 @@ def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) ->
         new_mentions += len(page.article.sentences) if saved.new_revision else 0
         if saved.new_revision:
             vectors.update(_claim_vectors(page.article, run.label_vectors))
-    _save_vectors(store, vectors, h.source.id)
+    _save_vectors(store, vectors, h.source.id, run.label_vectors)
     if pending:
         store.save_fetch_results([(f.response, f.keep) for f in pending.values()], snapshots=False)
     store.mark_articles_checked(h.source.id, checked, now)
@@ -446,13 +446,13 @@ def _claim_vectors(article, recorded: RecordingEmbedder | None) -> dict:
     return {t: v for t, v in found if v is not None}
 
 
-def _save_vectors(store: Store, vectors: dict, source_id: str) -> None:
+def _save_vectors(store: Store, vectors: dict, source_id: str, encoder: RecordingEmbedder | None) -> None:
     """The vectors of the new claim sentences into the store's cache (the claims stage
     reads them there). Only a cache: a failure costs an encoding later, nothing else."""
     if not vectors:
         return
     try:
-        store.save_embeddings({t: embedding_to_bytes(v) for t, v in vectors.items()}, clustering.EMBEDDING_MODEL)
+        store.save_embeddings({t: embedding_to_bytes(v) for t, v in vectors.items()}, embedder_name(encoder))
     except Exception:
         log.exception("%s: could not cache the sentence vectors", source_id)
 
@@ -535,7 +535,7 @@ def reprocess(store: Store, sources: Iterable[Source], *, now: datetime | None =
             saved = store.save_article(source_id, url, article, guid=guid, snapshot_sha256=sha, fetched_at=when)
             c[1] += saved.new_revision
             if saved.new_revision:
-                _save_vectors(store, _claim_vectors(article, labeller.embedder), source_id)
+                _save_vectors(store, _claim_vectors(article, labeller.embedder), source_id, labeller.embedder)
         except (ParseError, ValueError) as e:
             errors.setdefault(source_id, []).append(SourceError("extract", str(e), url))
     new_claims = clustering.cluster_new_mentions(store, when, embedder=embedder)

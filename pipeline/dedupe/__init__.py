@@ -18,7 +18,8 @@ Optional keyword arguments of all of them:
 - `embeddings`: {mention_id: vector or bytes} already computed (the store's cache). Missing
   vectors are encoded; when a dict is passed, the new ones are written into it so the
   caller can persist them (`embedding_to_bytes`).
-- `embedder`: an `Embedder`; default: all-MiniLM-L6-v2, loaded on first use.
+- `embedder`: an `Embedder`; default: all-MiniLM-L6-v2 (through ONNX Runtime when it is
+  installed, else torch: `embed.default_embedder`), loaded on first use.
 - `constraints`: `Constraints` (editor pins, merges and splits) respected by every run.
 - `settings`: `Settings`, the decision's knobs; for claims its `merge_model` (the calibrated
   `MergeModel` of settings.py, fitted on annotated golds by benchmarks/merge_model.py)
@@ -44,7 +45,8 @@ from .cluster import (ClaimState, QuestionState, cluster_claims, cluster_questio
                       rebuild_questions)
 from .conflicts import Conflict, conflicting_figures
 from .context import PairContext
-from .embed import Embedder, MiniLMEmbedder, embedding_from_bytes, embedding_to_bytes
+from .embed import (Embedder, MiniLMEmbedder, OnnxMiniLMEmbedder, default_embedder, embedder_name,
+                    embedding_from_bytes, embedding_to_bytes, make_embedder)
 from .evidence import Figure, figures, mismatches, signature
 from .features import FEATURE_NAMES, MergeModel, PairModel
 from .normalize import content_terms, normalize_for_match
@@ -52,7 +54,8 @@ from .order import appends_in_order, in_canonical_order, order_key
 from .settings import CLAIM_SETTINGS, MERGE_MODEL, QUESTION_SETTINGS, Constraints, Settings
 
 __all__ = [
-    "ClaimState", "QuestionState", "Constraints", "Embedder", "MiniLMEmbedder", "Settings",
+    "ClaimState", "QuestionState", "Constraints", "Embedder", "MiniLMEmbedder",
+    "OnnxMiniLMEmbedder", "Settings", "default_embedder", "make_embedder", "embedder_name",
     "CLAIM_SETTINGS", "QUESTION_SETTINGS", "MERGE_MODEL", "MergeModel",
     "cluster_claims", "rebuild", "cluster_questions", "rebuild_questions",
     "choose_canonical", "embed_mentions", "embedding_to_bytes", "embedding_from_bytes",

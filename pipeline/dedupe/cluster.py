@@ -14,7 +14,7 @@ from typing import Mapping, MutableMapping, Sequence
 import numpy as np
 
 from ..types import MentionInput, Membership
-from .embed import Embedder, default_embedder, embedding_from_bytes, normalize_rows
+from .embed import EncodedRows, Embedder, default_embedder, embedding_from_bytes, normalize_rows
 from .engine import Engine
 from .features import PairModel
 from .order import order_key
@@ -62,18 +62,41 @@ def embed_mentions(mentions: Sequence[MentionInput], *, embedder: Embedder | Non
 
 def _matrix(mentions: Sequence[MentionInput], embedder: Embedder | None,
             embeddings: Mapping[int, np.ndarray | bytes] | None) -> np.ndarray:
-    vecs = embed_mentions(mentions, embedder=embedder, known=embeddings)
+    """The mentions' unit vectors as one matrix (all encoded before it returns); new
+    vectors are written into `embeddings` when it is a dict."""
+    rows = _vectors(mentions, embedder, embeddings, background=False)
+    _remember(rows, mentions, embeddings)
+    return rows.matrix
+
+
+def _vectors(mentions: Sequence[MentionInput], embedder: Embedder | None,
+             embeddings: Mapping[int, np.ndarray | bytes] | None, *,
+             background: bool | None = None) -> EncodedRows:
+    """The mentions' vectors, in their order: from `embeddings` when there, encoded otherwise
+    (each distinct text once; many of them in the background while the engine runs)."""
+    known = embeddings or {}
+    given = []
+    for m in mentions:
+        v = known.get(m.mention_id)
+        given.append(embedding_from_bytes(v) if isinstance(v, (bytes, bytearray, memoryview)) else v)
+    return EncodedRows([m.text for m in mentions], given,
+                       embedder if embedder is not None else _LazyDefault(), background=background)
+
+
+class _LazyDefault:
+    """The default embedder, made only if something needs encoding."""
+
+    def encode(self, texts):
+        return default_embedder().encode(texts)
+
+
+def _remember(rows: EncodedRows, mentions: Sequence[MentionInput], embeddings) -> None:
+    """Hand the vectors encoded here back to the caller's cache (views of the matrix)."""
     if isinstance(embeddings, MutableMapping):
-        for mid, v in vecs.items():
-            if mid not in embeddings:
-                embeddings[mid] = v
-    if not mentions:
-        return np.zeros((0, 1), dtype=np.float32)
-    out = np.stack([vecs[m.mention_id] for m in mentions], dtype=np.float32)
-    norms = np.linalg.norm(out, axis=1, keepdims=True)
-    norms[norms == 0] = 1.0
-    out /= norms  # in place: at 100k mentions each copy of the matrix is 150 MB
-    return out
+        for i in rows.encoded_rows():
+            m = mentions[int(i)]
+            if m.mention_id not in embeddings:
+                embeddings[m.mention_id] = rows.matrix[i]
 
 
 def _flatten(existing: Sequence[ClaimState]) -> tuple[list[MentionInput], list[int]]:
@@ -88,24 +111,30 @@ def _cluster(existing: Sequence[ClaimState], new: Sequence[MentionInput], next_i
     old, labels = _flatten(existing)
     order = sorted(range(len(new)), key=lambda i: order_key(new[i]))
     todo = [new[i] for i in order]
-    vecs = _matrix(old + todo, embedder, embeddings)
-    dim = vecs.shape[1]
-    eng = Engine(settings, dim, constraints, capacity=len(old) + len(todo), storage=vecs,
-                 pair_model=pair_model)
-    if old:
-        eng.load([m.mention_id for m in old], [m.site for m in old], [m.text for m in old],
-                 vecs[: len(old)], labels)
-    counter = [next_id]
-    taken = set(labels) | {c for _, c in eng.c.fixed}
+    rows = _vectors(old + todo, embedder, embeddings)
+    try:
+        vecs = rows.matrix
+        eng = Engine(settings, vecs.shape[1], constraints, capacity=len(old) + len(todo),
+                     storage=vecs, pair_model=pair_model)
+        if old:
+            eng.load([m.mention_id for m in old], [m.site for m in old], [m.text for m in old],
+                     rows[: len(old)], labels)
+        counter = [next_id]
+        taken = set(labels) | {c for _, c in eng.c.fixed}
 
-    def fresh() -> int:
-        while counter[0] in taken:
-            counter[0] += 1
-        taken.add(counter[0])
-        return counter[0]
+        def fresh() -> int:
+            while counter[0] in taken:
+                counter[0] += 1
+            taken.add(counter[0])
+            return counter[0]
 
-    decisions = eng.add([m.mention_id for m in todo], [m.site for m in todo],
-                        [m.text for m in todo], vecs[len(old):], fresh)
+        decisions = eng.add([m.mention_id for m in todo], [m.site for m in todo],
+                            [m.text for m in todo], rows.after(len(old)), fresh)
+    except BaseException:
+        rows.cancel()
+        raise
+    rows.close()
+    _remember(rows, old + todo, embeddings)
     by_id = {todo[k].mention_id: d for k, d in enumerate(decisions)}
     return tuple(Membership(m.mention_id, by_id[m.mention_id].label, by_id[m.mention_id].method,
                             float(by_id[m.mention_id].score)) for m in new)
@@ -124,11 +153,17 @@ def _rebuild(claims: Sequence[ClaimState], next_id: int, settings: Settings, emb
         temp[0] -= 1
         return temp[0]
 
-    vecs = _matrix(mentions, embedder, embeddings)
-    eng = Engine(settings, vecs.shape[1], constraints, capacity=len(mentions), storage=vecs,
-                 pair_model=pair_model)
-    decisions = eng.add([m.mention_id for m in mentions], [m.site for m in mentions],
-                        [m.text for m in mentions], vecs, fresh)
+    rows = _vectors(mentions, embedder, embeddings)
+    try:
+        eng = Engine(settings, rows.matrix.shape[1], constraints, capacity=len(mentions),
+                     storage=rows.matrix, pair_model=pair_model)
+        decisions = eng.add([m.mention_id for m in mentions], [m.site for m in mentions],
+                            [m.text for m in mentions], rows, fresh)
+    except BaseException:
+        rows.cancel()
+        raise
+    rows.close()
+    _remember(rows, mentions, embeddings)
     # carry old ids over: largest overlap first; each old id to one cluster at most
     overlap: dict[tuple[int, int], int] = {}
     first_index: dict[int, int] = {}

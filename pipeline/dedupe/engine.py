@@ -11,11 +11,17 @@ the same computation replayed from nothing, whatever batches the incremental run
 Corpus statistics (the topic direction removed from the embeddings, the IDF of content words)
 are likewise taken over a *prefix* of the corpus: at checkpoints 16, 32, 64, ... mentions, then
 every 16384, so both paths see the same statistics at the same mention. The nearest earlier
-mentions come from `neighbours.py` under the same rule (exact, then lists retrained at the
-checkpoints). An incremental run does not replay the stored mentions one by one: `load`
-builds the state the replay would leave (the last checkpoint's statistics and lists) in bulk.
-What may still differ is the last bit of a float where a batch and a single row go through
-BLAS differently; a decision would flip only on a score within ~1e-7 of a threshold.
+mentions come from `neighbours.py` under the same rule (exact, then lists retrained at some
+of the checkpoints). An incremental run does not replay the stored mentions one by one:
+`load` builds the state the replay would leave (the last checkpoint's statistics and lists)
+in bulk. What may still differ is the last bit of a float where a batch and a single row go
+through BLAS differently; a decision would flip only on a score within ~1e-7 of a threshold.
+
+What keeps a pass near-linear (issue 20): the sums behind the statistics run on from one
+checkpoint to the next (in the same pieces in a pass and in `load`, so the floats agree),
+and a row's topic-removed vector and word weight are brought up to the new statistics only
+when the row is next compared (`_fresh`), from four numbers per row (`zrow`) instead of a
+second copy of the vectors. Re-computing every row at every checkpoint had cost n^2 / 16384.
 
 Why "fits the claim", not "close to one member". Every partner writes about the same subject,
 so a sentence is close to many sentences; merging on single links chains unrelated sentences
@@ -119,8 +125,22 @@ class Engine:
             self.vecs = storage
         else:
             self.vecs = np.zeros((max(capacity, 16), dim), dtype=np.float32)
-        self.z = np.zeros_like(self.vecs)  # vecs through the current statistics
+        # A row's topic-removed vector z = P(v - mean) / |P(v - mean)| (P: off the top
+        # directions) is kept as 2 + k numbers, not 384 (at 10^6 mentions that matrix was
+        # 1.5 GB): u = v.mean, the norm |P(v - mean)|, p = (v - mean).directions; then
+        # z_o.z_t = (v_o.v_t - u_o - u_t + mean.mean - p_o.p_t) / (norm_o norm_t).
+        self.zrow = np.zeros((len(self.vecs), 2 + settings.top_directions))
         self.lexnorm = np.zeros(len(self.vecs), dtype=np.float64)
+        # zrow and lexnorm of a row are brought up to date when it is next compared
+        # (_fresh): re-computing every row at every checkpoint cost n^2 / 16384 rows
+        self._epoch = 0  # statistics refreshed so far
+        self._mean64: np.ndarray | None = None
+        self._dirs64: np.ndarray | None = None
+        self._mm = 0.0
+        self._zepoch = np.full(len(self.vecs), -1, dtype=np.int32)
+        self._summed = 0  # rows in the running sums behind the statistics
+        self._sum = np.zeros(dim)
+        self._gram = np.zeros((dim, dim)) if settings.top_directions else None
         self.n = 0
         self.ids: list[int] = []
         self.sites: list[str] = []
@@ -156,7 +176,8 @@ class Engine:
         self.search = NeighbourSearch(dim, settings.neighbours,
                                      exact_limit=settings.exact_search_limit,
                                      list_size=settings.search_list_size,
-                                     probes=settings.search_probes)
+                                     probes=settings.search_probes,
+                                     checkpoints=self._next_checkpoint)
 
     # --- corpus bookkeeping -------------------------------------------------------------
 
@@ -166,12 +187,15 @@ class Engine:
             new = np.zeros((max(need, 2 * len(self.vecs)), self.vecs.shape[1]), dtype=np.float32)
             new[: self.n] = self.vecs[: self.n]
             self.vecs = new
-            z = np.zeros_like(new)
-            z[: self.n] = self.z[: self.n]
-            self.z = z
+            z = np.zeros((len(new), self.zrow.shape[1]))
+            z[: self.n] = self.zrow[: self.n]
+            self.zrow = z
             ln = np.zeros(len(new), dtype=np.float64)
             ln[: self.n] = self.lexnorm[: self.n]
             self.lexnorm = ln
+            ze = np.full(len(new), -1, dtype=np.int32)
+            ze[: self.n] = self._zepoch[: self.n]
+            self._zepoch = ze
             si = np.zeros(len(new), dtype=np.int32)
             si[: self.n] = self.site_ids[: self.n]
             self.site_ids = si
@@ -219,27 +243,47 @@ class Engine:
         return n % CHECKPOINT_STEP == 0
 
     def _refresh_stats(self) -> None:
-        """Statistics over the first `self.n` mentions (called at checkpoints only)."""
+        """Statistics over the first `self.n` mentions (called at checkpoints only). The sums
+        behind them run on (each checkpoint adds the rows since the last one), and the rows'
+        transformed vectors and word weights are brought up to date lazily (`_fresh`)."""
         n, k = self.n, self.s.top_directions
-        total = np.zeros(self.vecs.shape[1])
-        gram = np.zeros((self.vecs.shape[1],) * 2) if k else None
-        for lo in range(0, n, STATS_CHUNK):
-            x = self.vecs[lo: min(n, lo + STATS_CHUNK)].astype(np.float64)
-            total += x.sum(axis=0)
-            if k:
-                gram += x.T @ x
-        mean = total / n
-        dirs = _top_directions(gram / n - np.outer(mean, mean), k) if k else None
+        self._accumulate(n)
+        mean = self._sum / n
+        dirs = _top_directions(self._gram / n - np.outer(mean, mean), k) if k else None
         default = (math.log(1 + n) + 1.0) ** 2
         self.stats = _Stats(n, mean.astype(np.float32),
                             None if dirs is None else dirs.astype(np.float32), default)
         df = self.df
         self.idf = np.where(df > 0, (np.log((1 + n) / (1 + df)) + 1.0) ** 2, default)
-        # every vector and word weight so far, seen through the new statistics
-        for lo in range(0, n, STATS_CHUNK):
-            hi = min(n, lo + STATS_CHUNK)
-            self.z[lo: hi] = self._transform(self.vecs[lo: hi])
-        self.lexnorm[: n] = [self._weight(t) for t in self.terms[:n]]
+        self._mean64 = self.stats.mean.astype(np.float64)
+        self._dirs64 = None if dirs is None else self.stats.directions.astype(np.float64)
+        self._mm = float((self._mean64 * self._mean64).sum())
+        self._epoch += 1  # every vector and word weight so far is now stale
+
+    def _accumulate(self, upto: int) -> None:
+        """Add rows [_summed, upto) to the running sum and Gram matrix, in pieces that end at
+        every checkpoint and every multiple of STATS_CHUNK: a pass (one checkpoint at a time)
+        and `load` (up to its checkpoint at once) add the same pieces in the same order, so
+        their statistics agree to the last bit."""
+        while self._summed < upto:
+            lo = self._summed
+            hi = min(upto, self._next_checkpoint(lo), (lo // STATS_CHUNK + 1) * STATS_CHUNK)
+            x = self.vecs[lo:hi].astype(np.float64)
+            self._sum += x.sum(axis=0)
+            if self._gram is not None:
+                self._gram += x.T @ x
+            self._summed = hi
+
+    def _fresh(self, rows: np.ndarray) -> None:
+        """Bring the topic-removed vectors and word weights of these rows up to the current
+        statistics (a row goes stale at each checkpoint). The values are the ones an eager
+        refresh would give: `_transform` and `_weights` work row by row."""
+        stale = rows[self._zepoch[rows] != self._epoch]
+        if len(stale):
+            stale = np.unique(stale)
+            self.zrow[stale] = self._transform(self.vecs[stale])
+            self.lexnorm[stale] = self._weights([self.terms[i] for i in stale])
+            self._zepoch[stale] = self._epoch
 
     def _append(self, mention_id: int, site: str, text: str, vec: np.ndarray) -> int:
         """Add a mention to the corpus (not yet to a claim); return its index."""
@@ -260,8 +304,9 @@ class Engine:
         self.labels.append(None)
         self.df[terms] += 1
         self._index_of[mention_id] = t
-        self.z[t] = self._transform(self.vecs[t: t + 1])[0]
-        self.lexnorm[t] = self._weight(terms)
+        self.zrow[t] = self._transform(self.vecs[t: t + 1])[0]
+        self.lexnorm[t] = self._weights([terms])[0]
+        self._zepoch[t] = self._epoch
         return t
 
     def _place(self, t: int, label: int) -> None:
@@ -272,18 +317,41 @@ class Engine:
     # --- evidence -------------------------------------------------------------------------
 
     def _transform(self, rows: np.ndarray) -> np.ndarray:
-        st = self.stats
-        if st.mean is None:
-            return rows
-        z = rows - st.mean
-        if st.directions is not None:
-            z = z - (z @ st.directions.T) @ st.directions
-        norms = np.linalg.norm(z, axis=1, keepdims=True)
-        norms[norms == 0] = 1.0
-        return z / norms
+        """The `zrow` numbers of these vectors under the current statistics (u, norm, p).
+        einsum, not BLAS: a row's numbers must not depend on the rows computed with it (the
+        lazy refresh gathers other rows in a rebuild than in an increment)."""
+        v = rows.astype(np.float64)
+        out = np.zeros((len(v), self.zrow.shape[1]))
+        if self._mean64 is None:  # before the first checkpoint: the raw cosine
+            out[:, 1] = np.sqrt(np.einsum("ij,ij->i", v, v))
+        else:
+            a = v - self._mean64
+            out[:, 0] = np.einsum("ij,j->i", v, self._mean64)
+            left = np.einsum("ij,ij->i", a, a)
+            if self._dirs64 is not None:
+                p = np.einsum("ij,kj->ik", a, self._dirs64)
+                out[:, 2:] = p
+                left -= np.einsum("ik,ik->i", p, p)
+            out[:, 1] = np.sqrt(np.maximum(left, 0.0))
+        out[out[:, 1] == 0, 1] = 1.0
+        return out
 
-    def _weight(self, terms: np.ndarray) -> float:
-        return math.sqrt(float(self.idf[terms].sum()))
+    def _topic_cosines(self, t: int, others: np.ndarray) -> np.ndarray:
+        """Cosine of the topic-removed vectors of t and each of others (rows fresh)."""
+        zt, zo = self.zrow[t], self.zrow[others]
+        raw = self.vecs[others].astype(np.float64) @ self.vecs[t].astype(np.float64)
+        dot = raw - zo[:, 0] - zt[0] + self._mm - (zo[:, 2:] * zt[2:]).sum(axis=1)
+        return dot / (zo[:, 1] * zt[1])
+
+    def _weights(self, rows: list[np.ndarray]) -> np.ndarray:
+        """Each row's IDF norm, sqrt(sum of its words' squared IDF weights): summed in word
+        order per row (bincount), whatever the other rows, so one row alone and the same
+        row among many get the same bits."""
+        if not rows:
+            return np.zeros(0)
+        flat = np.concatenate(rows)
+        owner = np.repeat(np.arange(len(rows)), [len(r) for r in rows])
+        return np.sqrt(np.bincount(owner, weights=self.idf[flat], minlength=len(rows)))
 
     def pair_features(self, t: int, others: Sequence[int], *, texts: bool = False) -> np.ndarray:
         """Rows of features.PAIR_FEATURES of mention t against each of `others`. The two
@@ -315,7 +383,8 @@ class Engine:
 
     def _similarities(self, t: int, others: np.ndarray, *, cover: bool = False):
         """(topic-removed cosine, IDF word-overlap cosine[, cover]) of t against others."""
-        sem = self.z[others] @ self.z[t]
+        self._fresh(np.append(others, t))
+        sem = self._topic_cosines(t, others)
         words = [self.terms[o] for o in others]
         flat = np.concatenate(words)
         row = np.repeat(np.arange(len(others)), [len(x) for x in words])
@@ -463,22 +532,15 @@ class Engine:
             self._refresh_stats()
         for terms in self.terms[c:]:
             self.df[terms] += 1
-        self.n = n0
-        self.z[c:n0] = self._transform(self.vecs[c:n0])
-        self.lexnorm[c:n0] = [self._weight(t) for t in self.terms[c:n0]]
+        self.n = n0  # the rows' transformed vectors and weights: lazily (_fresh)
         for t, lab in enumerate(labels):
             self._place(t, lab)
-        s = self._last_search_checkpoint_before(n0 + 1)
+        s = self.search.last_retrain_before(n0 + 1)
         if s:
             self.search.train(self.vecs[:s])
             self.search.add(self.vecs[s:n0])
         else:
             self.search.add(self.vecs[:n0])
-
-    def _last_search_checkpoint_before(self, n: int) -> int:
-        """The last checkpoint c < n at which the neighbour search (re)trains, 0 if none."""
-        c = self._last_checkpoint_before(n)
-        return c if c >= self.search.exact_limit else 0
 
     def add(self, mention_ids: Sequence[int], sites: Sequence[str], texts: Sequence[str],
             vecs: np.ndarray, fresh_label, *, block: int = 512) -> list[Decision]:
@@ -489,8 +551,7 @@ class Engine:
             base = self.n
             # a block never spans a checkpoint of the neighbour search: lists are retrained
             # there, on exactly the mentions before it
-            if base >= self.search.exact_limit and self._is_checkpoint(base) \
-                    and self.search.trained_at != base:
+            if self.search.retrains_at(base) and self.search.trained_at != base:
                 self.search.train(self.vecs[:base])
             stop = min(start + block, len(mention_ids),
                        start + self._next_checkpoint(base) - base)

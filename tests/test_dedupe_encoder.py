@@ -1,0 +1,330 @@
+"""The sentence encoders and the scaling parts of clustering (issue 20).
+
+Fast tests (no model): the export cache (keyed, atomic, a failed export leaves nothing),
+the backend choice, encoding overlapped with clustering (same clusters, errors handed
+over, each distinct text once), the neighbour search's retraining schedule and two-level
+lists (incremental == rebuild still holds), and row-independent statistics.
+
+Slow tests (the real model): ONNX vectors close to the torch reference, and a whole run
+with the ONNX backend that never imports torch (checked in a subprocess).
+"""
+from __future__ import annotations
+
+import dataclasses
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from pipeline.dedupe import (CLAIM_SETTINGS, ClaimState, cluster_claims, embedder_name,
+                             make_embedder, rebuild)
+from pipeline.dedupe import embed, neighbours, onnx_model
+from pipeline.errors import ConfigError, ModelError
+from pipeline.types import MentionInput
+
+from fixtures.embedders import HashEmbedder
+from test_dedupe import NoEncode, corpus, partition, states
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+# --- the exported model's cache -------------------------------------------------------------
+
+
+def test_export_is_cached_under_a_key_and_written_whole(tmp_path, monkeypatch):
+    monkeypatch.setenv(onnx_model.CACHE_ENV, str(tmp_path / "models"))
+    calls = []
+
+    def exporter(dest: Path) -> None:
+        calls.append(dest)
+        assert dest.parent != tmp_path / "models"  # written beside, then renamed
+        dest.write_bytes(b"model")
+
+    path = onnx_model.ensure_model(exporter=exporter)
+    assert path.parent == tmp_path / "models" and path.read_bytes() == b"model"
+    assert onnx_model.RECIPE in path.name and onnx_model.model_key() in path.name
+    assert onnx_model.ensure_model(exporter=exporter) == path and len(calls) == 1  # once
+    assert os.listdir(tmp_path / "models") == [path.name]  # no temporary left
+
+
+def test_a_failed_export_leaves_no_file_and_says_what_to_do(tmp_path):
+    def broken(dest: Path) -> None:
+        dest.write_bytes(b"half a mod")
+        raise RuntimeError("disk full")
+
+    with pytest.raises(ModelError, match="SYNDICATE_ENCODER=torch"):
+        onnx_model.ensure_model(tmp_path, exporter=broken)
+    assert os.listdir(tmp_path) == []
+
+
+def test_the_key_follows_the_exporter_versions(monkeypatch):
+    key = onnx_model.model_key()
+    real = onnx_model._version
+    monkeypatch.setattr(onnx_model, "_version", lambda d: "9.9" if d == "onnxruntime" else real(d))
+    assert onnx_model.model_key() != key
+
+
+def test_the_feed_forward_output_layers_are_found_by_shape():
+    onnx = pytest.importorskip("onnx")
+    from onnx import TensorProto, helper
+
+    def mm(name, shape):
+        w = helper.make_tensor(f"w_{name}", TensorProto.FLOAT, shape, np.zeros(shape).ravel())
+        return helper.make_node("MatMul", ["x", f"w_{name}"], [f"y_{name}"], name=name), w
+
+    nodes, inits = zip(mm("ffn_in", [384, 1536]), mm("ffn_out", [1536, 384]), mm("attn", [384, 384]))
+    graph = helper.make_graph(list(nodes), "g", [], [], initializer=list(inits))
+    assert onnx_model.ffn_output_nodes(helper.make_model(graph)) == ["ffn_out"]
+    assert onnx  # the import is the point of the skip
+
+
+# --- which backend --------------------------------------------------------------------------
+
+
+def test_backend_choice(monkeypatch):
+    monkeypatch.setattr(embed, "onnx_available", lambda: True)
+    assert isinstance(make_embedder("auto"), embed.OnnxMiniLMEmbedder)
+    monkeypatch.setattr(embed, "onnx_available", lambda: False)
+    assert isinstance(make_embedder("auto"), embed.MiniLMEmbedder)
+    monkeypatch.setenv(embed.BACKEND_ENV, "torch")
+    assert isinstance(make_embedder(), embed.MiniLMEmbedder)
+    assert isinstance(make_embedder("onnx"), embed.OnnxMiniLMEmbedder)
+    monkeypatch.setenv(embed.BACKEND_ENV, "tensorflow")
+    with pytest.raises(ConfigError, match="auto, onnx or torch"):
+        make_embedder()
+
+
+def test_each_backend_caches_under_its_own_name():
+    torch_name = embedder_name(embed.MiniLMEmbedder())
+    onnx_name = embedder_name(embed.OnnxMiniLMEmbedder())
+    assert torch_name == "all-MiniLM-L6-v2"  # vectors cached before issue 20 stay valid
+    assert onnx_name != torch_name and onnx_model.RECIPE in onnx_name
+    assert embedder_name(HashEmbedder()) == "HashEmbedder"
+
+
+# --- encoding overlapped with clustering ----------------------------------------------------
+
+
+def test_rows_encoded_in_the_background_equal_rows_encoded_first(monkeypatch):
+    monkeypatch.setattr(embed, "ENCODE_CHUNK", 7)
+    ms = corpus(120, seed=4)
+    texts = [m.text for m in ms]
+    known = [None] * len(ms)
+    known[3] = HashEmbedder().encode([texts[3]])[0]  # one vector given by the cache
+    emb = HashEmbedder()
+    ahead = embed.EncodedRows(texts, known, emb, background=True)
+    assert np.array_equal(ahead[100:110], embed.normalize_rows(HashEmbedder().encode(texts[100:110])))
+    ahead.close()
+    first = embed.EncodedRows(texts, known, HashEmbedder(), background=False)
+    assert np.array_equal(ahead.matrix, first.matrix)
+    assert sorted(emb.encoded) == sorted(set(texts) - {texts[3]})  # each distinct text once
+    assert 3 not in set(ahead.encoded_rows())
+
+
+def test_clusters_do_not_change_when_encoding_runs_beside_the_engine(monkeypatch):
+    ms = corpus(300, seed=6)
+    settings = dataclasses.replace(CLAIM_SETTINGS, exact_search_limit=64, search_list_size=8,
+                                   search_probes=4)
+    plain = cluster_claims([], ms, next_claim_id=1, embedder=HashEmbedder(), settings=settings)
+    monkeypatch.setattr(embed, "OVERLAP_FROM", 1)
+    monkeypatch.setattr(embed, "ENCODE_CHUNK", 5)
+    cache: dict = {}
+    ahead = cluster_claims([], ms, next_claim_id=1, embedder=HashEmbedder(), settings=settings,
+                           embeddings=cache)
+    assert ahead == plain
+    assert set(cache) == {m.mention_id for m in ms}  # the new vectors reach the caller's cache
+
+
+def test_an_encoder_error_reaches_the_caller(monkeypatch):
+    monkeypatch.setattr(embed, "OVERLAP_FROM", 1)
+    monkeypatch.setattr(embed, "ENCODE_CHUNK", 10)
+
+    class Fails(HashEmbedder):
+        def encode(self, texts):
+            if len(self.encoded) >= 20:
+                raise RuntimeError("encoder broke")
+            return super().encode(texts)
+
+    with pytest.raises(RuntimeError, match="encoder broke"):
+        cluster_claims([], corpus(200, seed=2), next_claim_id=1, embedder=Fails())
+
+
+# --- neighbour search at scale --------------------------------------------------------------
+
+
+def test_lists_are_retrained_geometrically_at_engine_checkpoints():
+    from pipeline.dedupe.engine import Engine
+
+    s = neighbours.NeighbourSearch(8, 4, exact_limit=16384, checkpoints=Engine._next_checkpoint)
+    points = [n for n in range(16384, 1_200_000, 16384) if s.retrains_at(n)]
+    assert points[:3] == [16384, 32768, 49152]
+    assert all(b >= neighbours.GROWTH * a for a, b in zip(points, points[1:]))
+    assert all(b < 2 * neighbours.GROWTH * a for a, b in zip(points, points[1:]))
+    assert len(points) <= 12  # not every 16384 (that was n^2 work re-filing the vectors)
+    assert s.last_retrain_before(points[4] + 1) == points[4]
+    assert s.last_retrain_before(points[4]) == points[3]
+    assert not s.retrains_at(1000) and s.last_retrain_before(1000) == 0
+
+
+def _clustered(n: int, dim: int = 32, centres: int = 200, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    c = rng.standard_normal((centres, dim)).astype(np.float32)
+    x = c[rng.integers(centres, size=n)] + 0.3 * rng.standard_normal((n, dim)).astype(np.float32)
+    return x / np.linalg.norm(x, axis=1, keepdims=True)
+
+
+def test_two_level_lists_find_what_flat_lists_find(monkeypatch):
+    x = _clustered(6000)
+    q = x[5000:5100]
+    monkeypatch.setattr(neighbours, "FLAT_LISTS", 10_000)
+    flat = neighbours.NeighbourSearch(32, 10, exact_limit=64, list_size=16, probes=8)
+    flat.train(x[:5000])
+    monkeypatch.setattr(neighbours, "FLAT_LISTS", 16)
+    grouped = neighbours.NeighbourSearch(32, 10, exact_limit=64, list_size=16, probes=8)
+    grouped.train(x[:5000])
+    assert grouped.quantizer.coarse is not None and flat.quantizer.coarse is None
+    exact = np.argsort(-(q @ x[:5000].T), axis=1)[:, :10]
+    for s in (flat, grouped):
+        ids, _ = s.search_block(q, x)
+        recall = np.mean([len(set(i[:10]) & set(e)) / 10 for i, e in zip(ids, exact)])
+        assert recall >= 0.9
+    # a vector's own list is among the lists it probes (mostly the first), and it does not
+    # depend on the rows it is computed with
+    probe, _ = grouped.quantizer.probe(q, 8)
+    own = grouped.quantizer.own(q)
+    assert np.mean([o in p for o, p in zip(own, probe)]) >= 0.95 and np.mean(own == probe[:, 0]) >= 0.9
+    assert all(grouped.quantizer.own(q[i: i + 1])[0] == own[i] for i in range(0, 100, 9))
+
+
+def test_incremental_equals_rebuild_with_two_level_lists(monkeypatch):
+    monkeypatch.setattr(neighbours, "FLAT_LISTS", 8)
+    ms = corpus(700, seed=3)
+    settings = dataclasses.replace(CLAIM_SETTINGS, exact_search_limit=64, search_list_size=4,
+                                   search_probes=4)
+    emb = HashEmbedder()
+    cache: dict = {}
+    claims: list[ClaimState] = []
+    done: list = []
+    next_id = 1
+    for lo, hi in [(0, 100), (100, 128), (128, 129), (129, 400), (400, 513), (513, 700)]:
+        out = cluster_claims(claims, ms[lo:hi], next_claim_id=next_id, embedder=emb,
+                             embeddings=cache, settings=settings)
+        done.extend(out)
+        next_id = max([next_id - 1, *(m.claim_id for m in out)]) + 1
+        claims = states(done, ms)
+    full = rebuild(claims, next_claim_id=next_id, embedder=NoEncode(), embeddings=cache,
+                   settings=settings)
+    assert {m.mention_id: m.claim_id for m in full} == {m.mention_id: m.claim_id for m in done}
+    assert len(partition(done)) < len(ms) // 2
+
+
+def test_topic_removal_is_row_by_row():
+    """The lazy refresh computes rows in other company than an eager one would: a row's
+    transformed vector must not depend on it."""
+    from pipeline.dedupe.engine import Engine
+
+    x = _clustered(3000, dim=64)
+    eng = Engine(CLAIM_SETTINGS, 64, capacity=3000)
+    eng.load(list(range(3000)), ["s"] * 3000, [f"text {i}" for i in range(3000)], x,
+             list(range(3000)), statistics="all")
+    batch = eng._transform(x[:1000])
+    alone = np.vstack([eng._transform(x[i: i + 1]) for i in range(0, 1000, 37)])
+    assert np.array_equal(batch[::37], alone)
+
+
+# --- the real model -------------------------------------------------------------------------
+
+
+SENTENCES = ["Regular exercise lowers blood pressure in older adults.",
+             "Physical activity reduces arterial pressure for most people.",
+             "Withdrawal symptoms usually peak within 72 hours.",
+             "The library opens at nine on weekdays.",
+             "Ok."]
+
+
+@pytest.mark.slow
+def test_onnx_vectors_are_close_to_the_torch_reference():
+    onnx_vecs = make_embedder("onnx").encode(SENTENCES)
+    torch_vecs = make_embedder("torch").encode(SENTENCES)
+    assert onnx_vecs.shape == (5, 384) and onnx_vecs.dtype == np.float32
+    assert np.allclose(np.linalg.norm(onnx_vecs, axis=1), 1.0, atol=1e-5)
+    cos = (onnx_vecs * torch_vecs).sum(axis=1)
+    assert cos.min() >= 0.98 and cos.mean() >= 0.99
+    # a sentence's vector does not depend on the sentences encoded with it
+    alone = make_embedder("onnx").encode(SENTENCES[2:3])[0]
+    assert np.array_equal(alone, onnx_vecs[2])
+
+
+@pytest.mark.slow
+def test_a_run_with_the_onnx_backend_does_not_import_torch(partner_sites, tmp_path):
+    onnx_model.ensure_model()  # the export, once per machine, may import torch: not here
+    folder = partner_sites.write_sources(tmp_path / "sources")
+    code = textwrap.dedent(f"""
+        import json, sys
+        from pipeline.orchestrator import run_sources
+        from pipeline.registry import load_sources
+        from pipeline.store import Store
+        store = Store.open("sqlite:///{tmp_path / 'run.sqlite'}")
+        report = run_sources(load_sources({str(folder)!r}), store)
+        claims = sum(1 for _ in store.export_claims())
+        print(json.dumps({{"ok": report.ok, "claims": claims,
+                          "torch": [m for m in sys.modules if m.split('.')[0] == 'torch']}}))
+    """)
+    env = dict(os.environ, SYNDICATE_ENCODER="onnx")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, env=env,
+                         cwd=ROOT, timeout=600)
+    assert out.returncode == 0, out.stderr[-3000:]
+    result = json.loads(out.stdout.strip().splitlines()[-1])
+    assert result["ok"] and result["claims"] > 20
+    assert result["torch"] == []
+
+
+# --- the store's vector cache, per encoder --------------------------------------------------
+
+
+class _Named(HashEmbedder):
+    def __init__(self, name: str) -> None:
+        super().__init__()
+        self.name = name
+
+
+def test_each_encoder_keeps_its_own_vectors_and_a_new_encoder_reclusters(tmp_path):
+    """Vectors are cached under the encoder's name: when the encoder changes, the stored
+    mentions have no vector of the new one and are encoded again (the run then re-clusters
+    them all on the new vectors), and the old encoder's vectors stay valid."""
+    from datetime import timedelta
+
+    from pipeline.clustering import cluster_new_mentions
+    from pipeline.store import Store
+
+    import research_data as rd
+
+    store = Store.open(f"sqlite:///{tmp_path / 'enc.sqlite'}")
+    store.sync_sources(rd.SOURCES)
+    arts = rd.articles()
+    for site in ("birch", "cedar"):
+        store.save_article(site, arts[site].url, arts[site], guid=None, snapshot_sha256=None, fetched_at=rd.T0)
+    a = _Named("encoder-a")
+    cluster_new_mentions(store, rd.T0, embedder=a)
+    first = store.claim_states()
+    old = [m for c in first for m in c.members]
+    assert len(store.load_embeddings(old, "encoder-a")) == len(old) > 3
+    assert store.load_embeddings(old, "encoder-b") == {}
+
+    later = rd._article("dune", arts["dune"].url, [(s.text, s.kind, s.citations) for s in arts["dune"].sentences],
+                        published=rd.T0 + timedelta(days=2))
+    store.save_article("dune", later.url, later, guid=None, snapshot_sha256=None, fetched_at=rd.WEEK2)
+    b = _Named("encoder-b")
+    cluster_new_mentions(store, rd.WEEK2, embedder=b)
+    every = [m for c in store.claim_states() for m in c.members]
+    assert {m.text for m in old} <= set(b.encoded)  # the stored mentions too
+    assert len(store.load_embeddings(every, "encoder-b")) == len(every)
+    assert len(store.load_embeddings(old, "encoder-a")) == len(old)  # a's vectors are kept
+    assert {m.mention_id for m in every} == {m.mention_id for m in old} | {
+        m.mention_id for m in every if m.text in {s.text for s in later.sentences}}
+    store.close()
