@@ -211,20 +211,24 @@ def features_of(examples: Sequence[Example]) -> np.ndarray:
     return np.asarray([candidate_features(e.candidate()) for e in examples], dtype=np.float64)
 
 
-_VECTOR_CACHE: dict[str, np.ndarray] = {}
+_VECTOR_CACHE: dict[tuple[str, str], np.ndarray] = {}
 
 
 def vectors_of(examples: Sequence[Example], embedder=None) -> np.ndarray:
-    """all-MiniLM-L6-v2 vectors (unit rows) of the examples' texts, cached per process."""
+    """all-MiniLM-L6-v2 vectors (unit rows) of the examples' texts, cached per process and
+    per encoder (torch and ONNX vectors are close, not equal: the shipped model is fitted on
+    torch's whatever ran before in the process)."""
+    from pipeline.dedupe.embed import default_embedder, embedder_name
+
+    if embedder is None:
+        embedder = default_embedder()
+    name = embedder_name(embedder)
     texts = [e.text for e in examples]
-    todo = sorted({t for t in texts if t not in _VECTOR_CACHE})
+    todo = sorted({t for t in texts if (name, t) not in _VECTOR_CACHE})
     if todo:
-        if embedder is None:
-            from pipeline.dedupe.embed import default_embedder
-            embedder = default_embedder()
         for t, v in zip(todo, np.asarray(embedder.encode(todo), dtype=np.float32)):
-            _VECTOR_CACHE[t] = v
-    return np.asarray([_VECTOR_CACHE[t] for t in texts], dtype=np.float32)
+            _VECTOR_CACHE[name, t] = v
+    return np.asarray([_VECTOR_CACHE[name, t] for t in texts], dtype=np.float32)
 
 
 # --- the fit -------------------------------------------------------------------------------

@@ -49,7 +49,7 @@ def write_blog(root, posts):
 
 FIRST = ["Walking for twenty minutes a day lowers resting blood pressure in most adults.",
          "Regular walkers also report sleeping more deeply than people who rarely walk.",
-         "Cold water swimming is growing more popular every winter."]
+         "Cold water swimming raises the heart rate sharply in the first minute."]
 
 
 def test_retired_claim_ids_are_not_reused(tmp_path):

@@ -288,7 +288,12 @@ def test_interactive_review_in_a_terminal_session(demo_db):
 def test_interactive_not_a_claim(demo_db):
     """x b (pair) or x 1 (group): the candidate's sentences are hidden, recorded with who."""
     env = {**os.environ, "SYNDICATE_DB": demo_db, "SYNDICATE_EDITOR": "Dana"}
-    q = json.loads(_review(demo_db, "--json", "--kind", "claims", "--limit", "1").output)["questions"][0]
+    # asked in a process of its own like the session below, so both read the same encoder's
+    # vectors (each encoder's are cached apart; this process's fixture uses a hash embedder)
+    listed = subprocess.run([sys.executable, "-m", "pipeline.cli", "claims", "review", "--kind", "claims",
+                             "--json", "--limit", "1"], capture_output=True, text=True, env=env, timeout=300)
+    assert listed.returncode == 0, listed.stderr
+    q = json.loads(listed.stdout)["questions"][0]
     line = "x b\n" if q["items"] == 1 else "x 1\n"
     proc = subprocess.run([sys.executable, "-m", "pipeline.cli", "claims", "review", "--kind", "claims"],
                           input=line + "q\n", capture_output=True, text=True, env=env, timeout=300)
