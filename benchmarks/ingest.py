@@ -216,14 +216,18 @@ def _children_cpu() -> float:
 
 
 def run_benchmark(sites: int, articles: int, workers: int | None, with_clustering: bool,
-                  extract_processes: int | None = None) -> dict:
+                  extract_processes: int | None = None, budget: float = 3600.0, vectors: bool = True) -> dict:
     from pipeline import clustering, harvest, orchestrator
+    from pipeline.extract import SentenceLabeller
     from pipeline.fetch import FetchConfig
     from pipeline.store import Store
     from pipeline.types import Source
 
     if not with_clustering:
         clustering.cluster_new_mentions = lambda store, now, **kw: 0
+    if not vectors:  # labels from general features only: no sentence encoder (in this process)
+        orchestrator.run_labeller = lambda: SentenceLabeller()
+        extract_processes = 0
     extract_time = [0.0]
     lock = threading.Lock()
     real_extract = harvest.extract_article
@@ -244,7 +248,7 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
                    for i in range(sites)]
         with tempfile.TemporaryDirectory() as tmp:
             store = Store.open(f"sqlite:///{tmp}/bench.sqlite")
-            config = FetchConfig(user_agent_contact="https://example.org/benchmark")
+            config = FetchConfig(user_agent_contact="https://example.org/benchmark", source_budget=budget)
             t, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
             first = orchestrator.run_sources(sources, store, fetch_config=config, workers=workers,
                                              extract_processes=extract_processes)
@@ -267,7 +271,7 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
         proc.wait()
     new_articles = sum(r.new_articles for r in first.sources)
     return dict(
-        sites=sites, articles_per_site=articles, workers=workers or orchestrator.DEFAULT_WORKERS,
+        sites=sites, articles_per_site=articles, workers=workers or orchestrator.DEFAULT_WORKERS, vectors=vectors,
         extract_processes=extract_processes if extract_processes is not None else (
             (os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 and sites >= orchestrator.EXTRACT_POOL_MIN_SOURCES
             else 0),
@@ -286,7 +290,7 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
 
 
 def run_queue_benchmark(sites: int, articles: int, processes: int, threads: int, pg_url: str,
-                        queue_url: str) -> dict:
+                        queue_url: str, budget: float = 3600.0) -> dict:
     """The same two runs through the task queue: `processes` worker processes (`syndicate
     worker`), a fresh PostgreSQL database, a Redis namespace of its own."""
     import uuid
@@ -327,7 +331,7 @@ def run_queue_benchmark(sites: int, articles: int, processes: int, threads: int,
             log.unlink()
         sources = [Source(id=f"site{i:04d}", name=f"Site {i}", homepage=f"http://{host_of(i)}:{port}/",
                           allow_private=True) for i in range(sites)]
-        config = FetchConfig(user_agent_contact="https://example.org/benchmark")
+        config = FetchConfig(user_agent_contact="https://example.org/benchmark", source_budget=budget)
         dispatcher = Dispatcher(queue, store.display_url, encode=False)
         t = time.perf_counter()
         first = orchestrator.run_queued(sources, store, dispatcher, fetch_config=config)
@@ -386,6 +390,12 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--pg", default=os.environ.get("SYNDICATE_TEST_PG_URL"),
                     help="PostgreSQL server URL for the queued runs [env SYNDICATE_TEST_PG_URL]")
     ap.add_argument("--queue", default="redis://127.0.0.1:6379/0", help="Redis URL for the queued runs")
+    ap.add_argument("--source-budget", type=float, default=3600.0,
+                    help="seconds one source may take (default 3600: on a loaded machine the run's default of "
+                         "300 cuts sources short, and the second run is then not a no-change run)")
+    ap.add_argument("--no-vectors", action="store_true",
+                    help="label sentences without the sentence encoder, extracting in the run's own process "
+                         "(the second run extracts nothing either way)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
@@ -402,14 +412,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.workers_processes:
         if not args.pg:
             raise SystemExit("--workers-processes needs a PostgreSQL server: --pg URL or SYNDICATE_TEST_PG_URL")
-        runs = [run_queue_benchmark(n, args.articles, p, args.worker_threads, args.pg, args.queue)
+        runs = [run_queue_benchmark(n, args.articles, p, args.worker_threads, args.pg, args.queue, args.source_budget)
                 for n in args.sites for p in args.workers_processes]
         if args.json:
             print(json.dumps({"queue": runs}, indent=2))
         else:
             _print_queue(runs, args.queue)
     else:
-        runs = [run_benchmark(n, args.articles, args.workers, args.with_clustering, args.extract_processes)
+        runs = [run_benchmark(n, args.articles, args.workers, args.with_clustering, args.extract_processes,
+                              args.source_budget, not args.no_vectors)
                 for n in args.sites]
         if args.json:
             print(json.dumps({"runs": runs}, indent=2))
@@ -422,7 +433,8 @@ def main(argv: list[str] | None = None) -> int:
 
 def _print_runs(runs: list[dict]) -> None:
     print(f"one run process, {runs[0]['workers']} threads, {runs[0]['extract_processes']} extraction process(es), "
-          f"{runs[0]['articles_per_site']} articles per site, SQLite; CPU counts the extraction processes")
+          f"{runs[0]['articles_per_site']} articles per site, SQLite; CPU counts the extraction processes; "
+          f"labels {'with' if runs[0]['vectors'] else 'without'} sentence vectors")
     print(f"{'sites':>6} {'1st run s':>10} {'articles/s':>10} {'CPU s':>7} {'extract s':>9} {'2nd run s':>10} "
           f"{'ms/source':>9} {'requests':>9} {'304':>5} {'new rows':>8} {'failed':>6} {'DB MB':>6} {'peak MB':>7}")
     for r in runs:
