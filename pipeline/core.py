@@ -433,7 +433,7 @@ class Syndicate:
         return ScheduledResult(result, digest)
 
     def work(self, queue: str, *, threads: int = 8, requeue_after: float | None = None,
-             stop: threading.Event | None = None, events: RunEvents | None = None) -> None:
+             stop: threading.Event | None = None, events: RunEvents | None = None, one_thread: bool = True) -> None:
         """Serve the task queue at `queue` (a `redis://` URL) until `stop()`: take the
         tasks of queued runs (`run(queue=...)`) one source each, fetch, extract and store
         it into this database, encode its new sentences. `threads` tasks at once (run one
@@ -441,12 +441,16 @@ class Syndicate:
         the host's delay between them, robots.txt obeyed. A worker killed mid-task loses
         nothing: after `requeue_after` seconds without its heartbeat (default 30) its
         tasks go back on the queue and run again, and storing them again adds nothing.
+        `one_thread`: the sentence encoder of this process uses one thread (start one
+        worker process per core).
 
         Needs a PostgreSQL database (created and migrated when new); raises `ConfigError`
         for an SQLite one or an unreachable queue."""
         from . import clustering, orchestrator
         from .taskqueue import REQUEUE_AFTER, serve
         self._check_shared("a worker")
+        if one_thread:
+            orchestrator.one_encoder_thread()
         events = events or RunEvents()
         store = self.store(create=True)
         encoding = threading.Lock()  # one sentence model per process, one batch at a time

@@ -255,15 +255,22 @@ def run_labeller() -> SentenceLabeller:
 _CHILD_LABELLER: SentenceLabeller | None = None  # in an extraction process
 
 
-def _extraction_process_start() -> None:
-    """An extraction process's start: its labeller (the sentence encoder loads on first
-    use), and one thread for the encoder, since a process per core is already running."""
-    global _CHILD_LABELLER
+def one_encoder_thread() -> None:
+    """The sentence encoder of this process computes on one thread: for processes started
+    one per core (extraction processes, task-queue workers), where more threads per process
+    only compete for the same cores."""
     try:
         import torch
         torch.set_num_threads(1)
     except ImportError:  # another encoder backend
         pass
+
+
+def _extraction_process_start() -> None:
+    """An extraction process's start: its labeller (the sentence encoder loads on first
+    use), and one thread for the encoder, since a process per core is already running."""
+    global _CHILD_LABELLER
+    one_encoder_thread()
     _CHILD_LABELLER = run_labeller()
 
 
