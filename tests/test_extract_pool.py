@@ -1,0 +1,41 @@
+"""Extraction in other processes (`orchestrator._ExtractPool`): the same articles as in the
+run's own process, failures with their kind, and a run that starts the processes stores
+what a run without them stores."""
+from __future__ import annotations
+
+import time
+
+from pipeline import orchestrator
+from pipeline.extract import extract_article
+from pipeline.types import Source
+
+SOURCE = Source(id="s", name="Site", homepage="https://example.org/")
+PAGE = (b"<html><head><title>Sleep</title></head><body><article><h1>Sleep</h1>"
+        + b"".join(b"<p>Regular exercise can improve sleep quality during early recovery, number %d.</p>" % i
+                   for i in range(6)) + b"</article></body></html>")
+
+
+def test_the_pool_extracts_as_this_process_does(monkeypatch):
+    monkeypatch.setattr(orchestrator, "EXTRACT_POOL_AFTER", 1)
+    pool = orchestrator._ExtractPool(2)
+    try:
+        first = pool(PAGE, "https://example.org/a", SOURCE, None)  # extracted here; the processes start
+        deadline = time.monotonic() + 120
+        while pool._usable_pool() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pool._usable_pool() is not None, "the extraction processes never started"
+        remote = pool(PAGE, "https://example.org/a", SOURCE, None)
+        failed = pool(b"%PDF-1.4 binary", "https://example.org/a.pdf", SOURCE, None)
+    finally:
+        pool.close(wait=True)
+    local = extract_article(PAGE, "https://example.org/a", source=SOURCE, labeller=orchestrator.run_labeller())
+    assert first == (local, None) and remote == (local, None)
+    assert failed[0] is None and failed[1][0] == "not-html"  # the kind crosses the process boundary
+
+
+def test_a_pool_that_broke_extracts_here(monkeypatch):
+    monkeypatch.setattr(orchestrator, "EXTRACT_POOL_AFTER", 1)
+    pool = orchestrator._ExtractPool(1)
+    pool._broken = True
+    assert pool(PAGE, "https://example.org/a", SOURCE, None)[0] is not None
+    assert pool._pool is None
