@@ -19,6 +19,7 @@ from sqlalchemy import text
 from fixtures.embedders import HashEmbedder
 from fixtures.queue.sites import SENTENCES, Sites
 from pipeline import Syndicate
+from pipeline.dedupe import embedder_name
 from pipeline.errors import ConfigError
 from pipeline.types import SourceOutcome
 from pipeline.store import Store
@@ -49,7 +50,10 @@ def queue_url():
 
 class _NoEncoding:
     """The submitter's embedder: the workers encode every new sentence, so clustering
-    here must find every vector in the store's cache."""
+    here must find every vector in the store's cache (under the name of the workers'
+    encoder, whose vectors these stand for)."""
+
+    name = embedder_name(HashEmbedder())  # the encoder of the workers (tests/fixtures/queue/worker.py)
 
     def encode(self, texts):
         raise AssertionError(f"the submitter was asked to encode {len(texts)} sentence(s) the workers should have")
