@@ -5,19 +5,27 @@ from __future__ import annotations
 
 import time
 
+import numpy as np
+
 from pipeline import orchestrator
+from pipeline.dedupe import default_embedder
+from pipeline.dedupe.embed import RecordingEmbedder
 from pipeline.extract import extract_article
-from pipeline.types import Source
+from pipeline.types import Kind, Source
 
 SOURCE = Source(id="s", name="Site", homepage="https://example.org/")
 PAGE = (b"<html><head><title>Sleep</title></head><body><article><h1>Sleep</h1>"
         + b"".join(b"<p>Regular exercise can improve sleep quality during early recovery, number %d.</p>" % i
                    for i in range(6)) + b"</article></body></html>")
+OTHER = (b"<html><head><title>Water</title></head><body><article><h1>Water</h1>"
+         + b"".join(b"<p>Drinking enough water reduces headaches in adults who exercise, study %d found.</p>" % i
+                    for i in range(6)) + b"</article></body></html>")
 
 
 def test_the_pool_extracts_as_this_process_does(monkeypatch):
     monkeypatch.setattr(orchestrator, "EXTRACT_POOL_AFTER", 1)
-    pool = orchestrator._ExtractPool(2)
+    recorded = RecordingEmbedder(default_embedder())  # the run's encoder, shared by its labellers
+    pool = orchestrator._ExtractPool(2, recorded)
     try:
         first = pool(PAGE, "https://example.org/a", SOURCE, None)  # extracted here; the processes start
         deadline = time.monotonic() + 120
@@ -26,11 +34,19 @@ def test_the_pool_extracts_as_this_process_does(monkeypatch):
         assert pool._usable_pool() is not None, "the extraction processes never started"
         remote = pool(PAGE, "https://example.org/a", SOURCE, None)
         failed = pool(b"%PDF-1.4 binary", "https://example.org/a.pdf", SOURCE, None)
+        other, _ = pool(OTHER, "https://example.org/b", SOURCE, None)  # only ever extracted in a process
     finally:
         pool.close(wait=True)
     local = extract_article(PAGE, "https://example.org/a", source=SOURCE, labeller=orchestrator.run_labeller())
     assert first == (local, None) and remote == (local, None)
     assert failed[0] is None and failed[1][0] == "not-html"  # the kind crosses the process boundary
+    # the vectors the process encoded for the claim sentences came back to the run's encoder,
+    # to be stored with the article (the claims stage then encodes none of them)
+    claims = [s.text for s in other.sentences if s.kind == Kind.CLAIM]
+    assert claims
+    back = [recorded.get(t) for t in claims]
+    assert all(v is not None for v in back)
+    assert np.allclose(np.stack(back), default_embedder().encode(claims), atol=1e-5)
 
 
 def test_a_pool_that_broke_extracts_here(monkeypatch):
