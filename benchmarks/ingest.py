@@ -226,7 +226,7 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
     if not with_clustering:
         clustering.cluster_new_mentions = lambda store, now, **kw: 0
     if not vectors:  # labels from general features only: no sentence encoder (in this process)
-        orchestrator.run_labeller = lambda: SentenceLabeller()
+        orchestrator.run_labeller = lambda embedder=None: SentenceLabeller()
         extract_processes = 0
     extract_time = [0.0]
     lock = threading.Lock()
