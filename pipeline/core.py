@@ -406,7 +406,8 @@ class Syndicate:
         the workers also encode the new sentences of their source, so that clustering here
         finds the vectors ready. `extract_processes` (without a queue): pages are extracted
         in that many other processes (0: in this one; default: one per core for a run of
-        8 sources or more, started once 40 pages were extracted here).
+        8 sources or more, started once 40 pages were extracted here; none when this API
+        was given an `embedder` other than the default encoder, which the processes label with).
 
         Raises `ConfigError` (no usable registry, an unreachable queue), `LockHeld` (another
         run holds the database; `wait=True` waits), `Interrupted` (stopped while waiting),

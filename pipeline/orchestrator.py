@@ -90,7 +90,9 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
     `extract_processes`: pages are extracted in that many other processes (0: in this
     one); default: one per core when the machine has several and the run has at least
     `EXTRACT_POOL_MIN_SOURCES` sources due. The processes start once `EXTRACT_POOL_AFTER`
-    pages were extracted here, so a run where little changed starts none.
+    pages were extracted here, so a run where little changed starts none. The processes
+    label sentences with the default encoder, so a run given another `embedder` extracts in
+    this process.
 
     Setting `stop` interrupts the run: no request starts any more, sources not begun are
     skipped, what was fetched is stored, clustering is left to the next run (or the
@@ -107,6 +109,11 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
     if extract_processes is None:
         cores = os.cpu_count() or 1
         extract_processes = cores if cores > 1 and len(due) >= EXTRACT_POOL_MIN_SOURCES else 0
+    if extract_processes > 0 and label_vectors.name != embedder_name(default_embedder()):
+        # the processes label with the default encoder: every page of a run is labelled by one encoder
+        log.info("extracting in this process: extraction processes label with the default sentence encoder, "
+                 "not the run's %s", label_vectors.name)
+        extract_processes = 0
     extractor = _ExtractPool(extract_processes, label_vectors) if extract_processes > 0 else None
     pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers, label_vectors, extractor)
     recorder = _Recorder(store, clock, _RunContext(run_id, started, rules, store.held_source_ids(), label_vectors))
