@@ -1,6 +1,6 @@
 """Extraction in other processes (`orchestrator._ExtractPool`): the same articles as in the
-run's own process, failures with their kind, and a run that starts the processes stores
-what a run without them stores."""
+run's own process, failures with their kind, and the vectors the processes encoded for
+their claim sentences stored with the articles (the claims stage encodes none again)."""
 from __future__ import annotations
 
 import time
@@ -8,9 +8,10 @@ import time
 import numpy as np
 
 from pipeline import orchestrator
-from pipeline.dedupe import default_embedder
+from pipeline.dedupe import default_embedder, embedder_name
 from pipeline.dedupe.embed import RecordingEmbedder
 from pipeline.extract import extract_article
+from pipeline.registry import load_sources
 from pipeline.types import Kind, Source
 
 SOURCE = Source(id="s", name="Site", homepage="https://example.org/")
@@ -55,3 +56,43 @@ def test_a_pool_that_broke_extracts_here(monkeypatch):
     pool._broken = True
     assert pool(PAGE, "https://example.org/a", SOURCE, None)[0] is not None
     assert pool._pool is None
+
+
+class _Counting:
+    """The default encoder, counting what this process encodes through it."""
+
+    def __init__(self) -> None:
+        self.inner = default_embedder()
+        self.name = embedder_name(self.inner)  # the processes' encoder: the run keeps its processes
+        self.encoded: list[str] = []
+
+    def encode(self, texts):
+        self.encoded.extend(texts)
+        return self.inner.encode(texts)
+
+
+class _Ready(orchestrator._ExtractPool):
+    """Waits for the processes instead of extracting here meanwhile, so that every page
+    after the first goes to them whatever this machine's speed."""
+
+    def _usable_pool(self):
+        deadline = time.monotonic() + 120
+        pool = super()._usable_pool()
+        while pool is None and not self._broken and self._here and time.monotonic() < deadline:
+            time.sleep(0.05)
+            pool = super()._usable_pool()
+        return pool
+
+
+def test_a_run_stores_the_vectors_its_extraction_processes_encoded(partner_sites, tmp_path, store, monkeypatch):
+    monkeypatch.setattr(orchestrator, "EXTRACT_POOL_AFTER", 1)
+    monkeypatch.setattr(orchestrator, "_ExtractPool", _Ready)
+    counting = _Counting()
+    report = orchestrator.run_sources(load_sources(partner_sites.write_sources(tmp_path / "sources")), store,
+                                      embedder=counting, extract_processes=2)
+    assert report.ok
+    mentions = [m for c in store.claim_states() for m in c.members]
+    assert len(store.load_embeddings(mentions, counting.name)) == len(mentions) > 20  # all cached
+    assert len(counting.encoded) == len(set(counting.encoded))  # nothing encoded twice here
+    # the claim sentences the processes labelled were not encoded again here
+    assert len(set(counting.encoded)) < len({m.text for m in mentions})
