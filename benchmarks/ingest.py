@@ -1,6 +1,7 @@
 """Ingestion benchmark: N synthetic partner sites on loopback, two runs.
 
-    python benchmarks/ingest.py [--sites 200] [--articles 20] [--workers N] [--json]
+    python benchmarks/ingest.py [--sites 50 200] [--articles 20] [--workers N] [--json]
+    python benchmarks/ingest.py --sites 200 --workers-processes 1 2 [--pg URL] [--queue URL]
 
 Serves N sites from a separate process (so the server does not compete with the
 pipeline for the GIL), each on a loopback address of its own (127.0.1.1, 127.0.1.2, ...)
@@ -9,12 +10,21 @@ feed, a summary-only feed with M items, and M article pages of 50-150 KB (naviga
 sidebar, inline CSS/JS, footer around ~600 words of article text). Every resource has an
 ETag and Last-Modified and answers conditional GETs.
 
-Then runs the pipeline's ingestion (`run_sources`) twice into a fresh SQLite file and
-prints: first-run wall time and articles/s (and how much of it was extraction), second-run
-(nothing changed) wall time, request count and 304s, and peak memory of this process.
-Claim clustering is not part of ingestion and is skipped unless --with-clustering.
+Then runs the pipeline's ingestion (`run_sources`, one process) twice into a fresh SQLite
+file for each size of --sites, and prints side by side: first-run wall time and articles/s
+(and how much of it was extraction), second-run (nothing changed) wall time and per
+source, request count and 304s, and peak memory. Claim clustering is not part of
+ingestion and is skipped unless --with-clustering.
 
-Aims (issue 3): second run of 200 sources under 5 s; first run limited by extraction.
+With --workers-processes, the same runs go through the task queue instead
+(`orchestrator.run_queued`; `syndicate worker` processes, each with --worker-threads
+threads) into a fresh PostgreSQL database (created on the server of --pg, default
+SYNDICATE_TEST_PG_URL) over the Redis of --queue, once per number of processes, and it
+prints articles/s of each and the speed-up. Workers do not encode sentences here (as
+clustering is skipped).
+
+Aims (issue 20): second run of 200 sources under 2 s and linear in the number of sources;
+first run at or above 50 articles/s; two worker processes faster than one.
 """
 from __future__ import annotations
 
@@ -200,14 +210,24 @@ def start_server(sites: int, articles: int) -> tuple[subprocess.Popen, int]:
 
 # --- the benchmark ----------------------------------------------------------------------------
 
-def run_benchmark(sites: int, articles: int, workers: int | None, with_clustering: bool) -> dict:
+def _children_cpu() -> float:
+    r = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return r.ru_utime + r.ru_stime
+
+
+def run_benchmark(sites: int, articles: int, workers: int | None, with_clustering: bool,
+                  extract_processes: int | None = None, budget: float = 3600.0, vectors: bool = True) -> dict:
     from pipeline import clustering, harvest, orchestrator
+    from pipeline.extract import SentenceLabeller
     from pipeline.fetch import FetchConfig
     from pipeline.store import Store
     from pipeline.types import Source
 
     if not with_clustering:
         clustering.cluster_new_mentions = lambda store, now, **kw: 0
+    if not vectors:  # labels from general features only: no sentence encoder (in this process)
+        orchestrator.run_labeller = lambda embedder=None: SentenceLabeller()
+        extract_processes = 0
     extract_time = [0.0]
     lock = threading.Lock()
     real_extract = harvest.extract_article
@@ -228,17 +248,21 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
                    for i in range(sites)]
         with tempfile.TemporaryDirectory() as tmp:
             store = Store.open(f"sqlite:///{tmp}/bench.sqlite")
-            config = FetchConfig(user_agent_contact="https://example.org/benchmark")
-            t, cpu = time.perf_counter(), time.process_time()
-            first = orchestrator.run_sources(sources, store, fetch_config=config, workers=workers)
-            first_wall, first_cpu = time.perf_counter() - t, time.process_time() - cpu
-            first_extract = extract_time[0]
+            config = FetchConfig(user_agent_contact="https://example.org/benchmark", source_budget=budget)
+            t, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
+            first = orchestrator.run_sources(sources, store, fetch_config=config, workers=workers,
+                                             extract_processes=extract_processes)
+            # the extraction processes (which only extract) are reaped when the run ends
+            extract_children = _children_cpu() - children
+            first_wall, first_cpu = time.perf_counter() - t, time.process_time() - cpu + extract_children
+            first_extract = extract_time[0] + extract_children
             extract_time[0] = 0.0
             counts = store.table_counts()
             snapshots = counts["snapshots"]
-            t = time.perf_counter()
-            second = orchestrator.run_sources(sources, store, fetch_config=config, workers=workers)
-            second_wall = time.perf_counter() - t
+            t, cpu = time.perf_counter(), time.process_time()
+            second = orchestrator.run_sources(sources, store, fetch_config=config, workers=workers,
+                                              extract_processes=extract_processes)
+            second_wall, second_cpu = time.perf_counter() - t, time.process_time() - cpu
             after = store.table_counts()
             db_size = sum(f.stat().st_size for f in Path(tmp).iterdir())
             store.close()
@@ -247,13 +271,17 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
         proc.wait()
     new_articles = sum(r.new_articles for r in first.sources)
     return dict(
-        sites=sites, articles_per_site=articles, workers=workers or orchestrator.DEFAULT_WORKERS,
+        sites=sites, articles_per_site=articles, workers=workers or orchestrator.DEFAULT_WORKERS, vectors=vectors,
+        extract_processes=extract_processes if extract_processes is not None else (
+            (os.cpu_count() or 1) if (os.cpu_count() or 1) > 1 and sites >= orchestrator.EXTRACT_POOL_MIN_SOURCES
+            else 0),
         first_run_s=round(first_wall, 2), first_run_articles=new_articles,
         first_run_articles_per_s=round(new_articles / first_wall, 1),
         first_run_requests=first.requests,
         first_run_extraction_cpu_s=round(first_extract, 2), first_run_cpu_s=round(first_cpu, 2),
         first_run_failed_sources=sum(not r.ok for r in first.sources),
-        second_run_s=round(second_wall, 2), second_run_requests=second.requests,
+        second_run_s=round(second_wall, 2), second_run_cpu_s=round(second_cpu, 2),
+        second_run_requests=second.requests,
         second_run_not_modified=second.not_modified,
         second_run_new_rows=sum(after[k] - counts[k] for k in counts),
         second_run_failed_sources=sum(not r.ok for r in second.sources),
@@ -262,41 +290,185 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
     )
 
 
+def run_queue_benchmark(sites: int, articles: int, processes: int, threads: int, pg_url: str,
+                        queue_url: str, budget: float = 3600.0) -> dict:
+    """The same two runs through the task queue: `processes` worker processes (`syndicate
+    worker`), a fresh PostgreSQL database, a Redis namespace of its own."""
+    import uuid
+
+    import redis
+    import sqlalchemy as sa
+
+    from pipeline import clustering, orchestrator
+    from pipeline.fetch import FetchConfig
+    from pipeline.store import Store, normalize_db_url
+    from pipeline.taskqueue import Dispatcher
+    from pipeline.types import Source
+
+    clustering.cluster_new_mentions = lambda store, now, **kw: 0
+    admin_url = normalize_db_url(pg_url)
+    name = f"syndicate_bench_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(admin_url, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    db = admin_url.rsplit("/", 1)[0] + "/" + name
+    namespace = f"syndicate-bench-{uuid.uuid4().hex[:8]}"
+    queue = f"{queue_url}{'&' if '?' in queue_url else '?'}namespace={namespace}"
+    proc, port = start_server(sites, articles)
+    workers: list[subprocess.Popen] = []
+    try:
+        store = Store.open(db)
+        env = dict(os.environ, SYNDICATE_ALLOW_PRIVATE="1")
+        logs = [Path(tempfile.mkstemp(prefix="syndicate-worker-", suffix=".log")[1]) for _ in range(processes)]
+        workers = [subprocess.Popen([sys.executable, "-m", "pipeline.cli", "worker", "--db", db, "--queue", queue,
+                                     "--threads", str(threads)], cwd=ROOT, env=env, stderr=log.open("w"))
+                   for log in logs]
+        deadline = time.monotonic() + 120  # timed from when every worker is ready
+        while not all("working on" in log.read_text() for log in logs):
+            if time.monotonic() > deadline or any(w.poll() is not None for w in workers):
+                raise SystemExit("a worker did not start: " + " ".join(log.read_text() for log in logs))
+            time.sleep(0.1)
+        for log in logs:
+            log.unlink()
+        sources = [Source(id=f"site{i:04d}", name=f"Site {i}", homepage=f"http://{host_of(i)}:{port}/",
+                          allow_private=True) for i in range(sites)]
+        config = FetchConfig(user_agent_contact="https://example.org/benchmark", source_budget=budget)
+        dispatcher = Dispatcher(queue, store.display_url, encode=False)
+        t = time.perf_counter()
+        first = orchestrator.run_queued(sources, store, dispatcher, fetch_config=config)
+        first_wall = time.perf_counter() - t
+        counts = store.table_counts()
+        t = time.perf_counter()
+        second = orchestrator.run_queued(sources, store, dispatcher, fetch_config=config)
+        second_wall = time.perf_counter() - t
+        after = store.table_counts()
+        store.close()
+    finally:
+        cpu_before = _children_cpu()
+        for w in workers:
+            w.terminate()
+        for w in workers:
+            try:
+                w.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                w.kill()
+                w.wait()
+        workers_cpu = _children_cpu() - cpu_before  # the workers are reaped here: their CPU over both runs
+        proc.terminate()
+        proc.wait()
+        client = redis.Redis.from_url(queue_url)
+        keys = list(client.scan_iter(f"{namespace}:*"))
+        if keys:
+            client.delete(*keys)
+        with admin.connect() as conn:
+            conn.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+    new_articles = sum(r.new_articles for r in first.sources)
+    return dict(sites=sites, articles_per_site=articles, processes=processes, threads=threads,
+                first_run_s=round(first_wall, 2), first_run_articles=new_articles,
+                first_run_articles_per_s=round(new_articles / first_wall, 1),
+                first_run_failed_sources=sum(not r.ok for r in first.sources),
+                second_run_s=round(second_wall, 2), second_run_requests=second.requests,
+                second_run_not_modified=second.not_modified,
+                second_run_new_rows=sum(after[k] - counts[k] for k in counts),
+                second_run_failed_sources=sum(not r.ok for r in second.sources),
+                workers_cpu_s=round(workers_cpu, 1))
+
+
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--sites", type=int, default=200)
+    ap.add_argument("--sites", type=int, nargs="+", default=[200], help="one or more sizes, run one after the other")
     ap.add_argument("--articles", type=int, default=20)
-    ap.add_argument("--workers", type=int, default=None, help="default: the orchestrator's")
+    ap.add_argument("--workers", type=int, default=None, help="threads of the one-process run; default: the "
+                                                               "orchestrator's")
     ap.add_argument("--with-clustering", action="store_true", help="also cluster claims (loads the model)")
+    ap.add_argument("--extract-processes", type=int, default=None,
+                    help="extraction processes of the one-process run (0: in the run's process); default: the "
+                         "orchestrator's (one per core)")
+    ap.add_argument("--workers-processes", type=int, nargs="+", default=None, metavar="N",
+                    help="run through the task queue with N worker processes (each N in turn) instead")
+    ap.add_argument("--worker-threads", type=int, default=8, help="threads of each worker process")
+    ap.add_argument("--pg", default=os.environ.get("SYNDICATE_TEST_PG_URL"),
+                    help="PostgreSQL server URL for the queued runs [env SYNDICATE_TEST_PG_URL]")
+    ap.add_argument("--queue", default="redis://127.0.0.1:6379/0", help="Redis URL for the queued runs")
+    ap.add_argument("--source-budget", type=float, default=3600.0,
+                    help="seconds one source may take (default 3600: on a loaded machine the run's default of "
+                         "300 cuts sources short, and the second run is then not a no-change run)")
+    ap.add_argument("--no-vectors", action="store_true",
+                    help="label sentences without the sentence encoder, extracting in the run's own process "
+                         "(the second run extracts nothing either way)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.serve:
         try:
-            asyncio.run(_serve(args.sites, args.articles, args.port))
+            asyncio.run(_serve(args.sites[0], args.articles, args.port))
         except OSError as e:
             print(f"bind failed: {e}", flush=True)
             return 1
         return 0
     for var in ("http_proxy", "https_proxy", "HTTP_PROXY", "HTTPS_PROXY", "ALL_PROXY", "all_proxy"):
         os.environ.pop(var, None)
-    r = run_benchmark(args.sites, args.articles, args.workers, args.with_clustering)
-    if args.json:
-        print(json.dumps(r, indent=2))
+    if args.workers_processes:
+        if not args.pg:
+            raise SystemExit("--workers-processes needs a PostgreSQL server: --pg URL or SYNDICATE_TEST_PG_URL")
+        runs = [run_queue_benchmark(n, args.articles, p, args.worker_threads, args.pg, args.queue, args.source_budget)
+                for n in args.sites for p in args.workers_processes]
+        if args.json:
+            print(json.dumps({"queue": runs}, indent=2))
+        else:
+            _print_queue(runs, args.queue)
     else:
-        print(f"{r['sites']} sites x {r['articles_per_site']} articles, {r['workers']} workers")
-        print(f"first run:  {r['first_run_s']:.2f} s, {r['first_run_articles']} articles, "
-              f"{r['first_run_articles_per_s']} articles/s, {r['first_run_requests']} requests, "
-              f"CPU {r['first_run_cpu_s']:.2f} s of which extraction {r['first_run_extraction_cpu_s']:.2f} s, "
-              f"{r['first_run_failed_sources']} failed sources")
-        print(f"second run: {r['second_run_s']:.2f} s, {r['second_run_requests']} requests "
-              f"({r['second_run_not_modified']} not modified), {r['second_run_new_rows']} new rows, "
-              f"{r['second_run_failed_sources']} failed sources")
-        print(f"snapshots:  {r['snapshots']}, database {r['database_mb']} MB")
-        print(f"peak memory: {r['peak_memory_mb']} MB")
-    ok = r["first_run_failed_sources"] == 0 and r["second_run_failed_sources"] == 0 and r["second_run_new_rows"] == 0
+        runs = [run_benchmark(n, args.articles, args.workers, args.with_clustering, args.extract_processes,
+                              args.source_budget, not args.no_vectors)
+                for n in args.sites]
+        if args.json:
+            print(json.dumps({"runs": runs}, indent=2))
+        else:
+            _print_runs(runs)
+    ok = all(r["first_run_failed_sources"] == 0 and r["second_run_failed_sources"] == 0
+             and r["second_run_new_rows"] == 0 for r in runs)
     return 0 if ok else 1
+
+
+def _print_runs(runs: list[dict]) -> None:
+    print(f"one run process, {runs[0]['workers']} threads, {runs[0]['extract_processes']} extraction process(es), "
+          f"{runs[0]['articles_per_site']} articles per site, SQLite; CPU counts the extraction processes; "
+          f"labels {'with' if runs[0]['vectors'] else 'without'} sentence vectors")
+    print(f"{'sites':>6} {'1st run s':>10} {'articles/s':>10} {'CPU s':>7} {'extract s':>9} {'2nd run s':>10} "
+          f"{'ms/source':>9} {'2nd CPU s':>9} {'requests':>9} {'304':>5} {'new rows':>8} {'failed':>6} {'DB MB':>6} "
+          f"{'peak MB':>7}")
+    for r in runs:
+        print(f"{r['sites']:>6} {r['first_run_s']:>10.2f} {r['first_run_articles_per_s']:>10.1f} "
+              f"{r['first_run_cpu_s']:>7.1f} {r['first_run_extraction_cpu_s']:>9.1f} {r['second_run_s']:>10.2f} "
+              f"{1000 * r['second_run_s'] / r['sites']:>9.1f} {r['second_run_cpu_s']:>9.2f} "
+              f"{r['second_run_requests']:>9} "
+              f"{r['second_run_not_modified']:>5} {r['second_run_new_rows']:>8} "
+              f"{r['first_run_failed_sources'] + r['second_run_failed_sources']:>6} {r['database_mb']:>6} "
+              f"{r['peak_memory_mb']:>7}")
+    if len(runs) > 1:
+        a, b = runs[0], runs[-1]
+        growth = (b["second_run_s"] / a["second_run_s"]) / (b["sites"] / a["sites"])
+        print(f"second run, {b['sites']} vs {a['sites']} sites: {b['second_run_s'] / a['second_run_s']:.2f}x the time "
+              f"for {b['sites'] / a['sites']:.2f}x the sources (1.00 per source is linear; this is {growth:.2f})")
+
+
+def _print_queue(runs: list[dict], queue: str) -> None:
+    print(f"through the task queue ({queue}), PostgreSQL, {runs[0]['threads']} threads per worker process")
+    print(f"{'sites':>6} {'processes':>9} {'1st run s':>10} {'articles/s':>10} {'2nd run s':>10} {'requests':>9} "
+          f"{'304':>5} {'new rows':>8} {'failed':>6} {'workers CPU s':>13}")
+    for r in runs:
+        print(f"{r['sites']:>6} {r['processes']:>9} {r['first_run_s']:>10.2f} {r['first_run_articles_per_s']:>10.1f} "
+              f"{r['second_run_s']:>10.2f} {r['second_run_requests']:>9} {r['second_run_not_modified']:>5} "
+              f"{r['second_run_new_rows']:>8} {r['first_run_failed_sources'] + r['second_run_failed_sources']:>6} "
+              f"{r['workers_cpu_s']:>13}")
+    for n in dict.fromkeys(r["sites"] for r in runs):
+        group = [r for r in runs if r["sites"] == n]
+        base = group[0]
+        for r in group[1:]:
+            print(f"speed-up, {n} sites, {r['processes']} vs {base['processes']} process(es): "
+                  f"{r['first_run_articles_per_s'] / base['first_run_articles_per_s']:.2f}x (first run)")
 
 
 if __name__ == "__main__":

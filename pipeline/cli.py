@@ -165,6 +165,13 @@ def _run_options(f):
                      envvar="SYNDICATE_METRICS", metavar="FILE",
                      help="Write the run's metrics in the Prometheus text format to FILE, atomically (name it "
                           "*.prom in node_exporter's textfile folder) [env SYNDICATE_METRICS]."),
+        click.option("--queue", envvar="SYNDICATE_QUEUE", metavar="URL",
+                     help="Hand the sources to `syndicate worker` processes through this task queue "
+                          "(redis://host:6379/0) instead of fetching here; needs a PostgreSQL --db "
+                          "[env SYNDICATE_QUEUE]."),
+        click.option("--extract-processes", type=click.IntRange(min=0), default=None, metavar="N",
+                     help="Extract pages in N other processes (0: in this one) [default: one per core when 8 "
+                          "sources or more are due]."),
         click.option("-q", "--quiet", is_flag=True, help="No progress; errors and degraded partners still go to "
                                                          "stderr."),
     )):
@@ -177,7 +184,8 @@ def _run_kwargs(params: dict) -> dict:
     return dict(only=params["only"], workers=params["workers"],
                 recheck_after=timedelta(days=params["recheck_days"]), min_delay=params["min_delay"],
                 contact=params["contact"], source_budget=params["source_budget"], force=params["force"],
-                metrics_file=params["metrics_file"])
+                metrics_file=params["metrics_file"], queue=params["queue"],
+                extract_processes=params["extract_processes"])
 
 
 def _stopping(_signum: int) -> None:
@@ -226,11 +234,16 @@ def run(as_json: bool, wait: bool, quiet: bool, **params) -> None:
     and degraded partners are printed on stderr even with --quiet. A source whose interval
     has not passed is skipped (--json lists it under "skipped"); --force fetches it.
 
+    With --queue, `syndicate worker` processes (on this machine or others) fetch, extract
+    and store the sources; this command submits them, reports each as it is done, and
+    clusters the claims once all are (docs/scale.md).
+
     \b
     Examples:
       syndicate run --sources sources/ --db db/syndicate.sqlite
       syndicate run --wait --quiet --metrics /var/lib/node_exporter/textfile/syndicate.prom
       syndicate --log-format json run --force --source alderbrook
+      syndicate run --db postgresql://syndicate@db/syndicate --queue redis://127.0.0.1:6379/0
     """
     syn = _open(params["db"], params["sources_dir"], create=True)
     progress = _Progress(quiet or as_json)
@@ -252,6 +265,38 @@ def run(as_json: bool, wait: bool, quiet: bool, **params) -> None:
     if code == EXIT_INTERRUPTED and threading.active_count() > 1:
         exit_now(code)  # fetches still blocked on a socket must not hold the exit
     sys.exit(code)
+
+
+@cli.command()
+@db_option
+@click.option("--queue", envvar="SYNDICATE_QUEUE", metavar="URL", required=True,
+              help="The task queue runs are submitted to: redis://host:6379/0 [env SYNDICATE_QUEUE].")
+@click.option("--threads", type=click.IntRange(min=1), default=8, show_default=True,
+              help="Sources worked on at once by this process (fetching waits on the network; start one "
+                   "process per core for extraction).")
+@click.option("--requeue-after", type=click.FloatRange(min=1), default=30.0, show_default=True, metavar="SECONDS",
+              help="A worker silent this long is taken for dead and its tasks are put back on the queue.")
+def worker(db: str | None, queue: str, threads: int, requeue_after: float) -> None:
+    """Work on the sources of queued runs (`syndicate run --queue URL`) until stopped:
+    fetch, extract, judge and store each into the PostgreSQL --db, and encode its new
+    sentences. One host is fetched by one worker at a time; a worker killed mid-task loses
+    nothing (its tasks go back on the queue after --requeue-after and are stored once).
+    Ctrl-C or SIGTERM: no new task starts, those running get 30 s to finish. Exits 2 for
+    an SQLite --db or an unreachable queue.
+
+    \b
+    Example:
+      syndicate worker --db postgresql://syndicate@db/syndicate --queue redis://127.0.0.1:6379/0
+    """
+    class _Said(RunEvents):
+        def note(self, message: str) -> None:
+            click.echo(f"syndicate worker: {message}", err=True)
+
+    syn = Syndicate(db)
+    with StopOnSignal(lambda _signum: click.echo("syndicate worker: stopping; tasks running get 30 s to finish",
+                                                 err=True)) as signals, _api():
+        syn.work(queue, threads=threads, requeue_after=requeue_after, stop=signals.event, events=_Said())
+    syn.close()
 
 
 _DIGEST_HELP = dict(

@@ -21,14 +21,20 @@ from .dedupe import (Constraints, Embedder, appends_in_order, choose_canonical, 
 from .store import Store
 from .types import MentionInput
 
-def cluster_new_mentions(store: Store, now: datetime, *, embedder: Embedder | None = None) -> int:
+
+def cluster_new_mentions(store: Store, now: datetime, *, embedder: Embedder | None = None,
+                         changed: bool = True) -> int:
     """Give every unclustered claim mention a claim (and every new FAQ entry a question),
     incrementally: stored claims are loaded, not recomputed; sentence vectors come from the
     store's cache and only new texts are encoded. Editor decisions (and the pair model fitted
     from editor answers) are constraints. When a new mention sorts before stored ones in the
     canonical order (an older article found late, a revised article), every mention is
     re-clustered instead, so that the claims are those of a rebuild (docs/dedupe.md).
-    Returns the number of new claims."""
+
+    `changed=False` says that no article got a new current revision since the last
+    clustering (a run where nothing changed): then, with no unclustered mention either,
+    nothing is loaded and canonical texts are not refreshed, so a no-change run costs
+    nothing here whatever the size of the database. Returns the number of new claims."""
     new = store.unclustered_mentions()
     created = 0
     if new:
@@ -50,7 +56,10 @@ def cluster_new_mentions(store: Store, now: datetime, *, embedder: Embedder | No
             known = {c.claim_id for c in states}
             store.replace_memberships(memberships, now)
             created = len({m.claim_id for m in memberships} - known)
-    refresh_claims(store, now)
+    if new or changed:
+        refresh_claims(store, now)
+    if not changed and not store.has_unclustered_faq():
+        return created
     questions, new_entries, next_question = store.faq_states()
     if new_entries:
         with embedding_cache(store, [m for q in questions for m in q.members] + new_entries, embedder) as cache:
@@ -114,3 +123,14 @@ def mention_vectors(store: Store, mentions: Sequence[MentionInput], *, embedder:
         vectors = embed_mentions(mentions, embedder=embedder, known=cache)
         cache.update({k: v for k, v in vectors.items() if k not in cache})
     return vectors
+
+
+def encode_revisions(store: Store, revision_ids: Sequence[int], *, embedder: Embedder | None = None) -> int:
+    """Encode the claim mentions of these (just stored) revisions into the store's vector
+    cache, ahead of clustering: what a task-queue worker does after storing a source, so
+    that the single writer that clusters finds the vectors ready. Texts already in the cache
+    are not encoded again. Returns how many mentions needed a vector."""
+    mentions = store.claim_mentions_of_revisions(revision_ids)
+    if mentions:
+        mention_vectors(store, mentions, embedder=embedder)
+    return len(mentions)

@@ -32,24 +32,38 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
-from typing import IO, Callable, Iterable, Iterator, Sequence
+from typing import IO, TYPE_CHECKING, Callable, Iterable, Iterator, Sequence
 
-from . import clustering, orchestrator, plan
-from .dedupe import Embedder
 from .errors import (AlreadySent, ClaimNotFound, ConfigError, Interrupted, LockHeld, OutputError, ParseError,
                      StoreError, SyndicateError)
-from .extract import article_to_dict, extract_article, read_page_input
-from .fetch import ALLOW_PRIVATE_VAR, Fetcher, FetchConfig
-from .harvest import RECHECK_AFTER
-from .publish import Budget, Digest, Week, build_digest, write_digest
-from .publish.mail import DeliveryError
 from .registry import Registry, load_registry
 from .schedule import systemd_units, write_units
 from .store import (DEFAULT_DB_URL, EXPORT_COLUMNS, SNIPPET_END, SNIPPET_START, ExportFilter, LockHolder, Store,
                     normalize_db_url)
 from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, EditorDecision, ExtractedArticle, HealthReason,
                     HealthState, HeldPage, RunRecord, RunResult, SearchHit, SendRecord, Source, SourceHealth,
-                    SourceResult)
+                    SourceOutcome, SourceResult)
+
+# The stages are imported where a method needs them, so that a read command (`sources`,
+# `claims list`, `search`) loads neither the extractor, the HTTP client, the publisher nor
+# the sentence model's stack: `python -X importtime -c "import pipeline.cli"` shows it.
+if TYPE_CHECKING:
+    from .dedupe import Embedder
+    from .fetch import FetchConfig
+    from .publish import Budget, Digest, Week
+
+RECHECK_AFTER = timedelta(days=6)  # harvest.RECHECK_AFTER (tests/test_read_speed.py checks they agree)
+_LAZY = {"Week": ("publish.week", "Week"), "DeliveryError": ("publish.mail", "DeliveryError"),
+         "ALLOW_PRIVATE_VAR": ("fetch", "ALLOW_PRIVATE_VAR"), "article_to_dict": ("extract", "article_to_dict")}
+
+
+def __getattr__(name: str):
+    """The names re-exported from the stages, imported on first use."""
+    if name in _LAZY:
+        import importlib
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(f".{module}", __package__), attr)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 __all__ = ["Syndicate", "RunEvents", "DigestResult", "EmailOutcome", "EmailPreview", "Review", "ReviewQuestion",
            "ReviewSide", "ReviewSentence", "ReviewCandidate", "ReviewAnswer", "ReviewProgress", "ExtractResult",
@@ -281,7 +295,7 @@ class Syndicate:
         self.db_url = normalize_db_url(str(db) if db is not None else DEFAULT_DB_URL)
         self.sources_dir = Path(sources) if sources is not None else None
         self.embedder = embedder
-        self.fetch_config = fetch_config or FetchConfig()
+        self._fetch_config_given = fetch_config
         self.now = now or (lambda: utcnow())  # looked up at each call
         self._store: Store | None = None
         self._stops: tuple[threading.Event, ...] = ()  # of the calls in progress; replaced, never mutated
@@ -371,7 +385,8 @@ class Syndicate:
             recheck_after: timedelta = RECHECK_AFTER, min_delay: float | None = None, contact: str | None = None,
             source_budget: float | None = None, wait: bool = False, stop: threading.Event | None = None,
             events: RunEvents | None = None, force: bool = False,
-            metrics_file: str | Path | None = None) -> RunResult:
+            metrics_file: str | Path | None = None, queue: str | None = None, encode: bool = True,
+            extract_processes: int | None = None) -> RunResult:
         """Ingest every partner of the registry once (or those in `only`): discover, fetch,
         extract, judge, store, cluster. Never raises for a partner's fault: each source's
         outcome is in the result (`result.failed`: some source failed or some partner file
@@ -384,23 +399,49 @@ class Syndicate:
         every partner. `metrics_file`: the run's figures in the Prometheus text format,
         replaced atomically (for node_exporter's textfile collector).
 
-        Raises `ConfigError` (no usable registry), `LockHeld` (another run holds the
-        database; `wait=True` waits), `Interrupted` (stopped while waiting), `OutputError`
-        (the metrics file cannot be written; the run is stored). A stop during the run
-        returns a result with `interrupted` set. `min_delay`, `contact` and
-        `source_budget` override the fetch settings for this run."""
+        `queue` (a `redis://` URL): the sources are harvested by `work()` processes (the
+        `syndicate worker` command, on this machine or others) instead of this one, one task
+        per source; this call submits them, reports each as it finishes, and clusters alone
+        once all are done. It needs a PostgreSQL database every worker writes. `encode`:
+        the workers also encode the new sentences of their source, so that clustering here
+        finds the vectors ready. `extract_processes` (without a queue): pages are extracted
+        in that many other processes (0: in this one; default: one per core for a run of
+        8 sources or more, started once 40 pages were extracted here; none when this API
+        was given an `embedder` other than the default encoder, which the processes label with).
+
+        Raises `ConfigError` (no usable registry, an unreachable queue), `LockHeld` (another
+        run holds the database; `wait=True` waits), `Interrupted` (stopped while waiting),
+        `OutputError` (the metrics file cannot be written; the run is stored). A stop during
+        the run returns a result with `interrupted` set (a queued run's tasks not started
+        yet are dropped). `min_delay`, `contact` and `source_budget` override the fetch
+        settings for this run."""
+        from . import orchestrator
         events = events or RunEvents()
+        if queue is not None:
+            self._check_shared("a queued run")
         with self._stoppable(stop) as stop_event:
             registry = self.registry(only)
             for problem in registry.problems:  # told first, so they are not lost in a long run
                 events.registry_problem(problem)
             config = self._fetch_config(min_delay=min_delay, contact=contact, source_budget=source_budget)
+            dispatcher = None
+            if queue is not None:
+                from .taskqueue import Dispatcher
+                dispatcher = Dispatcher(queue, self.store(create=True).display_url, encode=encode,
+                                        on_wait=events.note)
             with self._writing("syndicate run", create=True, wait=wait, stop=stop_event, events=events) as store:
                 events.run_started(len(registry.sources))
-                result = orchestrator.run_sources(registry.sources, store, fetch_config=config, now=self.now,
-                                                  workers=workers, progress=events.source_done,
-                                                  recheck_after=recheck_after, stop=stop_event,
-                                                  embedder=self.embedder, force=force)
+                if dispatcher is not None:
+                    result = orchestrator.run_queued(registry.sources, store, dispatcher, fetch_config=config,
+                                                     now=self.now, progress=events.source_done,
+                                                     recheck_after=recheck_after, stop=stop_event,
+                                                     embedder=self.embedder, force=force)
+                else:
+                    result = orchestrator.run_sources(registry.sources, store, fetch_config=config, now=self.now,
+                                                      workers=workers, progress=events.source_done,
+                                                      recheck_after=recheck_after, stop=stop_event,
+                                                      embedder=self.embedder, force=force,
+                                                      extract_processes=extract_processes)
         result = dataclasses.replace(result, registry_problems=registry.problems)
         if metrics_file is not None:
             self.write_metrics(result, metrics_file)
@@ -445,6 +486,56 @@ class Syndicate:
             return ScheduledResult(result, None, str(e))
         return ScheduledResult(result, digest)
 
+    def work(self, queue: str, *, threads: int = 8, requeue_after: float | None = None,
+             stop: threading.Event | None = None, events: RunEvents | None = None, one_thread: bool = True) -> None:
+        """Serve the task queue at `queue` (a `redis://` URL) until `stop()`: take the
+        tasks of queued runs (`run(queue=...)`) one source each, fetch, extract and store
+        it into this database, encode its new sentences. `threads` tasks at once (run one
+        process per core). Politeness holds across workers: one task per host at a time,
+        the host's delay between them, robots.txt obeyed. A worker killed mid-task loses
+        nothing: after `requeue_after` seconds without its heartbeat (default 30) its
+        tasks go back on the queue and run again, and storing them again adds nothing.
+        `one_thread`: the sentence encoder of this process uses one thread (start one
+        worker process per core).
+
+        Needs a PostgreSQL database (created and migrated when new); raises `ConfigError`
+        for an SQLite one or an unreachable queue."""
+        from . import clustering, orchestrator
+        from .taskqueue import REQUEUE_AFTER, serve
+        self._check_shared("a worker")
+        if one_thread:
+            orchestrator.one_encoder_thread()
+        events = events or RunEvents()
+        store = self.store(create=True)
+        encoding = threading.Lock()  # one sentence model per process, one batch at a time
+
+        def one_source(source: Source, *, run_id: int, started: datetime, fetch_config, recheck_after: timedelta,
+                       encode: bool) -> SourceOutcome:
+            outcome = orchestrator.harvest_source(source, store, run_id=run_id, started=started,
+                                                  fetch_config=fetch_config, recheck_after=recheck_after,
+                                                  embedder=self.embedder)
+            if encode and outcome.revisions:
+                with encoding:
+                    clustering.encode_revisions(store, outcome.revisions, embedder=self.embedder)
+            return outcome
+
+        with self._stoppable(stop) as stop_event:
+            serve(store, queue, one_source, threads=threads, requeue_after=requeue_after or REQUEUE_AFTER,
+                  stop=stop_event, ready=events.note)
+
+    def _check_shared(self, what: str) -> None:
+        if self.db_url.startswith("sqlite"):
+            raise ConfigError(f"{what} needs a PostgreSQL database (--db postgresql://...) that every worker "
+                              f"writes; {self.db_url} is an SQLite file, which one process at a time writes")
+
+    @property
+    def fetch_config(self) -> FetchConfig:
+        """The fetcher's settings (`fetch_config` given, or the defaults)."""
+        if self._fetch_config_given is None:
+            from .fetch import FetchConfig
+            self._fetch_config_given = FetchConfig()
+        return self._fetch_config_given
+
     def _fetch_config(self, **overrides) -> FetchConfig:
         changes = {"min_delay": overrides.get("min_delay"), "user_agent_contact": overrides.get("contact"),
                    "source_budget": overrides.get("source_budget")}
@@ -454,6 +545,7 @@ class Syndicate:
         """Extract again from the stored snapshots, without fetching: a new revision only
         where the extraction result changed; then cluster. Partners missing from the registry
         (or without one) are extracted with their stored id."""
+        from . import orchestrator
         try:
             sources: Sequence[Source] = self.registry().sources if self.sources_dir else ()
         except ConfigError:
@@ -469,6 +561,7 @@ class Syndicate:
         success, last error, failures in a row, and `next_due`, when a run fetches it again
         (None: at every run; from its registry interval when the registry folder is known,
         and the pace its listings asked for)."""
+        from . import plan
         rows = self.store().source_health()
         intervals = self._intervals()
         out = []
@@ -498,6 +591,8 @@ class Syndicate:
         current versions, the new sentences are clustered, and the partner is healthy
         again (until a later run finds otherwise). Under the run lock. `ConfigError` for an
         unknown partner or a URL that is not held."""
+        from . import clustering
+        from .extract import extract_article
         with self._writing("syndicate sources accept") as store:
             known = {h.id: h for h in store.source_health()}
             if source_id not in known:
@@ -558,6 +653,7 @@ class Syndicate:
 
     def week(self, spec: str | Week = "last") -> Week:
         """'last' (the last complete ISO week), 'this', or '2026-W47'; `ConfigError` otherwise."""
+        from .publish.week import Week
         return spec if isinstance(spec, Week) else Week.parse(spec, now=self.now())
 
     def digest_week(self, week: str | Week = "last", *, events: RunEvents | None = None) -> DigestWeek:
@@ -591,6 +687,7 @@ class Syndicate:
 
         Pending clustering comes first (see `digest_week`). Raises `ConfigError` for a bad
         week or base URL."""
+        from .publish import Budget, build_digest, write_digest
         wk = self.week(week)
         if base_url and not base_url.startswith(("http://", "https://")):
             raise ConfigError(f"--base-url must be an http(s) URL: {base_url!r}")
@@ -666,6 +763,7 @@ class Syndicate:
 
     def topic_labels(self, week: str | Week = "last") -> list[str]:
         """The labels of the week's topics in its full digest, as shown (renames applied)."""
+        from .publish import build_digest
         wk = self.week(week)
         return [t.label for t in build_digest(self.digest_week(wk), wk).topics]
 
@@ -725,6 +823,7 @@ class Syndicate:
         if blocker is not None:
             raise StoreError(f"undo decision {blocker} first: it changed the same claims after decision {decision_id}")
         who = by or default_editor()
+        from . import clustering
         if undo.get("claims") is not None or undo.get("faq") is not None or undo.get("hidden"):
             with self._writing("syndicate desk (undo)") as store:
                 now = self.now()
@@ -746,6 +845,7 @@ class Syndicate:
                          details: Callable[[object], dict]) -> tuple[object, int]:
         """Apply a claims override under the run lock, refresh canonical texts, and record it
         as an editor decision with what undoing it restores. Returns (its result, decision id)."""
+        from . import clustering
         wk = str(self.week(week)) if week is not None else None
         with self._writing("syndicate claims (editor override)") as store, store.transaction():
             now = self.now()
@@ -769,6 +869,7 @@ class Syndicate:
             events.note(f"warning: {pending} claim mention(s) and FAQ entries are not clustered yet and a run is "
                         f"in progress ({holder.describe()}); this digest may miss or split claims")
             return
+        from . import clustering
         with lock:
             events.note(f"clustering {pending} claim mention(s) and FAQ entries an interrupted run left")
             clustering.cluster_new_mentions(store, self.now(), embedder=self.embedder)
@@ -826,6 +927,7 @@ class Syndicate:
         """Re-cluster every current claim mention from scratch: claims that carry on keep
         their ids, editor overrides hold, ids of claims that vanish are never reused.
         Returns the number of memberships that changed."""
+        from . import clustering
         with self._writing("syndicate claims rebuild") as store:
             return clustering.rebuild_claims(store, self.now(), embedder=self.embedder)
 
@@ -844,6 +946,7 @@ class Syndicate:
         an editor decision on `week` when given, that `undo` reverses). `ids` are claim ids
         (every current member of each) or, with `mentions`, mention ids. Returns the mention
         ids hidden."""
+        from . import clustering
         wk = str(self.week(week)) if week is not None else None
         with self._writing("syndicate claims hide") as store:
             now = self.now()
@@ -863,6 +966,7 @@ class Syndicate:
     def unhide_mentions(self, ids: Iterable[int], *, mentions: bool = False, by: str = "editor") -> list[int]:
         """Undo "not a claim": the sentences are claims again and join a claim now. `ids`:
         claim ids (the sentences hidden out of each) or, with `mentions`, mention ids."""
+        from . import clustering
         with self._writing("syndicate claims unhide") as store:
             now = self.now()
             with store.transaction():
@@ -1084,7 +1188,7 @@ def _smtp_host(smtp_url: str | None) -> str | None:
 
 def _email(texts: dict, week: Week, out_dir: Path, recipients: tuple[str, ...], sender: str,
            smtp_url: str | None, dry_run: bool) -> EmailOutcome:
-    from .publish.mail import build_message, send, write_eml
+    from .publish.mail import DeliveryError, build_message, send, write_eml
     msg = build_message(texts, str(week), sender=sender, recipients=list(recipients))
     eml = out_dir / f"digest-{week}.eml"
     message_id = str(msg["Message-ID"])
@@ -1108,6 +1212,8 @@ def extract_pages(inputs: Iterable[str], *, name: str | None = None, stdin: IO[b
     URL, or "-" for `stdin`. Input that is not an HTML page, or over the fetched-page size
     cap, is an error for that input alone. `name`: the partner's name (to spot its
     self-promotion)."""
+    from .extract import extract_article, read_page_input
+    from .fetch import Fetcher, FetchConfig
     config = fetch_config or FetchConfig()
     fetcher = None
     try:

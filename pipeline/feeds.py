@@ -317,6 +317,46 @@ def _entry(e: dict, feed_url: str) -> FeedEntry:
     )
 
 
+_ATOM = "{http://www.w3.org/2005/Atom}"
+
+
+def listed_links(body: bytes, url: str, headers: dict[str, str] | None = None) -> list[tuple[str, str]] | None:
+    """(link, guid) of every item of a well-formed RSS 2.0 or Atom feed, read with the
+    standard XML parser (about a twentieth of feedparser's time). For a feed that answered
+    304, whose body `parse_feed` read in full when it was fetched: the harvest only needs to
+    know whether some item's page wants a request. None for anything else (another format,
+    malformed XML, an item without an http(s) link, a note `parse_feed` would make about the
+    encoding): then the feed is parsed in full."""
+    try:
+        ctype = next((v for k, v in (headers or {}).items() if k.lower() == "content-type"), "")
+        body, warnings = decode_feed(body, ctype)
+        if warnings:
+            return None
+        root = DET.fromstring(body)  # entities, DTDs and external references refused
+    except Exception:  # noqa: BLE001 - anything odd is parse_feed's to judge
+        return None
+    if root.tag == "rss" and root.get("version", "").startswith("2."):
+        pairs = [(item.findtext("link"), item.findtext("guid")) for item in root.iterfind("channel/item")]
+    elif root.tag == _ATOM + "feed":
+        entries = list(root.iterfind(_ATOM + "entry"))
+        if any(link.get("href") is None for entry in entries for link in entry.iterfind(_ATOM + "link")):
+            return None  # feedparser reads such entries its own way
+        pairs = [(next((link.get("href") for link in entry.iterfind(_ATOM + "link")
+                        if link.get("rel", "alternate") == "alternate"), None), entry.findtext(_ATOM + "id"))
+                 for entry in entries]
+    else:
+        return None
+    if len(pairs) != len(_ITEM_END.findall(body)):
+        return None  # items in another namespace, or nested: feedparser may see them otherwise
+    out = []
+    for link, guid in pairs:
+        absolute = safe_url(link, url)
+        if absolute is None:
+            return None
+        out.append((absolute, (guid or "").strip() or absolute))
+    return out
+
+
 def safe_url(value: str | None, base: str) -> str | None:
     """An absolute http(s) URL, or None for javascript:, data: and other schemes."""
     if not value:

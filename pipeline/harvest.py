@@ -22,13 +22,14 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
+from typing import Callable
 from datetime import datetime, timedelta, timezone
 from urllib.parse import urljoin, urlsplit
 
 from . import discover, health, plan
 from .errors import BudgetExceeded, FetchError, OffScope, ParseError, ResourceError
 from .extract import SentenceLabeller, extract_article
-from .feeds import parse_feed
+from .feeds import listed_links, parse_feed
 from .fetch import Fetcher
 from .fetch.scope import Scope
 from .store import KnownUrl, Store
@@ -42,6 +43,9 @@ FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/xml;q=0.9,
 SITEMAP_ACCEPT = "application/xml, text/xml;q=0.9, */*;q=0.5"
 MAX_SITEMAP_FILES = 20
 MAX_ARTICLES_PER_SOURCE = 500
+# An unchanged feed naming its own pace (RSS <ttl>, sy:updatePeriod / updateFrequency) is
+# parsed in full, so that the pace is read as on the run that fetched it.
+PACE_MARKS = (b"<ttl", b"updatePeriod", b"updateFrequency")
 RECHECK_AFTER = timedelta(days=6)  # stored pages re-validated at least this often (weekly runs: every run)
 REPROBE_AFTER = timedelta(days=28)  # a missing common feed path is tried again after this
 INTERRUPTED = "interrupted"  # the FetchError kind of a request refused because the run is stopping
@@ -96,12 +100,19 @@ class Got:
     record: Fetched
 
 
+Extractor = Callable[[bytes, str, Source, "FeedEntry | None"],
+                     tuple["ExtractedArticle | None", "tuple[str, str] | None"]]
+
+
 class Harvester:
     """Fetches one source's feeds, sitemaps and pages. Runs in a worker thread; reads the
-    preloaded validator map and snapshot bodies but writes nothing."""
+    preloaded validator map and snapshot bodies but writes nothing. `extractor`: where
+    pages are extracted (default: here; the orchestrator may hand a pool of processes)."""
 
     def __init__(self, source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl],
-                 now: datetime, recheck_after: timedelta = RECHECK_AFTER, labeller: SentenceLabeller | None = None):
+                 now: datetime, recheck_after: timedelta = RECHECK_AFTER, labeller: SentenceLabeller | None = None,
+                 extractor: Extractor | None = None):
+        self.extractor = extractor
         self.source = source
         self.labeller = labeller  # how sentences are labelled (None: extraction's default)
         self.fetcher = fetcher
@@ -273,7 +284,8 @@ class Harvester:
             return None
         try:
             got = self.get(feed_url, accept=FEED_ACCEPT)
-            feed = parse_feed(got.body, got.response.final_url, dict(got.response.headers))
+            feed = (self.unchanged_listing(got) if got.unchanged else None) \
+                or parse_feed(got.body, got.response.final_url, dict(got.response.headers))
             self.check_budget(feed_url, "parsing the feed")
         except BudgetExceeded:
             self.over_budget()
@@ -308,6 +320,21 @@ class Harvester:
                                     response.header("date"), response.fetched_at)):
             if hint is not None:
                 self.h.hints.append(hint)
+
+    def unchanged_listing(self, got: Got) -> Feed | None:
+        """An unchanged feed (304) whose every item is a stored page that needs no request
+        (`plan.page_unchanged`): its items' links only, read without feedparser, which was
+        most of a no-change run's time. None when any item may need a request (or the feed
+        is not plain RSS 2.0 / Atom): then it is parsed in full, as when it changed."""
+        if any(mark in got.body for mark in PACE_MARKS):
+            return None  # the pace it asks for (listing_read) is feedparser's to read
+        links = listed_links(got.body, got.response.final_url, dict(got.response.headers))
+        if links is None or any(
+                not plan.page_unchanged(self.known.get(u), now=self.now, recheck_after=self.recheck_after,
+                                        listing_unchanged=True) for u, _ in links[:MAX_ARTICLES_PER_SOURCE]):
+            return None
+        return Feed(got.response.final_url, None,
+                    tuple(FeedEntry(u, g, None, None, None, None, None, None) for u, g in links))
 
     def forget(self, url: str) -> None:
         for record in self.h.fetched:
@@ -470,6 +497,11 @@ class Harvester:
             return None
 
     def extract(self, body: bytes, url: str, entry: FeedEntry | None) -> ExtractedArticle:
+        if self.extractor is not None:
+            article, error = self.extractor(body, url, self.source, entry)
+            if error is not None:
+                raise ParseError(error[1], url, kind=error[0])
+            return article
         try:
             return extract_article(body, url, source=self.source, feed_entry=entry, labeller=self.labeller)
         except ResourceError:

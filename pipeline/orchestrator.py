@@ -20,8 +20,13 @@ A run, as `run_sources` composes it (after reader's `_update`: each phase its ow
    one broken feed, page or partner never stops the others; the source's health for the
    run (`health.judge_source`) is recorded with what its pages yielded. Sources that fetched
    nothing new are written in batches.
-4. `_finish`: robots.txt snapshots, clustering (skipped when interrupted: the next run or
-   the digest does it), the `RunResult`, the run's record.
+4. `_finish`: clustering (skipped when interrupted: the next run or the digest does it;
+   skipped too when no article got a new current revision), the `RunResult`, the run's
+   record.
+
+A queued run (`run_queued`) has the same phases, with the tasks of a queue in place of 2
+and 3: each source is harvested, judged and stored by `harvest_source` in a worker
+process (`pipeline.taskqueue`), and this process waits for every outcome, then clusters.
 
 Incremental by construction: every URL is fetched with the validators of its last fetch,
 and a 304 is answered from the stored snapshot. When a feed, sitemap or blog index is
@@ -33,24 +38,29 @@ their last check is older than `recheck_after`.
 from __future__ import annotations
 
 import logging
+import multiprocessing
+import os
 import threading
 import time
-from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
+from collections import Counter
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
-from typing import Callable, Iterable, Iterator
+from typing import Callable, Iterable, Iterator, Protocol, Sequence
 from urllib.parse import urlsplit
 
 from . import clustering, health, plan
 from .dedupe import Embedder
 from .errors import ParseError
-from .dedupe.embed import RecordingEmbedder, default_embedder, embedder_name, embedding_to_bytes
-from .extract import SentenceLabeller, extract_article
+from .dedupe.embed import (MiniLMEmbedder, OnnxMiniLMEmbedder, RecordingEmbedder, default_embedder, embedder_name,
+                           embedding_to_bytes)
+from .extract import SentenceLabeller, extract_article, extract_or_error
 from .fetch import Fetcher, FetchConfig
-from .fetch.scope import InvalidHost
+from .fetch.scope import InvalidHost, Scope
 from .harvest import RECHECK_AFTER, Harvest, Harvester, Page
 from .store import KnownUrl, Store
-from .types import HealthReason, Kind, Response, RunResult, Source, SourceError, SourceResult, Yields
+from .types import HealthReason, Kind, Response, RunResult, Source, SourceError, SourceOutcome, SourceResult, Yields
 
 log = logging.getLogger("syndicate")
 
@@ -62,6 +72,10 @@ DEFAULT_WORKERS = 32
 # pages are fetched again next run).
 INTERRUPT_GRACE = 3.0
 UNCHANGED_BATCH = 50  # sources that fetched nothing new, written in one transaction
+# Runs of at least this many sources extract in other processes (one per core) by default:
+# extraction is CPU-bound and one process holds one core; a small run is not worth starting them.
+EXTRACT_POOL_MIN_SOURCES = 8
+EXTRACT_POOL_AFTER = 40  # ... and start them once this many pages were extracted in the run's own process
 
 
 def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchConfig | None = None,
@@ -69,9 +83,16 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
                 progress: Callable[[SourceResult], None] | None = None,
                 recheck_after: timedelta = RECHECK_AFTER, stop: threading.Event | None = None,
                 embedder: Embedder | None = None, force: bool = False,
-                rules: health.Rules = health.RULES) -> RunResult:
+                rules: health.Rules = health.RULES, extract_processes: int | None = None) -> RunResult:
     """Ingest every source once (those due, or all with `force`), store, cluster. Never
     raises for a partner's fault.
+
+    `extract_processes`: pages are extracted in that many other processes (0: in this
+    one); default: one per core when the machine has several and the run has at least
+    `EXTRACT_POOL_MIN_SOURCES` sources due. The processes start once `EXTRACT_POOL_AFTER`
+    pages were extracted here, so a run where little changed starts none. The processes
+    label sentences with the default encoder, so a run given another `embedder` extracts in
+    this process.
 
     Setting `stop` interrupts the run: no request starts any more, sources not begun are
     skipped, what was fetched is stored, clustering is left to the next run (or the
@@ -85,7 +106,16 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
     robots = _RobotsMemory(store, known)
     fetcher = Fetcher(fetch_config, robots_cache=robots)
     label_vectors = RecordingEmbedder(embedder or default_embedder())  # shared by the run's labellers
-    pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers, label_vectors)
+    if extract_processes is None:
+        cores = os.cpu_count() or 1
+        extract_processes = cores if cores > 1 and len(due) >= EXTRACT_POOL_MIN_SOURCES else 0
+    if extract_processes > 0 and label_vectors.name != embedder_name(default_embedder()):
+        # the processes label with the default encoder: every page of a run is labelled by one encoder
+        log.info("extracting in this process: extraction processes label with the default sentence encoder, "
+                 "not the run's %s", label_vectors.name)
+        extract_processes = 0
+    extractor = _ExtractPool(extract_processes, label_vectors) if extract_processes > 0 else None
+    pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers, label_vectors, extractor)
     recorder = _Recorder(store, clock, _RunContext(run_id, started, rules, store.held_source_ids(), label_vectors))
     for result in not_due:
         recorder.results.append(result)
@@ -101,25 +131,32 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
         stats = dict(fetcher.stats)
     finally:
         pool.close()
+        if extractor is not None:
+            extractor.close(wait=not stop.is_set())
         # Harvests still blocked on a socket after an interruption are left behind (the CLI
         # exits without waiting for them); closing the client under them would only turn
         # their wait into errors.
         if not stop.is_set():
             fetcher.close()
-    return _finish(store, run_id, started, clock, due, recorder.results, robots, stats, stop, embedder)
+    store.save_fetch_results([(r, True) for r in {r.url: r for r in robots.responses}.values()])  # one per host
+    return _finish(store, run_id, started, clock, due, recorder.results, recorder.changed, stats, stop, embedder)
 
 
 # --- 1. begin ----------------------------------------------------------------------------------
 
 def _begin(store: Store, sources: list[Source], clock: Callable[[], datetime], stop: threading.Event,
-           embedder: Embedder | None) -> tuple[int, dict[str, KnownUrl]]:
+           embedder: Embedder | None, *, validators: bool = True) -> tuple[int, dict[str, KnownUrl]]:
     """Record the run as `running`, cluster what an interrupted run left (it comes first),
-    sync the registry, load every stored validator."""
+    sync the registry, load every stored validator (not for a queued run: each task reads
+    those of its source's hosts)."""
+    previous = store.last_runs(1)
     run_id = store.start_run(clock())
-    if store.has_unclustered() and not stop.is_set():
+    # an interrupted run may also have stored revisions whose claims were never refreshed
+    left_over = bool(previous) and previous[0].status in ("interrupted", "abandoned")
+    if (left_over or store.has_unclustered()) and not stop.is_set():
         clustering.cluster_new_mentions(store, clock(), embedder=embedder)
     store.sync_sources(sources)
-    return run_id, store.all_validators()
+    return run_id, store.all_validators() if validators else {}
 
 
 def _due(store: Store, sources: list[Source], now: datetime, force: bool) -> tuple[list[Source], list[SourceResult]]:
@@ -169,8 +206,9 @@ class _HarvestPool:
 
     def __init__(self, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], started: datetime,
                  recheck_after: timedelta, stop: threading.Event, workers: int | None,
-                 embedder: RecordingEmbedder | None = None):
+                 embedder: RecordingEmbedder | None = None, extractor: "_ExtractPool | None" = None):
         self.fetcher, self.store, self.known, self.embedder = fetcher, store, known, embedder
+        self.extractor = extractor
         self.started, self.recheck_after, self.stop = started, recheck_after, stop
         self.workers = max(1, workers or DEFAULT_WORKERS)
         self.pool = ThreadPoolExecutor(max_workers=self.workers)
@@ -184,7 +222,7 @@ class _HarvestPool:
             src = next(todo, None) if not self.stop.is_set() else None
             if src is not None:
                 futures[self.pool.submit(_harvest, src, self.fetcher, self.store, self.known, self.started,
-                                         self.recheck_after, self.embedder)] = src
+                                         self.recheck_after, self.embedder, self.extractor)] = src
 
         # At most 2 x workers sources in flight: when storing falls behind, finished harvests
         # (every page body of a source) must not pile up in memory.
@@ -227,10 +265,112 @@ def run_labeller(embedder: Embedder | RecordingEmbedder | None = None) -> Senten
     return SentenceLabeller(embedder=embedder)
 
 
+_CHILD_LABELLER: SentenceLabeller | None = None  # in an extraction process
+
+
+def one_encoder_thread() -> None:
+    """The sentence encoder of this process computes on one thread: for processes started
+    one per core (extraction processes, task-queue workers), where more threads per process
+    only compete for the same cores. Called before the encoder's first use."""
+    encoder = default_embedder()
+    if isinstance(encoder, (OnnxMiniLMEmbedder, MiniLMEmbedder)):
+        encoder.threads = 1  # read when the model loads, on the first encode
+
+
+def _extraction_process_start() -> None:
+    """An extraction process's start: its labeller (the sentence encoder loads on first
+    use), and one thread for the encoder, since a process per core is already running."""
+    global _CHILD_LABELLER
+    one_encoder_thread()
+    _CHILD_LABELLER = run_labeller()
+
+
+def _extract_in_process(body: bytes, url: str, source: Source, entry):
+    """In an extraction process: (article, error), with the name of the encoder that
+    labelled the sentences and the vectors of the article's claim sentences, which the
+    run's process stores for the claims stage (`_ExtractPool`)."""
+    article, error = extract_or_error(body, url, source, entry, labeller=_CHILD_LABELLER)
+    encoder = _CHILD_LABELLER.embedder
+    vectors = _claim_vectors(article, encoder) if article is not None else {}
+    return (article, error), embedder_name(encoder), vectors
+
+
+def _extraction_ready() -> bool:
+    """Run first in each new process: the package and the label model are loaded."""
+    return _CHILD_LABELLER is not None
+
+
+class _ExtractPool:
+    """Pages extracted in other processes, so that a run uses more than one core: a harvest
+    thread hands over a page's bytes and waits (holding no GIL meanwhile).
+
+    The processes are spawned (nothing of this process's threads or connections is
+    inherited) once `EXTRACT_POOL_AFTER` pages have been extracted here, so a small run or
+    one where little changed never pays for starting them; until they have started, and
+    for good if they die, pages are extracted in this process (labelled with `embedder`,
+    the run's shared encoder). Each process labels with its own default encoder; the claim
+    sentences' vectors it computed come back with the article and join `embedder`'s, to be
+    stored with the article, when they are that encoder's (same name); otherwise the
+    claims stage encodes them."""
+
+    def __init__(self, processes: int, embedder: RecordingEmbedder | None = None):
+        self.processes = processes
+        self.embedder = embedder
+        self._pool: ProcessPoolExecutor | None = None
+        self._warming: list[Future] = []
+        self._ready = False
+        self._lock = threading.Lock()
+        self._here = 0
+        self._broken = False
+        self._labeller: SentenceLabeller | None = None
+
+    def __call__(self, body: bytes, url: str, source: Source, entry):
+        pool = self._usable_pool()
+        if pool is not None:
+            try:
+                result, encoder, vectors = pool.submit(_extract_in_process, body, url, source, entry).result()
+            except (BrokenProcessPool, RuntimeError) as e:  # a process died, or the pool is shutting down
+                if not self._broken:
+                    log.warning("extraction processes unusable (%s); extracting in this process", e)
+                self._broken = True
+            else:
+                if self.embedder is not None and encoder == self.embedder.name:
+                    self.embedder.remember(vectors)
+                return result
+        if self._labeller is None:
+            self._labeller = run_labeller(self.embedder)
+        return extract_or_error(body, url, source, entry, labeller=self._labeller)
+
+    def _usable_pool(self) -> ProcessPoolExecutor | None:
+        with self._lock:
+            if self._broken:
+                return None
+            if self._pool is None:
+                self._here += 1
+                if self._here >= EXTRACT_POOL_AFTER:
+                    self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
+                                                     initializer=_extraction_process_start)
+                    self._warming = [self._pool.submit(_extraction_ready) for _ in range(self.processes)]
+                return None
+            if not self._ready:
+                self._ready = all(f.done() for f in self._warming)
+                if any(f.done() and f.exception() is not None for f in self._warming):
+                    self._broken = True
+                    return None
+            return self._pool if self._ready else None
+
+    def close(self, *, wait: bool) -> None:
+        with self._lock:
+            if self._pool is not None:
+                self._pool.shutdown(wait=wait, cancel_futures=True)
+
+
 def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], now: datetime,
-             recheck_after: timedelta, embedder: RecordingEmbedder | None = None) -> Harvest:
+             recheck_after: timedelta, embedder: RecordingEmbedder | None = None,
+             extractor: _ExtractPool | None = None) -> Harvest:
     try:
-        harvester = Harvester(source, fetcher, store, known, now, recheck_after, labeller=run_labeller(embedder))
+        harvester = Harvester(source, fetcher, store, known, now, recheck_after, labeller=run_labeller(embedder),
+                              extractor=extractor)
     except InvalidHost as e:  # a host the registry names (or allows) is not a valid host
         h = Harvest(source)
         h.errors.append(SourceError("bad-url", f"the registry entry names an invalid host or URL: {e}",
@@ -267,6 +407,7 @@ class _Recorder:
     def __init__(self, store: Store, clock: Callable[[], datetime], run: _RunContext):
         self.store, self.clock, self.run = store, clock, run
         self.results: list[SourceResult] = []
+        self.changed = False  # some article got a new current revision: clustering has work
         self._unchanged: list[tuple[Harvest, SourceResult]] = []
 
     def add(self, harvest: Harvest) -> SourceResult:
@@ -276,7 +417,9 @@ class _Recorder:
             if len(self._unchanged) >= UNCHANGED_BATCH:
                 self.flush()
         else:
-            result = _store_harvest(harvest, self.store, self.clock(), self.run)
+            stored = _store_harvest(harvest, self.store, self.clock(), self.run)
+            result = stored.result
+            self.changed |= stored.changed
             if not harvest.interrupted:  # a half-read source says nothing of its health
                 self.store.record_source_result(result, self.clock(), run_id=self.run.run_id,
                                                 started=self.run.started)
@@ -353,7 +496,14 @@ def _article_url(page: Page) -> str:
     return canonical if _same_site(canonical, page.url) else page.url
 
 
-def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) -> SourceResult:
+@dataclass(frozen=True, slots=True)
+class _Stored:
+    result: SourceResult
+    changed: bool = False  # some article's current revision is another one
+    revisions: tuple[int, ...] = ()  # revisions stored anew
+
+
+def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) -> _Stored:
     """Snapshots first (revisions and held pages point at them), then one transaction per
     article, then the validators of the pages whose article was stored: one write of each
     kind per source. A page's validators say "stored" (a 304 is answered from its snapshot,
@@ -375,10 +525,12 @@ def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) ->
     except Exception as e:
         log.exception("%s: could not store the fetched responses", h.source.id)
         errors.append(SourceError("store", f"{type(e).__name__}: {e}", h.source.homepage))
-        return SourceResult(h.source.id, errors=tuple(errors), warnings=tuple(h.warnings),
-                            off_scope=len(h.off_scope), duration=h.duration)
+        return _Stored(SourceResult(h.source.id, errors=tuple(errors), warnings=tuple(h.warnings),
+                                    off_scope=len(h.off_scope), duration=h.duration))
     new_articles = new_revisions = new_mentions = seen = held = 0
     vectors: dict = {}  # claim sentences' vectors encoded for their labels, for the claims stage
+    changed = False
+    revisions: list[int] = []
     checked: list[str] = []
     page_reasons: list[HealthReason] = []
     for page in h.pages:
@@ -422,7 +574,9 @@ def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) ->
         new_articles += saved.new_article
         new_revisions += saved.new_revision and not saved.new_article
         new_mentions += len(page.article.sentences) if saved.new_revision else 0
+        changed |= saved.current_changed
         if saved.new_revision:
+            revisions.append(saved.revision_id)
             vectors.update(_claim_vectors(page.article, run.label_vectors))
     _save_vectors(store, vectors, h.source.id, run.label_vectors)
     if pending:
@@ -431,11 +585,12 @@ def _store_harvest(h: Harvest, store: Store, now: datetime, run: _RunContext) ->
     page_reasons.extend(_release_held(h, store, run, judged))
     verdict = health.judge_source(errors=len(errors), pages=page_reasons, run=yields, baseline=baseline,
                                   rules=run.rules)
-    return SourceResult(h.source.id, articles_seen=seen, new_articles=new_articles,
-                        new_revisions=new_revisions, errors=tuple(errors), warnings=tuple(h.warnings),
-                        off_scope=len(h.off_scope), interrupted=h.interrupted, health=verdict.reasons, held=held,
-                        yields=yields, new_mentions=new_mentions, duration=h.duration,
-                        hint=plan.publisher_hint(h.hints))
+    return _Stored(SourceResult(h.source.id, articles_seen=seen, new_articles=new_articles,
+                                new_revisions=new_revisions, errors=tuple(errors), warnings=tuple(h.warnings),
+                                off_scope=len(h.off_scope), interrupted=h.interrupted, health=verdict.reasons,
+                                held=held, yields=yields, new_mentions=new_mentions, duration=h.duration,
+                                hint=plan.publisher_hint(h.hints)),
+                   changed, tuple(revisions))
 
 
 def _claim_vectors(article, recorded: RecordingEmbedder | None) -> dict:
@@ -496,13 +651,14 @@ def _same_site(canonical: str | None, url: str) -> bool:
 # --- 4. finish ----------------------------------------------------------------------------------
 
 def _finish(store: Store, run_id: int, started: datetime, clock: Callable[[], datetime], sources: list[Source],
-            results: list[SourceResult], robots: _RobotsMemory, stats: dict, stop: threading.Event,
+            results: list[SourceResult], changed: bool, stats: dict, stop: threading.Event,
             embedder: Embedder | None) -> RunResult:
-    """robots.txt snapshots, clustering (not when interrupted), the result and its record."""
-    robots_files = {r.url: r for r in robots.responses}  # one per host
-    store.save_fetch_results([(r, True) for r in robots_files.values()])
+    """Clustering (not when interrupted), the result and its record. When no article got a
+    new current revision, clustering has nothing to refresh: a no-change run costs nothing
+    there, whatever the size of the database."""
     interrupted = stop.is_set()
-    new_claims = 0 if interrupted else clustering.cluster_new_mentions(store, clock(), embedder=embedder)
+    new_claims = 0 if interrupted else clustering.cluster_new_mentions(store, clock(), embedder=embedder,
+                                                                        changed=changed)
     ran = sum(not r.skipped for r in results)
     result = RunResult(sources=tuple(sorted(results, key=lambda r: r.source_id)), requests=stats["requests"],
                        not_modified=stats["not_modified"], conditional=stats["conditional"],
@@ -513,6 +669,106 @@ def _finish(store: Store, run_id: int, started: datetime, clock: Callable[[], da
     store.finish_run(run_id, result.finished_at, result.ok and not interrupted, result.summary(),
                      status="interrupted" if interrupted else None)
     return result
+
+
+# --- a run through a task queue: the submitter's phases and one worker's task ------------------
+
+class Submission(Protocol):
+    """A queued run's tasks, once submitted (`pipeline.taskqueue` implements it)."""
+
+    def outcomes(self, stop: threading.Event) -> Iterator[SourceOutcome]:
+        """Each source's outcome as its task finishes; ends when every task has (or when
+        `stop` is set)."""
+
+    def cancel(self) -> None:
+        """Tasks not started yet are dropped (the run was stopped)."""
+
+
+class Dispatcher(Protocol):
+    def submit(self, run_id: int, sources: Sequence[Source], *, fetch_config: FetchConfig | None,
+               recheck_after: timedelta, started: datetime) -> Submission: ...
+
+
+def run_queued(sources: Iterable[Source], store: Store, dispatcher: Dispatcher, *,
+               fetch_config: FetchConfig | None = None, now: Callable[[], datetime] | None = None,
+               progress: Callable[[SourceResult], None] | None = None,
+               recheck_after: timedelta = RECHECK_AFTER, stop: threading.Event | None = None,
+               embedder: Embedder | None = None, force: bool = False) -> RunResult:
+    """A run whose sources are harvested by task-queue workers (`harvest_source`, in other
+    processes or machines), each storing its source into the same database; this process
+    (the run lock's holder) records the run, waits for every task, then clusters alone.
+
+    The phases are those of `run_sources`: `_begin` (without loading validators) and
+    `_due`, the tasks in place of the harvest pool and recorder, `_finish`. Setting `stop`
+    drops the tasks not started, stops waiting and records the run `interrupted`."""
+    clock = now or (lambda: datetime.now(timezone.utc))
+    stop = stop or threading.Event()
+    sources = list(sources)
+    started = clock()
+    run_id, _ = _begin(store, sources, clock, stop, embedder, validators=False)
+    due, not_due = _due(store, sources, started, force)
+    results: list[SourceResult] = []
+    for result in not_due:
+        results.append(result)
+        if progress:
+            progress(result)
+    stats: Counter = Counter()
+    changed = False
+    submission = dispatcher.submit(run_id, due, fetch_config=fetch_config, recheck_after=recheck_after,
+                                   started=started)
+    try:
+        for outcome in submission.outcomes(stop):
+            results.append(outcome.result)
+            stats.update(outcome.stats or {})
+            changed |= outcome.changed
+            if progress:
+                progress(outcome.result)
+    finally:
+        if stop.is_set():
+            submission.cancel()
+    counts = {k: stats.get(k, 0) for k in ("requests", "not_modified", "conditional", "retries", "robots_blocked",
+                                           "bytes")}
+    return _finish(store, run_id, started, clock, due, results, changed, counts, stop, embedder)
+
+
+def harvest_source(source: Source, store: Store, *, run_id: int, started: datetime,
+                   fetch_config: FetchConfig | None = None, recheck_after: timedelta = RECHECK_AFTER,
+                   rules: health.Rules = health.RULES, embedder: Embedder | None = None) -> SourceOutcome:
+    """One source's task, in a task-queue worker: harvest it (reading only the validators
+    of its hosts), judge and store it as `run_sources` does (snapshots, one transaction per
+    article, validators after their article, health and its part of run `run_id`), and its
+    robots.txt files. Safe to run again after a worker died half-way: what was stored is
+    found stored (304s answered from the snapshots, unchanged content adds no revision),
+    what was not is fetched again. `embedder` labels the sentences (default: the process's
+    encoder); the vectors of the new claim sentences are stored in the vector cache."""
+    try:
+        scope = Scope.of([source.homepage, *source.feeds, source.sitemap, source.blog_index],
+                         source.allowed_hosts, allow_private=source.allow_private)
+        known = store.known_urls_on_hosts(scope.hosts, scope.suffixes)
+    except InvalidHost:
+        known = {}  # _harvest says what is wrong with the registry entry
+    robots = _RobotsMemory(store, known)
+    fetcher = Fetcher(fetch_config, robots_cache=robots)
+    label_vectors = RecordingEmbedder(embedder or default_embedder())  # claim vectors, stored with the articles
+    run = _RunContext(run_id, started, rules, store.held_source_ids() & {source.id}, label_vectors)
+    try:
+        harvest = _harvest(source, fetcher, store, known, started, recheck_after, label_vectors)
+        pause = max([fetcher.host_delay(f.response.final_url) for f in harvest.fetched], default=0.0)
+        if _nothing_to_store(harvest) and source.id not in run.held_sources:
+            store.save_fetch_results([(f.response, f.keep) for f in harvest.fetched], harvest.failures,
+                                     snapshots=False)
+            stored = _Stored(_result(harvest))
+        else:
+            stored = _store_harvest(harvest, store, datetime.now(timezone.utc), run)
+        del harvest  # every page body of the source
+        if not stored.result.interrupted:
+            store.record_source_result(stored.result, datetime.now(timezone.utc), run_id=run_id, started=started)
+        store.save_fetch_results([(r, True) for r in {r.url: r for r in robots.responses}.values()])
+        stats = {k: fetcher.stats.get(k, 0) for k in ("requests", "not_modified", "conditional", "retries",
+                                                      "robots_blocked", "bytes")}
+        return SourceOutcome(stored.result, stored.changed, stored.revisions, stats, pause)
+    finally:
+        fetcher.close()
 
 
 # --- reprocess: extraction again, from stored snapshots ------------------------------------------

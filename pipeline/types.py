@@ -7,7 +7,7 @@ This module imports nothing from the rest of the package.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta
 from enum import StrEnum
 from typing import Callable
@@ -310,6 +310,19 @@ class SourceResult:
         if self.interrupted:
             return "interrupted"
         return "degraded" if self.health else "ok"
+
+
+@dataclass(frozen=True, slots=True)
+class SourceOutcome:
+    """What one source's task did, as a worker hands it back to the run: the source's
+    result, whether some article got a new current revision (clustering has work), the
+    revisions stored anew (their sentences are encoded) and the fetcher's counts."""
+
+    result: SourceResult
+    changed: bool = False
+    revisions: tuple[int, ...] = ()
+    stats: dict = field(default_factory=dict)  # requests, not_modified, conditional, retries, robots_blocked
+    pause: float = 0.0  # seconds the source's hosts ask between two requests (min_delay, Crawl-delay)
 
 
 @dataclass(frozen=True, slots=True)

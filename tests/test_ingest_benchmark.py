@@ -11,7 +11,7 @@ def test_ingest_benchmark_runs_with_tiny_n():
     result = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "ingest.py"), "--sites", "3",
                              "--articles", "2", "--json"], capture_output=True, text=True, timeout=120)
     assert result.returncode == 0, result.stderr
-    r = json.loads(result.stdout)
+    (r,) = json.loads(result.stdout)["runs"]
     assert r["first_run_articles"] == 6 and r["first_run_failed_sources"] == 0
     # robots.txt, homepage and feed per site, all answered 304; no page requested again
     assert r["second_run_requests"] == r["second_run_not_modified"] == 9

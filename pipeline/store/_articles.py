@@ -8,14 +8,13 @@ import zlib
 from datetime import datetime
 from typing import Collection, Iterator, Sequence
 
-from sqlalchemy import exists, func, insert, select, update
+from sqlalchemy import exists, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
-from ..dedupe.normalize import normalize_for_match
 from ..safetext import clean_json, clean_optional
 from ..types import ExtractedArticle, Kind, Response
 from ._digest import revision_date
-from ._base import SNAPSHOT_HEADERS, KnownUrl, SavedArticle, StoreBase, _content_hash
+from ._base import SNAPSHOT_HEADERS, KnownUrl, SavedArticle, StoreBase, _content_hash, insert_ignoring, url_host
 from ._clean import CONTENT_TYPE_CHARS, clean_article, fit, storable_url, url_fits
 from ._research import save_citations
 from .models import (
@@ -37,6 +36,21 @@ class ArticlesMixin(StoreBase):
         with self.session() as s:
             row = s.get(HttpValidator, url)
             return (row.etag, row.last_modified) if row else (None, None)
+
+    def known_urls_on_hosts(self, hosts: Collection[str], suffixes: Collection[str] = ()) -> dict[str, "KnownUrl"]:
+        """{url: KnownUrl} of the URLs on these hosts (and on subdomains of `suffixes`, each
+        like ".example.org"): what one source's harvest needs, without reading every URL ever
+        fetched (a queued worker's task)."""
+        hosts = sorted({h.lower() for h in hosts})
+        cond = [HttpValidator.host.in_(hosts)] if hosts else []
+        cond += [HttpValidator.host.like("%" + s.lower().replace("%", "").replace("_", "")) for s in suffixes]
+        if not cond:
+            return {}
+        with self.session() as s:
+            rows = s.execute(select(HttpValidator.url, HttpValidator.etag, HttpValidator.last_modified,
+                                    HttpValidator.snapshot_sha256, HttpValidator.status,
+                                    HttpValidator.checked_at).where(or_(*cond))).all()
+            return {r[0]: KnownUrl(*r[1:]) for r in rows}
 
     def all_validators(self) -> dict[str, "KnownUrl"]:
         """{url: KnownUrl} for every URL fetched (or found missing) before: one query, so a
@@ -82,12 +96,14 @@ class ArticlesMixin(StoreBase):
                     if digest in new_shas or s.get(Snapshot, digest) is not None:
                         continue
                     new_shas.add(digest)
-                    s.add(Snapshot(sha256=digest, url=clean_optional(resp.final_url), status=resp.status,
-                                   content_type=fit(resp.header("content-type"), CONTENT_TYPE_CHARS),
-                                   headers=clean_json({k: v for k, v in resp.headers if k in SNAPSHOT_HEADERS}),
-                                   fetched_at=resp.fetched_at, size=len(resp.body),
-                                   body=ready[1] if ready else zlib.compress(resp.body, 6)))
-                s.flush()
+                    # INSERT ... ON CONFLICT DO NOTHING: workers of a task queue may store the
+                    # same body (a robots.txt many hosts share) at the same moment
+                    s.execute(insert_ignoring(s, Snapshot).values(
+                        sha256=digest, url=clean_optional(resp.final_url), status=resp.status,
+                        content_type=fit(resp.header("content-type"), CONTENT_TYPE_CHARS),
+                        headers=clean_json({k: v for k, v in resp.headers if k in SNAPSHOT_HEADERS}),
+                        fetched_at=resp.fetched_at, size=len(resp.body),
+                        body=ready[1] if ready else zlib.compress(resp.body, 6)))
             else:
                 shas = {resp.url: hashlib.sha256(resp.body).hexdigest()
                         for resp, keep in fetched if resp.status == 200 and keep}
@@ -102,7 +118,7 @@ class ArticlesMixin(StoreBase):
                     continue
                 row = rows.get(resp.url)
                 if row is None:
-                    row = rows[resp.url] = HttpValidator(url=resp.url)
+                    row = rows[resp.url] = HttpValidator(url=resp.url, host=url_host(resp.url))
                     s.add(row)
                 if resp.status == 200 or not keep:
                     row.etag = clean_optional(resp.header("etag")) if keep else None
@@ -112,7 +128,7 @@ class ArticlesMixin(StoreBase):
             for url, status, when in failures:
                 row = rows.get(url)
                 if row is None:
-                    row = rows[url] = HttpValidator(url=url)
+                    row = rows[url] = HttpValidator(url=url, host=url_host(url))
                     s.add(row)
                 row.etag = row.last_modified = row.snapshot_sha256 = None
                 row.final_url, row.status, row.checked_at = url, status, when
@@ -184,9 +200,10 @@ class ArticlesMixin(StoreBase):
             existing = s.scalar(select(RevisionRow).where(RevisionRow.article_id == row.id,
                                                           RevisionRow.content_hash == content_hash))
             if existing is not None:
-                if row.current_revision_id != existing.id:  # content went back to an older version
+                reverted = row.current_revision_id != existing.id
+                if reverted:  # content went back to an older version
                     row.current_revision_id = existing.id
-                return SavedArticle(row.id, existing.id, new_article, False)
+                return SavedArticle(row.id, existing.id, new_article, False, reverted)
             previous_id = row.current_revision_id
             number = (s.scalar(select(func.max(RevisionRow.number)).where(RevisionRow.article_id == row.id)) or 0) + 1
             previous_date = s.scalar(select(RevisionRow.partner_date).where(RevisionRow.id == previous_id)) \
@@ -221,12 +238,13 @@ class ArticlesMixin(StoreBase):
                 self._carry_memberships(s, previous_id, mentions, fetched_at)
                 self._carry_questions(s, previous_id, rev.id)
             row.current_revision_id = rev.id
-            return SavedArticle(row.id, rev.id, new_article, True)
+            return SavedArticle(row.id, rev.id, new_article, True, True)
 
     @staticmethod
     def _carry_memberships(s: Session, previous_revision: int, mentions: Sequence,
                            now: datetime) -> None:
         """`mentions`: the new revision's (id, kind, text) rows."""
+        from ..dedupe.normalize import normalize_for_match  # where used: read commands never need dedupe
         old = s.execute(select(MentionRow.text, ClaimMember.claim_id)
                         .join(ClaimMember, ClaimMember.mention_id == MentionRow.id)
                         .where(MentionRow.revision_id == previous_revision)).all()
@@ -237,6 +255,7 @@ class ArticlesMixin(StoreBase):
 
     @staticmethod
     def _carry_questions(s: Session, previous_revision: int, revision: int) -> None:
+        from ..dedupe.normalize import normalize_for_match
         old = {normalize_for_match(q): (qid, method, score) for q, qid, method, score in s.execute(
             select(FaqRow.question, FaqRow.question_id, FaqRow.method, FaqRow.score)
             .where(FaqRow.revision_id == previous_revision, FaqRow.question_id.is_not(None)))}

@@ -3,16 +3,18 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Iterator
+from urllib.parse import urlsplit
 
-from sqlalchemy import create_engine, event, inspect
+from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import OperationalError, SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import MissingDatabase, StoreError
@@ -46,6 +48,7 @@ class SavedArticle:
     revision_id: int
     new_article: bool
     new_revision: bool
+    current_changed: bool = False  # the article's current revision is another one (new, or an older one again)
 
 
 def normalize_db_url(url: str) -> str:
@@ -96,16 +99,25 @@ class StoreBase:
                 cur.execute("PRAGMA busy_timeout=10000")
                 cur.close()
         store = cls(engine)
-        if not create and not store._has_schema():
+        has_schema, revision = store._schema_revision()
+        if not create and not has_schema:
             engine.dispose()
             raise MissingDatabase(f"no Syndicate database at {_display_url(engine)}")
-        if migrate:
+        # The schema is current (every open but the first after an upgrade): one SELECT, and
+        # neither Alembic nor the migration scripts are imported, so read commands start fast.
+        if migrate and (revision is None or revision != head_revision()):
             store.migrate()
         return store
 
-    def _has_schema(self) -> bool:
+    def _schema_revision(self) -> tuple[bool, str | None]:
+        """(whether the database has Syndicate's schema, its Alembic revision): one query."""
         try:
-            return inspect(self.engine).has_table("alembic_version")
+            with self.engine.connect() as conn:
+                try:
+                    row = conn.exec_driver_sql("SELECT version_num FROM alembic_version").first()
+                except DBAPIError:
+                    return False, None  # no such table
+                return True, (row[0] if row else None)
         except SQLAlchemyError as e:
             raise StoreError(f"cannot open database {_display_url(self.engine)}: {e}") from e
 
@@ -142,6 +154,16 @@ class StoreBase:
         except SQLAlchemyError as e:
             raise StoreError(f"cannot migrate the database: {e}") from e
 
+    @property
+    def display_url(self) -> str:
+        """The database's URL without its password, or the SQLite file's path."""
+        return _display_url(self.engine)
+
+    @property
+    def is_shared(self) -> bool:
+        """A server database (PostgreSQL) that processes on several machines can write."""
+        return self.engine.dialect.name != "sqlite"
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -175,6 +197,48 @@ class StoreBase:
                 yield s
             finally:
                 self._outer.session = None
+
+
+def url_host(url: str) -> str | None:
+    """A URL's host name, lower case, without port (`http_validators.host`)."""
+    try:
+        return urlsplit(url).hostname or None
+    except ValueError:
+        return None
+
+
+def insert_ignoring(s: Session, table):
+    """INSERT ... ON CONFLICT DO NOTHING on either engine: for rows that concurrent
+    writers (task-queue workers) may insert at the same moment with the same key."""
+    if s.get_bind().dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert as pg_insert
+        return pg_insert(table).on_conflict_do_nothing()
+    from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+    return sqlite_insert(table).on_conflict_do_nothing()
+
+
+_HEAD: list[str | None] = []
+
+
+def head_revision() -> str | None:
+    """The revision of the newest migration, read from the scripts' `revision =` and
+    `down_revision =` lines without importing them (Alembic's ScriptDirectory imports every
+    script, most of a read command's start-up). None unless there is exactly one head; then
+    the open asks Alembic."""
+    if not _HEAD:
+        revisions, parents = set(), set()
+        for script in (MIGRATIONS / "versions").glob("*.py"):
+            text = script.read_text(encoding="utf-8")
+            rev = re.search(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", text, re.M)
+            down = re.search(r"^down_revision\s*(?::[^=]*)?=\s*(.*)$", text, re.M)
+            if rev is None or down is None:
+                _HEAD.append(None)
+                return None
+            revisions.add(rev.group(1))
+            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
+        heads = revisions - parents
+        _HEAD.append(heads.pop() if len(heads) == 1 else None)
+    return _HEAD[0]
 
 
 def _display_url(engine: Engine) -> str:

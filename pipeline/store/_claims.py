@@ -3,15 +3,14 @@ canonical texts, and the editor's overrides (merge, split, pin)."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Sequence
+from typing import TYPE_CHECKING, Sequence
 
 from sqlalchemy import func, select, update
 
-from ..dedupe import ClaimState, order_key
 from ..errors import StoreError
 from ..types import (ClaimDetail, ClaimMemberDetail, FigureConflict, Kind, Membership, MentionInput,
                      OverrideRecord)
-from ._base import StoreBase, _text_hash, _utc
+from ._base import StoreBase, _text_hash, _utc, insert_ignoring
 from .models import (
     ArticleRow,
     ClaimMember,
@@ -23,6 +22,9 @@ from .models import (
     PairModelRow,
     RevisionRow,
 )
+
+if TYPE_CHECKING:
+    from ..dedupe import ClaimState
 
 
 class ClaimsMixin(StoreBase):
@@ -36,6 +38,7 @@ class ClaimsMixin(StoreBase):
 
     def faq_states(self) -> tuple[list[ClaimState], list[MentionInput], int]:
         """(questions with their current entries, entries without a question, next id)."""
+        from ..dedupe import ClaimState  # imported when used: read commands never need the dedupe package
         groups: dict[int, list[MentionInput]] = {}
         new: list[MentionInput] = []
         with self.session() as s:
@@ -67,8 +70,21 @@ class ClaimsMixin(StoreBase):
             return [MentionInput(mid, site, text, pub or seen, pub, url, pos)
                     for mid, site, text, pub, seen, url, pos in s.execute(q)]
 
+    def claim_mentions_of_revisions(self, revision_ids: Sequence[int]) -> list[MentionInput]:
+        """The claim mentions of these revisions that are current (what a worker encodes
+        after storing a source)."""
+        ids = sorted(set(revision_ids))
+        out: list[MentionInput] = []
+        with self.session() as s:
+            for i in range(0, len(ids), 500):
+                q = self._current_claim_mentions().where(MentionRow.revision_id.in_(ids[i:i + 500]))
+                out += [MentionInput(mid, site, text, pub or seen, pub, url, pos)
+                        for mid, site, text, pub, seen, url, pos in s.execute(q.order_by(MentionRow.id))]
+        return out
+
     def claim_states(self) -> list[ClaimState]:
         """Every active claim with its current members."""
+        from ..dedupe import ClaimState
         with self.session() as s:
             q = self._current_claim_mentions().add_columns(ClaimMember.claim_id) \
                 .join(ClaimMember, ClaimMember.mention_id == MentionRow.id).order_by(MentionRow.id)
@@ -105,7 +121,9 @@ class ClaimsMixin(StoreBase):
             for i in range(0, len(keys), 500):
                 known.update(s.scalars(select(EmbeddingRow.text_sha256).where(
                     EmbeddingRow.model == model, EmbeddingRow.text_sha256.in_(keys[i:i + 500]))))
-            s.add_all(EmbeddingRow(text_sha256=h, model=model, vector=v) for h, v in hashes.items() if h not in known)
+            rows = [dict(text_sha256=h, model=model, vector=v) for h, v in hashes.items() if h not in known]
+            if rows:  # workers of a task queue may encode the same sentence at the same moment
+                s.execute(insert_ignoring(s, EmbeddingRow), rows)
 
     def fixed_memberships(self) -> dict[int, int]:
         """Memberships an editor decided (merge, split, pin): no clustering may move them."""
@@ -153,6 +171,7 @@ class ClaimsMixin(StoreBase):
     def refresh_claims(self, canonical_of, now: datetime, conflicts_of=None) -> None:
         """Recompute canonical text, first source and (with `conflicts_of(state)` -> list of
         dicts) conflicting figures; retire claims with no current member."""
+        from ..dedupe import order_key
         states = {c.claim_id: c for c in self.claim_states()}
         with self.session() as s:
             for row in s.scalars(select(ClaimRow).where(ClaimRow.status == "active")):

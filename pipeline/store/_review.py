@@ -10,12 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Iterable
+from typing import TYPE_CHECKING, Iterable
 
 from sqlalchemy import delete, select, update
 
 from ..errors import StoreError
-from ..review import Answer
 from ..types import Kind
 from ._base import StoreBase
 from .models import ClaimMember, FaqRow, HiddenSentence, MentionRow, ReviewAnswer, SourceRow
@@ -38,6 +37,10 @@ class HiddenMention:
     decided_at: datetime
 
 
+if TYPE_CHECKING:  # imported where used: read commands never need the review package
+    from ..review import Answer
+
+
 class ReviewMixin(StoreBase):
     def record_answer(self, answer: Answer, *, left_claim_id: int, right_claim_id: int,
                       p_same: float | None, now: datetime) -> int:
@@ -57,6 +60,7 @@ class ReviewMixin(StoreBase):
 
     def review_answers(self, kind: str | None = None) -> list[Answer]:
         """Every answer (of one kind), in the order given."""
+        from ..review import Answer
         with self.session() as s:
             q = select(ReviewAnswer).order_by(ReviewAnswer.id)
             if kind is not None:

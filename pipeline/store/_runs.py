@@ -78,20 +78,24 @@ class RunsMixin(StoreBase):
 
     def record_source_results(self, reports: Sequence[SourceResult], now: datetime, *, run_id: int | None = None,
                               started: datetime | None = None) -> None:
-        """Health of several sources in one transaction. With `run_id`, each source's part of
-        the run is recorded too (`source_runs`), and `started` is kept as its last harvest.
-        A source skipped (not due) or interrupted changes nothing."""
+        """Health of several sources in one transaction (their rows read in one query). With
+        `run_id`, each source's part of the run is recorded too (`source_runs`), and `started`
+        is kept as its last harvest. A source skipped (not due) or interrupted changes nothing."""
         with self.session() as s:
+            ids = sorted({r.source_id for r in reports})
+            rows = {}
+            for i in range(0, len(ids), 500):
+                rows.update((r.id, r) for r in s.scalars(select(SourceRow).where(SourceRow.id.in_(ids[i:i + 500]))))
             for report in reports:
                 if report.skipped or report.interrupted:
                     continue
-                self._record_source_result(s, report, now)
+                self._record_source_result(rows.get(report.source_id), report, now)
                 if run_id is not None:
-                    self._record_source_run(s, report, run_id, started or now)
+                    self._record_source_run(s, rows.get(report.source_id), report, run_id, started or now)
 
     @staticmethod
-    def _record_source_run(s: Session, report: SourceResult, run_id: int, started: datetime) -> None:
-        row = s.get(SourceRow, report.source_id)
+    def _record_source_run(s: Session, row: SourceRow | None, report: SourceResult, run_id: int,
+                           started: datetime) -> None:
         if row is None:
             return
         row.harvested_at = started
@@ -104,8 +108,7 @@ class RunsMixin(StoreBase):
                            claims=y.claims, words=y.words, held=report.held, duration=report.duration))
 
     @staticmethod
-    def _record_source_result(s: Session, report: SourceResult, now: datetime) -> None:
-        row = s.get(SourceRow, report.source_id)
+    def _record_source_result(row: SourceRow | None, report: SourceResult, now: datetime) -> None:
         if row is None:
             return
         state = _STATES.get(report.state, report.state)
@@ -317,7 +320,18 @@ class RunsMixin(StoreBase):
         return (mentions or 0) + (faq or 0)
 
     def has_unclustered(self) -> bool:
-        return self.count_unclustered() > 0
+        """Whether `count_unclustered` would be above 0 (stops at the first one found)."""
+        with self.session() as s:
+            unclustered = self._current_claim_mentions().outerjoin(
+                ClaimMember, ClaimMember.mention_id == MentionRow.id).where(ClaimMember.mention_id.is_(None))
+            return bool(s.scalar(select(unclustered.exists()))) or self.has_unclustered_faq(s)
+
+    def has_unclustered_faq(self, s: Session | None = None) -> bool:
+        """Whether a current FAQ entry has no question yet."""
+        if s is None:
+            with self.session() as s:
+                return self.has_unclustered_faq(s)
+        return bool(s.scalar(select(self._current_faq().where(FaqRow.question_id.is_(None)).exists())))
 
     def last_runs(self, limit: int = 10) -> list[RunRecord]:
         """The latest runs, newest first."""

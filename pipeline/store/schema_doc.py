@@ -40,6 +40,7 @@ COLUMN_DOCS = {
     "http_validators.status": "the HTTP status of the last answer",
     "http_validators.checked_at": "when it was last requested",
     "http_validators.snapshot_sha256": "the stored body behind these validators (`snapshots.sha256`)",
+    "http_validators.host": "the URL's host name, lower case, without port (a worker reads one source's hosts)",
     "snapshots.sha256": "SHA-256 of the raw body: the key",
     "snapshots.url": "the URL it was fetched from (after redirects)",
     "snapshots.status": "HTTP status",
