@@ -139,9 +139,14 @@ def test_incremental_batches_equal_rebuild():
 def test_incremental_equals_rebuild_with_the_inverted_file():
     """Past `exact_search_limit` neighbours come from lists retrained at checkpoints (64,
     128, 256, 512 here); batches that cut across them still give the rebuild's clusters."""
+    assert_batches_equal_rebuild(dataclasses.replace(CLAIM_SETTINGS, exact_search_limit=64, search_list_size=8,
+                                                     search_probes=4))
+
+
+def assert_batches_equal_rebuild(settings) -> None:
+    """700 mentions clustered in batches that cut across the inverted file's checkpoints give
+    the rebuild's clusters, and real groups form (fewer claims than half the mentions)."""
     ms = corpus(700, seed=3)
-    settings = dataclasses.replace(CLAIM_SETTINGS, exact_search_limit=64, search_list_size=8,
-                                   search_probes=4)
     emb = HashEmbedder()
     cache: dict = {}
     claims: list[ClaimState] = []

@@ -28,7 +28,7 @@ from pipeline.errors import ConfigError, ModelError
 from pipeline.types import MentionInput
 
 from fixtures.embedders import HashEmbedder
-from test_dedupe import NoEncode, corpus, partition, states
+from test_dedupe import NoEncode, assert_batches_equal_rebuild, corpus, partition, states
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -203,24 +203,8 @@ def test_two_level_lists_find_what_flat_lists_find(monkeypatch):
 
 def test_incremental_equals_rebuild_with_two_level_lists(monkeypatch):
     monkeypatch.setattr(neighbours, "FLAT_LISTS", 8)
-    ms = corpus(700, seed=3)
-    settings = dataclasses.replace(CLAIM_SETTINGS, exact_search_limit=64, search_list_size=4,
-                                   search_probes=4)
-    emb = HashEmbedder()
-    cache: dict = {}
-    claims: list[ClaimState] = []
-    done: list = []
-    next_id = 1
-    for lo, hi in [(0, 100), (100, 128), (128, 129), (129, 400), (400, 513), (513, 700)]:
-        out = cluster_claims(claims, ms[lo:hi], next_claim_id=next_id, embedder=emb,
-                             embeddings=cache, settings=settings)
-        done.extend(out)
-        next_id = max([next_id - 1, *(m.claim_id for m in out)]) + 1
-        claims = states(done, ms)
-    full = rebuild(claims, next_claim_id=next_id, embedder=NoEncode(), embeddings=cache,
-                   settings=settings)
-    assert {m.mention_id: m.claim_id for m in full} == {m.mention_id: m.claim_id for m in done}
-    assert len(partition(done)) < len(ms) // 2
+    assert_batches_equal_rebuild(dataclasses.replace(CLAIM_SETTINGS, exact_search_limit=64, search_list_size=4,
+                                                     search_probes=4))
 
 
 def test_topic_removal_is_row_by_row():
