@@ -21,14 +21,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from pipeline.dedupe import (CLAIM_SETTINGS, ClaimState, cluster_claims, embedder_name,
-                             make_embedder, rebuild)
+from pipeline.dedupe import (CLAIM_SETTINGS, cluster_claims, embedder_name,
+                             make_embedder)
 from pipeline.dedupe import embed, neighbours, onnx_model
 from pipeline.errors import ConfigError, ModelError
 from pipeline.types import MentionInput
 
 from fixtures.embedders import HashEmbedder
-from test_dedupe import NoEncode, assert_batches_equal_rebuild, corpus, partition, states
+from test_dedupe import assert_batches_equal_rebuild, corpus
 
 ROOT = Path(__file__).resolve().parents[1]
 
