@@ -14,7 +14,6 @@ Must not: write the model file (train_labels.py does) or print.
 from __future__ import annotations
 
 import json
-import os
 import re
 import sys
 from dataclasses import dataclass, field
@@ -24,8 +23,11 @@ from typing import Iterable, Sequence
 import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
+for _p in (ROOT, ROOT / "benchmarks"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+from _cv import SHARED, load_scorer  # noqa: E402,F401  (load_scorer: claim_labels.py imports it from here)
 
 from pipeline.extract._label_features import FEATURES, SentenceContext  # noqa: E402
 from pipeline.extract._label_model import CLASSES, Head, LabelModel  # noqa: E402
@@ -36,30 +38,8 @@ OWN_DATA = ROOT / "benchmarks" / "data" / "label_sentences.jsonl"
 _CANDIDATE_END = re.compile(r"[.!:][\"'\u201d\u2019)\]]*\d{0,2}$")
 
 
-def find_shared() -> Path:
-    """$SYNDICATE_SHARED, else the nearest ../shared that holds the partner gold."""
-    if os.environ.get("SYNDICATE_SHARED"):
-        return Path(os.environ["SYNDICATE_SHARED"])
-    for parent in ROOT.parents:
-        if (parent / "shared" / "gold" / "claims.json").is_file():
-            return parent / "shared"
-    return ROOT.parent / "shared"
-
-
-SHARED = find_shared()
 PARTNER_GOLD = (SHARED / "gold" / "claims.json", SHARED / "seeds")
 DEV_GOLD = (SHARED / "claims-dev" / "claims.json", SHARED / "claims-dev" / "pages")
-
-
-def load_scorer(gold_path: Path):
-    import importlib.util
-    path = gold_path.parent / "score_claims.py"
-    if not path.is_file():
-        path = SHARED / "gold" / "score_claims.py"
-    spec = importlib.util.spec_from_file_location("score_claims", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 @dataclass(frozen=True)

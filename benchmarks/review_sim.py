@@ -42,7 +42,6 @@ otherwise from ../shared/gold.
 from __future__ import annotations
 
 import argparse
-import importlib.util
 import json
 import sys
 import time
@@ -51,27 +50,18 @@ from pathlib import Path
 from typing import Sequence
 
 ROOT = Path(__file__).resolve().parents[1]
-SHARED = next((p / "shared" for p in ROOT.parents if (p / "shared" / "gold").is_dir()),
-              ROOT.parent / "shared")  # ../shared (from a git worktree: the nearest ancestor's)
+for _p in (ROOT, ROOT / "benchmarks"):
+    if str(_p) not in sys.path:
+        sys.path.insert(0, str(_p))
+
+from _cv import SHARED, load_scorer  # noqa: E402
+
 GOLD = SHARED / "gold" / "claims.json"
 SEEDS = SHARED / "seeds"
 DEV_GOLD = SHARED / "claims-dev" / "claims.json"
 DEV_SEEDS = SHARED / "claims-dev" / "pages"
 CHECKPOINTS = (0, 50, 100, 150, 200, 250, 300)
 BINS = 10
-
-if str(ROOT) not in sys.path:
-    sys.path.insert(0, str(ROOT))
-
-
-def load_scorer(gold: Path):
-    path = gold.parent / "score_claims.py"
-    if not path.is_file():
-        path = SHARED / "gold" / "score_claims.py"
-    spec = importlib.util.spec_from_file_location("score_claims", path)
-    mod = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(mod)
-    return mod
 
 
 # --- the one adapter to the sentence labeller ------------------------------------------------
