@@ -1,18 +1,22 @@
-"""Sentence embeddings for the clustering stage: the `Embedder` protocol, the two ways to run
+"""Sentence embeddings for the clustering stage: the `Embedder` protocol, the ways to run
 all-MiniLM-L6-v2 behind it, and the byte format the store uses to cache vectors.
 
 Owns: which backend encodes (`default_embedder`: ONNX Runtime when it is installed, else
-torch; $SYNDICATE_ENCODER=torch|onnx|auto chooses), the torch reference (sentence-transformers
-on the packaged weights), and the name each backend's vectors are cached under. Models load
-lazily, on the first `encode`, so importing the pipeline loads no weights.
+torch; $SYNDICATE_ENCODER=auto|onnx|onnx-int8|torch chooses), the torch reference
+(sentence-transformers on the packaged weights), and the name each backend's vectors are
+cached under. Models load lazily, on the first `encode`, so importing the pipeline loads no
+weights.
 Must not: download anything, or know about the database (the store keeps the bytes).
 
-The two backends. torch (sentence-transformers, float32) is the reference. The ONNX backend
-(onnx_model.py: the same weights exported once, int8 where quality allows) gives vectors
-within cosine 0.99 of it on average (benchmarks/encoder.py prints the figures), encodes
-several times faster, loads in a fraction of a second instead of seconds, and never imports
-torch. Their vectors are close but not equal, so each is cached under its own name
-(`Embedder.name`): a database never mixes the two.
+The backends. torch (sentence-transformers, float32) is the reference. The ONNX backend
+(onnx_model.py: the same weights exported once) runs float32 by default: the same vectors
+to float noise (cosine 1.0000), several times the sentences per CPU second, loads in a
+fraction of the time and never imports torch. `onnx-int8` (dynamic int8 quantization) is
+faster still but its vectors are only within cosine ~0.997 of the reference, which moves
+the labeller and the review figures: an opt-in (benchmarks/encoder.py prints the figures
+of all three). Each backend's vectors are cached under its own name (`Embedder.name`,
+which carries the recipe's version): a database never mixes them, and a changed export
+invalidates the cached vectors.
 """
 from __future__ import annotations
 
@@ -28,6 +32,7 @@ from ..errors import ConfigError
 DIM = 384  # all-MiniLM-L6-v2
 MODEL_NAME = "all-MiniLM-L6-v2"
 BACKEND_ENV = "SYNDICATE_ENCODER"  # auto (default): onnx when onnxruntime is installed
+BACKENDS = ("auto", "onnx", "onnx-int8", "torch")
 
 
 @runtime_checkable
@@ -130,12 +135,15 @@ class RecordingEmbedder:
 
 class OnnxMiniLMEmbedder:
     """all-MiniLM-L6-v2 through ONNX Runtime (onnx_model.py), exported from the packaged
-    weights on first use when no export is cached yet (that once imports torch)."""
+    weights on first use when no export is cached yet (that once imports torch). `recipe`:
+    "fp32" (default) or "int8"."""
 
-    def __init__(self, *, threads: int | None = None, cache: str | os.PathLike | None = None) -> None:
+    def __init__(self, *, recipe: str | None = None, threads: int | None = None,
+                 cache: str | os.PathLike | None = None) -> None:
         from . import onnx_model
 
-        self.name = f"{MODEL_NAME}+onnx-{onnx_model.RECIPE}"
+        self.recipe = onnx_model._recipe(recipe)
+        self.name = f"{MODEL_NAME}+onnx-{onnx_model.RECIPES[self.recipe]}"
         self.threads = threads
         self.cache = cache
         self._encoder = None
@@ -148,8 +156,9 @@ class OnnxMiniLMEmbedder:
 
                 from . import onnx_model
 
-                path = onnx_model.ensure_model(Path(self.cache) if self.cache else None)
-                self._encoder = onnx_model.OnnxEncoder(path, threads=self.threads)
+                path = onnx_model.ensure_model(Path(self.cache) if self.cache else None, recipe=self.recipe)
+                self._encoder = onnx_model.OnnxEncoder(path, threads=self.threads,
+                                                       batch=onnx_model.batch_size(self.recipe))
         return self._encoder
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -158,28 +167,32 @@ class OnnxMiniLMEmbedder:
         return self._load().encode(list(texts))
 
 
-def onnx_available() -> bool:
+def onnx_available(recipe: str | None = None) -> bool:
     """ONNX Runtime and tokenizers are installed (and so is what exports the model when no
-    export is cached: torch, onnx, onnxscript)."""
+    export of the recipe is cached: torch, onnx, onnxscript)."""
     have = lambda m: importlib.util.find_spec(m) is not None  # noqa: E731
     if not (have("onnxruntime") and have("tokenizers")):
         return False
     from . import onnx_model
 
-    return onnx_model.model_path().is_file() or all(have(m) for m in ("torch", "onnx", "onnxscript"))
+    return (onnx_model.model_path(recipe=recipe).is_file()
+            or all(have(m) for m in ("torch", "onnx", "onnxscript")))
 
 
 def make_embedder(backend: str | None = None):
-    """The embedder for a backend name: "onnx", "torch", or "auto" (ONNX when available,
-    else torch). None reads $SYNDICATE_ENCODER (default "auto")."""
+    """The embedder for a backend name: "onnx" (float32), "onnx-int8", "torch", or "auto"
+    (ONNX float32 when available, else torch). None reads $SYNDICATE_ENCODER (default
+    "auto")."""
     choice = (backend or os.environ.get(BACKEND_ENV) or "auto").strip().lower()
     if choice == "auto":
         choice = "onnx" if onnx_available() else "torch"
     if choice == "onnx":
-        return OnnxMiniLMEmbedder()
+        return OnnxMiniLMEmbedder(recipe="fp32")
+    if choice == "onnx-int8":
+        return OnnxMiniLMEmbedder(recipe="int8")
     if choice == "torch":
         return MiniLMEmbedder()
-    raise ConfigError(f"unknown sentence encoder {choice!r} (${BACKEND_ENV}: auto, onnx or torch)")
+    raise ConfigError(f"unknown sentence encoder {choice!r} (${BACKEND_ENV}: {', '.join(BACKENDS)})")
 
 
 _default = None
@@ -210,8 +223,8 @@ class EncodedRows:
     encoder works on the next ones. The engine is one Python thread and the encoders
     release the GIL while they compute, so on a machine with few cores the overlap saves
     about the clustering's share of the wall time. A text's vector does not depend on the
-    texts encoded with it (ONNX: one sentence per run; torch: float noise), so the chunks
-    change nothing. `close()` waits for the thread and raises what it raised; `cancel()`
+    texts encoded with it (ONNX: unpadded runs of one length, int8 one sentence per run;
+    torch: float noise), so the chunks change nothing. `close()` waits for the thread and raises what it raised; `cancel()`
     stops it."""
 
     def __init__(self, texts: Sequence[str], known: Sequence[np.ndarray | None], embedder,

