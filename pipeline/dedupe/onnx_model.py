@@ -12,12 +12,15 @@ The recipes (measured on this machine, issue 20; benchmarks/encoder.py prints th
 
 - `fp32` (the default): the graph as exported, float32, run in batches. Its vectors are the
   torch model's to float noise (cosine 1.0000 on every sentence we measured), so the
-  quality benchmarks give the torch figures; 3-4x the torch path's sentences per CPU second.
+  quality benchmarks give the torch figures; about 4x the torch path's sentences per CPU
+  second.
 - `int8`: ONNX Runtime's dynamic int8 quantization with one scale per output channel,
   except the six feed-forward output layers (1536 -> 384), which stay float32 (int8 there
-  too loses quality: minimum cosine to torch about 0.87 on some sentences). About 1.2x the
-  fp32 recipe's speed, but its vectors are only within cosine ~0.997 of torch's, and that
-  moves the labeller and the review queue on claims-dev (docs/dedupe.md): an opt-in.
+  too loses quality: minimum cosine to torch about 0.87 on some sentences). 1.05-1.2x the
+  fp32 recipe's sentences per CPU second on large calls (1.5x on calls of a page's 30
+  sentences, which give fp32 few sentences of one length to batch), but its vectors are
+  only within cosine ~0.997 of torch's, and that moves the labeller and the review queue
+  on claims-dev (docs/dedupe.md): an opt-in.
 
 Batches without padding. The encoder tokenizes a call's texts, groups them by their exact
 number of tokens and runs each group (up to `batch` sentences) as one matrix: no padding,
