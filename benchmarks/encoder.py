@@ -174,6 +174,7 @@ def main(argv=None) -> int:
             good = cos.mean() >= MEAN_BOUND and cos.min() >= MIN_BOUND
             ok &= bool(good)
             print(f"cosine {b} to torch, {name} ({len(group)}): mean {cos.mean():.4f} min {cos.min():.4f} "
+                  f"(1 - min = {1 - cos.min():.1e}) "
                   f"[bound: mean >= {MEAN_BOUND}, min >= {MIN_BOUND}: {'ok' if good else 'FAILED'}]")
     if a.quality:
         run_quality(backends)
