@@ -77,7 +77,6 @@ def test_each_recipe_has_its_own_file_and_key(tmp_path):
     assert onnx_model.RECIPES["int8"] in int8.name and onnx_model.RECIPES["fp32"] in fp32.name
     with pytest.raises(ConfigError, match="fp32, int8"):
         onnx_model.model_path(tmp_path, "fp16")
-    assert onnx_model.batch_size("int8") == 1 < onnx_model.batch_size("fp32")
 
 
 def test_same_length_batches_hold_one_length_each_in_order():
@@ -89,18 +88,33 @@ def test_same_length_batches_hold_one_length_each_in_order():
     assert onnx_model.same_length_batches([], 8) == []
 
 
-def test_the_feed_forward_output_layers_are_found_by_shape():
+def test_per_token_quantization_is_close_and_row_by_row():
+    """The int8 rewrite of a matrix product: close to the float product, and each row's
+    result depends on that row alone (a row with large values does not coarsen the others)."""
     onnx = pytest.importorskip("onnx")
-    from onnx import TensorProto, helper
+    ort = pytest.importorskip("onnxruntime")
+    from onnx import TensorProto, helper, numpy_helper
 
-    def mm(name, shape):
-        w = helper.make_tensor(f"w_{name}", TensorProto.FLOAT, shape, np.zeros(shape).ravel())
-        return helper.make_node("MatMul", ["x", f"w_{name}"], [f"y_{name}"], name=name), w
-
-    nodes, inits = zip(mm("ffn_in", [384, 1536]), mm("ffn_out", [1536, 384]), mm("attn", [384, 384]))
-    graph = helper.make_graph(list(nodes), "g", [], [], initializer=list(inits))
-    assert onnx_model.ffn_output_nodes(helper.make_model(graph)) == ["ffn_out"]
-    assert onnx  # the import is the point of the skip
+    rng = np.random.default_rng(3)
+    w = rng.normal(size=(16, 8)).astype(np.float32)
+    graph = helper.make_graph([helper.make_node("MatMul", ["x", "w"], ["y"], name="mm")], "g",
+                              [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["rows", 16])],
+                              [helper.make_tensor_value_info("y", TensorProto.FLOAT, ["rows", 8])],
+                              initializer=[numpy_helper.from_array(w, "w")])
+    model = helper.make_model(graph, opset_imports=[helper.make_opsetid("", 18)])
+    assert onnx_model.quantize_per_token(model) == 1
+    assert {n.op_type for n in model.graph.node} >= {"MatMulInteger"} and "MatMul" not in {
+        n.op_type for n in model.graph.node}
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    x = rng.normal(size=(4, 16)).astype(np.float32)
+    x[3] *= 1000  # one row far larger than the others
+    y = session.run(None, {"x": x})[0]
+    exact = x @ w
+    rel = np.abs(y - exact).max(axis=1) / np.abs(exact).max(axis=1)
+    assert rel.max() < 0.03, rel
+    for i in range(4):
+        assert np.array_equal(session.run(None, {"x": x[i: i + 1]})[0][0], y[i])
+    assert onnx
 
 
 # --- which backend --------------------------------------------------------------------------

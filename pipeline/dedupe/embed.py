@@ -11,9 +11,9 @@ Must not: download anything, or know about the database (the store keeps the byt
 The backends. torch (sentence-transformers, float32) is the reference. The ONNX backend
 (onnx_model.py: the same weights exported once) runs float32 by default: the same vectors
 to float noise (cosine 1.0000), several times the sentences per CPU second, loads in a
-fraction of the time and never imports torch. `onnx-int8` (dynamic int8 quantization) is
-faster still but its vectors are only within cosine ~0.997 of the reference, which moves
-the labeller and the review figures: an opt-in (benchmarks/encoder.py prints the figures
+fraction of the time and never imports torch. `onnx-int8` (int8 with one scale per token)
+is about twice as fast again but its vectors are only within cosine ~0.997 of the
+reference, which moves the labeller and the review figures: an opt-in (benchmarks/encoder.py prints the figures
 of all three). Each backend's vectors are cached under its own name (`Embedder.name`,
 which carries the recipe's version): a database never mixes them, and a changed export
 invalidates the cached vectors.
@@ -157,8 +157,7 @@ class OnnxMiniLMEmbedder:
                 from . import onnx_model
 
                 path = onnx_model.ensure_model(Path(self.cache) if self.cache else None, recipe=self.recipe)
-                self._encoder = onnx_model.OnnxEncoder(path, threads=self.threads,
-                                                       batch=onnx_model.batch_size(self.recipe))
+                self._encoder = onnx_model.OnnxEncoder(path, threads=self.threads)
         return self._encoder
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
@@ -223,8 +222,8 @@ class EncodedRows:
     encoder works on the next ones. The engine is one Python thread and the encoders
     release the GIL while they compute, so on a machine with few cores the overlap saves
     about the clustering's share of the wall time. A text's vector does not depend on the
-    texts encoded with it (ONNX: unpadded runs of one length, int8 one sentence per run;
-    torch: float noise), so the chunks change nothing. `close()` waits for the thread and raises what it raised; `cancel()`
+    texts encoded with it (ONNX: unpadded runs of one length, row by row; torch: float
+    noise), so the chunks change nothing. `close()` waits for the thread and raises what it raised; `cancel()`
     stops it."""
 
     def __init__(self, texts: Sequence[str], known: Sequence[np.ndarray | None], embedder,

@@ -10,27 +10,24 @@ recipe and exporter version); know about the database.
 
 The recipes (measured on this machine, issue 20; benchmarks/encoder.py prints the figures):
 
-- `fp32` (the default): the graph as exported, float32, run in batches. Its vectors are the
-  torch model's to float noise (cosine 1.0000 on every sentence we measured), so the
-  quality benchmarks give the torch figures; about 4x the torch path's sentences per CPU
-  second.
-- `int8`: ONNX Runtime's dynamic int8 quantization with one scale per output channel,
-  except the six feed-forward output layers (1536 -> 384), which stay float32 (int8 there
-  too loses quality: minimum cosine to torch about 0.87 on some sentences). 1.05-1.2x the
-  fp32 recipe's sentences per CPU second on large calls (1.5x on calls of a page's 30
-  sentences, which give fp32 few sentences of one length to batch), but its vectors are
-  only within cosine ~0.997 of torch's, and that moves the labeller and the review queue
-  on claims-dev (docs/dedupe.md): an opt-in.
+- `fp32` (the default): the graph as exported, float32. Its vectors are the torch model's
+  to float noise (at most 2.4e-7 apart in any coordinate), so the quality benchmarks give
+  the torch figures; about 4x the torch path's sentences per CPU second.
+- `int8`: every weight matrix in int8 (one scale per output column) and the activations
+  quantized per token as the graph runs (`quantize_per_token`): about 1.9x the fp32
+  recipe's sentences per CPU second, but its vectors are only within cosine ~0.997 of
+  torch's, and drift of that size moves the labeller and the review queue on claims-dev
+  (docs/dedupe.md): an opt-in. ONNX Runtime's own dynamic quantization was measured too and
+  left out: it scales a whole input tensor by its largest value, so a sentence's vector
+  depended on its batch-mates (cosine 0.989 alone against in a batch of 64), and run one
+  sentence at a time it was barely faster than fp32 in batches.
 
 Batches without padding. The encoder tokenizes a call's texts, groups them by their exact
 number of tokens and runs each group (up to `batch` sentences) as one matrix: no padding,
 no attention mask, and every row computed as it would be alone (tests check a sentence's
-vector is bitwise the same alone and in a batch). Padded batches would waste work, and a
-sentence's vector must not depend on the texts encoded with it: the store caches vectors
-by text, and two databases built from the same content must agree. The int8 recipe runs
-each sentence alone instead: dynamic quantization scales a whole input tensor by its
-largest value, so even an unpadded batch would make a sentence's vector depend on its
-batch-mates (cosine 0.989 between a sentence alone and in a batch of 64).
+vector is bitwise the same alone and in a batch, for both recipes). Padded batches would
+waste work, and a sentence's vector must not depend on the texts encoded with it: the
+store caches vectors by text, and two databases built from the same content must agree.
 """
 from __future__ import annotations
 
@@ -55,18 +52,12 @@ log = logging.getLogger("syndicate")
 MODEL_NAME = "all-MiniLM-L6-v2"
 # recipe -> its versioned name, part of the cached file's name and of the vectors' cache key
 # (embed.py): bump the version when the export or the quantization changes
-RECIPES = {"fp32": "fp32-2", "int8": "int8-ffn32-2"}
+RECIPES = {"fp32": "fp32-2", "int8": "int8-token-3"}
 DEFAULT_RECIPE = "fp32"
 RECIPE = RECIPES[DEFAULT_RECIPE]
 CACHE_ENV = "SYNDICATE_MODEL_CACHE"  # a folder for exported models (default: user cache)
 DIM = 384
-FFN_OUTPUT_SHAPE = (1536, 384)  # the weight of a feed-forward output layer (kept float32)
-BATCH = 32  # sentences per run (fp32): 16-64 measured alike per CPU second, 1 about 30% slower
-
-
-def batch_size(recipe: str | None = None) -> int:
-    """Sentences per run for a recipe: 1 for int8 (dynamic quantization, see above)."""
-    return 1 if resolve_recipe(recipe) == "int8" else BATCH
+BATCH = 32  # sentences per run: 16-64 measured alike per CPU second (fp32), 1 about 30% slower
 
 
 def resolve_recipe(recipe: str | None) -> str:
@@ -149,12 +140,62 @@ def ensure_model(folder: Path | None = None, *, recipe: str | None = None, expor
     return path
 
 
-def ffn_output_nodes(model) -> list[str]:
-    """Names of the MatMul nodes of the feed-forward output layers (found by their weight's
-    shape, 1536 x 384, so the rule does not depend on the exporter's node names)."""
-    shapes = {i.name: tuple(i.dims) for i in model.graph.initializer}
-    return [n.name for n in model.graph.node
-            if n.op_type == "MatMul" and any(shapes.get(x) == FFN_OUTPUT_SHAPE for x in n.input)]
+def quantize_per_token(model) -> int:
+    """Rewrite `model` (an onnx ModelProto, in place) so that every matrix product with a
+    weight matrix runs in int8: the weight quantized once, symmetric, one scale per output
+    column; the activations quantized as the graph runs, symmetric, one scale per token
+    (row), from that token's own largest value. A token's result therefore depends on that
+    token alone, never on the other rows of its batch, unlike ONNX Runtime's dynamic
+    quantization (one scale for the whole input tensor). The int8 values are shifted by 128
+    to uint8 with zero point 128, the layout ONNX Runtime's integer products are fastest
+    with. The model must use opset 18 or later (ReduceMax takes its axes as an input).
+    Returns the number of products rewritten."""
+    import onnx
+    from onnx import TensorProto, helper, numpy_helper
+
+    graph = model.graph
+    weights = {i.name: i for i in graph.initializer}
+    graph.initializer.extend([numpy_helper.from_array(np.array(127.0, np.float32), "q_127"),
+                              numpy_helper.from_array(np.array(1e-12, np.float32), "q_eps"),
+                              numpy_helper.from_array(np.array(128.0, np.float32), "q_128f"),
+                              numpy_helper.from_array(np.array(128, np.uint8), "q_128"),
+                              numpy_helper.from_array(np.array([-1], np.int64), "q_last")])
+    nodes, count = [], 0
+    for node in graph.node:
+        w = weights.get(node.input[1]) if node.op_type == "MatMul" else None
+        if w is None or len(w.dims) != 2:
+            nodes.append(node)
+            continue
+        p = f"q{count}_"
+        count += 1
+        W = numpy_helper.to_array(w).astype(np.float32)
+        scale = np.maximum(np.abs(W).max(axis=0), 1e-12) / 127.0
+        Wq = np.clip(np.round(W / scale), -127, 127).astype(np.int8)
+        graph.initializer.extend([numpy_helper.from_array(Wq, p + "w"),
+                                  numpy_helper.from_array(scale.astype(np.float32), p + "ws")])
+        x, y = node.input[0], node.output[0]
+        nodes += [
+            helper.make_node("Abs", [x], [p + "abs"]),
+            helper.make_node("ReduceMax", [p + "abs", "q_last"], [p + "max"], keepdims=1),
+            helper.make_node("Div", [p + "max", "q_127"], [p + "s0"]),
+            helper.make_node("Max", [p + "s0", "q_eps"], [p + "s"]),  # an all-zero row
+            helper.make_node("Div", [x, p + "s"], [p + "xs"]),
+            helper.make_node("Round", [p + "xs"], [p + "xr"]),
+            helper.make_node("Add", [p + "xr", "q_128f"], [p + "xu"]),
+            helper.make_node("Cast", [p + "xu"], [p + "xq"], to=TensorProto.UINT8),
+            helper.make_node("MatMulInteger", [p + "xq", p + "w", "q_128"], [p + "y32"]),
+            helper.make_node("Cast", [p + "y32"], [p + "yf"], to=TensorProto.FLOAT),
+            helper.make_node("Mul", [p + "yf", p + "s"], [p + "ys"]),
+            helper.make_node("Mul", [p + "ys", p + "ws"], [y]),
+        ]
+    del graph.node[:]
+    graph.node.extend(nodes)
+    used = {name for n in graph.node for name in n.input}
+    kept = [i for i in graph.initializer if i.name in used]  # the float32 weights go
+    del graph.initializer[:]
+    graph.initializer.extend(kept)
+    onnx.checker.check_model(model)
+    return count
 
 
 def export(dest: Path, recipe: str | None = None) -> None:
@@ -201,13 +242,10 @@ def export(dest: Path, recipe: str | None = None) -> None:
                               output_names=["last_hidden_state"], dynamic_shapes=shapes,
                               dynamo=True, external_data=False, verbose=False, report=False)
             if recipe == "int8":
-                from onnxruntime.quantization import QuantType, quantize_dynamic
-
-                keep = ffn_output_nodes(onnx.load(str(fp32)))
-                if len(keep) != 6:
-                    raise ModelError(f"expected 6 feed-forward output layers in the export, found {len(keep)}")
-                quantize_dynamic(str(fp32), str(dest), per_channel=True, weight_type=QuantType.QInt8,
-                                 nodes_to_exclude=keep)
+                model = onnx.load(str(fp32))
+                if (n := quantize_per_token(model)) != 36:  # 6 layers x (q, k, v, out, ffn in, ffn out)
+                    raise ModelError(f"expected 36 weight matrices in the export, found {n}")
+                onnx.save(model, str(dest))
     finally:
         for lg, level in zip(loggers, levels):
             lg.setLevel(level)
@@ -243,9 +281,8 @@ def same_length_batches(lengths: Sequence[int], size: int) -> list[list[int]]:
 
 class OnnxEncoder:
     """The exported model in an ONNX Runtime session. Each run holds sentences of one token
-    length, at most `batch` of them (give 1 for a dynamically quantized model: see the
-    module's docstring); `threads` runs at once (one per core by default), each on one ONNX
-    Runtime thread."""
+    length, at most `batch` of them; `threads` runs at once (one per core by default), each
+    on one ONNX Runtime thread."""
 
     def __init__(self, path: Path, *, threads: int | None = None, batch: int = BATCH) -> None:
         import onnxruntime as ort
