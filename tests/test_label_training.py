@@ -57,9 +57,13 @@ def test_train_labels_db_learns_the_editors_hidden_sentences(tmp_path, demo_serv
     monkeypatch.undo()  # the real sentence model from here on
     data = load_benchmark("_label_data")
     feats = np.asarray([candidate_features(Candidate(m["text"], SentenceContext())) for m in claims])
+    from pipeline.dedupe.embed import default_embedder, embedder_name
+
+    encoder = embedder_name(default_embedder())  # the head for the vectors vectors_of gives
     vecs = data.vectors_of([data.Example("t", "t", m["text"], "other", "hidden") for m in claims])
-    p_claim = shipped_model().probabilities(feats, vecs)[:, 0]
-    pick = int(np.argmin(np.abs(p_claim - shipped_model().threshold)))
+    shipped = shipped_model(encoder)
+    p_claim = shipped.probabilities(feats, vecs)[:, 0]
+    pick = int(np.argmin(np.abs(p_claim - shipped.threshold)))
     mention = claims[pick]
     r = CliRunner().invoke(cli, ["claims", "hide", "--mention", str(mention["mention_id"]), "--db", db])
     assert r.exit_code == 0, r.output
@@ -68,7 +72,8 @@ def test_train_labels_db_learns_the_editors_hidden_sentences(tmp_path, demo_serv
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert "editors' hidden sentences (--db): 1" in run.stdout
-    model = LabelModel.from_dict(json.loads(out.read_text("utf-8")))
+    model = LabelModel.from_dict(json.loads(out.read_text("utf-8")), encoder)
+    assert model.encoder == encoder
     assert model.about["fitted_on"]["editors' hidden sentences (--db)"] == {"hidden": 1}
     # the hidden sentence weighs: its P(claim) falls against the shipped model, which the
     # script gives without --db (tests/test_labels.py checks that)

@@ -16,6 +16,7 @@ from click.testing import CliRunner
 from fixtures.loaders import load_benchmark, require_shared
 from pipeline.extract import (LabelModel, SentenceLabeller, extract_article, label_page_text, label_sentences,
                               shipped_model, split_sentences)
+from pipeline.extract._label_model import shipped_encoders
 from pipeline.extract._label_features import FEATURES, SentenceContext, sentence_features
 from pipeline.extract._text import normalize_text
 from pipeline.types import Kind
@@ -28,6 +29,43 @@ def test_the_model_ships_in_the_package_and_matches_the_features():
     assert model.head.weights.shape == (3, len(FEATURES) + 384)
     assert 0 < model.threshold < 1
     assert model.about["fitted_on"], "the file says what it was fitted on"
+
+
+def test_the_package_ships_a_head_per_encoder_chosen_by_the_encoders_name():
+    from pipeline.dedupe.embed import MiniLMEmbedder, OnnxMiniLMEmbedder, embedder_name
+
+    torch_name, onnx_name = embedder_name(MiniLMEmbedder()), embedder_name(OnnxMiniLMEmbedder())
+    assert shipped_encoders() == (torch_name, onnx_name)  # the reference (torch) first
+    torch_head, onnx_head = shipped_model(torch_name), shipped_model(onnx_name)
+    assert (torch_head.encoder, onnx_head.encoder) == (torch_name, onnx_name)
+    assert not np.array_equal(torch_head.head.weights, onnx_head.head.weights)
+    # no name, or a name the file does not know (another export recipe): the reference head
+    assert shipped_model().encoder == shipped_model("all-MiniLM-L6-v2+onnx-another-recipe").encoder == torch_name
+
+    class Fixed:  # an encoder that gives one vector whatever the text, under a name
+        def __init__(self, name, vector):
+            self.name, self.vector = name, vector
+
+        def encode(self, texts):
+            return np.tile(self.vector, (len(texts), 1))
+
+    # a vector on which the two heads decide differently (the heads were fitted apart), so
+    # the label shows which head read it
+    text = "Cold weather thickens the fluid inside joints, so knees can feel stiff in winter."
+    feats = np.asarray([sentence_features(text)])
+    rng = np.random.default_rng(3)
+    for _ in range(2000):
+        v = rng.normal(size=(1, 384)).astype(np.float32)
+        v /= np.linalg.norm(v)
+        says = [bool(h.probabilities(feats, v)[0, 0] >= h.threshold) for h in (torch_head, onnx_head)]
+        if says[0] != says[1]:
+            break
+    else:
+        pytest.fail("the two heads agree on every vector tried")
+    for name, claim in ((torch_name, says[0]), (onnx_name, says[1]), ("unknown", says[0])):
+        ctx = [SentenceContext()]  # the context `feats` were read in
+        assert (label_sentences([text], contexts=ctx, embedder=Fixed(name, v))[0] == Kind.CLAIM) == claim, name
+        assert (label_sentences([text], contexts=ctx, vectors=v, encoder=name)[0] == Kind.CLAIM) == claim, name
 
 
 def test_a_breadcrumb_trail_is_not_a_quote_and_not_a_claim():
@@ -137,17 +175,12 @@ def cv_report(labels_benchmark):
 def test_labels_on_sites_not_fitted_on(cv_report):
     """Leave-sites-out: each fold of claims-dev's 20 sites (and each of the partner gold's 4
     sites) is labelled by a model refitted without that fold's sentences, on our own
-    sentences (benchmarks/data), the other gold and the gold's other folds, its claim
-    threshold chosen inside those training sentences. The floors sit at or under the
-    figures measured on 2026-12-07 (docs/labels.md) with the default (ONNX) encoder:
-    claims-dev promotional kept out 0.80 (8/10), not-claims kept out 0.90 (35/39), gold
-    claim sentences kept 0.965 (195/202); partner promotional 0.95 (20/21), gold claims
-    kept 0.93 (107/115). (With the torch reference encoder: 0.90, 0.95, 0.965; one
-    promotional sentence is a tenth of that figure.)"""
-    dev, partner = cv_report["claims-dev"]["cv"], cv_report["partner"]["cv"]
-    assert dev["gold_claims_kept"] >= 0.95, dev
-    assert dev["not_claims_out"] >= 0.89, dev
-    assert dev["promo_out"] >= 0.8, dev
+    sentences (benchmarks/data), the other gold and the gold's other folds, its C and claim
+    threshold chosen inside those training sentences, all with the default encoder's
+    vectors. The floors sit at or under the figures measured on 2026-12-07 (docs/labels.md):
+    ONNX (the default) partner promotional 0.95 (20/21), gold claims kept 0.91 (105/115);
+    torch 0.95 and 0.92 (106/115). Issue 16's floors on claims-dev: the next test."""
+    partner = cv_report["partner"]["cv"]
     assert partner["promo_out"] >= 0.9, partner
     assert partner["gold_claims_kept"] >= 0.88, partner
     # without vectors (structure and cues alone) nothing is fitted: no gold claim is lost
@@ -156,29 +189,30 @@ def test_labels_on_sites_not_fitted_on(cv_report):
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(reason="issue 16's label targets are met with the torch reference encoder (0.90 / 0.95 / 0.965) "
-                          "but not with the default ONNX encoder (promotional 0.80, not-claims 0.897): docs/labels.md",
-                   strict=False)
 def test_issue_16_floors_on_claims_dev(cv_report):
-    """Issue 16's targets, held out (leave-sites-out): promotional and not-claim sentences
-    kept out of claims >= 0.9 each, gold claim sentences kept >= 0.95."""
+    """Issue 16's targets, held out (leave-sites-out) with the default encoder: promotional
+    and not-claim sentences kept out of claims >= 0.9 each, gold claim sentences kept >=
+    0.95. Measured 2026-12-07 (docs/labels.md): ONNX 0.90 (9/10), 0.92 (36/39), 0.97
+    (196/202); torch 0.90, 0.95 (37/39), 0.965 (195/202). One promotional sentence is a
+    tenth of that figure: the promotional floor is met with none to spare."""
     dev = cv_report["claims-dev"]["cv"]
-    assert dev["promo_out"] >= 0.9 and dev["not_claims_out"] >= 0.9 and dev["gold_claims_kept"] >= 0.95
+    assert dev["promo_out"] >= 0.9 and dev["not_claims_out"] >= 0.9 and dev["gold_claims_kept"] >= 0.95, dev
 
 
 @pytest.mark.slow
 def test_labels_fitted_on_the_other_gold(cv_report):
     """Fitted without any sentence of claims-dev (our sentences and the partner gold),
     scored on claims-dev: weaker than leave-sites-out (issue 16's floors are not met this
-    way). Floors under the figures measured on 2026-12-07 (docs/labels.md): promotional
-    0.70 (7/10), not-claims 0.77 (30/39), gold claims kept 0.985 (199/202)."""
+    way). Floors under the figures measured on 2026-12-07 (docs/labels.md): ONNX
+    promotional 0.70 (7/10), not-claims 0.82 (32/39), gold claims kept 0.975 (197/202);
+    torch 0.80, 0.79 (31/39), 0.985."""
     dev = cv_report["claims-dev"]["xgold"]
     assert dev["promo_out"] >= 0.6 and dev["not_claims_out"] >= 0.7 and dev["gold_claims_kept"] >= 0.95, dev
 
 
 @pytest.mark.slow
 def test_a_small_vector_drift_changes_few_labels(labels_benchmark, embedder):
-    """Another runtime of the same encoder (ONNX) moves vectors by about 0.5%: labels hold."""
+    """A drift of about 0.5% in the vectors (float noise, another CPU) changes few labels."""
     data = load_benchmark("_label_data")
     examples = [e for e in data.load_gold_pages(*data.DEV_GOLD, "claims-dev").examples if e.structural is None]
     vectors = data.vectors_of(examples, embedder)
@@ -187,8 +221,9 @@ def test_a_small_vector_drift_changes_few_labels(labels_benchmark, embedder):
     noise *= 0.005 * np.linalg.norm(vectors, axis=1, keepdims=True) / np.linalg.norm(noise, axis=1, keepdims=True)
     drifted = vectors + noise
     drifted /= np.linalg.norm(drifted, axis=1, keepdims=True)
-    before = labels_benchmark.predict(shipped_model(), examples, vectors)
-    after = labels_benchmark.predict(shipped_model(), examples, drifted)
+    model = shipped_model(embedder.name)
+    before = labels_benchmark.predict(model, examples, vectors)
+    after = labels_benchmark.predict(model, examples, drifted)
     changed = sum(a != b for a, b in zip(before, after))
     assert changed <= max(2, 0.02 * len(examples)), f"{changed} of {len(examples)} labels changed"
 
@@ -204,7 +239,7 @@ CLAIMS = ["Cold weather makes the fluid inside joints thicker, which can leave k
 
 @pytest.mark.slow
 def test_editor_examples_teach_the_model_at_run_time(embedder):
-    base = shipped_model()
+    base = shipped_model(embedder.name)
     feats = [sentence_features(t) for t in EDITOR_HIDDEN]
     model = base.with_examples([(t, "other", f) for t, f in zip(EDITOR_HIDDEN, feats)],
                                vectors=embedder.encode(EDITOR_HIDDEN))
@@ -222,10 +257,12 @@ def test_the_training_script_regenerates_the_shipped_model():
     require_shared("gold/claims.json", "seeds", "claims-dev/claims.json")
     train = load_benchmark("train_labels")
     shipped = json.loads(train.TARGET.read_text("utf-8"))
-    rebuilt = train.build().to_dict()
-    assert rebuilt["about"] == shipped["about"]
-    diff = np.max(np.abs(np.asarray(rebuilt["head"]["weights"]) - np.asarray(shipped["head"]["weights"])))
-    assert diff <= 1e-3
+    rebuilt = train.build()
+    assert rebuilt["about"] == shipped["about"] and rebuilt["reference"] == shipped["reference"]
+    assert set(rebuilt["encoders"]) == set(shipped["encoders"]) == set(shipped_encoders())
+    for name, entry in rebuilt["encoders"].items():
+        assert (entry["C"], entry["threshold"]) == (shipped["encoders"][name]["C"], shipped["encoders"][name]["threshold"])
+    assert train.max_weight_difference(rebuilt, shipped) <= 1e-3
 
 
 # the page furniture of the demo's sample sites (demo/sites, our own fictional centers)
