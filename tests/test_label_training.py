@@ -43,6 +43,39 @@ def test_a_run_encodes_each_sentence_once(tmp_path, demo_server):
     store.close()
 
 
+def test_threads_asking_for_the_same_text_at_once_encode_it_once():
+    """Two partners' pages extracted at the same time share a sentence: the second thread
+    waits for the first's vector instead of encoding it again (the run above failed now
+    and then on a busy machine before it did)."""
+    import threading
+    import time
+
+    from pipeline.dedupe.embed import RecordingEmbedder
+
+    class Slow(HashEmbedder):
+        def encode(self, texts):
+            time.sleep(0.2)  # long enough for the other thread to ask meanwhile
+            return super().encode(texts)
+
+    inner = Slow()
+    recording = RecordingEmbedder(inner)
+    shared = "Cold weather thickens the fluid inside joints."
+    results = {}
+
+    def ask(key, texts):
+        results[key] = recording.encode(texts)
+
+    threads = [threading.Thread(target=ask, args=(0, [shared, "Walking keeps knees supple."])),
+               threading.Thread(target=ask, args=(1, ["Stretching eases stiffness.", shared]))]
+    threads[0].start()
+    time.sleep(0.05)
+    threads[1].start()
+    for t in threads:
+        t.join()
+    assert Counter(inner.encoded)[shared] == 1, inner.encoded
+    assert np.allclose(results[0][0], results[1][1]) and results[1].shape == (2, HashEmbedder.dim)
+
+
 @pytest.mark.slow
 def test_train_labels_db_learns_the_editors_hidden_sentences(tmp_path, demo_server, monkeypatch):
     require_shared("gold/claims.json", "claims-dev/claims.json")
