@@ -196,8 +196,8 @@ _VECTOR_CACHE: dict[tuple[str, str], np.ndarray] = {}
 
 def vectors_of(examples: Sequence[Example], embedder=None) -> np.ndarray:
     """all-MiniLM-L6-v2 vectors (unit rows) of the examples' texts, cached per process and
-    per encoder (torch and ONNX vectors are close, not equal: the shipped model is fitted on
-    torch's whatever ran before in the process)."""
+    per encoder name (torch and ONNX vectors are close, not equal: the shipped file holds a
+    head fitted on each). `embedder`: default, the default encoder ($SYNDICATE_ENCODER)."""
     from pipeline.dedupe.embed import default_embedder, embedder_name
 
     if embedder is None:
