@@ -261,7 +261,8 @@ def test_the_training_script_regenerates_the_shipped_model():
     assert rebuilt["about"] == shipped["about"] and rebuilt["reference"] == shipped["reference"]
     assert set(rebuilt["encoders"]) == set(shipped["encoders"]) == set(shipped_encoders())
     for name, entry in rebuilt["encoders"].items():
-        assert (entry["C"], entry["threshold"]) == (shipped["encoders"][name]["C"], shipped["encoders"][name]["threshold"])
+        same = shipped["encoders"][name]
+        assert (entry["C"], entry["threshold"]) == (same["C"], same["threshold"]), name
     assert train.max_weight_difference(rebuilt, shipped) <= 1e-3
 
 
