@@ -83,6 +83,8 @@ class LabelModel:
         (the reference encoder's when the file has no head for it, or `encoder` is None)."""
         if tuple(d["features"]) != FEATURES:
             raise ValueError("label model file does not match the feature list; run benchmarks/train_labels.py --write")
+        if "encoders" not in d:
+            raise ValueError("label model file of an older layout (one head); run benchmarks/train_labels.py --write")
         heads = d["encoders"]
         name = encoder if encoder in heads else d["reference"]
         h = heads[name]
