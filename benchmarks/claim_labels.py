@@ -18,8 +18,10 @@ Three ways, so that no figure is read off what the model was fitted on:
   refitted without that fold's sentences (on our own sentences, the other gold, and the
   gold's other folds) and labels the fold.
 - `xgold`: fitted without any sentence of this gold (our own sentences and the other gold).
-- `shipped`: the model file in the package, fitted on everything: in-sample for the two
-  default golds (optimistic), unseen for any other gold.
+- `shipped`: the model file in the package (its head for the encoder that runs), fitted on
+  everything: in-sample for the two default golds (optimistic), unseen for any other gold.
+Every fit reads the vectors of the default encoder ($SYNDICATE_ENCODER: ONNX when installed,
+else torch), as a run does; its name is printed first.
 And `rules`: structure and cue rules alone, as extraction labels without a sentence encoder
 (the open sentences stay claims); nothing fitted. A gold sentence that no sentence of ours
 matches is counted apart ("not found"), except a caption glued to the sentence after it
@@ -126,16 +128,23 @@ def glued_captions(gp, examples: list[Example], labels: list[str], scorer) -> tu
     return ok, bad, rest
 
 
-def evaluate(gold_pages: dict, own: list[Example], *, k: int, misses: bool) -> dict:
+def evaluate(gold_pages: dict, own: list[Example], *, k: int, misses: bool, embedder=None) -> dict:
+    """The figures of every gold in `gold_pages`, with the vectors of `embedder` (default: the
+    default encoder, $SYNDICATE_ENCODER): every fold fitted on them, and `shipped` the
+    package's head for that encoder. `results["encoder"]` names it."""
+    from pipeline.dedupe.embed import default_embedder, embedder_name
+
+    embedder = embedder or default_embedder()
+    encoder = embedder_name(embedder)
     scorer = load_scorer(PARTNER_GOLD[0])
     all_examples = own + [e for gp in gold_pages.values() for e in gp.examples]
-    vectors = vectors_of(all_examples)
+    vectors = vectors_of(all_examples, embedder)
     index = {id(e): i for i, e in enumerate(all_examples)}
 
     def vec(exs):
         return vectors[[index[id(e)] for e in exs]]
 
-    results = {}
+    results: dict = {"encoder": encoder}
     for name, gp in gold_pages.items():
         test = gp.examples
         others = [e for e in all_examples if e.source != name]
@@ -145,14 +154,14 @@ def evaluate(gold_pages: dict, own: list[Example], *, k: int, misses: bool) -> d
         labels = [""] * len(test)
         for fold in site_folds(gp.sites, k):
             train = others + [e for e in test if e.site not in fold]
-            model = fit_model(train, vectors=vec(train))
+            model = fit_model(train, vectors=vec(train), encoder=encoder)
             idx = [i for i, e in enumerate(test) if e.site in fold]
             sub = [test[i] for i in idx]
             for i, l in zip(idx, predict(model, sub, vec(sub))):
                 labels[i] = l
         runs["cv"] = labels
-        runs["xgold"] = predict(fit_model(others, vectors=vec(others)), test, vec(test))
-        runs["shipped"] = predict(shipped_model(), test, vec(test))
+        runs["xgold"] = predict(fit_model(others, vectors=vec(others), encoder=encoder), test, vec(test))
+        runs["shipped"] = predict(shipped_model(encoder), test, vec(test))
         for mode, labels in runs.items():
             ok, bad, rest = glued_captions(gp, test, labels, scorer)
             s = shares(test, labels, rest, (ok, bad))
@@ -197,7 +206,11 @@ def main() -> int:
         print(json.dumps(results, indent=2))
         return 0 if ok or not a.strict else 1
     print(f"own sentences: {len(own)} ({dict(Counter(e.kind for e in own))})")
+    print(f"sentence encoder: {results['encoder']} ($SYNDICATE_ENCODER=torch|onnx chooses; the folds are "
+          "fitted on its vectors, `shipped` is the package's head for it)")
     for name, r in results.items():
+        if name == "encoder":
+            continue
         print(f"\n== {name}: {r['sites']} sites, {r['sentences']} candidate sentences")
         cols = [c for c in ("rules", "cv", "xgold", "shipped") if c in r]
         print(f"{'':28s}" + "".join(f"{c:>16s}" for c in cols))

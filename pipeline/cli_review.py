@@ -326,7 +326,8 @@ def claims_hide(ids: tuple[int, ...], as_mentions: bool, by: str | None, db: str
 def claims_unhide(ids: tuple[int, ...], as_mentions: bool, by: str | None, db: str | None) -> None:
     """Undo "not a claim": the sentences are claims again and join a claim now.
 
-    The hide decision is kept, marked undone (who, when).
+    The hide decision is kept, marked undone (who, when); so is the `claims hide`
+    entry of the desk's history once none of its sentences is still hidden.
 
     \b
     Examples:

@@ -965,13 +965,17 @@ class Syndicate:
 
     def unhide_mentions(self, ids: Iterable[int], *, mentions: bool = False, by: str = "editor") -> list[int]:
         """Undo "not a claim": the sentences are claims again and join a claim now. `ids`:
-        claim ids (the sentences hidden out of each) or, with `mentions`, mention ids."""
+        claim ids (the sentences hidden out of each) or, with `mentions`, mention ids. A
+        `claims hide` decision none of whose sentences is hidden any more is marked undone
+        (who, when), as the desk's undo would have: the history shows it no longer holds."""
         from . import clustering
         with self._writing("syndicate claims unhide") as store:
             now = self.now()
             with store.transaction():
                 restored = store.unhide_mentions(self._mentions_of(store, ids, mentions, hidden=True),
                                                  by=by, now=now)
+                for decision_id in store.hide_decisions_undone_by(restored):
+                    store.mark_undone(decision_id, by=by, now=now)
             clustering.cluster_new_mentions(store, now, embedder=self.embedder)
         return list(restored)
 

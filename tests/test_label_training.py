@@ -43,6 +43,39 @@ def test_a_run_encodes_each_sentence_once(tmp_path, demo_server):
     store.close()
 
 
+def test_threads_asking_for_the_same_text_at_once_encode_it_once():
+    """Two partners' pages extracted at the same time share a sentence: the second thread
+    waits for the first's vector instead of encoding it again (the run above failed now
+    and then on a busy machine before it did)."""
+    import threading
+    import time
+
+    from pipeline.dedupe.embed import RecordingEmbedder
+
+    class Slow(HashEmbedder):
+        def encode(self, texts):
+            time.sleep(0.2)  # long enough for the other thread to ask meanwhile
+            return super().encode(texts)
+
+    inner = Slow()
+    recording = RecordingEmbedder(inner)
+    shared = "Cold weather thickens the fluid inside joints."
+    results = {}
+
+    def ask(key, texts):
+        results[key] = recording.encode(texts)
+
+    threads = [threading.Thread(target=ask, args=(0, [shared, "Walking keeps knees supple."])),
+               threading.Thread(target=ask, args=(1, ["Stretching eases stiffness.", shared]))]
+    threads[0].start()
+    time.sleep(0.05)
+    threads[1].start()
+    for t in threads:
+        t.join()
+    assert Counter(inner.encoded)[shared] == 1, inner.encoded
+    assert np.allclose(results[0][0], results[1][1]) and results[1].shape == (2, HashEmbedder.dim)
+
+
 @pytest.mark.slow
 def test_train_labels_db_learns_the_editors_hidden_sentences(tmp_path, demo_server, monkeypatch):
     require_shared("gold/claims.json", "claims-dev/claims.json")
@@ -57,9 +90,13 @@ def test_train_labels_db_learns_the_editors_hidden_sentences(tmp_path, demo_serv
     monkeypatch.undo()  # the real sentence model from here on
     data = load_benchmark("_label_data")
     feats = np.asarray([candidate_features(Candidate(m["text"], SentenceContext())) for m in claims])
+    from pipeline.dedupe.embed import default_embedder, embedder_name
+
+    encoder = embedder_name(default_embedder())  # the head for the vectors vectors_of gives
     vecs = data.vectors_of([data.Example("t", "t", m["text"], "other", "hidden") for m in claims])
-    p_claim = shipped_model().probabilities(feats, vecs)[:, 0]
-    pick = int(np.argmin(np.abs(p_claim - shipped_model().threshold)))
+    shipped = shipped_model(encoder)
+    p_claim = shipped.probabilities(feats, vecs)[:, 0]
+    pick = int(np.argmin(np.abs(p_claim - shipped.threshold)))
     mention = claims[pick]
     r = CliRunner().invoke(cli, ["claims", "hide", "--mention", str(mention["mention_id"]), "--db", db])
     assert r.exit_code == 0, r.output
@@ -68,7 +105,8 @@ def test_train_labels_db_learns_the_editors_hidden_sentences(tmp_path, demo_serv
                          capture_output=True, text=True, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     assert "editors' hidden sentences (--db): 1" in run.stdout
-    model = LabelModel.from_dict(json.loads(out.read_text("utf-8")))
+    model = LabelModel.from_dict(json.loads(out.read_text("utf-8")), encoder)
+    assert model.encoder == encoder
     assert model.about["fitted_on"]["editors' hidden sentences (--db)"] == {"hidden": 1}
     # the hidden sentence weighs: its P(claim) falls against the shipped model, which the
     # script gives without --db (tests/test_labels.py checks that)

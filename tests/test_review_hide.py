@@ -6,8 +6,9 @@ Covers: a hidden sentence leaves its claim, the `claim_summary` view, claim expo
 digest's data; the decision is stored with who and when and lists in
 `Store.hidden_mentions()` (the label classifier's training data); a rebuild and a new
 revision of the article respect it (the sentence arrives hidden); `unhide` undoes it and the
-sentence joins a claim again, the decision kept as undone; hiding a claim id hides its
-members; errors are clear. The same on PostgreSQL.
+sentence joins a claim again, the hidden sentence's record and the `hide` editor decision
+kept as undone (who, when; the desk's undo then refuses it); a decision partly unhidden stays
+in force; hiding a claim id hides its members; errors are clear. The same on PostgreSQL.
 """
 from __future__ import annotations
 
@@ -18,6 +19,8 @@ import pytest
 from click.testing import CliRunner
 
 from pipeline.cli import cli
+from pipeline.core import Syndicate
+from pipeline.errors import StoreError
 from pipeline.demo import DEMO_SOURCES
 from pipeline.clustering import rebuild_claims
 from pipeline.orchestrator import run_sources
@@ -73,6 +76,11 @@ def _everywhere(store, mention_id: int) -> dict:
     }
 
 
+def _latest(store, action: str):
+    """The newest editor decision of this action."""
+    return next(d for d in store.decisions() if d.action == action)
+
+
 def _hide_and_unhide(db: str) -> None:
     store = Store.open(db)
     claim = _a_merged_claim(store)
@@ -85,6 +93,8 @@ def _hide_and_unhide(db: str) -> None:
     assert result.exit_code == 0, result.output
     assert "hidden as not a claim" in result.output
     assert not any(_everywhere(store, target.mention_id).values())
+    hide = _latest(store, "hide")
+    assert hide.undone_at is None and hide.undoable and target.mention_id in hide.details["hidden"]
     summary = {r["claim_id"]: r for r in store.view_rows("claim_summary")}
     assert summary[claim.claim_id]["mentions"] == before - 1
     hidden = store.hidden_mentions()
@@ -108,6 +118,12 @@ def _hide_and_unhide(db: str) -> None:
     result = _claims(["unhide", "--mention", str(target.mention_id), "--by", "Lee"], db)
     assert result.exit_code == 0, result.output
     assert store.hidden_mentions() == []
+    # the hide decision is marked undone, by whom, and the desk no longer offers to undo it
+    undone = store.decision(hide.id)[0]
+    assert undone.undone_at is not None and undone.undone_by == "Lee" and not undone.undoable
+    assert _latest(store, "hide").undone_at is not None  # the second hide, which found it hidden already
+    with Syndicate(db) as syn, pytest.raises(StoreError, match="already undone"):
+        syn.undo(hide.id, by="Lee")
     assert all(_everywhere(store, target.mention_id).values())  # clustered again at once
     not_hidden = _claims(["unhide", "--mention", str(target.mention_id)], db)
     assert not_hidden.exit_code == 1 and "is not hidden" in not_hidden.output
@@ -120,8 +136,13 @@ def _hide_and_unhide(db: str) -> None:
     assert claim.claim_id not in {r["claim_id"] for r in store.view_rows("claim_summary")}
     assert {h.mention_id for h in store.hidden_mentions()} == set(ids)
     assert {h.decided_by for h in store.hidden_mentions()} == {"Sam"}
+    # unhiding part of a hide decision leaves it in force; unhiding the rest marks it undone
+    hide = _latest(store, "hide")
+    assert _claims(["unhide", "--mention", str(ids[0])], db).exit_code == 0
+    assert store.decision(hide.id)[0].undone_at is None
     assert _claims(["unhide", str(claim.claim_id)], db).exit_code == 0
     assert all(_everywhere(store, mid)["claim_states"] for mid in ids)
+    assert store.decision(hide.id)[0].undone_at is not None
     store.close()
 
 

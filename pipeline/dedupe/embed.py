@@ -103,6 +103,7 @@ class RecordingEmbedder:
         self.name = embedder_name(inner)  # its vectors are the inner encoder's, cached under its name
         self.keep = keep
         self._vectors: dict[str, np.ndarray] = {}
+        self._pending: dict[str, threading.Event] = {}  # text -> set when the thread encoding it is done
         self._lock = threading.Lock()
 
     def get(self, text: str) -> np.ndarray | None:
@@ -119,17 +120,41 @@ class RecordingEmbedder:
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         texts = list(texts)
-        with self._lock:
-            known = {t: self._vectors[t] for t in texts if t in self._vectors}
-        todo = list(dict.fromkeys(t for t in texts if t not in known))
-        if todo:
-            fresh = np.asarray(self.inner.encode(todo), dtype=np.float32)
-            if fresh.ndim != 2 or len(fresh) != len(todo):
-                return np.asarray(self.inner.encode(texts), dtype=np.float32)
-            known.update(zip(todo, fresh))
-            self.remember(dict(zip(todo, fresh)))
         if not texts:
             return np.asarray(self.inner.encode(texts), dtype=np.float32)
+        # A text another thread is encoding right now is waited for, not encoded again: two
+        # partners' pages extracted at once often share a sentence verbatim.
+        mine = threading.Event()
+        with self._lock:
+            known = {t: self._vectors[t] for t in texts if t in self._vectors}
+            theirs = {t: self._pending[t] for t in dict.fromkeys(texts) if t not in known and t in self._pending}
+            todo = [t for t in dict.fromkeys(texts) if t not in known and t not in theirs]
+            for t in todo:
+                self._pending[t] = mine
+        try:
+            if todo:
+                fresh = np.asarray(self.inner.encode(todo), dtype=np.float32)
+                if fresh.ndim != 2 or len(fresh) != len(todo):
+                    return np.asarray(self.inner.encode(texts), dtype=np.float32)
+                known.update(zip(todo, fresh))
+                self.remember(dict(zip(todo, fresh)))
+        finally:
+            with self._lock:
+                for t in todo:
+                    if self._pending.get(t) is mine:
+                        del self._pending[t]
+            mine.set()
+        for event in set(theirs.values()):
+            event.wait()
+        late = []  # the other thread failed, or its vector was forgotten since
+        for t in theirs:
+            v = self.get(t)
+            if v is None:
+                late.append(t)
+            else:
+                known[t] = v
+        if late:
+            known.update(zip(late, np.asarray(self.inner.encode(late), dtype=np.float32)))
         return np.stack([known[t] for t in texts]).astype(np.float32)
 
 

@@ -3,11 +3,12 @@
 Public surface (the harvester, the orchestrator and the library API code against these only):
 - `extract_article(html, url, *, source=None, feed_entry=None, labeller=None) -> ExtractedArticle`
 - `label_sentences(texts, partner_names=(), *, contexts=None, vectors=None, embedder=None,
-  model=None) -> list[Kind]`: labels for sentences that come without markup (seed text);
+  model=None, encoder=None) -> list[Kind]`: labels for sentences that come without markup (seed text);
   `label_page_text(text, partner_names=())` for a whole plain text page (docs/labels.md)
 - `SentenceLabeller(model=None, embedder=None)`: how extraction labels sentences (with an
-  encoder, the model also reads the sentence vectors); `LabelModel`, `shipped_model()`:
-  the learned label model, and `LabelModel.with_examples(...)` for editors' answers
+  encoder, the model also reads the sentence vectors); `LabelModel`, `shipped_model(encoder)`:
+  the learned label model (the head fitted on that encoder's vectors, by its name; the
+  reference torch head otherwise), and `LabelModel.with_examples(...)` for editors' answers
 - `article_to_dict(article) -> dict` (JSON-ready)
 - `extract_or_error(...)`: the same, its failure returned (what an extraction process runs; `_process`)
 - `split_sentences(text) -> list[str]`

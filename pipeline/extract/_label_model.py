@@ -5,10 +5,14 @@ it), turning features (and, when given, sentence vectors) into the probabilities
 promo and other, the decision rule, and taking extra labelled examples at run time
 (`LabelModel.with_examples`: an editor's "not a claim" answers). The file is written by
 `benchmarks/train_labels.py`, which says what it was fitted on.
-It reads the general features and the all-MiniLM-L6-v2 vector of the sentence. A linear
-model moves little when the vector moves little: a drift of 0.5% in the vector (another
-runtime of the same encoder) moves each score by a small share of its vector part
-(tests/test_labels.py measures how many labels change).
+It reads the general features and the all-MiniLM-L6-v2 vector of the sentence. The file
+holds one fitted head per encoder of that model (the torch reference and the int8 ONNX
+export, whose vectors are close but not equal), keyed by the encoder's name (the name its
+vectors are cached under, `pipeline.dedupe.embed.embedder_name`): `shipped_model(name)`
+gives the head fitted on that encoder's vectors, and the reference encoder's head for a
+name the file does not know (or no name). A linear model moves little when the vector
+moves little: a drift of 0.5% in the vector moves each score by a small share of its
+vector part (tests/test_labels.py measures how many labels change).
 Must not: load the sentence model, fetch, or know about HTML.
 """
 from __future__ import annotations
@@ -66,20 +70,30 @@ class LabelModel:
     head: Head
     threshold: float = 0.5  # P(claim) a sentence needs to stay a claim
     about: dict = field(default_factory=dict)
+    encoder: str = ""  # the name of the encoder whose vectors the head was fitted on
+    c: float | None = None  # the inverse L2 strength it was fitted with (for the record)
     # run-time examples: normalized text -> class, and (vectors, classes) for neighbours
     exact: dict = field(default_factory=dict)
     neighbours: tuple = ()
     neighbour_similarity: float = 0.9
 
     @classmethod
-    def from_dict(cls, d: dict) -> "LabelModel":
+    def from_dict(cls, d: dict, encoder: str | None = None) -> "LabelModel":
+        """The model of a model file (`to_file_dict`'s layout) for the vectors of `encoder`
+        (the reference encoder's when the file has no head for it, or `encoder` is None)."""
         if tuple(d["features"]) != FEATURES:
             raise ValueError("label model file does not match the feature list; run benchmarks/train_labels.py --write")
-        return cls(Head.from_dict(d["head"]), float(d["threshold"]), d.get("about", {}))
+        if "encoders" not in d:
+            raise ValueError("label model file of an older layout (one head); run benchmarks/train_labels.py --write")
+        heads = d["encoders"]
+        name = encoder if encoder in heads else d["reference"]
+        h = heads[name]
+        return cls(Head.from_dict(h["head"]), float(h["threshold"]), d.get("about", {}), encoder=name,
+                   c=h.get("C"))
 
-    def to_dict(self) -> dict:
-        return {"about": self.about, "features": list(FEATURES), "classes": list(CLASSES),
-                "threshold": self.threshold, "head": self.head.to_dict()}
+    def to_entry(self) -> dict:
+        """This model's entry in a model file: its C, threshold and head."""
+        return {"C": self.c, "threshold": self.threshold, "head": self.head.to_dict()}
 
     @property
     def vector_dim(self) -> int:
@@ -160,8 +174,30 @@ def _refit(head: Head, x: np.ndarray, y: np.ndarray, *, strength: float, steps: 
     return replace(head, weights=w, bias=b)
 
 
+def to_file_dict(models: Sequence[LabelModel], *, reference: str, about: dict) -> dict:
+    """The layout of `label_model.json`: what it was fitted on, the feature list, the
+    reference encoder's name, and one entry per encoder (`LabelModel.to_entry`)."""
+    if reference not in {m.encoder for m in models}:
+        raise ValueError(f"no head for the reference encoder {reference!r}")
+    return {"about": about, "features": list(FEATURES), "classes": list(CLASSES), "reference": reference,
+            "encoders": {m.encoder: m.to_entry() for m in sorted(models, key=lambda m: m.encoder)}}
+
+
 @lru_cache(maxsize=1)
-def shipped_model() -> LabelModel:
-    """The model file in the package (read once per process)."""
+def _shipped_file() -> dict:
     text = resources.files("pipeline.extract").joinpath(MODEL_FILE).read_text(encoding="utf-8")
-    return LabelModel.from_dict(json.loads(text))
+    return json.loads(text)
+
+
+@lru_cache(maxsize=8)
+def shipped_model(encoder: str | None = None) -> LabelModel:
+    """The model file's head for the vectors of the encoder named `encoder` (an embedder's
+    `name`: "all-MiniLM-L6-v2" for torch, "all-MiniLM-L6-v2+onnx-..." for the ONNX export);
+    the reference encoder's head for another name or None. Read once per process."""
+    return LabelModel.from_dict(_shipped_file(), encoder)
+
+
+def shipped_encoders() -> tuple[str, ...]:
+    """The encoder names the model file has a head for, the reference first."""
+    d = _shipped_file()
+    return (d["reference"],) + tuple(sorted(n for n in d["encoders"] if n != d["reference"]))

@@ -12,8 +12,9 @@ Owns: the label decision, in two steps.
    "this post", or the page's own text as the sentence's subject ("This guide explains...",
    "In this article, we...") (other).
 2. Everything else, with the sentence's vector: the learned model (`_label_model`, weights
-   shipped in the package) over general features (`_label_features`) and the vector. Without
-   a vector (no encoder given), step 1 alone decides and the rest are claims.
+   shipped in the package) over general features (`_label_features`) and the vector: the
+   head fitted on the vectors of the encoder that made them (its `name`). Without a vector
+   (no encoder given), step 1 alone decides and the rest are claims.
 
 Public (through `pipeline.extract`): `label_sentences(texts, partner_names=())` for
 sentences without markup, `label_page_text(text, partner_names=())` for a plain text page,
@@ -194,13 +195,16 @@ class SentenceLabeller:
 
 
 def label_candidates(candidates: Sequence[Candidate], partner: Partner, *, model: LabelModel | None = None,
-                     vectors: np.ndarray | None = None, embedder=None) -> list[Kind]:
+                     vectors: np.ndarray | None = None, embedder=None, encoder: str | None = None) -> list[Kind]:
     """A label per candidate: structure and cues first, then the learned model for the rest.
     The model reads `vectors` (one unit row per candidate, all-MiniLM-L6-v2) or asks the
     `embedder` for the open candidates only; with neither (or vectors of another length than
     the model reads), the open candidates are claims (a model's run-time examples still
-    apply to their exact texts)."""
-    model = model or shipped_model()
+    apply to their exact texts). Without a `model`, the shipped head for the encoder named
+    `encoder` (by default the `embedder`'s `name`; the reference encoder's head when the
+    name is unknown or missing)."""
+    if model is None:
+        model = shipped_model(encoder or getattr(embedder, "name", None))
     kinds: list[Kind | None] = [structural_kind(c, partner) for c in candidates]
     rest = [i for i, k in enumerate(kinds) if k is None]
     if not rest:
@@ -238,7 +242,7 @@ def classify(text: str, *, block: str, partner: Partner, links: tuple[LinkFact, 
 
 def label_sentences(texts: Sequence[str], partner_names: Sequence[str] = (), *,
                     contexts: Sequence[SentenceContext] | None = None, vectors: np.ndarray | None = None,
-                    embedder=None, model: LabelModel | None = None) -> list[Kind]:
+                    embedder=None, model: LabelModel | None = None, encoder: str | None = None) -> list[Kind]:
     """Labels for sentences that come without markup (seed text, a feed's plain summary).
 
     `texts`: the sentences of one article in reading order (their place counts: bylines and
@@ -247,14 +251,16 @@ def label_sentences(texts: Sequence[str], partner_names: Sequence[str] = (), *,
     lead...); by default each is a paragraph sentence at its index. `vectors` (one unit row
     per text) or an `embedder` (anything with `encode(texts)`, e.g.
     `pipeline.dedupe.embed.default_embedder()`) let the model read the sentence vectors;
-    without either it reads the general features only. `model`: a model with run-time
-    examples (`LabelModel.with_examples`), else the shipped one."""
+    without either step 1 alone decides. `model`: a model with run-time examples
+    (`LabelModel.with_examples`), else the shipped head for the encoder named `encoder`
+    (by default the embedder's `name`, e.g. `embedder_name(default_embedder())`; the
+    reference encoder's, torch, when unknown)."""
     texts = [normalize_text(t) for t in texts]
     if contexts is None:
         contexts = [SentenceContext(index=i, first_in_block=True, last_in_block=True) for i in range(len(texts))]
     partner = Partner.from_names(list(partner_names))
     return label_candidates([Candidate(t, c) for t, c in zip(texts, contexts)], partner, model=model,
-                            vectors=vectors, embedder=embedder)
+                            vectors=vectors, embedder=embedder, encoder=encoder)
 
 
 def label_page_text(text: str, partner_names: Sequence[str] = (), *, embedder=None,

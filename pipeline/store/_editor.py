@@ -195,6 +195,22 @@ class EditorMixin(StoreBase):
             return sorted(set(s.scalars(select(ClaimMember.claim_id).where(
                 ClaimMember.mention_id.in_(sorted(set(mention_ids)))))))
 
+    def hide_decisions_undone_by(self, mention_ids: Iterable[int]) -> list[int]:
+        """The "hide" decisions in force (`syndicate claims hide`) that named or hid some of
+        these mentions and none of whose sentences is hidden any more: an unhide of these
+        mentions undid them. A decision with a sentence still hidden stays in force (its undo brings
+        that one back)."""
+        ids = set(mention_ids)
+        with self.session() as s:
+            rows = s.scalars(select(EditorDecisionRow).where(EditorDecisionRow.action == "hide",
+                                                             EditorDecisionRow.undone_at.is_(None))
+                             .order_by(EditorDecisionRow.id)).all()
+            # the mentions it named and those it hid (none when they were hidden already)
+            mine = [(r.id, {int(m) for m in ((r.undo or {}).get("hidden") or [])
+                            + ((r.details or {}).get("mention_ids") or [])}) for r in rows]
+        mine = [(did, hidden) for did, hidden in mine if hidden & ids]
+        return [did for did, hidden in mine if not self.still_hidden(hidden)]
+
     def still_hidden(self, mention_ids: Iterable[int]) -> list[int]:
         """Those of these mentions that are hidden as not a claim now (an undo restores them;
         one an editor made a claim again since is left alone)."""
