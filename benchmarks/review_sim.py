@@ -4,6 +4,7 @@
     python benchmarks/review_sim.py --gold FILE --seeds DIR [--items N] [--every K] [--json]
     python benchmarks/review_sim.py --fit-prior --gold FILE --seeds DIR   # print a prior fitted on FILE
     python benchmarks/review_sim.py --reach [--gold FILE --seeds DIR]     # gold pairs the candidates reach
+    python benchmarks/review_sim.py --oracle [--gold FILE --seeds DIR]    # the headroom of ranking
 
 Mentions: every sentence of the seeds (split with the gold scorer's own splitter, headings
 and questions dropped), ids in the seed files' order, labelled by the label stage
@@ -34,7 +35,8 @@ partner gold. Scoring a gold with a prior fitted on it would be in-sample, so by
 gold is scored with a prior fitted on the other gold (`--prior-gold`): claims-dev with the
 shipped prior (the partner gold's), the partner gold with one fitted here on claims-dev.
 The queue's knobs (neighbours, group size, the prior's strength) were chosen on the partner
-gold. Nothing here is keyed to one gold: any file of the same format (clusters of
+gold; how P(same) of two claims combines their sentence pairs (pipeline/review/queue.py)
+was chosen on claims-dev and checked on the partner gold. Nothing here is keyed to one gold: any file of the same format (clusters of
 site/text/role mentions, promotional sentences, optional not_claims) with its seed folder
 works. The gold's scorer module is taken from the gold file's folder when it has one,
 otherwise from ../shared/gold.
