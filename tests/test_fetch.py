@@ -199,26 +199,6 @@ def test_conditional_get_gets_304_with_an_empty_body(server, fetcher):
     assert fetcher.stats["not_modified"] == 2 and fetcher.stats["conditional"] == 2
 
 
-def test_answers_without_a_body_keep_their_connection(server, fetcher):
-    """A no-change run is all 304s: each was read to its (empty) end so that the host's
-    next request reuses the connection, instead of opening one per request. A small
-    redirect or error body is read too; a large one closes its connection."""
-    server.route("/feed/", static("<rss version='2.0'><channel/></rss>", "application/rss+xml"))
-    server.route("/gone/", lambda h: send(h, 404, b"x" * 100, "text/plain"))
-    server.route("/big-error/", lambda h: send(h, 403, b"x" * 100_000, "text/plain"))
-    first = fetcher.get(server.url("/feed/"))
-    for _ in range(3):
-        assert fetcher.get(server.url("/feed/"), etag=first.header("etag")).not_modified
-    with pytest.raises(FetchError):
-        fetcher.get(server.url("/gone/"))
-    fetcher.get(server.url("/feed/"), etag=first.header("etag"))
-    assert len(set(server.client_ports)) == 1, server.paths()  # robots.txt, the feed, 304s, the 404: one
-    with pytest.raises(FetchError):
-        fetcher.get(server.url("/big-error/"))
-    fetcher.get(server.url("/feed/"), etag=first.header("etag"))
-    assert len(set(server.client_ports)) >= 2  # the large error body was left unread: a new connection
-
-
 # --- robots.txt -------------------------------------------------------------------------------
 
 def test_robots_disallow_all_means_nothing_but_robots_is_fetched(server, fetcher):
