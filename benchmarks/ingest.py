@@ -218,16 +218,12 @@ def _children_cpu() -> float:
 def run_benchmark(sites: int, articles: int, workers: int | None, with_clustering: bool,
                   extract_processes: int | None = None, budget: float = 3600.0, vectors: bool = True) -> dict:
     from pipeline import clustering, harvest, orchestrator
-    from pipeline.extract import SentenceLabeller
     from pipeline.fetch import FetchConfig
     from pipeline.store import Store
     from pipeline.types import Source
 
     if not with_clustering:
         clustering.cluster_new_mentions = lambda store, now, **kw: 0
-    if not vectors:  # labels from general features only: no sentence encoder (in this process)
-        orchestrator.run_labeller = lambda embedder=None: SentenceLabeller()
-        extract_processes = 0
     extract_time = [0.0]
     lock = threading.Lock()
     real_extract = harvest.extract_article
@@ -251,7 +247,7 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
             config = FetchConfig(user_agent_contact="https://example.org/benchmark", source_budget=budget)
             t, cpu, children = time.perf_counter(), time.process_time(), _children_cpu()
             first = orchestrator.run_sources(sources, store, fetch_config=config, workers=workers,
-                                             extract_processes=extract_processes)
+                                             extract_processes=extract_processes, vectors=vectors)
             # the extraction processes (which only extract) are reaped when the run ends
             extract_children = _children_cpu() - children
             first_wall, first_cpu = time.perf_counter() - t, time.process_time() - cpu + extract_children
@@ -261,7 +257,7 @@ def run_benchmark(sites: int, articles: int, workers: int | None, with_clusterin
             snapshots = counts["snapshots"]
             t, cpu = time.perf_counter(), time.process_time()
             second = orchestrator.run_sources(sources, store, fetch_config=config, workers=workers,
-                                              extract_processes=extract_processes)
+                                              extract_processes=extract_processes, vectors=vectors)
             second_wall, second_cpu = time.perf_counter() - t, time.process_time() - cpu
             after = store.table_counts()
             db_size = sum(f.stat().st_size for f in Path(tmp).iterdir())
@@ -395,8 +391,8 @@ def main(argv: list[str] | None = None) -> int:
                     help="seconds one source may take (default 3600: on a loaded machine the run's default of "
                          "300 cuts sources short, and the second run is then not a no-change run)")
     ap.add_argument("--no-vectors", action="store_true",
-                    help="label sentences without the sentence encoder, extracting in the run's own process "
-                         "(the second run extracts nothing either way)")
+                    help="label sentences without the sentence encoder (`run_sources(vectors=False)`), in "
+                         "the extraction processes as in the run's own (the second run extracts nothing either way)")
     ap.add_argument("--json", action="store_true")
     ap.add_argument("--serve", action="store_true", help=argparse.SUPPRESS)
     ap.add_argument("--port", type=int, default=0, help=argparse.SUPPRESS)

@@ -100,8 +100,10 @@ class Got:
     record: Fetched
 
 
-Extractor = Callable[[bytes, str, Source, "FeedEntry | None"],
-                     tuple["ExtractedArticle | None", "tuple[str, str] | None"]]
+# (body, url, source, feed entry, HTTP status) -> (article, (error kind, message), the page's
+# health signals when the extractor measured them too: None, and the harvester measures).
+Extractor = Callable[[bytes, str, Source, "FeedEntry | None", int],
+                     tuple["ExtractedArticle | None", "tuple[str, str] | None", "health.PageSignals | None"]]
 
 
 class Harvester:
@@ -460,9 +462,8 @@ class Harvester:
             if not got.body.strip():
                 raise ParseError("empty response where an article page was expected", url, kind="empty")
             self.check_budget(url, "before extracting a page")
-            article = self.extract(got.body, got.response.final_url, entry)
-            self.h.pages.append(Page(url, guid, got.response, article, got.record,
-                                     self.signals(got.body, article, got.response.status)))
+            article, signals = self.extract(got.body, got.response.final_url, entry, got.response.status)
+            self.h.pages.append(Page(url, guid, got.response, article, got.record, signals))
             if self.fetcher.clock() >= self.deadline:
                 self.out_of_time = True  # this page is kept; the next ones wait for the next run
         except (OffScope, BudgetExceeded) as e:  # a redirect off the site; no time left
@@ -480,11 +481,11 @@ class Harvester:
                 self.h.warnings.append(f"{url}: {e}; used the feed's content instead")
                 content = entry.content_html.encode("utf-8")
                 try:
-                    article = self.extract(content, url, entry)
+                    article, signals = self.extract(content, url, entry)
                 except ResourceError as e2:
                     self.error(e2)
                     return
-                self.h.pages.append(Page(url, guid, None, article, signals=self.signals(content, article)))
+                self.h.pages.append(Page(url, guid, None, article, signals=signals))
             else:
                 self.error(e)
 
@@ -496,16 +497,21 @@ class Harvester:
             log.exception("%s: could not measure %s", self.source.id, article.url)
             return None
 
-    def extract(self, body: bytes, url: str, entry: FeedEntry | None) -> ExtractedArticle:
+    def extract(self, body: bytes, url: str, entry: FeedEntry | None,
+                status: int = 200) -> tuple[ExtractedArticle, health.PageSignals | None]:
+        """The page's article and what it measures for the partner's health. An extractor
+        in another process measures the page there too (it holds the body already), so
+        this process's GIL is spared a second parse of the page."""
         if self.extractor is not None:
-            article, error = self.extractor(body, url, self.source, entry)
+            article, error, signals = self.extractor(body, url, self.source, entry, status)
             if error is not None:
                 raise ParseError(error[1], url, kind=error[0])
-            return article
+            return article, signals if signals is not None else self.signals(body, article, status)
         try:
-            return extract_article(body, url, source=self.source, feed_entry=entry, labeller=self.labeller)
+            article = extract_article(body, url, source=self.source, feed_entry=entry, labeller=self.labeller)
         except ResourceError:
             raise
         except Exception as e:  # extraction bugs on one page must not lose the others
             log.exception("%s: extraction failed for %s", self.source.id, url)
             raise ParseError(f"extraction failed: {type(e).__name__}: {e}", url, kind="extract") from e
+        return article, self.signals(body, article, status)

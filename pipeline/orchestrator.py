@@ -40,10 +40,11 @@ from __future__ import annotations
 import logging
 import multiprocessing
 import os
+import queue
 import threading
 import time
 from collections import Counter
-from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, ThreadPoolExecutor, wait
+from concurrent.futures import Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -83,9 +84,14 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
                 progress: Callable[[SourceResult], None] | None = None,
                 recheck_after: timedelta = RECHECK_AFTER, stop: threading.Event | None = None,
                 embedder: Embedder | None = None, force: bool = False,
-                rules: health.Rules = health.RULES, extract_processes: int | None = None) -> RunResult:
+                rules: health.Rules = health.RULES, extract_processes: int | None = None,
+                vectors: bool = True) -> RunResult:
     """Ingest every source once (those due, or all with `force`), store, cluster. Never
     raises for a partner's fault.
+
+    `vectors=False`: sentences are labelled from structure and cues alone, without the
+    sentence encoder (as `syndicate extract` does); no label vectors are computed, so the
+    claims stage encodes the claim sentences itself.
 
     `extract_processes`: pages are extracted in that many other processes (0: in this
     one); default: one per core when the machine has several and the run has at least
@@ -105,17 +111,20 @@ def run_sources(sources: Iterable[Source], store: Store, *, fetch_config: FetchC
     due, not_due = _due(store, sources, started, force)
     robots = _RobotsMemory(store, known)
     fetcher = Fetcher(fetch_config, robots_cache=robots)
-    label_vectors = RecordingEmbedder(embedder or default_embedder())  # shared by the run's labellers
+    # shared by the run's labellers
+    label_vectors = RecordingEmbedder(embedder or default_embedder()) if vectors else None
     if extract_processes is None:
         cores = os.cpu_count() or 1
         extract_processes = cores if cores > 1 and len(due) >= EXTRACT_POOL_MIN_SOURCES else 0
-    if extract_processes > 0 and label_vectors.name != embedder_name(default_embedder()):
+    if extract_processes > 0 and label_vectors is not None and \
+            label_vectors.name != embedder_name(default_embedder()):
         # the processes label with the default encoder: every page of a run is labelled by one encoder
         log.info("extracting in this process: extraction processes label with the default sentence encoder, "
                  "not the run's %s", label_vectors.name)
         extract_processes = 0
-    extractor = _ExtractPool(extract_processes, label_vectors) if extract_processes > 0 else None
-    pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers, label_vectors, extractor)
+    extractor = _ExtractPool(extract_processes, label_vectors, vectors=vectors) if extract_processes > 0 else None
+    pool = _HarvestPool(fetcher, store, known, started, recheck_after, stop, workers, label_vectors, extractor,
+                        vectors=vectors)
     recorder = _Recorder(store, clock, _RunContext(run_id, started, rules, store.held_source_ids(), label_vectors))
     for result in not_due:
         recorder.results.append(result)
@@ -206,9 +215,10 @@ class _HarvestPool:
 
     def __init__(self, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], started: datetime,
                  recheck_after: timedelta, stop: threading.Event, workers: int | None,
-                 embedder: RecordingEmbedder | None = None, extractor: "_ExtractPool | None" = None):
+                 embedder: RecordingEmbedder | None = None, extractor: "_ExtractPool | None" = None, *,
+                 vectors: bool = True):
         self.fetcher, self.store, self.known, self.embedder = fetcher, store, known, embedder
-        self.extractor = extractor
+        self.extractor, self.vectors = extractor, vectors
         self.started, self.recheck_after, self.stop = started, recheck_after, stop
         self.workers = max(1, workers or DEFAULT_WORKERS)
         self.pool = ThreadPoolExecutor(max_workers=self.workers)
@@ -216,38 +226,46 @@ class _HarvestPool:
 
     def harvests(self, sources: Iterable[Source]) -> Iterator[Harvest]:
         todo = iter(sources)
-        futures: dict[Future, Source] = {}
+        in_flight: set[Future] = set()
+        # Each future puts itself here when done: handing on a finished harvest costs the
+        # same whatever the number in flight (`concurrent.futures.wait` on every future in
+        # flight, once per source, was a tenth of a no-change run's CPU).
+        finished: queue.SimpleQueue[Future] = queue.SimpleQueue()
 
         def submit_next() -> None:
             src = next(todo, None) if not self.stop.is_set() else None
             if src is not None:
-                futures[self.pool.submit(_harvest, src, self.fetcher, self.store, self.known, self.started,
-                                         self.recheck_after, self.embedder, self.extractor)] = src
+                fut = self.pool.submit(_harvest, src, self.fetcher, self.store, self.known, self.started,
+                                       self.recheck_after, self.embedder, self.extractor, vectors=self.vectors)
+                in_flight.add(fut)
+                fut.add_done_callback(finished.put)
 
         # At most 2 x workers sources in flight: when storing falls behind, finished harvests
         # (every page body of a source) must not pile up in memory.
         for _ in range(2 * self.workers):
             submit_next()
         give_up_at = None
-        while futures:
-            done, _ = wait(futures, timeout=0.2, return_when=FIRST_COMPLETED)
+        while in_flight:
+            try:
+                fut = finished.get(timeout=0.2)
+            except queue.Empty:
+                fut = None
             if self.stop.is_set() and give_up_at is None:
                 self.fetcher.stop()  # every request not yet started now fails at once, kind "interrupted"
-                for f in [f for f in futures if f.cancel()]:
-                    futures.pop(f)  # never started
+                for f in [f for f in in_flight if f.cancel()]:
+                    in_flight.discard(f)  # never started
                 give_up_at = time.monotonic() + INTERRUPT_GRACE
-            if not done:
+            if fut is None or fut not in in_flight:  # nothing finished (or one cancelled above)
                 if give_up_at is not None and time.monotonic() > give_up_at:
-                    self.abandoned = len(futures)
+                    self.abandoned = len(in_flight)
                     log.warning("interrupted: %d source(s) still fetching were dropped", self.abandoned)
                     return
                 continue
-            fut = done.pop()
-            futures.pop(fut)  # drop the future as soon as it is handed on: it holds every body
+            in_flight.discard(fut)  # drop the future as soon as it is handed on: it holds every body
             if fut.cancelled():
                 continue
             harvest = fut.result()
-            del fut, done
+            del fut
             submit_next()
             yield harvest
 
@@ -255,11 +273,14 @@ class _HarvestPool:
         self.pool.shutdown(wait=not self.stop.is_set(), cancel_futures=True)
 
 
-def run_labeller(embedder: Embedder | RecordingEmbedder | None = None) -> SentenceLabeller:
+def run_labeller(embedder: Embedder | RecordingEmbedder | None = None, *, vectors: bool = True) -> SentenceLabeller:
     """How a run labels sentences: the shipped label model reading each open sentence's
     vector, from the encoder the claims stage uses (docs/labels.md). The encoder remembers
     what it encoded (`RecordingEmbedder`, one per run): those vectors are stored with the
-    articles, so the claims stage does not encode the same sentences again."""
+    articles, so the claims stage does not encode the same sentences again. `vectors=False`:
+    structure and cues alone, no encoder (`run_sources(vectors=False)`)."""
+    if not vectors:
+        return SentenceLabeller()
     if not isinstance(embedder, RecordingEmbedder):
         embedder = RecordingEmbedder(embedder or default_embedder())
     return SentenceLabeller(embedder=embedder)
@@ -277,22 +298,31 @@ def one_encoder_thread() -> None:
         encoder.threads = 1  # read when the model loads, on the first encode
 
 
-def _extraction_process_start() -> None:
+def _extraction_process_start(vectors: bool = True) -> None:
     """An extraction process's start: its labeller (the sentence encoder loads on first
     use), and one thread for the encoder, since a process per core is already running."""
     global _CHILD_LABELLER
-    one_encoder_thread()
-    _CHILD_LABELLER = run_labeller()
+    if vectors:
+        one_encoder_thread()
+    _CHILD_LABELLER = run_labeller(vectors=vectors)
 
 
-def _extract_in_process(body: bytes, url: str, source: Source, entry):
-    """In an extraction process: (article, error), with the name of the encoder that
-    labelled the sentences and the vectors of the article's claim sentences, which the
-    run's process stores for the claims stage (`_ExtractPool`)."""
+def _extract_in_process(body: bytes, url: str, source: Source, entry, status: int = 200):
+    """In an extraction process: (article, error, the page's health signals), with the
+    name of the encoder that labelled the sentences and the vectors of the article's claim
+    sentences, which the run's process stores for the claims stage (`_ExtractPool`)."""
     article, error = extract_or_error(body, url, source, entry, labeller=_CHILD_LABELLER)
+    signals = None
+    if article is not None:
+        try:
+            signals = health.page_signals(body, article, status)
+        except Exception:  # the harvester measures again, in the run's process, and says what failed
+            log.exception("%s: could not measure %s", source.id, url)
     encoder = _CHILD_LABELLER.embedder
+    if encoder is None:  # labelled without vectors
+        return (article, error, signals), None, {}
     vectors = _claim_vectors(article, encoder) if article is not None else {}
-    return (article, error), embedder_name(encoder), vectors
+    return (article, error, signals), embedder_name(encoder), vectors
 
 
 def _extraction_ready() -> bool:
@@ -313,9 +343,10 @@ class _ExtractPool:
     stored with the article, when they are that encoder's (same name); otherwise the
     claims stage encodes them."""
 
-    def __init__(self, processes: int, embedder: RecordingEmbedder | None = None):
+    def __init__(self, processes: int, embedder: RecordingEmbedder | None = None, *, vectors: bool = True):
         self.processes = processes
         self.embedder = embedder
+        self.vectors = vectors
         self._pool: ProcessPoolExecutor | None = None
         self._warming: list[Future] = []
         self._ready = False
@@ -324,22 +355,23 @@ class _ExtractPool:
         self._broken = False
         self._labeller: SentenceLabeller | None = None
 
-    def __call__(self, body: bytes, url: str, source: Source, entry):
+    def __call__(self, body: bytes, url: str, source: Source, entry, status: int = 200):
         pool = self._usable_pool()
         if pool is not None:
             try:
-                result, encoder, vectors = pool.submit(_extract_in_process, body, url, source, entry).result()
+                result, encoder, vectors = pool.submit(_extract_in_process, body, url, source, entry,
+                                                       status).result()
             except (BrokenProcessPool, RuntimeError) as e:  # a process died, or the pool is shutting down
                 if not self._broken:
                     log.warning("extraction processes unusable (%s); extracting in this process", e)
                 self._broken = True
             else:
-                if self.embedder is not None and encoder == self.embedder.name:
+                if self.embedder is not None and encoder is not None and encoder == self.embedder.name:
                     self.embedder.remember(vectors)
                 return result
         if self._labeller is None:
-            self._labeller = run_labeller(self.embedder)
-        return extract_or_error(body, url, source, entry, labeller=self._labeller)
+            self._labeller = run_labeller(self.embedder, vectors=self.vectors)
+        return (*extract_or_error(body, url, source, entry, labeller=self._labeller), None)
 
     def _usable_pool(self) -> ProcessPoolExecutor | None:
         with self._lock:
@@ -349,7 +381,8 @@ class _ExtractPool:
                 self._here += 1
                 if self._here >= EXTRACT_POOL_AFTER:
                     self._pool = ProcessPoolExecutor(self.processes, mp_context=multiprocessing.get_context("spawn"),
-                                                     initializer=_extraction_process_start)
+                                                     initializer=_extraction_process_start,
+                                                     initargs=(self.vectors,))
                     self._warming = [self._pool.submit(_extraction_ready) for _ in range(self.processes)]
                 return None
             if not self._ready:
@@ -367,9 +400,10 @@ class _ExtractPool:
 
 def _harvest(source: Source, fetcher: Fetcher, store: Store, known: dict[str, KnownUrl], now: datetime,
              recheck_after: timedelta, embedder: RecordingEmbedder | None = None,
-             extractor: _ExtractPool | None = None) -> Harvest:
+             extractor: _ExtractPool | None = None, *, vectors: bool = True) -> Harvest:
     try:
-        harvester = Harvester(source, fetcher, store, known, now, recheck_after, labeller=run_labeller(embedder),
+        harvester = Harvester(source, fetcher, store, known, now, recheck_after,
+                              labeller=run_labeller(embedder, vectors=vectors),
                               extractor=extractor)
     except InvalidHost as e:  # a host the registry names (or allows) is not a valid host
         h = Harvest(source)

@@ -7,10 +7,10 @@ import time
 
 import numpy as np
 
-from pipeline import orchestrator
+from pipeline import health, orchestrator
 from pipeline.dedupe import default_embedder, embedder_name
 from pipeline.dedupe.embed import RecordingEmbedder
-from pipeline.extract import extract_article
+from pipeline.extract import SentenceLabeller, extract_article
 from pipeline.registry import load_sources
 from pipeline.types import Kind, Source
 
@@ -35,11 +35,12 @@ def test_the_pool_extracts_as_this_process_does(monkeypatch):
         assert pool._usable_pool() is not None, "the extraction processes never started"
         remote = pool(PAGE, "https://example.org/a", SOURCE, None)
         failed = pool(b"%PDF-1.4 binary", "https://example.org/a.pdf", SOURCE, None)
-        other, _ = pool(OTHER, "https://example.org/b", SOURCE, None)  # only ever extracted in a process
+        other, _, _ = pool(OTHER, "https://example.org/b", SOURCE, None)  # only ever extracted in a process
     finally:
         pool.close(wait=True)
     local = extract_article(PAGE, "https://example.org/a", source=SOURCE, labeller=orchestrator.run_labeller())
-    assert first == (local, None) and remote == (local, None)
+    assert first == (local, None, None)  # extracted here: the harvester measures the page itself
+    assert remote == (local, None, health.page_signals(PAGE, local))  # measured in the process, the same
     assert failed[0] is None and failed[1][0] == "not-html"  # the kind crosses the process boundary
     # the vectors the process encoded for the claim sentences came back to the run's encoder,
     # to be stored with the article (the claims stage then encodes none of them)
@@ -48,6 +49,26 @@ def test_the_pool_extracts_as_this_process_does(monkeypatch):
     back = [recorded.get(t) for t in claims]
     assert all(v is not None for v in back)
     assert np.allclose(np.stack(back), default_embedder().encode(claims), atol=1e-5)
+
+
+def test_a_pool_without_vectors_labels_as_this_process_does(monkeypatch):
+    """`run_sources(vectors=False)`: the processes label from structure and cues alone, as
+    `SentenceLabeller()` does here, and send no vectors back."""
+    monkeypatch.setattr(orchestrator, "EXTRACT_POOL_AFTER", 1)
+    recorded = RecordingEmbedder(default_embedder())
+    pool = orchestrator._ExtractPool(1, recorded, vectors=False)
+    try:
+        first = pool(OTHER, "https://example.org/b", SOURCE, None)
+        deadline = time.monotonic() + 120
+        while pool._usable_pool() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert pool._usable_pool() is not None, "the extraction process never started"
+        remote = pool(OTHER, "https://example.org/b", SOURCE, None)
+    finally:
+        pool.close(wait=True)
+    plain = extract_article(OTHER, "https://example.org/b", source=SOURCE, labeller=SentenceLabeller())
+    assert first[0] == plain and remote[0] == plain
+    assert not any(recorded.get(s.text) is not None for s in plain.sentences)
 
 
 def test_a_pool_that_broke_extracts_here(monkeypatch):

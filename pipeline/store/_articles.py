@@ -8,7 +8,7 @@ import zlib
 from datetime import datetime
 from typing import Collection, Iterator, Sequence
 
-from sqlalchemy import exists, func, insert, or_, select, update
+from sqlalchemy import bindparam, func, insert, or_, select, update
 from sqlalchemy.orm import Session
 
 from ..safetext import clean_json, clean_optional
@@ -27,6 +27,9 @@ from .models import (
     RevisionRow,
     Snapshot,
 )
+
+
+_SNAPSHOT_BODY = select(Snapshot.body).where(Snapshot.sha256 == bindparam("sha"))
 
 
 class ArticlesMixin(StoreBase):
@@ -110,28 +113,20 @@ class ArticlesMixin(StoreBase):
             # a URL too long to be a key is not remembered, on either engine (nothing to revalidate)
             fetched = [(resp, keep) for resp, keep in fetched if url_fits(resp.url)]
             failures = [f for f in failures if url_fits(f[0])]
-            urls = {resp.url for resp, _ in fetched} | {u for u, _, _ in failures}
-            rows = {r.url: r for r in s.scalars(select(HttpValidator).where(HttpValidator.url.in_(urls)))} \
-                if urls else {}
+            changes: dict[str, dict] = {}  # url -> the columns to set, in the order the fetches came
             for resp, keep in fetched:
                 if resp.url in defer:
                     continue
-                row = rows.get(resp.url)
-                if row is None:
-                    row = rows[resp.url] = HttpValidator(url=resp.url, host=url_host(resp.url))
-                    s.add(row)
+                row = changes.setdefault(resp.url, {})
                 if resp.status == 200 or not keep:
-                    row.etag = clean_optional(resp.header("etag")) if keep else None
-                    row.last_modified = clean_optional(resp.header("last-modified")) if keep else None
-                    row.snapshot_sha256 = shas.get(resp.url) if keep else None
-                row.final_url, row.status, row.checked_at = clean_optional(resp.final_url), resp.status, resp.fetched_at
+                    row["etag"] = clean_optional(resp.header("etag")) if keep else None
+                    row["last_modified"] = clean_optional(resp.header("last-modified")) if keep else None
+                    row["snapshot_sha256"] = shas.get(resp.url) if keep else None
+                row.update(final_url=clean_optional(resp.final_url), status=resp.status, checked_at=resp.fetched_at)
             for url, status, when in failures:
-                row = rows.get(url)
-                if row is None:
-                    row = rows[url] = HttpValidator(url=url, host=url_host(url))
-                    s.add(row)
-                row.etag = row.last_modified = row.snapshot_sha256 = None
-                row.final_url, row.status, row.checked_at = url, status, when
+                changes.setdefault(url, {}).update(etag=None, last_modified=None, snapshot_sha256=None,
+                                                   final_url=url, status=status, checked_at=when)
+            _write_validators(s, changes)
         return shas
 
     def mark_articles_checked(self, source_id: str, urls: Sequence[str], when: datetime) -> None:
@@ -143,9 +138,12 @@ class ArticlesMixin(StoreBase):
                       .values(last_fetched_at=when))
 
     def snapshot_body(self, sha256: str) -> bytes | None:
-        with self.session() as s:
-            row = s.get(Snapshot, sha256)
-            return zlib.decompress(row.body) if row else None
+        """The body of a stored snapshot. A plain query on a pooled connection, without an
+        ORM session: a no-change run reads three of these per source from its fetching
+        threads, and the session's bookkeeping was the larger part of their cost."""
+        with self.engine.connect() as conn:
+            body = conn.execute(_SNAPSHOT_BODY, {"sha": sha256}).scalar()
+        return zlib.decompress(body) if body is not None else None
 
     def snapshots_for_reprocess(self) -> Iterator[tuple[str, str, str, str | None, bytes]]:
         """(source_id, article url, guid, snapshot sha, body) of every article's newest
@@ -215,20 +213,22 @@ class ArticlesMixin(StoreBase):
                               partner_date=partner_date, date_source=date_source)
             s.add(rev)
             s.flush()
-            # Core bulk inserts: one statement per table instead of an ORM round trip per
-            # sentence (an article has ~50; the ORM path made storing slower than extracting).
+            # Core bulk inserts on the tables (not the ORM's bulk path, which handles each row
+            # in Python): one statement per table instead of an ORM round trip per sentence (an
+            # article has ~50; the ORM path made storing slower than extracting).
             if article.sentences:
-                s.execute(insert(MentionRow), [
+                hidden = _hidden_texts(s, source_id)
+                s.execute(insert(MentionRow.__table__), [
                     dict(revision_id=rev.id, position=sent.position, text=sent.text, display=sent.display,
-                         kind=str(sent.kind), section=sent.section, label=sent.label, block=sent.block,
+                         kind=_kind_on_arrival(sent, hidden), section=sent.section, label=sent.label,
+                         block=sent.block,
                          citations=[{"text": c.text, "url": c.url, "footnote": c.footnote}
                                     for c in sent.citations],
                          article_id=row.id, source_id=source_id)
                     for sent in article.sentences])
                 save_citations(s, rev.id, row.id, source_id, url, article.sentences)
-                _apply_hidden(s, rev.id, source_id)
             if article.faq:
-                s.execute(insert(FaqRow), [
+                s.execute(insert(FaqRow.__table__), [
                     dict(revision_id=rev.id, position=i, question=pair.question, answer=pair.answer,
                          origin=pair.origin)
                     for i, pair in enumerate(article.faq)])
@@ -264,12 +264,45 @@ class ArticlesMixin(StoreBase):
                 row.question_id, row.method, row.score = hit[0], "carried", 1.0
 
 
-def _apply_hidden(s: Session, revision_id: int, source_id: str) -> None:
-    """A new revision's claim sentences that an editor hid ("not a claim",
-    `hidden_sentences`) are labelled `hidden` on arrival: the decision holds for good."""
-    hidden = exists(select(HiddenSentence.id).where(HiddenSentence.source_id == source_id,
-                                                    HiddenSentence.text == MentionRow.text,
-                                                    HiddenSentence.undone_at.is_(None)))
-    s.execute(update(MentionRow).where(MentionRow.revision_id == revision_id,
-                                       MentionRow.kind == Kind.CLAIM.value, hidden)
-              .values(kind=Kind.HIDDEN.value))
+def _write_validators(s: Session, changes: dict[str, dict]) -> None:
+    """Validators in a few statements (Core, no ORM objects): the URLs' existing rows are
+    updated with the columns in `changes` (one executemany per set of columns), the others
+    inserted. A no-change run writes one per URL it asked (all 304s): through the ORM,
+    loading and flushing those rows was most of what its main thread did."""
+    if not changes:
+        return
+    urls = list(changes)
+    existing: set[str] = set()
+    for i in range(0, len(urls), 500):
+        existing.update(s.scalars(select(HttpValidator.url).where(HttpValidator.url.in_(urls[i:i + 500]))))
+    updates: dict[tuple[str, ...], list[dict]] = {}
+    inserts = []
+    for url, values in changes.items():
+        if url in existing:
+            updates.setdefault(tuple(sorted(values)), []).append({"key": url, **values})
+        else:
+            inserts.append({"etag": None, "last_modified": None, "snapshot_sha256": None, "final_url": None,
+                            "status": None, "checked_at": None, **values, "url": url, "host": url_host(url)})
+    table = HttpValidator.__table__
+    for columns, params in updates.items():
+        s.execute(update(table).where(table.c.url == bindparam("key"))
+                  .values({c: bindparam(c) for c in columns}), params)
+    if inserts:
+        s.execute(insert(table), inserts)
+
+
+_HIDDEN_TEXTS = select(HiddenSentence.text).where(HiddenSentence.source_id == bindparam("source_id"),
+                                                   HiddenSentence.undone_at.is_(None))
+
+
+def _hidden_texts(s: Session, source_id: str) -> set[str]:
+    """The texts of the partner's sentences an editor hid ("not a claim",
+    `hidden_sentences`, not undone): usually none, read in one indexed query."""
+    return set(s.scalars(_HIDDEN_TEXTS, {"source_id": source_id}))
+
+
+def _kind_on_arrival(sentence, hidden: set[str]) -> str:
+    """A new revision's claim sentence that an editor hid is labelled `hidden` on arrival:
+    the decision holds for good (the exact text, as stored)."""
+    kind = str(sentence.kind)
+    return Kind.HIDDEN.value if kind == Kind.CLAIM.value and sentence.text in hidden else kind

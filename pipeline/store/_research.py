@@ -61,7 +61,7 @@ def save_citations(s: Session, revision_id: int, article_id: int, source_id: str
                  kind=citation_kind(c.url, c.footnote, str(sent.kind), own))
             for sent in sentences if sent.position in ids for i, c in enumerate(sent.citations)]
     if rows:
-        s.execute(insert(CitationRow), rows)
+        s.execute(insert(CitationRow.__table__), rows)
 
 
 # --- the views, as SQLAlchemy sees them ---------------------------------------------------------
