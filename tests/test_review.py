@@ -247,25 +247,3 @@ def test_engine_features_do_not_overwrite_the_queues_own():
                for k, m in enumerate(mentions * 3)]
     d = engine_model(answers)  # fitted on the engine's values (prefixed), not the queue's zeros
     assert d is not None and d["weights"][list(FEATURE_NAMES).index("cos_mean")] > 0
-
-
-def test_p_same_of_two_claims_is_the_model_on_their_sentence_pairs():
-    """Two single sentences: P(same) is the model's own probability of that pair. A claim
-    that also holds a sentence about something else: the candidate's P(same) against it lies
-    between its P against that other sentence alone and against its true partner alone (the
-    best match keeps it from being dragged to the mean), and the stored evidence is the mean
-    of the pairs' evidence."""
-    mentions, vectors = _corpus()
-    q = ReviewQueue("claim", mentions, vectors)
-    model = prior_model()
-    one, two, mixed, music = _claims(mentions, [[1], [2], [3, 8], [8]])
-    single = q.probabilities([(one, two)], model)[0]
-    assert single == model.probability([q.evidence(one, two)])[0]
-    p_true, p_other, p_mixed = q.probabilities([(one, _claims(mentions, [[3]])[0]), (one, music), (one, mixed)], model)
-    assert p_other < p_mixed < p_true
-    mean = q.evidence(one, mixed)
-    parts = [q.evidence(one, c) for c in _claims(mentions, [[3], [8]])]
-    assert all(abs(mean[n] - (parts[0][n] + parts[1][n]) / 2) < 1e-5 for n in FEATURES)
-    # the questions show that probability
-    (qn,) = [x for x in q.ask(_claims(mentions, [[1], [3, 8]]), [], model, limit=1, groups=False)]
-    assert qn.p_same == round(float(p_mixed), 4)

@@ -20,19 +20,6 @@ The expected gain of a candidate is P(same) x (the sentences a yes brings into o
 the sentences expected to join either side later: the sum of P(same) x size over each
 side's other open candidates, `lookahead`); questions are ranked by expected gain per item.
 
-P(same) of two claims. The pair model's prior is fitted on pairs of single sentences, so
-it is applied to pairs of single sentences: to every cross pair of the two claims' members,
-and the pairs' logits are combined, half their mean and half the mean of each sentence's
-best match on the other side (both ways: a claim that also holds a sentence stating a
-second point is not dragged down by it). The evidence stored with an answer, and refitted
-on, is each feature's mean over those pairs, on the same scale. Why: before, a claim pair's
-evidence was the mean and max of each feature over the cross pairs, fed to a model fitted
-on single pairs (where mean and max are equal); refitted on answers about larger claims,
-it gave the max features negative weights (the largest claims drew most "no"s), and then
-a true newcomer to a claim of five sentences on how mild or severe withdrawal can be was
-shown P(same) 0.04-0.1, behind a hundred or more other questions (claims-dev, after 60
-screens).
-
 Groups. When the best question's anchor has several candidates each worth at least as much
 as the next best question elsewhere, they are asked together: the editor reads the anchor
 once and marks the candidates that say the same. It costs the same items as asking them one
@@ -50,7 +37,7 @@ import numpy as np
 from ..dedupe import ClaimState
 from ..types import MentionInput
 from .evidence import Corpus
-from .model import P_CEIL, P_FLOOR, PairModel
+from .model import PairModel
 
 KINDS = ("claim", "faq")
 VERDICTS = ("yes", "no", "skip", "not-claim")
@@ -192,34 +179,9 @@ class ReviewQueue:
         self._candidates: list[tuple[int, int]] | None = None
 
     def evidence(self, left: ClaimState, right: ClaimState) -> dict[str, float]:
-        """The evidence of two claims, stored with an answer and refitted on: each feature's
-        mean over their members' cross pairs, every pair taken as two single sentences (see
-        P(same) of two claims)."""
         idx = self.corpus.index
-        return self.corpus.mean_evidence([idx[m.mention_id] for m in left.members],
-                                         [idx[m.mention_id] for m in right.members])
-
-    def probabilities(self, pairs: Sequence[tuple[ClaimState, ClaimState]], model: PairModel) -> np.ndarray:
-        """P(same) of each pair of claims (see P(same) of two claims): the model on every
-        cross pair of sentences, the pairs' logits combined as half their mean and half the
-        mean of each sentence's best match on the other side (both ways)."""
-        if not pairs:
-            return np.zeros(0)
-        idx = self.corpus.index
-        rows, bounds = [], []
-        for left, right in pairs:
-            li = [idx[m.mention_id] for m in left.members]
-            ri = [idx[m.mention_id] for m in right.members]
-            bounds.append((len(rows), len(li), len(ri)))
-            rows.extend(self.corpus.mean_evidence([i], [j]) for i in li for j in ri)
-        p = model.probability(rows)
-        logit = np.log(p / (1.0 - p))
-        out = np.empty(len(pairs))
-        for k, (start, a, b) in enumerate(bounds):
-            m = logit[start: start + a * b].reshape(a, b)
-            best = 0.5 * (m.max(axis=1).mean() + m.max(axis=0).mean())
-            out[k] = 0.5 * m.mean() + 0.5 * best
-        return np.clip(1.0 / (1.0 + np.exp(-out)), P_FLOOR, P_CEIL)
+        return self.corpus.claim_evidence([idx[m.mention_id] for m in left.members],
+                                          [idx[m.mention_id] for m in right.members])
 
     def _candidate(self, anchor: ClaimState, other: ClaimState, e, p: float) -> Candidate:
         pairs = len(anchor.members) * len(other.members)
@@ -228,7 +190,7 @@ class ReviewQueue:
     def question(self, anchor: ClaimState, others: Sequence[ClaimState], model: PairModel) -> Question:
         """The question about these claims (for an answer that names it)."""
         ev = [self.evidence(anchor, o) for o in others]
-        p = self.probabilities([(anchor, o) for o in others], model)
+        p = model.probability(ev)
         return self._with_engine(Question(self.kind, anchor, tuple(
             self._candidate(anchor, o, e, pk) for o, e, pk in zip(others, ev, p))))
 
@@ -303,7 +265,7 @@ class ReviewQueue:
         if not cands:
             return []
         ev = [self.evidence(left, right) for left, right in cands]
-        p = self.probabilities(cands, model)
+        p = model.probability(ev)
         # each claim's expected newcomers: sum of P(same) x size over its open candidates
         expected: dict[int, float] = {}
         for (left, right), pk in zip(cands, p):
