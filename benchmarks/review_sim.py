@@ -212,7 +212,7 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
              embedder=None, on_point=None, engine_model_used: bool = True, prior: dict | None = None,
              groups: bool = True, queue_options: dict | None = None,
              prior_answers: float | None = None, singletons: bool = False,
-             pool_from_gold: bool = False) -> Run:
+             pool_from_gold: bool = False, oracle: bool = False) -> Run:
     """Run the loop until `items` items are judged; a point every `every` items.
 
     `prior`: the queue's prior ({weights, bias, scale}); default the shipped one.
@@ -220,7 +220,9 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
     queue's knobs (neighbours, group_max, lookahead). For comparisons only:
     `singletons=True` starts from every sentence its own claim (no automatic merges);
     `pool_from_gold=True` clusters every seed sentence but the gold's promotional and
-    not_claims ones instead of what the label stage keeps (the pool of the old simulator)."""
+    not_claims ones instead of what the label stage keeps (the pool of the old simulator);
+    `oracle=True` asks, instead of the queue's choice, the open candidate pair the gold says
+    yes to that joins the most gold pairs at once (the headroom of ranking: `--oracle`)."""
     from pipeline.dedupe import ClaimState, Constraints, PairContext, cluster_claims, embed_mentions, rebuild
     from pipeline.review import Answer, ReviewQueue, engine_model, prior_model, refit
 
@@ -292,7 +294,8 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
 
     next_point = every
     while counts["items"] < items:
-        qs = queue.ask(states(), given, model, limit=1, apart=apart, groups=groups)
+        qs = (oracle_question(queue, states(), given, model, apart, editor) if oracle
+              else queue.ask(states(), given, model, limit=1, apart=apart, groups=groups))
         if not qs:
             break
         q = qs[0]
@@ -342,6 +345,31 @@ def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every:
     if run.curve[-1]["items"] != counts["items"]:
         score()
     return run
+
+
+def oracle_question(queue, claims, answers, model, apart, editor) -> list:
+    """The question an editor who knew the gold would want next: among the queue's open
+    candidate pairs, one the gold says yes to, joining the most gold P pairs at once (ties:
+    the queue's order). [] when no candidate pair is right. An upper bound on what ranking
+    alone can give, within the queue's candidates (greedy, so not the exact optimum)."""
+    from pipeline.review import Candidate, Question
+
+    by_id = {c.claim_id: c for c in claims}
+    best, best_pairs = None, 0
+    for row in queue.scored_pairs(claims, answers, model, apart):
+        _, x, y, p, e = row
+        left = [m.mention_id for m in by_id[x].members]
+        right = [m.mention_id for m in by_id[y].members]
+        if not editor.same(left, right):
+            continue
+        pairs = sum(bool(editor.main.get(a, set()) & editor.main.get(b, set())) for a in left for b in right)
+        if best is None or pairs > best_pairs:
+            best, best_pairs = row, pairs
+    if best is None:
+        return []
+    gain, x, y, p, e = best
+    anchor, other = by_id[x], by_id[y]
+    return [Question(queue.kind, anchor, (Candidate(other, p, len(anchor.members) * len(other.members), gain, e),))]
 
 
 def reach(gold: Path, seeds: Path, *, neighbours: Sequence[int] = (10, 20, 30), embedder=None) -> list[dict]:
@@ -451,6 +479,8 @@ def main(argv=None) -> int:
     ap.add_argument("--prior", choices=("cross", "shipped"), default="cross",
                     help="cross (default): a gold is scored with a prior fitted on the other gold; "
                          "shipped: the shipped prior (in-sample on the partner gold)")
+    ap.add_argument("--oracle", action="store_true",
+                    help="ask what the gold says yes to, most gold pairs first: the headroom of ranking")
     ap.add_argument("--fit-prior", action="store_true", help="print the prior fitted on --gold and stop")
     ap.add_argument("--reach", action="store_true",
                     help="print how many gold pairs the queue's candidates can reach, and stop")
@@ -481,7 +511,8 @@ def main(argv=None) -> int:
             print(f"{name}: prior {'fitted on ' + other[0].parent.name if prior else 'shipped (partner gold)'}",
                   flush=True)
         runs.append((name, simulate(gold, seeds, items=a.items, every=a.every, prior=prior,
-                                    engine_model_used=not a.no_engine_model, groups=not a.no_groups)))
+                                    engine_model_used=not a.no_engine_model, groups=not a.no_groups,
+                                    oracle=a.oracle)))
     if a.json:
         print(json.dumps([{"gold": name, "curve": run.curve, "reliability": run.reliability(), "ece": run.ece(),
                            "screens": where_items_went(run)}
