@@ -606,7 +606,8 @@ class Engine:
         self.zrow[:n] = state["zrow"]
         self.lexnorm[:n] = state["lexnorm"]
         self._zepoch[:n] = state["zepoch"]
-        self.terms = np.split(state["terms"], np.cumsum(state["term_lengths"])[:-1]) if n else []
+        flat, ends = state["terms"], np.cumsum(state["term_lengths"]).tolist()
+        self.terms = [flat[a:b] for a, b in zip([0] + ends[:-1], ends)]
         size = max(1024, 2 * len(self.vocab))
         self.df = np.zeros(size, dtype=np.int64)
         self.df[: len(self.vocab)] = state["df"]
