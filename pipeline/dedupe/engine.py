@@ -14,7 +14,8 @@ every 16384, so both paths see the same statistics at the same mention. The near
 mentions come from `neighbours.py` under the same rule (exact, then lists retrained at some
 of the checkpoints). An incremental run does not replay the stored mentions one by one:
 `load` builds the state the replay would leave (the last checkpoint's statistics and lists)
-in bulk. What may still differ is the last bit of a float where a batch and a single row go
+in bulk; cheaper still, `restore` takes the state the last pass left (`snapshot`, kept by
+the caller between runs: cluster.EngineMemo) when it was left for exactly these mentions. What may still differ is the last bit of a float where a batch and a single row go
 through BLAS differently; a decision would flip only on a score within ~1e-7 of a threshold.
 
 What keeps a pass near-linear (issue 20): the sums behind the statistics run on from one

@@ -1,7 +1,8 @@
 """Nearest earlier mentions by raw cosine: the candidate generator of the clustering engine.
 
 Owns: faiss (the only module that imports it), the inverted-file lists, their centroids,
-their training and when they are retrained.
+their training and when they are retrained, and what of them is kept between runs (the
+centroids and each vector's list: `snapshot`/`restore`).
 Must not: decide anything; know about texts, claims or the database.
 
 Why not exact search throughout. Each mention looks for its nearest *earlier* mentions, so an
