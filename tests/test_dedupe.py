@@ -325,3 +325,24 @@ def test_import_loads_no_model():
             "print('sentence_transformers' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_engine_state_file_sits_beside_the_database_or_where_told(tmp_path, monkeypatch):
+    from pipeline.clustering import engine_memo, engine_memo_path
+    from pipeline.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    try:
+        monkeypatch.delenv("SYNDICATE_CLUSTERING_STATE", raising=False)
+        assert engine_memo_path(store) == tmp_path / "x.sqlite.clustering-state"
+        monkeypatch.setenv("SYNDICATE_CLUSTERING_STATE", str(tmp_path / "states"))
+        assert engine_memo_path(store) == tmp_path / "states" / "x.sqlite.clustering-state"
+        with engine_memo(store) as memo:  # nothing kept yet; what the block leaves is written
+            assert memo.data is None
+            memo.data = b"state"
+        assert (tmp_path / "states" / "x.sqlite.clustering-state").read_bytes() == b"state"
+        with engine_memo(store) as memo:
+            assert memo.data == b"state"
+        assert [p.name for p in (tmp_path / "states").iterdir()] == ["x.sqlite.clustering-state"]
+    finally:
+        store.close()
