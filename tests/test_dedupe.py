@@ -1,7 +1,8 @@
 """Unit tests of pipeline.dedupe with small fake embedders (no model is loaded here).
 
 Covers: exact and near-copy evidence, the chaining guard, stable ids, incremental == rebuild,
-editor constraints, the embedding cache and byte format, canonical text, FAQ questions.
+editor constraints, the embedding cache and byte format, the engine state kept between
+runs, canonical text, FAQ questions.
 """
 from __future__ import annotations
 
