@@ -126,7 +126,8 @@ def embedding_cache(store: Store, mentions: Sequence[MentionInput],
 def engine_memo_path(store: Store) -> Path | None:
     """Where the claim engine's state is kept between runs (`dedupe.EngineMemo`): beside a
     SQLite file (`NAME.db.clustering-state`); for a server database, in the user's cache
-    folder under a digest of its URL (the one process that clusters reads and writes it);
+    folder ($XDG_CACHE_HOME or ~/.cache, then syndicate/clustering) under a digest of its
+    URL (the one process that clusters reads and writes it);
     $SYNDICATE_CLUSTERING_STATE names another folder. None for an in-memory database.
 
     Losing the file costs time only: a state that does not fit the stored mentions (deleted,
@@ -138,10 +139,9 @@ def engine_memo_path(store: Store) -> Path | None:
             return None
         db = Path(url.database)
         return (Path(folder) if folder else db.parent) / f"{db.name}.clustering-state"
-    if not folder:
-        import platformdirs
-
-        folder = str(Path(platformdirs.user_cache_dir("syndicate")) / "clustering")
+    if not folder:  # the XDG cache folder (platformdirs stays with the model's export)
+        folder = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                     / "syndicate" / "clustering")
     key = hashlib.blake2b(url.render_as_string(hide_password=True).encode(), digest_size=10).hexdigest()
     return Path(folder) / f"{url.get_backend_name()}-{key}.clustering-state"
 
