@@ -4,18 +4,23 @@ overrides and the review queue all come here.
 
 Owns: placing new mentions (incrementally, or by a rebuild when one sorts before the stored
 ones), the full rebuild, refreshing canonical texts and conflicts after any change of
-membership, the editor decisions every clustering respects, and the sentence-vector cache
-(vectors are read from the store and only texts never encoded are encoded and saved back).
+membership, the editor decisions every clustering respects, the sentence-vector cache
+(vectors are read from the store and only texts never encoded are encoded and saved back),
+and the file that keeps the claim engine's state between runs (`engine_memo_path`).
 Must not: take the run lock or decide when to cluster (the API, `pipeline.core`, does), talk
 to the network or the terminal.
 """
 from __future__ import annotations
 
+import hashlib
+import os
+import tempfile
 from contextlib import contextmanager
 from datetime import datetime
+from pathlib import Path
 from typing import Iterator, Sequence
 
-from .dedupe import (Constraints, Embedder, appends_in_order, choose_canonical, cluster_claims, cluster_questions,
+from .dedupe import (Constraints, Embedder, EngineMemo, appends_in_order, choose_canonical, cluster_claims, cluster_questions,
                      conflicting_figures, default_embedder, embed_mentions, embedder_name, embedding_to_bytes,
                      rebuild)
 from .store import Store
@@ -42,14 +47,14 @@ def cluster_new_mentions(store: Store, now: datetime, *, embedder: Embedder | No
         old = [m for c in states for m in c.members]
         options = dict(next_claim_id=store.next_claim_id(), constraints=clustering_constraints(store),
                        pair_model=store.pair_model("claim"), embedder=embedder)
-        with embedding_cache(store, old + new, embedder) as cache:
+        with embedding_cache(store, old + new, embedder) as cache, engine_memo(store) as memo:
             # stored mentions without a vector of this encoder (the encoder changed, e.g.
             # torch -> ONNX): their claims were decided on other vectors, so re-cluster
             in_order = appends_in_order(old, new) and all(m.mention_id in cache for m in old)
             if in_order:
-                memberships = cluster_claims(states, new, embeddings=cache, **options)
+                memberships = cluster_claims(states, new, embeddings=cache, memo=memo, **options)
             else:
-                memberships = rebuild(states, new=new, embeddings=cache, **options)
+                memberships = rebuild(states, new=new, embeddings=cache, memo=memo, **options)
         if in_order:
             created = store.save_memberships(memberships, now)
         else:
@@ -77,9 +82,11 @@ def rebuild_claims(store: Store, now: datetime, *, embedder: Embedder | None = N
     states = store.claim_states()
     if not states:
         return 0
-    with embedding_cache(store, [m for c in states for m in c.members], embedder) as cache:
+    with embedding_cache(store, [m for c in states for m in c.members], embedder) as cache, \
+            engine_memo(store) as memo:
         memberships = rebuild(states, next_claim_id=store.next_claim_id(), embeddings=cache, embedder=embedder,
-                              constraints=clustering_constraints(store), pair_model=store.pair_model("claim"))
+                              constraints=clustering_constraints(store), pair_model=store.pair_model("claim"),
+                              memo=memo)
     moved = store.replace_memberships(memberships, now)
     refresh_claims(store, now)
     return moved
@@ -114,6 +121,58 @@ def embedding_cache(store: Store, mentions: Sequence[MentionInput],
              if mid not in known and mid in texts}
     if fresh:
         store.save_embeddings(fresh, model)
+
+
+def engine_memo_path(store: Store) -> Path | None:
+    """Where the claim engine's state is kept between runs (`dedupe.EngineMemo`): beside a
+    SQLite file (`NAME.db.clustering-state`); for a server database, in the user's cache
+    folder ($XDG_CACHE_HOME or ~/.cache, then syndicate/clustering) under a digest of its
+    URL (the one process that clusters reads and writes it);
+    $SYNDICATE_CLUSTERING_STATE names another folder. None for an in-memory database.
+
+    Losing the file costs time only: a state that does not fit the stored mentions (deleted,
+    stale, another database's) is ignored and the engine recomputes it."""
+    url = store.engine.url
+    folder = os.environ.get("SYNDICATE_CLUSTERING_STATE")
+    if url.get_backend_name() == "sqlite":
+        if not url.database or url.database == ":memory:":
+            return None
+        db = Path(url.database)
+        return (Path(folder) if folder else db.parent) / f"{db.name}.clustering-state"
+    if not folder:  # the XDG cache folder (platformdirs stays with the model's export)
+        folder = str(Path(os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache")
+                     / "syndicate" / "clustering")
+    key = hashlib.blake2b(url.render_as_string(hide_password=True).encode(), digest_size=10).hexdigest()
+    return Path(folder) / f"{url.get_backend_name()}-{key}.clustering-state"
+
+
+@contextmanager
+def engine_memo(store: Store) -> Iterator[EngineMemo | None]:
+    """The engine's kept state, read from `engine_memo_path`; the state the clustering
+    leaves is written back when the block ends without an error (to a temporary file, then
+    renamed: a reader never sees half a file)."""
+    path = engine_memo_path(store)
+    if path is None:
+        yield None
+        return
+    try:
+        memo = EngineMemo(path.read_bytes())
+    except OSError:
+        memo = EngineMemo()
+    before = memo.data
+    yield memo
+    if memo.data is None or memo.data is before:
+        return
+    tmp = None
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=path.name, suffix=".tmp")
+        with os.fdopen(fd, "wb") as f:
+            f.write(memo.data)
+        os.replace(tmp, path)
+    except OSError:  # a read-only folder, a full disk: the next run recomputes the state
+        if tmp is not None and os.path.exists(tmp):
+            os.unlink(tmp)
 
 
 def mention_vectors(store: Store, mentions: Sequence[MentionInput], *, embedder: Embedder | None = None) -> dict:

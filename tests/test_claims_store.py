@@ -88,12 +88,14 @@ def memberships(store):
     return {(m["mention_id"], m["claim_id"]) for m in store.export_mentions() if m["kind"] == "claim"}
 
 
-def test_incremental_runs_equal_a_rebuild_and_ids_are_stable(demo_store):
+def test_incremental_runs_equal_a_rebuild_and_ids_are_stable(demo_store, tmp_path):
     store, sources = demo_store
     assert run_sources(sources[:2], store).ok  # two partners first
     first = memberships(store)
     assert run_sources(sources, store).ok  # the others join incrementally
     incremental = memberships(store)
+    # the engine's state is kept beside the database for the next increment
+    assert (tmp_path / "demo.sqlite.clustering-state").stat().st_size > 0
     # (older articles among the later partners' are placed where the canonical order puts
     # them: that run re-clusters, so memberships of `first` may move; docs/dedupe.md)
     assert {m for m, _ in first} <= {m for m, _ in incremental}

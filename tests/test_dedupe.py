@@ -1,7 +1,8 @@
 """Unit tests of pipeline.dedupe with small fake embedders (no model is loaded here).
 
 Covers: exact and near-copy evidence, the chaining guard, stable ids, incremental == rebuild,
-editor constraints, the embedding cache and byte format, canonical text, FAQ questions.
+editor constraints, the embedding cache and byte format, the engine state kept between
+runs, canonical text, FAQ questions.
 """
 from __future__ import annotations
 
@@ -164,6 +165,64 @@ def assert_batches_equal_rebuild(settings) -> None:
     assert len(partition(done)) < len(ms) // 2
 
 
+def test_increments_from_the_kept_engine_state_give_the_rebuilds_clusters():
+    """With an EngineMemo each batch after the first starts from the state the pass before
+    left (no stored text recomputed, no list retrained), across the inverted file's
+    checkpoints, and gives what a batch without it and the rebuild give."""
+    from pipeline.dedupe import EngineMemo
+
+    settings = dataclasses.replace(CLAIM_SETTINGS, exact_search_limit=64, search_list_size=8,
+                                   search_probes=4)
+    ms = corpus(700, seed=5)
+    cuts = [(0, 100), (100, 128), (128, 129), (129, 400), (400, 513), (513, 700)]
+
+    def batches(memo):
+        emb, cache, claims, done, next_id, used = HashEmbedder(), {}, [], [], 1, []
+        for lo, hi in cuts:
+            out = cluster_claims(claims, ms[lo:hi], next_claim_id=next_id, embedder=emb,
+                                 embeddings=cache, settings=settings, memo=memo)
+            used.append(memo is not None and memo.used)
+            done.extend(out)
+            next_id = max([next_id - 1, *(m.claim_id for m in out)]) + 1
+            claims = states(done, ms)
+        full = rebuild(claims, next_claim_id=next_id, embedder=NoEncode(), embeddings=cache,
+                       settings=settings)
+        return {m.mention_id: m.claim_id for m in done}, {m.mention_id: m.claim_id for m in full}, used
+
+    with_memo, rebuilt, used = batches(EngineMemo())
+    without, _, _ = batches(None)
+    assert used == [False] + [True] * (len(cuts) - 1)
+    assert with_memo == without == rebuilt
+    assert len(set(with_memo.values())) < len(ms) // 2
+
+
+def test_a_kept_state_of_other_mentions_or_vectors_is_ignored():
+    from pipeline.dedupe import EngineMemo
+
+    ms = corpus(200, seed=1)
+    emb = HashEmbedder()
+    memo = EngineMemo()
+    first = cluster_claims([], ms[:150], next_claim_id=1, embedder=emb, embeddings={}, memo=memo)
+    kept = memo.data
+    claims = states(first, ms)
+    plain = cluster_claims(claims, ms[150:], next_claim_id=1000, embedder=emb, embeddings={})
+
+    class Shifted(HashEmbedder):  # other vectors for the same texts
+        def encode(self, texts):
+            v = super().encode(texts) + 0.01
+            return v / np.linalg.norm(v, axis=1, keepdims=True)
+
+    for other, embedder, expect_used in [(claims, emb, True), (claims, Shifted(), False),
+                                         (claims[1:], emb, False)]:
+        memo = EngineMemo(kept)
+        got = cluster_claims(other, ms[150:], next_claim_id=1000, embedder=embedder,
+                             embeddings={}, memo=memo)
+        assert memo.used is expect_used
+        if embedder is emb and other is claims:
+            assert got == plain
+    assert EngineMemo(b"not a pickle").state() is None
+
+
 def test_inverted_file_finds_what_exact_search_finds_on_copies():
     from pipeline.dedupe.neighbours import NeighbourSearch
 
@@ -267,3 +326,24 @@ def test_import_loads_no_model():
             "print('sentence_transformers' in sys.modules, 'torch' in sys.modules)")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_engine_state_file_sits_beside_the_database_or_where_told(tmp_path, monkeypatch):
+    from pipeline.clustering import engine_memo, engine_memo_path
+    from pipeline.store import Store
+
+    store = Store.open(f"sqlite:///{tmp_path / 'x.sqlite'}")
+    try:
+        monkeypatch.delenv("SYNDICATE_CLUSTERING_STATE", raising=False)
+        assert engine_memo_path(store) == tmp_path / "x.sqlite.clustering-state"
+        monkeypatch.setenv("SYNDICATE_CLUSTERING_STATE", str(tmp_path / "states"))
+        assert engine_memo_path(store) == tmp_path / "states" / "x.sqlite.clustering-state"
+        with engine_memo(store) as memo:  # nothing kept yet; what the block leaves is written
+            assert memo.data is None
+            memo.data = b"state"
+        assert (tmp_path / "states" / "x.sqlite.clustering-state").read_bytes() == b"state"
+        with engine_memo(store) as memo:
+            assert memo.data == b"state"
+        assert [p.name for p in (tmp_path / "states").iterdir()] == ["x.sqlite.clustering-state"]
+    finally:
+        store.close()

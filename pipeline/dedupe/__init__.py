@@ -26,6 +26,9 @@ Optional keyword arguments of all of them:
   decides paraphrase merges.
 - `pair_model`: a `PairModel` (features.py) fitted from editor answers; when given it decides
   paraphrase merges instead.
+- `memo` (claims): an `EngineMemo`, the engine's state after the last pass; an incremental
+  run over exactly the stored mentions it was left for starts from it instead of
+  recomputing that state, and every run leaves its own state in it.
 
 Order: mentions are decided one at a time in the canonical order of `order.py` (publication
 date, site, article URL, sentence position: never fetch timing or mention ids), each seeing
@@ -41,7 +44,7 @@ claims differ"; `conflicting_figures` (conflicts.py) flags members stating other
 from __future__ import annotations
 
 from .canonical import choose_canonical, readability
-from .cluster import (ClaimState, QuestionState, cluster_claims, cluster_questions, embed_mentions, rebuild,
+from .cluster import (ClaimState, EngineMemo, QuestionState, cluster_claims, cluster_questions, embed_mentions, rebuild,
                       rebuild_questions)
 from .conflicts import Conflict, conflicting_figures
 from .context import PairContext
@@ -54,7 +57,7 @@ from .order import appends_in_order, in_canonical_order, order_key
 from .settings import CLAIM_SETTINGS, MERGE_MODEL, QUESTION_SETTINGS, Constraints, Settings
 
 __all__ = [
-    "ClaimState", "QuestionState", "Constraints", "Embedder", "MiniLMEmbedder",
+    "ClaimState", "EngineMemo", "QuestionState", "Constraints", "Embedder", "MiniLMEmbedder",
     "OnnxMiniLMEmbedder", "Settings", "default_embedder", "make_embedder", "embedder_name",
     "CLAIM_SETTINGS", "QUESTION_SETTINGS", "MERGE_MODEL", "MergeModel",
     "cluster_claims", "rebuild", "cluster_questions", "rebuild_questions",

@@ -14,7 +14,8 @@ every 16384, so both paths see the same statistics at the same mention. The near
 mentions come from `neighbours.py` under the same rule (exact, then lists retrained at some
 of the checkpoints). An incremental run does not replay the stored mentions one by one:
 `load` builds the state the replay would leave (the last checkpoint's statistics and lists)
-in bulk. What may still differ is the last bit of a float where a batch and a single row go
+in bulk; cheaper still, `restore` takes the state the last pass left (`snapshot`, kept by
+the caller between runs: cluster.EngineMemo) when it was left for exactly these mentions. What may still differ is the last bit of a float where a batch and a single row go
 through BLAS differently; a decision would flip only on a score within ~1e-7 of a threshold.
 
 What keeps a pass near-linear (issue 20): the sums behind the statistics run on from one
@@ -93,6 +94,17 @@ def _top_directions(cov: np.ndarray, k: int, iterations: int = 60) -> np.ndarray
         out.append(v)
         c = c - lam * np.outer(v, v)
     return np.array(out)
+
+
+FINGERPRINT_ROWS = 1024
+
+
+def vector_sample(vecs: np.ndarray) -> np.ndarray:
+    """Up to FINGERPRINT_ROWS evenly spaced rows: enough to tell that a kept state belongs
+    to other vectors (another encoder, another corpus)."""
+    n = len(vecs)
+    pick = np.linspace(0, n - 1, min(n, FINGERPRINT_ROWS)).astype(np.int64) if n else np.zeros(0, dtype=np.int64)
+    return np.array(vecs[pick], dtype=np.float32)
 
 
 def _raised(probability: float, logit_raise: float) -> float:
@@ -541,6 +553,79 @@ class Engine:
             self.search.add(self.vecs[s:n0])
         else:
             self.search.add(self.vecs[:n0])
+
+    # --- the state kept between runs ---------------------------------------------------------
+
+    _KEPT = ("sites", "site_of", "keys", "vocab", "stats", "_epoch", "_mean64", "_dirs64", "_mm",
+             "_summed", "_sum", "_gram")
+
+    def snapshot(self) -> dict:
+        """The corpus state this pass leaves, without the vectors and the claims: what
+        `restore` takes instead of `load` recomputing it (every stored text's words, key
+        and signature, the statistics' sums, the lists of the neighbour search). Claims are
+        not in it: an editor may move mentions between runs, and `restore` is given them."""
+        n = self.n
+        lengths = np.fromiter((len(x) for x in self.terms), dtype=np.int64, count=n)
+        sig = self.sig
+        return {
+            "settings": repr(self.s), "dim": self.vecs.shape[1], "n": n,
+            "ids": np.asarray(self.ids, dtype=np.int64), "sample": vector_sample(self.vecs[:n]),
+            **{name: getattr(self, name) for name in self._KEPT},
+            "site_ids": self.site_ids[:n].copy(), "zrow": self.zrow[:n].copy(),
+            "lexnorm": self.lexnorm[:n].copy(), "zepoch": self._zepoch[:n].copy(),
+            "terms": np.concatenate(self.terms) if n else np.zeros(0, dtype=np.int64),
+            "term_lengths": lengths, "df": self.df[: len(self.vocab)].copy(),
+            "idf": self.idf[: len(self.vocab)].copy(),
+            "sig": {name: getattr(sig, name)[:n].copy() for name in SignatureTable.COLUMNS}
+            | {"time_bit": sig._time_bit, "figs": sig._figs, "quals": sig._quals},
+            "search": self.search.snapshot(),
+        }
+
+    def fits(self, state: dict, mention_ids: Sequence[int], vecs: np.ndarray) -> bool:
+        """Whether `state` was left by a pass over exactly these mentions (ids in this
+        order, the same vectors: a sample of rows compared) under these settings. A mention
+        id's text and site never change (the store's rows are immutable), so they are not
+        compared. The vectors are compared to 1e-6, not to the bit: a vector read back from
+        the store's cache is normalized again, which may move its last bit."""
+        return (state.get("settings") == repr(self.s) and state.get("dim") == vecs.shape[1]
+                and state.get("n") == len(mention_ids)
+                and np.array_equal(state["ids"], np.asarray(mention_ids, dtype=np.int64))
+                and np.allclose(state["sample"], vector_sample(vecs[: len(mention_ids)]),
+                                rtol=0.0, atol=1e-6))
+
+    def restore(self, state: dict, labels: Sequence[int]) -> None:
+        """Take in the stored mentions as `load` does, from a `snapshot` that `fits` them
+        (their vectors already in the engine's storage): the state of the pass that placed
+        them, with these claims."""
+        assert self.n == 0, "restore comes first"
+        n = state["n"]
+        self._grow(n)
+        for name in self._KEPT:
+            setattr(self, name, state[name])
+        self.ids = state["ids"].tolist()
+        self.site_ids[:n] = state["site_ids"]
+        self.zrow[:n] = state["zrow"]
+        self.lexnorm[:n] = state["lexnorm"]
+        self._zepoch[:n] = state["zepoch"]
+        flat, ends = state["terms"], np.cumsum(state["term_lengths"]).tolist()
+        self.terms = [flat[a:b] for a, b in zip([0] + ends[:-1], ends)]
+        size = max(1024, 2 * len(self.vocab))
+        self.df = np.zeros(size, dtype=np.int64)
+        self.df[: len(self.vocab)] = state["df"]
+        self.idf = np.full(size, self.stats.default_idf)
+        self.idf[: len(self.vocab)] = state["idf"]
+        self._mark = np.zeros(size, dtype=bool)
+        self.sig.restore(state["sig"], n)
+        self._index_of = {m: i for i, m in enumerate(self.ids)}
+        self.n = n
+        self.labels = [None] * n
+        for t, lab in enumerate(labels):
+            self.labels[t] = lab
+            self.members.setdefault(lab, []).append(t)
+        by_key = self.by_key
+        for t, key in enumerate(self.keys):
+            by_key.setdefault(key, t)
+        self.search.restore(state["search"], self.vecs)
 
     def add(self, mention_ids: Sequence[int], sites: Sequence[str], texts: Sequence[str],
             vecs: np.ndarray, fresh_label, *, block: int = 512) -> list[Decision]:

@@ -294,11 +294,22 @@ class SignatureTable:
         self._quals: dict[frozenset, int] = {frozenset(): 0}
         self.n = 0
 
+    COLUMNS = ("neg", "pol", "fig", "qual", "lead", "scope", "times")
+
+    def restore(self, state: dict, n: int) -> None:
+        """The table as a snapshot of its first n rows left it (Engine.snapshot)."""
+        self.n = 0
+        self._grow(n)
+        for name in self.COLUMNS:
+            getattr(self, name)[:n] = state[name]
+        self._time_bit, self._figs, self._quals = state["time_bit"], state["figs"], state["quals"]
+        self.n = n
+
     def _grow(self, need: int) -> None:
         if need <= len(self.neg):
             return
         size = max(need, 2 * len(self.neg))
-        for name in ("neg", "pol", "fig", "qual", "lead", "scope", "times"):
+        for name in self.COLUMNS:
             old = getattr(self, name)
             new = np.zeros((size,) + old.shape[1:], dtype=old.dtype)
             new[: self.n] = old[: self.n]

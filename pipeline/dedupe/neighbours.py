@@ -1,7 +1,8 @@
 """Nearest earlier mentions by raw cosine: the candidate generator of the clustering engine.
 
 Owns: faiss (the only module that imports it), the inverted-file lists, their centroids,
-their training and when they are retrained.
+their training and when they are retrained, and what of them is kept between runs (the
+centroids and each vector's list: `snapshot`/`restore`).
 Must not: decide anything; know about texts, claims or the database.
 
 Why not exact search throughout. Each mention looks for its nearest *earlier* mentions, so an
@@ -53,6 +54,17 @@ FLAT_LISTS = 1024  # up to this many lists every centroid is scored; past it, tw
 COARSE_PROBES = 8  # groups of lists whose lists a query scores (two-level quantizer)
 FILE_CHUNK = 8192  # vectors filed at a time (the score matrix stays small)
 RESCORE = 2  # the lists hold 8-bit codes: RESCORE x k candidates by code, the k best exactly
+
+
+def _faiss():
+    """faiss, on one thread. The engine is one thread and a search block is small (512
+    queries): faiss' OpenMP threads mostly waited for each other, and on a busy machine they
+    spin on a core another process needs (the encoder's background thread, when overlapped)."""
+    import faiss
+
+    if faiss.omp_get_max_threads() != 1:
+        faiss.omp_set_num_threads(1)
+    return faiss
 
 
 def _doubling(n: int) -> int:
@@ -206,6 +218,8 @@ class NeighbourSearch:
         self.quantizer: Quantizer | None = None
         self._index = None
         self._filed: tuple[np.ndarray, np.ndarray] | None = None  # a searched block's lists
+        self._lists = np.zeros(0, dtype=np.int64)  # the list of each vector filed so far
+        self._listed = 0
 
     # --- when the lists are trained ---------------------------------------------------------
 
@@ -243,10 +257,16 @@ class NeighbourSearch:
 
     def train(self, prefix: np.ndarray) -> None:
         """New lists from the first len(prefix) vectors (the whole corpus so far)."""
-        import faiss
-
         lists = max(16, len(prefix) // self.list_size)
         self.quantizer = Quantizer.train(prefix, lists)
+        self._open_index(prefix)
+        self.add(prefix)
+
+    def _open_index(self, prefix: np.ndarray) -> None:
+        """An empty inverted file over the quantizer's lists, its 8-bit codes' ranges taken
+        from the prefix the lists were trained on."""
+        faiss = _faiss()
+
         lists = self.quantizer.lists
         quantizer = faiss.IndexFlatIP(self.dim)  # never searched: the lists are given
         quantizer.add(self.quantizer.centroids)
@@ -264,13 +284,55 @@ class NeighbourSearch:
         self.size = 0
         self.trained_at = len(prefix)
         self._filed = None
-        self.add(prefix)
+        self._lists = np.zeros(0, dtype=np.int64)
+        self._listed = 0
+
+    def snapshot(self) -> dict:
+        """What `restore` needs to rebuild this search over the same vectors: the centroids
+        and each vector's list (a few bytes per vector, not the 8-bit codes)."""
+        q = self.quantizer
+        return {"size": self.size, "trained_at": self.trained_at, "schedule": list(self._schedule),
+                "quantizer": None if q is None else (q.centroids, q.coarse, q.starts),
+                "lists": None if q is None else self._lists[: self._listed].copy()}
+
+    def restore(self, state: dict, vecs: np.ndarray) -> None:
+        """The search as `snapshot` left it, over vecs[:size] (the same vectors, in order):
+        the codes are computed again and filed under the saved lists, so nothing is
+        trained or assigned again."""
+        faiss = _faiss()
+
+        self._schedule = list(state["schedule"])
+        if state["quantizer"] is None:
+            self.quantizer, self._index, self.trained_at = None, None, 0
+            self.size = state["size"]
+            return
+        self.quantizer = Quantizer(*state["quantizer"])
+        self._open_index(vecs[: state["trained_at"]])
+        lists = np.ascontiguousarray(state["lists"], dtype=np.int64)
+        for lo in range(0, len(lists), FILE_CHUNK):
+            hi = min(lo + FILE_CHUNK, len(lists))
+            x = np.ascontiguousarray(vecs[lo:hi], dtype=np.float32)
+            ids = np.arange(lo, hi, dtype=np.int64)
+            part = np.ascontiguousarray(lists[lo:hi])
+            self._index.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(part))
+            self._keep_lists(part)
+        self.size = len(lists)
+
+    def _keep_lists(self, lists: np.ndarray) -> None:
+        """Remember the lists vectors were filed under (for `snapshot`)."""
+        need = self._listed + len(lists)
+        if need > len(self._lists):
+            grown = np.zeros(max(need, 2 * len(self._lists), 1024), dtype=np.int64)
+            grown[: self._listed] = self._lists[: self._listed]
+            self._lists = grown
+        self._lists[self._listed: need] = lists
+        self._listed = need
 
     def add(self, x: np.ndarray) -> None:
         if self._index is None:
             self.size += len(x)
             return
-        import faiss
+        faiss = _faiss()
 
         x = np.ascontiguousarray(x, dtype=np.float32)
         if self._filed is not None and self._filed[0] is x:
@@ -280,6 +342,7 @@ class NeighbourSearch:
         self._filed = None
         ids = np.arange(self.size, self.size + len(x), dtype=np.int64)
         self._index.add_core(len(x), faiss.swig_ptr(x), faiss.swig_ptr(ids), faiss.swig_ptr(lists))
+        self._keep_lists(lists)
         self.size += len(x)
 
     @property
