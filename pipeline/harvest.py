@@ -106,6 +106,17 @@ Extractor = Callable[[bytes, str, Source, "FeedEntry | None", int],
                      tuple["ExtractedArticle | None", "tuple[str, str] | None", "health.PageSignals | None"]]
 
 
+def measure_page(body: bytes, article: ExtractedArticle, status: int, source_id: str) -> health.PageSignals | None:
+    """`health.page_signals`, or None when measuring fails: a measuring bug must not lose
+    the page, which is then judged without signals (the failure is logged). Used in the
+    run's process and in the extraction processes alike."""
+    try:
+        return health.page_signals(body, article, status)
+    except Exception:
+        log.exception("%s: could not measure %s", source_id, article.url)
+        return None
+
+
 class Harvester:
     """Fetches one source's feeds, sitemaps and pages. Runs in a worker thread; reads the
     preloaded validator map and snapshot bodies but writes nothing. `extractor`: where
@@ -491,11 +502,7 @@ class Harvester:
 
     def signals(self, body: bytes, article: ExtractedArticle, status: int = 200) -> health.PageSignals | None:
         """What the page measures for the partner's health (its markup, its extraction)."""
-        try:
-            return health.page_signals(body, article, status)
-        except Exception:  # a measuring bug must not lose the page: it is judged without signals
-            log.exception("%s: could not measure %s", self.source.id, article.url)
-            return None
+        return measure_page(body, article, status, self.source.id)
 
     def extract(self, body: bytes, url: str, entry: FeedEntry | None,
                 status: int = 200) -> tuple[ExtractedArticle, health.PageSignals | None]:

@@ -59,7 +59,7 @@ from .dedupe.embed import (MiniLMEmbedder, OnnxMiniLMEmbedder, RecordingEmbedder
 from .extract import SentenceLabeller, extract_article, extract_or_error
 from .fetch import Fetcher, FetchConfig
 from .fetch.scope import InvalidHost, Scope
-from .harvest import RECHECK_AFTER, Harvest, Harvester, Page
+from .harvest import RECHECK_AFTER, Harvest, Harvester, Page, measure_page
 from .store import KnownUrl, Store
 from .types import HealthReason, Kind, Response, RunResult, Source, SourceError, SourceOutcome, SourceResult, Yields
 
@@ -312,12 +312,7 @@ def _extract_in_process(body: bytes, url: str, source: Source, entry, status: in
     name of the encoder that labelled the sentences and the vectors of the article's claim
     sentences, which the run's process stores for the claims stage (`_ExtractPool`)."""
     article, error = extract_or_error(body, url, source, entry, labeller=_CHILD_LABELLER)
-    signals = None
-    if article is not None:
-        try:
-            signals = health.page_signals(body, article, status)
-        except Exception:  # the harvester measures again, in the run's process, and says what failed
-            log.exception("%s: could not measure %s", source.id, url)
+    signals = measure_page(body, article, status, source.id) if article is not None else None
     encoder = _CHILD_LABELLER.embedder
     if encoder is None:  # labelled without vectors
         return (article, error, signals), None, {}
