@@ -319,7 +319,10 @@ class _Worker:
         attempt = options.get("failures", 0)  # attempts that raised (HostBusy is not one)
         locks = _HostLocks(r, self.ns, host_keys(source), ttl=self.requeue_after)
         if not locks.acquire():
+            log.debug("%s: host busy (%s), tried again later", source.id, ", ".join(locks.keys))
             raise HostBusy("a host of this source is being fetched by another task", delay=int(HOST_BUSY_DELAY * 1000))
+        log.debug("%s: holds host lock(s) %s (message %s)", source.id, ", ".join(locks.keys),
+                  message.message_id if message is not None else None)
         try:
             wait = locks.wait_needed()
             if wait > MAX_HOST_WAIT:
@@ -339,6 +342,7 @@ class _Worker:
             locks.pause_after(outcome.pause)
         finally:
             locks.release()
+            log.debug("%s: released host lock(s) %s", source.id, ", ".join(locks.keys))
         self._report(keys, source, outcome)
 
     def _report(self, keys: dict, source: Source, outcome: SourceOutcome) -> None:

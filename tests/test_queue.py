@@ -115,6 +115,7 @@ def test_queued_run_survives_a_worker_killed_mid_task(pg_url, queue_url, tmp_pat
             killed_at = len(progress)
             first.send_signal(signal.SIGKILL)
             first.wait()
+            killed = f"first worker killed at {time.monotonic():.3f}"
             assert killed_at < n + 1, "every source was done before the kill: nothing was interrupted"
             served_before = len(sites.article_requests())
             second = _worker(pg_url, queue_url, threads=2, requeue_after=2.0)
@@ -146,7 +147,7 @@ def test_queued_run_survives_a_worker_killed_mid_task(pg_url, queue_url, tmp_pat
     # the second worker did the rest, and the source cut short was fetched again
     assert len(sites.article_requests()) > served_before
     # politeness held across workers: one request at a time per host, the twin included
-    assert max(sites.max_in_flight.values()) == 1, sites.max_in_flight
+    assert max(sites.max_in_flight.values()) == 1, (sites.max_in_flight, sites.overlaps, killed)
     store.close()
 
 
@@ -191,3 +192,26 @@ def test_what_travels_comes_back_the_same():
                                    ("slow",), 4), True, (7, 8), {"requests": 5}, 1.5)
     assert _outcome(_outcome_json(o)) == o
     assert host_keys(src) == ["a.example", "www.a.example", "*.cdn.example"]  # the scope takes www. too
+
+
+def test_a_task_run_again_updates_its_part_of_the_run(tmp_path):
+    """A worker killed after recording its source's part of the run, before its message was
+    acknowledged: the task runs again and records again; the run keeps one row for the
+    source, holding the second attempt's figures (it was a unique-key error before)."""
+    from datetime import datetime, timezone
+
+    from pipeline.types import Yields
+
+    store = Store.open(str(tmp_path / "s.sqlite"))
+    store.sync_sources([Source(id="a", name="A", homepage="http://127.0.0.1:9/")])
+    started = datetime.now(timezone.utc)
+    run_id = store.start_run(started)
+    store.record_source_result(SourceResult("a", yields=Yields(pages=1, extracted=1, sentences=3)), started,
+                               run_id=run_id, started=started)
+    store.record_source_result(SourceResult("a", yields=Yields(pages=4, extracted=4, sentences=9)), started,
+                               run_id=run_id, started=started)
+    with store.engine.connect() as c:
+        rows = c.execute(text("SELECT pages, sentences FROM source_runs WHERE run_id = :r AND source_id = 'a'"),
+                         {"r": run_id}).all()
+    store.close()
+    assert [tuple(r) for r in rows] == [(4, 9)]

@@ -86,26 +86,38 @@ class RunsMixin(StoreBase):
             rows = {}
             for i in range(0, len(ids), 500):
                 rows.update((r.id, r) for r in s.scalars(select(SourceRow).where(SourceRow.id.in_(ids[i:i + 500]))))
+            recorded: dict[str, SourceRunRow] = {}
+            if run_id is not None:  # a task run again after its worker died once it had recorded
+                for i in range(0, len(ids), 500):
+                    recorded.update((r.source_id, r) for r in s.scalars(select(SourceRunRow).where(
+                        SourceRunRow.run_id == run_id, SourceRunRow.source_id.in_(ids[i:i + 500]))))
             for report in reports:
                 if report.skipped or report.interrupted:
                     continue
                 self._record_source_result(rows.get(report.source_id), report, now)
                 if run_id is not None:
-                    self._record_source_run(s, rows.get(report.source_id), report, run_id, started or now)
+                    self._record_source_run(s, rows.get(report.source_id), report, run_id, started or now,
+                                            recorded.get(report.source_id))
 
     @staticmethod
     def _record_source_run(s: Session, row: SourceRow | None, report: SourceResult, run_id: int,
-                           started: datetime) -> None:
+                           started: datetime, recorded: SourceRunRow | None = None) -> None:
+        """The source's part of run `run_id`; recorded again (a queued task that ran twice),
+        its row is updated, not doubled."""
         if row is None:
             return
         row.harvested_at = started
         row.hint_seconds = report.hint.seconds if report.hint else None
         row.hint_origin = fit(report.hint.origin, 40) if report.hint else None
         y = report.yields or Yields()
-        s.add(SourceRunRow(run_id=run_id, source_id=report.source_id, started_at=started,
-                           state=_STATES.get(report.state, report.state), reasons=_reasons(report),
-                           pages=y.pages, extracted=y.extracted, structured=y.structured, sentences=y.sentences,
-                           claims=y.claims, words=y.words, held=report.held, duration=report.duration))
+        values = dict(started_at=started, state=_STATES.get(report.state, report.state), reasons=_reasons(report),
+                      pages=y.pages, extracted=y.extracted, structured=y.structured, sentences=y.sentences,
+                      claims=y.claims, words=y.words, held=report.held, duration=report.duration)
+        if recorded is None:
+            s.add(SourceRunRow(run_id=run_id, source_id=report.source_id, **values))
+        else:
+            for k, v in values.items():
+                setattr(recorded, k, v)
 
     @staticmethod
     def _record_source_result(row: SourceRow | None, report: SourceResult, now: datetime) -> None:
