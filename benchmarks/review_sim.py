@@ -5,6 +5,7 @@
     python benchmarks/review_sim.py --fit-prior --gold FILE --seeds DIR   # print a prior fitted on FILE
     python benchmarks/review_sim.py --reach [--gold FILE --seeds DIR]     # gold pairs the candidates reach
     python benchmarks/review_sim.py --oracle [--gold FILE --seeds DIR]    # the headroom of ranking
+    python benchmarks/review_sim.py --neighbours 18                       # another path (path noise)
 
 Mentions: every sentence of the seeds (split with the gold scorer's own splitter, headings
 and questions dropped), ids in the seed files' order, labelled by the label stage
@@ -483,6 +484,9 @@ def main(argv=None) -> int:
     ap.add_argument("--prior", choices=("cross", "shipped"), default="cross",
                     help="cross (default): a gold is scored with a prior fitted on the other gold; "
                          "shipped: the shipped prior (in-sample on the partner gold)")
+    ap.add_argument("--neighbours", type=int, default=None,
+                    help="the queue's candidate neighbours (default the queue's, 20): another value is another "
+                         "path through the same method, to tell a change from path noise")
     ap.add_argument("--oracle", action="store_true",
                     help="ask what the gold says yes to, most gold pairs first: the headroom of ranking")
     ap.add_argument("--fit-prior", action="store_true", help="print the prior fitted on --gold and stop")
@@ -516,7 +520,8 @@ def main(argv=None) -> int:
                   flush=True)
         runs.append((name, simulate(gold, seeds, items=a.items, every=a.every, prior=prior,
                                     engine_model_used=not a.no_engine_model, groups=a.groups,
-                                    oracle=a.oracle)))
+                                    oracle=a.oracle,
+                                    queue_options={"neighbours": a.neighbours} if a.neighbours else None)))
     if a.json:
         print(json.dumps([{"gold": name, "curve": run.curve, "reliability": run.reliability(), "ece": run.ece(),
                            "screens": where_items_went(run)}
