@@ -4,6 +4,8 @@
     python benchmarks/review_sim.py --gold FILE --seeds DIR [--items N] [--every K] [--json]
     python benchmarks/review_sim.py --fit-prior --gold FILE --seeds DIR   # print a prior fitted on FILE
     python benchmarks/review_sim.py --reach [--gold FILE --seeds DIR]     # gold pairs the candidates reach
+    python benchmarks/review_sim.py --oracle [--gold FILE --seeds DIR]    # the headroom of ranking
+    python benchmarks/review_sim.py --neighbours 18                       # another path (path noise)
 
 Mentions: every sentence of the seeds (split with the gold scorer's own splitter, headings
 and questions dropped), ids in the seed files' order, labelled by the label stage
@@ -34,7 +36,8 @@ partner gold. Scoring a gold with a prior fitted on it would be in-sample, so by
 gold is scored with a prior fitted on the other gold (`--prior-gold`): claims-dev with the
 shipped prior (the partner gold's), the partner gold with one fitted here on claims-dev.
 The queue's knobs (neighbours, group size, the prior's strength) were chosen on the partner
-gold. Nothing here is keyed to one gold: any file of the same format (clusters of
+gold; how P(same) of two claims combines their sentence pairs (pipeline/review/queue.py)
+was chosen on claims-dev and checked on the partner gold. Nothing here is keyed to one gold: any file of the same format (clusters of
 site/text/role mentions, promotional sentences, optional not_claims) with its seed folder
 works. The gold's scorer module is taken from the gold file's folder when it has one,
 otherwise from ../shared/gold.
@@ -210,7 +213,7 @@ def other_gold(gold: Path) -> tuple[Path, Path] | None:
 
 def simulate(gold: Path = GOLD, seeds: Path = SEEDS, *, items: int = 300, every: int = 10,
              embedder=None, on_point=None, engine_model_used: bool = True, prior: dict | None = None,
-             groups: bool = True, queue_options: dict | None = None,
+             groups: bool = False, queue_options: dict | None = None,
              prior_answers: float | None = None, singletons: bool = False,
              pool_from_gold: bool = False, oracle: bool = False) -> Run:
     """Run the loop until `items` items are judged; a point every `every` items.
@@ -475,10 +478,15 @@ def main(argv=None) -> int:
     ap.add_argument("--json", action="store_true", help="print the runs as JSON only")
     ap.add_argument("--no-engine-model", action="store_true",
                     help="never re-cluster with the pair model fitted from the answers")
-    ap.add_argument("--no-groups", action="store_true", help="pair questions only")
+    ap.add_argument("--groups", action="store_true",
+                    help="also ask group questions (\"which of these say the same as A?\"); default pair questions "
+                         "only, as the review asks them")
     ap.add_argument("--prior", choices=("cross", "shipped"), default="cross",
                     help="cross (default): a gold is scored with a prior fitted on the other gold; "
                          "shipped: the shipped prior (in-sample on the partner gold)")
+    ap.add_argument("--neighbours", type=int, default=None,
+                    help="the queue's candidate neighbours (default the queue's, 20): another value is another "
+                         "path through the same method, to tell a change from path noise")
     ap.add_argument("--oracle", action="store_true",
                     help="ask what the gold says yes to, most gold pairs first: the headroom of ranking")
     ap.add_argument("--fit-prior", action="store_true", help="print the prior fitted on --gold and stop")
@@ -511,8 +519,9 @@ def main(argv=None) -> int:
             print(f"{name}: prior {'fitted on ' + other[0].parent.name if prior else 'shipped (partner gold)'}",
                   flush=True)
         runs.append((name, simulate(gold, seeds, items=a.items, every=a.every, prior=prior,
-                                    engine_model_used=not a.no_engine_model, groups=not a.no_groups,
-                                    oracle=a.oracle)))
+                                    engine_model_used=not a.no_engine_model, groups=a.groups,
+                                    oracle=a.oracle,
+                                    queue_options={"neighbours": a.neighbours} if a.neighbours else None)))
     if a.json:
         print(json.dumps([{"gold": name, "curve": run.curve, "reliability": run.reliability(), "ece": run.ece(),
                            "screens": where_items_went(run)}

@@ -30,15 +30,19 @@ from .errors import ConfigError
 @click.option("--smtp", "smtp_url", envvar="SYNDICATE_SMTP", metavar="URL",
               help="SMTP server, smtp://host:587 (STARTTLS) or smtps://host:465; login from SYNDICATE_SMTP_USER "
                    "and SYNDICATE_SMTP_PASSWORD [env SYNDICATE_SMTP]; needed to send.")
+@click.option("--groups", is_flag=True,
+              help="The review also asks group questions (\"which of these say the same as A?\", checkboxes); "
+                   "default: one pair at a time, which gave more recall per item judged.")
 @click.option("--ssl-certfile", type=click.Path(dir_okay=False, exists=True), help="Serve HTTPS with this certificate.")
 @click.option("--ssl-keyfile", type=click.Path(dir_okay=False, exists=True), help="The certificate's private key.")
 def desk(db: str | None, host: str, port: int, week: str, editor: str | None, out_dir: Path | None,
          base_url: str | None, email_to: tuple[str, ...], email_from: str, smtp_url: str | None,
-         ssl_certfile: str | None, ssl_keyfile: str | None) -> None:
+         groups: bool, ssl_certfile: str | None, ssl_keyfile: str | None) -> None:
     """The editor's desk in the browser: this week's digest as it will be sent, with
     actions on each item (lead with a partner's wording, split a member off, rename or
     merge a topic, the week's note, not a claim), the review queue one question at a time
-    (keys y / n / s, x for not a claim, u to undo; group questions with checkboxes), the
+    (one pair at a time, keys y / n / s, x for not a claim, u to undo; with --groups also
+    "which of these say the same?" with checkboxes), the
     email's preview and its sending (recorded per week; a second send needs an override),
     partner health (failed and degraded partners, and why), and every decision with its undo.
 
@@ -61,7 +65,7 @@ def desk(db: str | None, host: str, port: int, week: str, editor: str | None, ou
         raise click.BadParameter("must be an http(s) URL", param_hint="--base-url")
     try:
         settings = settings_for(host, port, editor=editor, out=out_dir, base_url=base_url, email_to=email_to,
-                                email_from=email_from, smtp_url=smtp_url, week=week)
+                                email_from=email_from, smtp_url=smtp_url, week=week, groups=groups)
     except ConfigError as e:
         raise _Exit(str(e)) from e
     syn = _open(db)

@@ -176,12 +176,18 @@ def _parse_line(line: str, d: dict):
               help="With --json: apply these answers first (a file, or - for standard input).")
 @click.option("--by", envvar="SYNDICATE_EDITOR", metavar="NAME",
               help="Who answers, recorded with each sentence hidden [env SYNDICATE_EDITOR; default: login name].")
+@click.option("--groups", is_flag=True,
+              help="Also ask group questions (\"which of these say the same as A?\"): fewer screens, but less "
+                   "recall per item judged than one pair at a time (the default).")
 def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, answers_path: str | None,
-                  by: str | None) -> None:
+                  by: str | None, groups: bool) -> None:
     """Ask whether claims say the same thing, most useful question first.
 
-    A question shows one claim (A) and one candidate ("do these two say the same?") or
-    several ("which of these say the same as A?"). Each answer is an editor decision:
+    A question shows one claim (A) and one candidate: "do these two say the same?". With
+    --groups a question may show several candidates ("which of these say the same as
+    A?"): fewer screens, but the model learns once per screen instead of once per
+    candidate, and one pair at a time gave more recall per item judged (docs/dedupe.md).
+    Each answer is an editor decision:
     the candidates that say the same merge with A; the others are kept apart from it in
     every later run; "not a claim" (x) hides a sentence from the claims, the digest and
     the claim_summary view for good (undo with `syndicate claims unhide`). Questions come
@@ -190,7 +196,8 @@ def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, a
     through the same queue.
 
     Interactive answers: y / n / s / q; "x a" or "x b": that side is not a claim; in a
-    group question the numbers of the candidates that say the same ("1 3"), or none.
+    group question (--groups) the numbers of the candidates that say the same ("1 3"),
+    or none.
 
     JSON answers (--answers): {"id": ..., "answer": "yes" | "no" | "skip"}, or
     {"id": ..., "same": [candidate claim ids]} (the others differ), with
@@ -201,15 +208,16 @@ def claims_review(db: str | None, kind: str, limit: int | None, as_json: bool, a
       syndicate claims review                       # interactive
       syndicate claims review --json --limit 20 > questions.json
       syndicate claims review --json --answers answers.json
+      syndicate claims review --groups              # with group questions
       echo '{"id": "claim:3:7:0a1b2c3d4e", "answer": "yes"}' | syndicate claims review --json --answers -
-      echo '{"id": "claim:3:7+9:0a1b2c3d4e", "same": [9], "not_claim": [140]}' | syndicate claims review --json --answers -
+      echo '{"id": "claim:3:7+9:0a1b2c3d4e", "same": [9], "not_claim": [140]}' | syndicate claims review --json --groups --answers -
     """
     if answers_path and not as_json:
         raise click.UsageError("--answers needs --json")
     items = _read_answers(answers_path) if answers_path else []  # a bad file fails before any work
     kinds = {"claims": ("claim",), "faq": ("faq",), "all": ("claim", "faq")}[kind]
     with _api():
-        session = _open(db).review(kinds, editor=_editor(by))
+        session = _open(db).review(kinds, editor=_editor(by), groups=groups)
     if as_json:
         applied, errors = [], []
         for item in items:

@@ -933,11 +933,14 @@ class Syndicate:
 
     # --- the review queue ----------------------------------------------------------------------------
 
-    def review(self, kinds: Iterable[str] = ("claim", "faq"), *, editor: str = "editor") -> "Review":
+    def review(self, kinds: Iterable[str] = ("claim", "faq"), *, editor: str = "editor",
+               groups: bool = False) -> "Review":
         """An editor's review session over claims and/or FAQ questions ("claim", "faq"): the
         most useful question first; each answer is applied under the run lock. `editor`:
-        who answers (recorded with every sentence hidden as not a claim)."""
-        return Review(self, kinds, editor=editor)
+        who answers (recorded with every sentence hidden as not a claim). `groups`: also ask
+        "which of these say the same as A?" questions (default: pair questions only, which
+        gave more recall per item judged, docs/dedupe.md)."""
+        return Review(self, kinds, editor=editor, groups=groups)
 
     def hide_mentions(self, ids: Iterable[int], *, mentions: bool = False, by: str = "editor",
                       week: str | Week | None = None) -> list[int]:
@@ -1084,9 +1087,11 @@ class Review:
     """An editor's review session (`Syndicate.review`): wraps `review_session.ReviewSession`
     (the queue wired to the store) with typed questions and the run lock per answer."""
 
-    def __init__(self, syndicate: Syndicate, kinds: Iterable[str], *, editor: str | None = None):
+    def __init__(self, syndicate: Syndicate, kinds: Iterable[str], *, editor: str | None = None,
+                 groups: bool = False):
         self._syn = syndicate
         self._kinds = tuple(kinds)
+        self._groups = groups
         self._editor = editor or default_editor()
         self.answered = 0  # answers given in this session
         self.reload()
@@ -1095,7 +1100,8 @@ class Review:
         """Read the claims and answers again (after an undo, or another editor's answers)."""
         from .review_session import ReviewSession
         self._session = ReviewSession(self._syn.store(), self._syn.now, kinds=self._kinds,
-                                      embedder=self._syn.embedder, editor=self._editor)
+                                      embedder=self._syn.embedder, editor=self._editor,
+                                      groups=self._groups)
 
     def questions(self, limit: int = 1) -> list[ReviewQuestion]:
         """The next questions, best first; no claim is in two of them (answer in any order)."""

@@ -66,11 +66,13 @@ class Applied:
 
 class ReviewSession:
     """One editor's session over a database. `kinds`: "claim", "faq" or both. `editor`:
-    who answers (recorded with every sentence hidden as not a claim)."""
+    who answers (recorded with every sentence hidden as not a claim). `groups`: also ask
+    group questions ("which of these say the same as A?"); default pair questions only."""
 
     def __init__(self, store: Store, now: Callable[[], datetime], *, kinds: Iterable[str] = KINDS,
-                 embedder=None, editor: str = "editor") -> None:
+                 embedder=None, editor: str = "editor", groups: bool = False) -> None:
         self.store = store
+        self.groups = groups
         self.now = now
         self.editor = editor
         self.kinds = tuple(k for k in KINDS if k in set(kinds))
@@ -106,7 +108,7 @@ class ReviewSession:
         pool: list[Question] = []
         for kind, queue in self.queues.items():
             pool.extend(queue.ask(self.states(kind), self.answers, self.models[kind], limit=max(limit, 1),
-                                  apart=self._apart(kind)))
+                                  apart=self._apart(kind), groups=self.groups))
         pool.sort(key=lambda q: (-q.gain, q.kind, q.anchor.claim_id))
         return pool[:limit]
 

@@ -3,13 +3,15 @@ chromium, over the DevTools pipe, tests/chromium.py) against the desk served by 
 127.0.0.1, on a database built from the demo sites over real HTTP, with a real SMTP server
 (aiosmtpd, STARTTLS) on 127.0.0.1.
 
-The editor answers review questions with the keyboard (one of them "not a claim", and
-undoes one), hides a sentence of the week as not a claim, renames a topic,
+The editor answers review questions with the keyboard, one pair at a time (one of them
+"not a claim", and undoes one), hides a sentence of the week as not a claim, renames a topic,
 writes the week's note, lets another partner's wording lead a claim, previews the email
 and sends it after the confirmation step; a second send is refused without the override.
 Then the database, the next `syndicate digest` and the delivered email must all say what
 the editor did. Every desk page at 375 and 1280 px: no sideways scroll, no script error;
 screenshots are saved in the test's folder (and in $SYNDICATE_SCREENSHOTS when set).
+Last, the desk with group questions (`syndicate desk --groups`): the editor ticks two
+candidates of "which of these say the same as A?" and both merge.
 """
 from __future__ import annotations
 
@@ -96,29 +98,28 @@ def test_an_editor_reviews_curates_and_sends_the_week(chromium, smtp, tmp_path):
     shots.mkdir()
     with DeskServer(syn, settings) as desk:
         tab = Tab(chromium, 1280)
-        # --- review: five answers by keyboard (one "not a claim"), one of them undone --------------------
+        # --- review: five answers by keyboard, one pair at a time (one "not a claim"), one undone ------------
         tab.goto(desk.base + "/review")
         assert "answered here" in tab.text and "left" in tab.text and "expected gain" in tab.text
         given, hidden_text = [], None
-        for key in ("c", "y", "u", "x", "s", "n", "n"):
+        for number, key in enumerate(("y", "y", "u", "x", "s", "n", "n")):
             question = tab.js("(document.querySelector('[data-question]') || {}).dataset?.question")
-            if key == "c":  # the demo's first question is a group one: tick candidates 1 and 2 (keys), answer
-                assert int(tab.js("document.querySelector('[data-question]').dataset.items")) > 2
-                assert "Which of these" in tab.text
-                for tick in ("1", "2"):
-                    tab.press(tick, loads=False)
-                assert tab.js("[...document.querySelectorAll('input[name=same]')].filter(b => b.checked).length") == 2
+            if key != "u":  # pair questions by default: one candidate, "do these two say the same?"
+                assert tab.js("document.querySelector('[data-question]').dataset.items") == "1"
+                assert "Which of these" not in tab.text
             if key == "x":  # side A is not a claim: tick it (key a), then x
                 hidden_text = tab.js("document.querySelector('.side h2 + ul q').textContent")
                 tab.press("a", loads=False)
                 assert tab.js("document.querySelector('input[data-key=\"a\"]').checked")
             tab.press(key)
             assert tab.url == desk.base + "/review", tab.text[:300]
-            if key == "c":
-                assert "Merged into claim" in _flash(tab) and "Kept apart" in _flash(tab), _flash(tab)
+            if key == "y" and number == 0:
+                assert "Merged into claim" in _flash(tab), _flash(tab)
+            if key == "n":
+                assert "Kept apart" in _flash(tab), _flash(tab)
             if key != "u":
                 assert question, "no question to answer"
-                given.append((question, {"c": "yes", "n": "no", "y": "yes", "s": "skip", "x": "not-claim"}[key]))
+                given.append((question, {"n": "no", "y": "yes", "s": "skip", "x": "not-claim"}[key]))
             else:
                 assert "Undone" in _flash(tab)
                 given.pop()
@@ -175,7 +176,7 @@ def test_an_editor_reviews_curates_and_sends_the_week(chromium, smtp, tmp_path):
         decisions = check.decisions(limit=50)
         kept = [d for d in reversed(decisions) if d.action == "review" and d.undone_at is None]
         assert [(d.details["question"], d.details["verdict"]) for d in kept] == given  # the undone "yes" is gone
-        assert [a.verdict for a in answers].count("yes") == 2  # the group's two ticked candidates
+        assert [a.verdict for a in answers].count("yes") == 1  # the second "yes" was undone
         assert "not-claim" in {a.verdict for a in answers}
         hidden = {h.text for h in check.hidden_mentions()}
         assert hidden_text in hidden and gone in hidden
@@ -200,3 +201,22 @@ def test_an_editor_reviews_curates_and_sends_the_week(chromium, smtp, tmp_path):
     assert "A quiet week: read the sleep pieces first." in txt and "FROM THE EDITOR" in txt
     assert "Editor's chosen topic" in txt
     assert gone not in _claims_part(txt) and hidden_text not in _claims_part(txt)
+
+    # --- the desk with group questions (`syndicate desk --groups`), on a fresh demo database, whose
+    # first question is then a group one: tick two candidates ---------------------------------------------
+    fresh = build_demo_db(tmp_path / "groups.sqlite")
+    with Syndicate(fresh, embedder=HashEmbedder(), now=lambda: NOW) as syn:
+        before = [a.verdict for a in syn.store().review_answers()].count("yes")
+        with DeskServer(syn, DeskSettings(port=free_port(), editor="Ada Editor", groups=True)) as desk:
+            tab = Tab(chromium, 1280)
+            tab.goto(desk.base + "/review")
+            assert int(tab.js("document.querySelector('[data-question]').dataset.items")) > 2, tab.text[:300]
+            assert "Which of these" in tab.text
+            for tick in ("1", "2"):
+                tab.press(tick, loads=False)
+            assert tab.js("[...document.querySelectorAll('input[name=same]')].filter(b => b.checked).length") == 2
+            tab.press("c")
+            assert "Merged into claim" in _flash(tab) and "Kept apart" in _flash(tab), _flash(tab)
+            assert tab.errors == [], tab.errors
+            tab.close()
+        assert [a.verdict for a in syn.store().review_answers()].count("yes") == before + 2

@@ -3,9 +3,10 @@ model is loaded, no database.
 
 Covers: evidence shape, the order of questions (likely and large first), that a "no"
 or a skip is never asked again, transitivity (a "no" holds for the claims merged with
-either side; nothing inside one claim is asked), group questions and their keys, the model
-fit (deterministic, moves with the answers, shrinks to the prior), calibration (the shown
-probability is moderated by the model's uncertainty and capped), the model's stored form.
+either side; nothing inside one claim is asked), pair questions by default and group
+questions on request, with their keys, the model fit (deterministic, moves with the
+answers, shrinks to the prior), calibration (the shown probability is moderated by the
+model's uncertainty and capped), the model's stored form.
 """
 from __future__ import annotations
 
@@ -210,7 +211,7 @@ def test_group_questions_and_their_keys():
     mentions, vectors = _corpus()
     q = ReviewQueue("claim", mentions, vectors, group_max=4)
     claims = _claims(mentions, [[1], [2], [3], [4], [5], [6], [7], [8], [9], [10]])
-    qs = q.ask(claims, [], prior_model(), limit=3)
+    qs = q.ask(claims, [], prior_model(), limit=3, groups=True)
     seen = [x.anchor.claim_id for x in qs] + [c.claim.claim_id for x in qs for c in x.candidates]
     assert len(seen) == len(set(seen))  # no claim in two questions of one batch
     for x in qs:
@@ -222,8 +223,10 @@ def test_group_questions_and_their_keys():
         again = q.question(x.anchor, [c.claim for c in x.candidates], prior_model())
         assert again.key == x.key and [c.p_same for c in again.candidates] == [c.p_same for c in x.candidates]
     assert any(x.items > 1 for x in qs), "three sentences of one proposition make a group question"
-    no_groups = q.ask(claims, [], prior_model(), limit=3, groups=False)
-    assert all(x.items == 1 for x in no_groups)
+    # pair questions unless groups are asked for
+    for no_groups in (q.ask(claims, [], prior_model(), limit=3), q.ask(claims, [], prior_model(), limit=3,
+                                                                         groups=False)):
+        assert no_groups and all(x.items == 1 for x in no_groups)
 
 
 def test_engine_features_do_not_overwrite_the_queues_own():
@@ -247,3 +250,25 @@ def test_engine_features_do_not_overwrite_the_queues_own():
                for k, m in enumerate(mentions * 3)]
     d = engine_model(answers)  # fitted on the engine's values (prefixed), not the queue's zeros
     assert d is not None and d["weights"][list(FEATURE_NAMES).index("cos_mean")] > 0
+
+
+def test_p_same_of_two_claims_is_the_model_on_their_sentence_pairs():
+    """Two single sentences: P(same) is the model's own probability of that pair. A claim
+    that also holds a sentence about something else: the candidate's P(same) against it lies
+    between its P against that other sentence alone and against its true partner alone (the
+    best match keeps it from being dragged to the mean), and the stored evidence is the mean
+    of the pairs' evidence."""
+    mentions, vectors = _corpus()
+    q = ReviewQueue("claim", mentions, vectors)
+    model = prior_model()
+    one, two, mixed, music = _claims(mentions, [[1], [2], [3, 8], [8]])
+    single = q.probabilities([(one, two)], model)[0]
+    assert single == model.probability([q.evidence(one, two)])[0]
+    p_true, p_other, p_mixed = q.probabilities([(one, _claims(mentions, [[3]])[0]), (one, music), (one, mixed)], model)
+    assert p_other < p_mixed < p_true
+    mean = q.evidence(one, mixed)
+    parts = [q.evidence(one, c) for c in _claims(mentions, [[3], [8]])]
+    assert all(abs(mean[n] - (parts[0][n] + parts[1][n]) / 2) < 1e-5 for n in FEATURES)
+    # the questions show that probability
+    (qn,) = [x for x in q.ask(_claims(mentions, [[1], [3, 8]]), [], model, limit=1, groups=False)]
+    assert qn.p_same == round(float(p_mixed), 4)

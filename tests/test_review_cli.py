@@ -6,9 +6,9 @@ model load: a fast test); the run caches those vectors in the database, so the r
 (in-process, and as a real subprocess fed on stdin) finds every vector there and encodes
 nothing.
 
-Covers: JSON batch mode (pair and group questions with each sentence under its own
-partner, answers read back from a file and from stdin, "same" subsets, stale, unknown and
-refused answers reported and not recorded), the interactive mode, answers recorded as
+Covers: JSON batch mode (pair questions by default, group questions with --groups, each
+sentence under its own partner, answers read back from a file and from stdin, "same"
+subsets, stale, unknown and refused answers reported and not recorded), the interactive mode, answers recorded as
 decisions that a rebuild respects (a "no" keeps the candidate apart from everything merged
 with the anchor), the model refitted, FAQ questions in the same queue, malformed answer
 files (clear error, non-zero exit, no traceback), and an answer killed half-way (kill -9
@@ -63,10 +63,14 @@ def _mentions(side) -> set[int]:
 
 
 def test_json_batch_questions_and_answers(demo_db, tmp_path):
-    first = _review(demo_db, "--json", "--kind", "claims", "--limit", "6")
+    pairs = _review(demo_db, "--json", "--kind", "claims", "--limit", "6")
+    assert pairs.exit_code == 0, pairs.output
+    assert [q["items"] for q in json.loads(pairs.output)["questions"]] == [1] * 6  # pair questions by default
+    first = _review(demo_db, "--json", "--kind", "claims", "--limit", "6", "--groups")
     assert first.exit_code == 0, first.output
     questions = json.loads(first.output)["questions"]
     assert len(questions) == 6
+    assert any(q["items"] > 1 for q in questions), "--groups: the demo's first questions hold a group"
     store = Store.open(demo_db)
     site_of = {m["mention_id"]: m["site"] for m in store.export_mentions()}
     names = store.source_names()

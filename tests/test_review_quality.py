@@ -7,8 +7,10 @@ load the sentence model and judge 300 items on each gold: slow (a few minutes).
 
 What is fitted on what (docs/dedupe.md): the queue's prior is fitted on the partner gold,
 so claims-dev is scored with it out of sample, and the partner gold is scored with a prior
-fitted here on claims-dev. The queue's knobs were chosen on the partner gold. The floors
-are below the issue's targets where the measured curves are (docs/dedupe.md says so).
+fitted here on claims-dev. The queue's knobs were chosen on the partner gold; how P(same)
+of two claims combines its sentence pairs was chosen on claims-dev (and checked on the
+partner gold), so claims-dev's figures are in-sample for that one choice. The floors are
+below the issue's targets where the measured curves are (docs/dedupe.md says so).
 """
 from __future__ import annotations
 
@@ -55,10 +57,12 @@ def _check_curve(run):
 def test_partner_gold_floors(partner):
     _check_curve(partner)
     # Measured on the partner gold (prior fitted on claims-dev) on 2026-12-07 with the default
-    # (ONNX) encoder, the label classifier and the review fixes together: 0.577 within 150
-    # items and 0.781 within 300, precision >= 0.979 (docs/dedupe.md). Floors under them.
-    assert _best(partner, 150) >= 0.45, partner.curve
-    assert _best(partner, 300) >= 0.70, partner.curve
+    # encoder (float32 ONNX), the label classifier, P(same) of two claims taken over their
+    # sentence pairs (pipeline/review/queue.py) and pair questions (the review's default):
+    # 0.642 within 150 items and 0.818 within 300, precision >= 0.962 from 50 items on
+    # (benchmarks/review_sim.py, docs/dedupe.md). Floors a little under them.
+    assert _best(partner, 150) >= 0.58, partner.curve
+    assert _best(partner, 300) >= 0.76, partner.curve
     assert all(p["pair_precision"] >= 0.95 for p in partner.curve if p["items"] >= 50), partner.curve
 
 
@@ -66,13 +70,13 @@ def test_partner_gold_floors(partner):
 def test_claims_dev_floors(dev):
     _check_curve(dev)
     # Measured on claims-dev (shipped prior, fitted on the partner gold) on 2026-12-07 with
-    # the default (ONNX) encoder and the label classifier: 0.284 within 150 items and 0.471
-    # within 300, precision 1.000 throughout (docs/dedupe.md). With the torch encoder and
-    # before the label classifier the same queue gave 0.387 / 0.479. The issue's targets
-    # (0.5 / 0.75) are not met: these floors, under the measured curve, guard against
-    # falling back.
-    assert _best(dev, 150) >= 0.25, dev.curve
-    assert _best(dev, 300) >= 0.44, dev.curve
+    # the default encoder (float32 ONNX), the label classifier, P(same) of two claims taken
+    # over their sentence pairs and pair questions: 0.352 within 150 items and 0.536 within
+    # 300, precision 1.000 throughout (benchmarks/review_sim.py, docs/dedupe.md). The issue's
+    # targets (0.5 / 0.75) are not met: these floors, a little under the measured curve,
+    # guard against falling back.
+    assert _best(dev, 150) >= 0.32, dev.curve
+    assert _best(dev, 300) >= 0.50, dev.curve
     assert all(p["pair_precision"] >= 0.95 for p in dev.curve if p["items"] >= 50), dev.curve
     assert dev.curve[-1]["hidden"] > 0  # the editor said "not a claim" to some sentences
 

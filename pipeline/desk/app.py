@@ -69,6 +69,7 @@ class DeskSettings:
     smtp_url: str | None = None
     week: str = "last"
     kinds: tuple[str, ...] = ("claim", "faq")
+    groups: bool = False  # the review also asks group questions (default: pair questions only)
 
     @property
     def can_send(self) -> bool:
@@ -167,7 +168,7 @@ class Desk:
 
     def review(self):
         if self._review is None:
-            self._review = self.syn.review(self.settings.kinds)
+            self._review = self.syn.review(self.settings.kinds, groups=self.settings.groups)
         return self._review
 
     # --- this week -----------------------------------------------------------------------------------

@@ -93,6 +93,7 @@ class Corpus:
         self._place_context(places)
         self._cache: dict[tuple[int, int], np.ndarray] = {}
         self._claim_cache: dict[tuple[tuple[int, ...], tuple[int, ...]], dict[str, float]] = {}
+        self._mean_cache: dict[tuple[tuple[int, ...], tuple[int, ...]], dict[str, float]] = {}
 
     def __len__(self) -> int:
         return len(self.mentions)
@@ -197,6 +198,23 @@ class Corpus:
         out = np.array([cos, csls, lex, mutual, ratio, raw, same, place, context])
         self._cache[key] = out
         return out
+
+    def pair_evidence(self, i: int, j: int) -> np.ndarray:
+        """The FEATURES of two single mentions (corpus indices), as a row: the form the
+        prior is fitted on."""
+        cos, csls, lex, mutual, ratio, raw, same, place, context = self.pair(i, j)
+        return np.array([cos, cos, csls, csls, lex, lex, mutual, ratio, raw, same, place, context])
+
+    def mean_evidence(self, left: Sequence[int], right: Sequence[int]) -> dict[str, float]:
+        """The FEATURES of two claims (their members' corpus indices) as the mean, over
+        every cross pair, of the pair's own evidence (`pair_evidence`): on the scale of
+        single pairs, where the model's prior was fitted. Cached."""
+        key = (tuple(sorted(left)), tuple(sorted(right)))
+        got = self._mean_cache.get(key)
+        if got is None:
+            rows = np.array([self.pair_evidence(i, j) for i in left for j in right])
+            got = self._mean_cache[key] = {n: round(float(x), 6) for n, x in zip(FEATURES, rows.mean(axis=0))}
+        return got
 
     def claim_evidence(self, left: Sequence[int], right: Sequence[int]) -> dict[str, float]:
         """The FEATURES of two claims, given their members' corpus indices (cached: most

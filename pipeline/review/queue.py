@@ -20,11 +20,27 @@ The expected gain of a candidate is P(same) x (the sentences a yes brings into o
 the sentences expected to join either side later: the sum of P(same) x size over each
 side's other open candidates, `lookahead`); questions are ranked by expected gain per item.
 
-Groups. When the best question's anchor has several candidates each worth at least as much
-as the next best question elsewhere, they are asked together: the editor reads the anchor
-once and marks the candidates that say the same. It costs the same items as asking them one
-by one (each candidate is one item) in fewer screens, and no candidate is worth less than
-what would otherwise come next.
+P(same) of two claims. The pair model's prior is fitted on pairs of single sentences, so
+it is applied to pairs of single sentences: to every cross pair of the two claims' members,
+and the pairs' logits are combined, half their mean and half the mean of each sentence's
+best match on the other side (both ways: a claim that also holds a sentence stating a
+second point is not dragged down by it). The evidence stored with an answer, and refitted
+on, is each feature's mean over those pairs, on the same scale. Why: before, a claim pair's
+evidence was the mean and max of each feature over the cross pairs, fed to a model fitted
+on single pairs (where mean and max are equal); refitted on answers about larger claims,
+it gave the max features negative weights (the largest claims drew most "no"s), and then
+a true newcomer to a claim of five sentences on how mild or severe withdrawal can be was
+shown P(same) 0.04-0.1, behind a hundred or more other questions (claims-dev, after 60
+screens).
+
+Pair questions by default; groups on request (`ask(groups=True)`). With groups, when the
+best question's anchor has several candidates each worth at least as much as the next best
+question elsewhere, they are asked together: the editor reads the anchor once and marks the
+candidates that say the same. That costs the same items as asking them one by one (each
+candidate is one item) in fewer screens, but the model is refitted once for the whole group
+instead of after each candidate, and the candidates after the first are not re-ranked with
+what the first answer taught. Counted in items judged, pair questions did better on both
+golds (benchmarks/review_sim.py, docs/dedupe.md), so they are the default.
 """
 from __future__ import annotations
 
@@ -37,7 +53,7 @@ import numpy as np
 from ..dedupe import ClaimState
 from ..types import MentionInput
 from .evidence import Corpus
-from .model import PairModel
+from .model import P_CEIL, P_FLOOR, PairModel
 
 KINDS = ("claim", "faq")
 VERDICTS = ("yes", "no", "skip", "not-claim")
@@ -179,9 +195,34 @@ class ReviewQueue:
         self._candidates: list[tuple[int, int]] | None = None
 
     def evidence(self, left: ClaimState, right: ClaimState) -> dict[str, float]:
+        """The evidence of two claims, stored with an answer and refitted on: each feature's
+        mean over their members' cross pairs, every pair taken as two single sentences (see
+        P(same) of two claims)."""
         idx = self.corpus.index
-        return self.corpus.claim_evidence([idx[m.mention_id] for m in left.members],
-                                          [idx[m.mention_id] for m in right.members])
+        return self.corpus.mean_evidence([idx[m.mention_id] for m in left.members],
+                                         [idx[m.mention_id] for m in right.members])
+
+    def probabilities(self, pairs: Sequence[tuple[ClaimState, ClaimState]], model: PairModel) -> np.ndarray:
+        """P(same) of each pair of claims (see P(same) of two claims): the model on every
+        cross pair of sentences, the pairs' logits combined as half their mean and half the
+        mean of each sentence's best match on the other side (both ways)."""
+        if not pairs:
+            return np.zeros(0)
+        idx = self.corpus.index
+        rows, bounds = [], []
+        for left, right in pairs:
+            li = [idx[m.mention_id] for m in left.members]
+            ri = [idx[m.mention_id] for m in right.members]
+            bounds.append((len(rows), len(li), len(ri)))
+            rows.extend(self.corpus.mean_evidence([i], [j]) for i in li for j in ri)
+        p = model.probability(rows)
+        logit = np.log(p / (1.0 - p))
+        out = np.empty(len(pairs))
+        for k, (start, a, b) in enumerate(bounds):
+            m = logit[start: start + a * b].reshape(a, b)
+            best = 0.5 * (m.max(axis=1).mean() + m.max(axis=0).mean())
+            out[k] = 0.5 * m.mean() + 0.5 * best
+        return np.clip(1.0 / (1.0 + np.exp(-out)), P_FLOOR, P_CEIL)
 
     def _candidate(self, anchor: ClaimState, other: ClaimState, e, p: float) -> Candidate:
         pairs = len(anchor.members) * len(other.members)
@@ -190,7 +231,7 @@ class ReviewQueue:
     def question(self, anchor: ClaimState, others: Sequence[ClaimState], model: PairModel) -> Question:
         """The question about these claims (for an answer that names it)."""
         ev = [self.evidence(anchor, o) for o in others]
-        p = model.probability(ev)
+        p = self.probabilities([(anchor, o) for o in others], model)
         return self._with_engine(Question(self.kind, anchor, tuple(
             self._candidate(anchor, o, e, pk) for o, e, pk in zip(others, ev, p))))
 
@@ -265,7 +306,7 @@ class ReviewQueue:
         if not cands:
             return []
         ev = [self.evidence(left, right) for left, right in cands]
-        p = model.probability(ev)
+        p = self.probabilities(cands, model)
         # each claim's expected newcomers: sum of P(same) x size over its open candidates
         expected: dict[int, float] = {}
         for (left, right), pk in zip(cands, p):
@@ -285,10 +326,11 @@ class ReviewQueue:
 
     def ask(self, claims: Sequence[ClaimState], answers: Sequence[Answer], model: PairModel,
             limit: int = 1, *, apart: Sequence[tuple[frozenset[int], frozenset[int]]] = (),
-            groups: bool = True) -> list[Question]:
+            groups: bool = False) -> list[Question]:
         """The next `limit` questions, best first, no claim in two of them (so a batch can
         be answered in any order). `apart`: cannot-link groups beyond the answers' own
-        (the store's, which span the merged claims). `groups=False`: pair questions only."""
+        (the store's, which span the merged claims). Pair questions (one candidate each)
+        unless `groups=True` (see the module's note on groups)."""
         scored = self.scored_pairs(claims, answers, model, apart)
         by_id = {c.claim_id: c for c in claims}
         used: set[int] = set()
