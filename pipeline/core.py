@@ -49,10 +49,9 @@ from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, EditorDecisio
 # is current (`_reads()`): `python -X importtime -m pipeline.cli sources` shows it.
 if TYPE_CHECKING:
     from .dedupe import Embedder
-    from .store import LockHolder, Store
-    from .store._reads import ReadQueries
     from .fetch import FetchConfig
     from .publish import Budget, Digest, Week
+    from .store import LockHolder, ReadQueries, Store
 
 RECHECK_AFTER = timedelta(days=6)  # harvest.RECHECK_AFTER (tests/test_read_speed.py checks they agree)
 _LAZY = {"Week": ("publish.week", "Week"), "DeliveryError": ("publish.mail", "DeliveryError"),

@@ -13,8 +13,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._reads import (DEFAULT_DB_PATH, DEFAULT_DB_URL, MIGRATIONS, SNIPPET_END, SNIPPET_START, SqliteReader,
-                     normalize_db_url)
+from ._reads import (DEFAULT_DB_PATH, DEFAULT_DB_URL, MIGRATIONS, SNIPPET_END, SNIPPET_START, ReadQueries,
+                     SqliteReader, normalize_db_url)
 
 if TYPE_CHECKING:
     from ._base import KnownUrl, SavedArticle
@@ -29,7 +29,7 @@ _LAZY = {"Store": "_store", "ExportFilter": "_queries", "EXPORT_COLUMNS": "_quer
 
 __all__ = ["Store", "ExportFilter", "EXPORT_COLUMNS", "EXPORT_KINDS", "HiddenMention", "LockHolder", "RunLock",
            "KnownUrl", "SavedArticle", "SNIPPET_START", "SNIPPET_END", "normalize_db_url", "DEFAULT_DB_URL",
-           "DEFAULT_DB_PATH", "MIGRATIONS", "SqliteReader"]
+           "DEFAULT_DB_PATH", "MIGRATIONS", "ReadQueries", "SqliteReader"]
 
 
 def __getattr__(name: str):

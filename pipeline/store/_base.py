@@ -18,8 +18,9 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import MissingDatabase, StoreError
 from ..types import ExtractedArticle
-from ._reads import (DEFAULT_DB_PATH, DEFAULT_DB_URL, MIGRATIONS, Deadline, ReadQueries, _iso, _utc,  # noqa: F401
-                     head_revision, normalize_db_url)
+# _iso and _utc: the table families' modules import them from here
+from ._reads import (DEFAULT_DB_URL, MIGRATIONS, Deadline, ReadQueries, _iso, _utc, head_revision,  # noqa: F401
+                     normalize_db_url)
 
 MIGRATION_LOCK_KEY = 0x53594E44  # "SYND": PostgreSQL advisory lock key serialising migrations
 SNAPSHOT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding", "date")

@@ -258,6 +258,8 @@ class ReadQueries:
     _read_dialect: str  # "sqlite" or "postgresql"
 
     def _read_rows(self, sql: str, params: dict | None = None, deadline: Deadline | None = None) -> list:
+        """The rows (tuples) of `sql` with its :named `params`; with a `deadline` (a search),
+        stopped when the time is up, raising `deadline.failed(...)`."""
         raise NotImplementedError
 
     # --- sources and their health ---------------------------------------------------------------
