@@ -25,7 +25,6 @@ import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Sequence
 
 from ..errors import StoreError
 from ..package_data import folder

@@ -11,7 +11,6 @@ Must not: write anything but citation rows (saved with their article), or know a
 """
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Iterable, Sequence
 from urllib.parse import urlsplit
 

@@ -19,7 +19,6 @@ from ..types import (Counts, ExtractedArticle, HealthReason, HealthState, Kind, 
                      SourceResult, Yields)
 from ._base import StoreBase, _content_hash, _utc
 from ._clean import clean_article, fit, storable_url, url_fits
-from ._reads import typed_reasons
 from .models import (
     ArticleRow,
     ClaimMember,
