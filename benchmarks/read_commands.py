@@ -5,11 +5,13 @@ database, as a researcher types it.
 
 Without --db (or when the file is missing), builds the demo database first with
 `syndicate demo --out <temporary folder>` (which loads the sentence model: a minute or two).
-Each command is run once to warm the file cache (and to migrate an older database), then
-`--runs` times; prints the median, the fastest and slowest wall time of each, and the
-median CPU time (user + system) of the command's process, which the load of other
-programs on the machine disturbs less than wall time. `python -c pass` is the floor: the
-interpreter's own start.
+Each command is run once to warm the file cache (and to migrate an older database, and to
+write the package's bytecode cache, as pip does when it installs the package: the commands
+run without PYTHONDONTWRITEBYTECODE, which would otherwise make every run compile the
+package's modules again, about 0.04 s), then `--runs` times; prints the median, the fastest
+and slowest wall time of each, and the median CPU time (user + system) of the command's
+process, which the load of other programs on the machine disturbs less than wall time, and
+the load average before and after. `python -c pass` is the floor: the interpreter's own start.
 
 Aim (issue 20): `sources`, `claims list` and `search` under 0.3 s median.
 """
@@ -63,6 +65,8 @@ def main(argv: list[str] | None = None) -> int:
         subprocess.run([*SYNDICATE, "demo", "--out", str(out)], cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
         db = out / "syndicate.sqlite"
     env = dict(os.environ, SYNDICATE_DB=str(db))
+    env.pop("PYTHONDONTWRITEBYTECODE", None)
+    load_before = os.getloadavg()
     results = {}
     try:
         for name, cmd in COMMANDS.items():
@@ -75,10 +79,12 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         if tmp is not None:
             tmp.cleanup()
+    load = {"before": [round(x, 2) for x in load_before], "after": [round(x, 2) for x in os.getloadavg()]}
     if args.json:
-        print(json.dumps(results, indent=2))
+        print(json.dumps({"commands": results, "load_average_1_5_15_min": load}, indent=2))
     else:
-        print(f"{args.runs} runs each on {db if tmp is None else 'a fresh demo database'}")
+        print(f"{args.runs} runs each on {db if tmp is None else 'a fresh demo database'}; load average "
+              f"(1, 5, 15 min) {' '.join(map(str, load['before']))} before, {' '.join(map(str, load['after']))} after")
         print(f"{'command':<32} {'median s':>9} {'min s':>7} {'max s':>7} {'median CPU s':>13}")
         for name, r in results.items():
             print(f"{name:<32} {r['median_s']:>9.3f} {r['min_s']:>7.3f} {r['max_s']:>7.3f} {r['median_cpu_s']:>13.3f}")

@@ -55,7 +55,7 @@ def _open(db: str | None, sources: Path | None = None, *, create: bool = False) 
     syn = Syndicate(db, sources)
     if not create:
         with _api():
-            syn.store()
+            syn.check_database()
     return syn
 
 

@@ -38,22 +38,24 @@ from .errors import (AlreadySent, ClaimNotFound, ConfigError, Interrupted, LockH
                      StoreError, SyndicateError)
 from .registry import Registry, load_registry
 from .schedule import systemd_units, write_units
-from .store import (DEFAULT_DB_URL, EXPORT_COLUMNS, SNIPPET_END, SNIPPET_START, ExportFilter, LockHolder, Store,
-                    normalize_db_url)
+from .store import DEFAULT_DB_URL, SNIPPET_END, SNIPPET_START, SqliteReader, normalize_db_url
 from .types import (ClaimDetail, ClaimSummary, Counts, DigestWeek, EditorDecision, ExtractedArticle, HealthReason,
                     HealthState, HeldPage, RunRecord, RunResult, SearchHit, SendRecord, Source, SourceHealth,
                     SourceOutcome, SourceResult)
 
 # The stages are imported where a method needs them, so that a read command (`sources`,
 # `claims list`, `search`) loads neither the extractor, the HTTP client, the publisher nor
-# the sentence model's stack: `python -X importtime -c "import pipeline.cli"` shows it.
+# the sentence model's stack, nor SQLAlchemy when the database is an SQLite file whose schema
+# is current (`_reads()`): `python -X importtime -m pipeline.cli sources` shows it.
 if TYPE_CHECKING:
     from .dedupe import Embedder
     from .fetch import FetchConfig
     from .publish import Budget, Digest, Week
+    from .store import LockHolder, ReadQueries, Store
 
 RECHECK_AFTER = timedelta(days=6)  # harvest.RECHECK_AFTER (tests/test_read_speed.py checks they agree)
 _LAZY = {"Week": ("publish.week", "Week"), "DeliveryError": ("publish.mail", "DeliveryError"),
+         "EXPORT_COLUMNS": ("store", "EXPORT_COLUMNS"),
          "ALLOW_PRIVATE_VAR": ("fetch", "ALLOW_PRIVATE_VAR"), "article_to_dict": ("extract", "article_to_dict")}
 
 
@@ -298,6 +300,7 @@ class Syndicate:
         self._fetch_config_given = fetch_config
         self.now = now or (lambda: utcnow())  # looked up at each call
         self._store: Store | None = None
+        self._reader: SqliteReader | None = None
         self._stops: tuple[threading.Event, ...] = ()  # of the calls in progress; replaced, never mutated
         self._stops_guard = threading.Lock()
         self._open_guard = threading.Lock()
@@ -308,10 +311,31 @@ class Syndicate:
         """The open `Store` (for what the API does not cover yet; prefer the methods)."""
         with self._open_guard:  # one Syndicate may serve several threads (a web desk)
             if self._store is None:
+                from .store import Store
                 self._store = Store.open(self.db_url, create=create)
             return self._store
 
+    def check_database(self) -> None:
+        """Refuse a missing database, or one without Syndicate's schema, with
+        `MissingDatabase` (and migrate an older schema), as opening the store does; a
+        current SQLite file is only looked at, without SQLAlchemy."""
+        self._reads()
+
+    def _reads(self) -> ReadQueries:
+        """What the read methods (`source_health`, `list_claims`, `search` ...) query: the
+        open `Store`; before one is open, an SQLite file whose schema is current is read
+        through `sqlite3` (`SqliteReader`: the same SQL, and the command starts without
+        importing SQLAlchemy); anything else opens the store (which migrates an older schema
+        and refuses a missing database)."""
+        with self._open_guard:
+            if self._store is None and self._reader is None:
+                self._reader = SqliteReader.open(self.sqlite_path())
+            if self._store is None and self._reader is not None:
+                return self._reader
+        return self.store()
+
     def close(self) -> None:
+        self._reader = None
         if self._store is not None:
             self._store.close()
             self._store = None
@@ -562,7 +586,7 @@ class Syndicate:
         (None: at every run; from its registry interval when the registry folder is known,
         and the pace its listings asked for)."""
         from . import plan
-        rows = self.store().source_health()
+        rows = self._reads().source_health()
         intervals = self._intervals()
         out = []
         for h in rows:
@@ -583,7 +607,7 @@ class Syndicate:
         """Pages held aside (of one partner, or all): their new version looked wrong, its raw
         body is kept, and the article's last good version stays current until the same
         version is seen on a later run or `accept_source` stores it."""
-        return self.store().held_pages(source_id)
+        return self._reads().held_pages(source_id)
 
     def accept_source(self, source_id: str, *, urls: Sequence[str] = ()) -> AcceptResult:
         """An editor accepts what a partner serves now: its held pages (all, or those in
@@ -880,7 +904,7 @@ class Syndicate:
                     since: datetime | None = None) -> list[ClaimSummary]:
         """Active claims with the partners stating each, most partners first. `sites`: stated
         by one of these; `since`: first seen by Syndicate on or after it."""
-        rows = self.store().claims_list(min_partners=min_partners, since=since)
+        rows = self._reads().claims_list(min_partners=min_partners, since=since)
         return [r for r in rows if set(r.sites) & set(sites)] if sites else rows
 
     def get_claim(self, claim_id: int) -> ClaimDetail:
@@ -1012,6 +1036,7 @@ class Syndicate:
         """Rows of one export (mentions, claims, faq, articles, citations), each a dict of
         `EXPORT_COLUMNS[what]` with its provenance: rows of named columns, for CSV, JSON
         Lines and Parquet (docs/schema.md)."""
+        from .store import ExportFilter
         return self.store().export(what, ExportFilter(since=since, sites=tuple(sites), min_partners=min_partners,
                                                       kind=kind))
 
@@ -1021,6 +1046,7 @@ class Syndicate:
         `OutputError`); returns the number of rows."""
         from .dataset import write_rows
         from .outfiles import atomic_output, output_error
+        from .store import EXPORT_COLUMNS
         rows = self.export(what, **filters)
         if isinstance(out, (str, Path)):
             with atomic_output(Path(out)) as stream:
@@ -1034,13 +1060,13 @@ class Syndicate:
 
     def partner_ids(self) -> list[str]:
         """The ids of the partners the database knows."""
-        return [s["id"] for s in self.store().source_attribution()]
+        return [s["id"] for s in self._reads().source_attribution()]
 
     def search(self, query: str, *, sites: Sequence[str] = (), kind: str | None = None,
                since: datetime | None = None, min_partners: int | None = None, limit: int = 50) -> list[SearchHit]:
         """Full-text search over current sentences and FAQ pairs, best first: each hit has a
         snippet, the partner and article, and its claim (or question) with its partners."""
-        store = self.store()
+        store = self._reads()
         rows: list[dict] = []
         for site in sites or (None,):
             rows += store.search(query, site=site, kind=kind, since=since, min_partners=min_partners, limit=limit)

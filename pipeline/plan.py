@@ -16,7 +16,6 @@ attributes); None means never fetched.
 """
 from __future__ import annotations
 
-import email.utils
 import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
@@ -152,6 +151,7 @@ def http_hint(cache_control: str | None, expires: str | None, date: str | None,
 def _http_date(value: str | None) -> datetime | None:
     if not value:
         return None
+    import email.utils  # here: the read commands import this module and never parse an HTTP date
     try:
         when = email.utils.parsedate_to_datetime(value.strip())
     except (TypeError, ValueError, IndexError):

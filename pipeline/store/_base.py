@@ -3,27 +3,25 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from pathlib import Path
 from typing import Iterator
 from urllib.parse import urlsplit
 
-from sqlalchemy import create_engine, event
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from ..errors import MissingDatabase, StoreError
-from ..package_data import folder
 from ..types import ExtractedArticle
+# _iso and _utc: the table families' modules import them from here
+from ._reads import (DEFAULT_DB_URL, MIGRATIONS, Deadline, ReadQueries, _iso, _utc, head_revision,  # noqa: F401
+                     normalize_db_url)
 
-MIGRATIONS = folder("migrations")  # db/migrations/ in the repository, inside the package once installed
-DEFAULT_DB_PATH = Path("db") / "syndicate.sqlite"  # relative to the current folder
-DEFAULT_DB_URL = str(DEFAULT_DB_PATH)
 MIGRATION_LOCK_KEY = 0x53594E44  # "SYND": PostgreSQL advisory lock key serialising migrations
 SNAPSHOT_HEADERS = ("content-type", "etag", "last-modified", "content-encoding", "date")
 # How SQLite and PostgreSQL say that the disk under the database is full.
@@ -51,19 +49,9 @@ class SavedArticle:
     current_changed: bool = False  # the article's current revision is another one (new, or an older one again)
 
 
-def normalize_db_url(url: str) -> str:
-    """Accept plain file paths and postgres:// URLs; use psycopg 3 for PostgreSQL."""
-    if "://" not in url:
-        return f"sqlite:///{Path(url).resolve()}"
-    if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
-    if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
-    return url
-
-
-class StoreBase:
-    """Engine, sessions and migrations; the table families are mixins in the sibling modules."""
+class StoreBase(ReadQueries):
+    """Engine, sessions and migrations; the table families are mixins in the sibling modules
+    (and the read commands' queries, `_reads.ReadQueries`, which it runs through SQLAlchemy)."""
 
     def __init__(self, engine: Engine):
         self.engine = engine
@@ -164,6 +152,31 @@ class StoreBase:
         """A server database (PostgreSQL) that processes on several machines can write."""
         return self.engine.dialect.name != "sqlite"
 
+    @property
+    def _read_dialect(self) -> str:
+        return self.engine.dialect.name
+
+    def _read_rows(self, sql: str, params: dict | None = None, deadline: Deadline | None = None) -> list:
+        """Rows of one of `ReadQueries`' SQL texts. With a `deadline` (a search), stopped when
+        its time is up: PostgreSQL's statement_timeout, SQLite's progress handler (checked
+        every 1,000 VM steps)."""
+        with self.session() as s:
+            raw = None
+            if deadline is not None and self.engine.dialect.name == "postgresql":
+                s.execute(text(f"SET LOCAL statement_timeout = {max(1, int(deadline.left() * 1000))}"))
+            elif deadline is not None:
+                raw = s.connection().connection.driver_connection
+                raw.set_progress_handler(lambda: 1 if deadline.over() else 0, 1000)
+            try:
+                return s.execute(text(sql), params or {}).all()
+            except DBAPIError as e:
+                if deadline is None:
+                    raise
+                raise deadline.failed(e, e.orig or e) from e
+            finally:
+                if raw is not None:
+                    raw.set_progress_handler(None, 0)
+
     def close(self) -> None:
         self.engine.dispose()
 
@@ -217,30 +230,6 @@ def insert_ignoring(s: Session, table):
     return sqlite_insert(table).on_conflict_do_nothing()
 
 
-_HEAD: list[str | None] = []
-
-
-def head_revision() -> str | None:
-    """The revision of the newest migration, read from the scripts' `revision =` and
-    `down_revision =` lines without importing them (Alembic's ScriptDirectory imports every
-    script, most of a read command's start-up). None unless there is exactly one head; then
-    the open asks Alembic."""
-    if not _HEAD:
-        revisions, parents = set(), set()
-        for script in (MIGRATIONS / "versions").glob("*.py"):
-            text = script.read_text(encoding="utf-8")
-            rev = re.search(r"^revision\s*(?::[^=]*)?=\s*['\"]([^'\"]+)['\"]", text, re.M)
-            down = re.search(r"^down_revision\s*(?::[^=]*)?=\s*(.*)$", text, re.M)
-            if rev is None or down is None:
-                _HEAD.append(None)
-                return None
-            revisions.add(rev.group(1))
-            parents.update(re.findall(r"['\"]([^'\"]+)['\"]", down.group(1)))
-        heads = revisions - parents
-        _HEAD.append(heads.pop() if len(heads) == 1 else None)
-    return _HEAD[0]
-
-
 def _display_url(engine: Engine) -> str:
     """The database's URL without its password, or the SQLite file's path."""
     url = engine.url
@@ -257,16 +246,3 @@ def _content_hash(article: ExtractedArticle) -> str:
 
 def _text_hash(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
-
-
-def _utc(value: datetime | None) -> datetime | None:
-    """A stored time as an aware UTC datetime (SQLite gives it back naive)."""
-    if value is None:
-        return None
-    return value.replace(tzinfo=timezone.utc) if value.tzinfo is None else value.astimezone(timezone.utc)
-
-
-def _iso(value: datetime | None) -> str | None:
-    return value.astimezone(timezone.utc).isoformat().replace("+00:00", "Z") if value else None
-
-

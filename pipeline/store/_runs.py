@@ -1,4 +1,5 @@
-"""Sources, their health, and runs: what the operator reads with `syndicate sources`.
+"""Sources, their health, and runs: what `syndicate sources` reads (its queries, and
+`held_pages`, are `_reads.ReadQueries`', which the command also runs without SQLAlchemy).
 
 Health (the decisions are `pipeline.health`'s; this module keeps what they need): each
 source's state since when and why, its part of every run with what its pages yielded
@@ -14,8 +15,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from ..safetext import clean_json, clean_optional, clean_text
-from ..types import (Counts, ExtractedArticle, HealthReason, HealthState, HeldPage, Kind, Refresh, RunRecord,
-                     Source, SourceHealth, SourceResult, Yields)
+from ..types import (Counts, ExtractedArticle, HealthReason, HealthState, Kind, Refresh, RunRecord, Source,
+                     SourceResult, Yields)
 from ._base import StoreBase, _content_hash, _utc
 from ._clean import clean_article, fit, storable_url, url_fits
 from .models import (
@@ -49,11 +50,6 @@ def _key(url: str) -> str | None:
     """A URL as it is stored as a key, or None when it cannot be one."""
     cleaned = clean_text(url)
     return cleaned if url_fits(cleaned) else None
-
-
-def _typed_reasons(stored: list | None) -> tuple[HealthReason, ...]:
-    return tuple(HealthReason(str(r.get("kind", "")), str(r.get("message", "")), r.get("url"))
-                 for r in stored or () if isinstance(r, dict))
 
 
 class RunsMixin(StoreBase):
@@ -141,27 +137,6 @@ class RunsMixin(StoreBase):
                 fit(err.kind, 60), clean_text(err.message), clean_optional(err.url)
             row.consecutive_failures = (row.consecutive_failures or 0) + 1
 
-    def source_health(self) -> list[SourceHealth]:
-        """Every source's health (`next_due` is left to the caller, who knows the registry's
-        intervals: see `Syndicate.source_health`)."""
-        held: dict[str, list[HeldPage]] = {}
-        for page in self.held_pages():
-            held.setdefault(page.source_id, []).append(page)
-        with self.session() as s:
-            counts = dict(s.execute(select(ArticleRow.source_id, func.count()).group_by(ArticleRow.source_id)).all())
-            return [SourceHealth(id=r.id, name=r.name, homepage=r.homepage, articles=counts.get(r.id, 0),
-                                 last_run=_utc(r.last_run_at), last_success=_utc(r.last_success_at),
-                                 last_error_kind=r.last_error_kind, last_error_message=r.last_error_message,
-                                 last_error_url=r.last_error_url, last_error_at=_utc(r.last_error_at),
-                                 consecutive_failures=r.consecutive_failures or 0,
-                                 warnings=r.last_warning_count or 0, last_warning=r.last_warning,
-                                 off_scope=r.last_off_scope or 0, state=r.state or HealthState.UNKNOWN.value,
-                                 reasons=_typed_reasons(r.state_reasons), since=_utc(r.state_since),
-                                 held=tuple(held.get(r.id, ())), last_harvest=_utc(r.harvested_at),
-                                 refresh=Refresh(r.hint_seconds, r.hint_origin or "?")
-                                 if r.hint_seconds is not None else None)
-                    for r in s.scalars(select(SourceRow).order_by(SourceRow.id))]
-
     def set_source_state(self, source_id: str, state: str, reasons: Sequence[HealthReason], now: datetime) -> None:
         """An editor's decision on a source's state (after accepting its held pages)."""
         with self.session() as s:
@@ -235,15 +210,6 @@ class RunsMixin(StoreBase):
         return _content_hash(clean_article(article))
 
     # --- pages held aside ------------------------------------------------------------------------
-
-    def held_pages(self, source_id: str | None = None) -> list[HeldPage]:
-        with self.session() as s:
-            q = select(HeldPageRow).order_by(HeldPageRow.source_id, HeldPageRow.url)
-            if source_id is not None:
-                q = q.where(HeldPageRow.source_id == source_id)
-            return [HeldPage(r.source_id, r.url, r.snapshot_sha256, _typed_reasons(r.reasons),
-                             _utc(r.first_seen_at), _utc(r.last_seen_at), r.sightings or 1)
-                    for r in s.scalars(q)]
 
     def held_source_ids(self) -> set[str]:
         """The sources with pages held aside."""
