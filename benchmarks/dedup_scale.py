@@ -8,8 +8,14 @@ earlier one (syndication: a word changed, a tail added, punctuation). Sites are 
 For each size, in a process of its own, it prints the full-build time (encoding every
 distinct text, then clustering with the vectors at hand, timed apart), peak memory of the
 process (ru_maxrss) and mentions/s, and the pair precision/recall of the clusters against the
-generator's propositions (a sanity check that speed did not buy bad clusters; the hash
-embedder cannot tell paraphrases apart, so its figures are low); for the largest, the time
+generator's propositions and against what they say (a sanity check that speed did not buy
+bad clusters; the hash embedder cannot tell paraphrases apart, so its figures are low). The
+generator draws a new proposition's parts from 23,040 combinations, so the larger the
+corpus the more of its propositions say the same thing, often in the same words: against
+the propositions, a clustering by exactly what each sentence says (subject, verb, object,
+qualifier) scores a pair precision of 0.96 at 10k, 0.67 at 100k, 0.40 at 300k and 0.16 at
+1M; against what they say it scores 1.0 at any size, so that is the precision to compare
+across sizes. For the largest, the time
 to add 1% new mentions incrementally (encoding the new ones, reading the engine state the
 build left from a file, deciding, writing the new state; not the store's own reads); and the
 growth exponents between consecutive sizes.
