@@ -94,6 +94,21 @@ def test_near_copy_joins_and_records_score():
     assert out[2].claim_id != out[0].claim_id and out[2].method == "new"
 
 
+def test_a_swapped_content_word_is_no_near_copy():
+    # within the near-copy ratio (0.97 once normalized), but one content word swapped for
+    # another: two statements, left to the paraphrase decision; a copy with a tail added
+    # keeps every word of the first and stays a near-copy
+    a = MentionInput(1, "a", "Eating sugar predicts the risk of depression in shift workers.")
+    b = MentionInput(2, "b", "Eating sugar protects the risk of depression in shift workers.")
+    c = MentionInput(3, "c", "Eating sugar predicts the risk of depression in shift workers today.")
+    out = cluster_claims([], [a, b, c], next_claim_id=1, embedder=HashEmbedder())
+    assert out[1].method != "near-copy"
+    assert out[2].method == "near-copy" and out[2].claim_id == out[0].claim_id
+    loose = dataclasses.replace(CLAIM_SETTINGS, near_copy_keeps_words=False)
+    out = cluster_claims([], [a, b], next_claim_id=1, embedder=HashEmbedder(), settings=loose)
+    assert out[1].method == "near-copy"  # what the check refuses
+
+
 def test_new_member_must_fit_the_whole_claim_not_one_member():
     texts = {"alpha one": [1, 0, 0], "beta two": [1, 1, 0], "gamma three": [0, 1, 0]}
     ms = [MentionInput(i + 1, f"s{i}", t) for i, t in enumerate(texts)]

@@ -422,6 +422,13 @@ class Engine:
                 return False
         return True
 
+    def _keeps_words(self, t: int, j: int) -> bool:
+        """Whether one of the two mentions holds every content word of the other (a copy
+        with words added or none changed, not one content word swapped for another)."""
+        a, b = self.terms[t], self.terms[j]
+        short, long_ = (a, b) if len(a) <= len(b) else (b, a)
+        return bool(np.isin(short, long_, assume_unique=True).all())
+
     def _checked_members(self, label: int) -> list[int]:
         mem = self.members[label]
         k = self.s.members_checked
@@ -460,6 +467,8 @@ class Engine:
             if ratio < self.s.near_copy:
                 break
             if (self.sig.flags(t, np.array([j]))[0] & self._veto).any():
+                continue
+            if self.s.near_copy_keeps_words and not self._keeps_words(t, j):
                 continue
             if self._allowed(t, self.labels[j]):
                 return Decision(t, self.labels[j], "near-copy", round(ratio, 4))

@@ -38,6 +38,13 @@ class Settings:
     members_checked: int = 16  # members of a candidate claim scored against the newcomer
     near_copy: float = 0.95  # rapidfuzz ratio (0..1) of normalized texts for a near-copy
     near_copy_min_cosine: float = 0.80  # embedding neighbours worth a near-copy check
+    # A near-copy keeps every content word of the shorter text: a copy adds a tail, changes
+    # punctuation or a small word. Two texts within `near_copy` that swap one content word
+    # for another ("Eating sugar predicts the risk of depression in shift workers." /
+    # "... protects the risk ...", ratio 0.97) state two things: such a pair is left to the
+    # paraphrase decision, which weighs the whole claim. (Without this check the generator
+    # of benchmarks/dedup_scale.py had more such look-alikes to "copy" the larger it grew.)
+    near_copy_keeps_words: bool = True
     lexical_weight: float = 0.50  # share of IDF-weighted word overlap in the pair score
     same_site_penalty: float = 0.15  # one article rarely says the same thing twice
     join: float = 0.45  # mean pair score to the claim's members needed to join it
