@@ -382,11 +382,7 @@ class ReadQueries:
         where: list[str] = []
         if self._read_dialect == "sqlite":
             head = ""
-            snippet = f"snippet(mentions_fts, 0, '{SNIPPET_START}', '{SNIPPET_END}', '…', 24)"
-            rank = "bm25(mentions_fts)"
-            base = "mentions_fts JOIN mentions ON mentions.id = mentions_fts.rowid"
-            where.append("mentions_fts MATCH :q")
-            params["q"] = fts5_query(parsed)
+            snippet, rank, base = _fts5_match("mentions_fts", "mentions", 0, parsed, where, params)
         else:
             # The matches first, on their own (MATERIALIZED): without planner statistics (a
             # fresh database, before autovacuum's ANALYZE) PostgreSQL otherwise joined first and
@@ -430,11 +426,7 @@ class ReadQueries:
         params: dict = {}
         where: list[str] = []
         if self._read_dialect == "sqlite":
-            snippet = f"snippet(faq_fts, -1, '{SNIPPET_START}', '{SNIPPET_END}', '…', 24)"
-            rank = "bm25(faq_fts)"
-            base = "faq_fts JOIN faq_entries ON faq_entries.id = faq_fts.rowid"
-            where.append("faq_fts MATCH :q")
-            params["q"] = fts5_query(parsed)
+            snippet, rank, base = _fts5_match("faq_fts", "faq_entries", -1, parsed, where, params)
         else:
             tsq = pg_tsquery(parsed, params)
             doc = "faq_entries.question || ' ' || faq_entries.answer"
@@ -463,6 +455,16 @@ class ReadQueries:
                             snippet=snip, question_id=qid, question_partners=sites, claim_id=None,
                             claim_text=None, claim_partners=[], rank=float(rk)))
         return out[:limit]
+
+
+def _fts5_match(fts: str, table: str, column: int, parsed, where: list[str], params: dict) -> tuple[str, str, str]:
+    """SQLite: match the query against the FTS5 index `fts` of `table` (its rowid is the row's
+    id), adding the condition to `where`; returns the snippet (of index column `column`, -1:
+    the best), rank and FROM expressions."""
+    where.append(f"{fts} MATCH :q")
+    params["q"] = fts5_query(parsed)
+    return (f"snippet({fts}, {column}, '{SNIPPET_START}', '{SNIPPET_END}', '…', 24)", f"bm25({fts})",
+            f"{fts} JOIN {table} ON {table}.id = {fts}.rowid")
 
 
 # --- the same queries without SQLAlchemy ----------------------------------------------------------
