@@ -191,7 +191,7 @@ def labelled_pairs(corpus: Corpus, embedder=None, vectors=None):
     ids = [m.mention_id for m in queue.corpus.mentions]
     evidence, labels = [], []
     for i, j in queue._mention_candidates():
-        evidence.append(queue.corpus.claim_evidence([i], [j]))
+        evidence.append(queue.corpus.mean_evidence([i], [j]))
         labels.append(corpus.editor.right_pair(ids[i], ids[j]))
     return evidence, labels
 

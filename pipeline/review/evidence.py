@@ -92,7 +92,6 @@ class Corpus:
         self._hub, self._rank = self._neighbourhoods()
         self._place_context(places)
         self._cache: dict[tuple[int, int], np.ndarray] = {}
-        self._claim_cache: dict[tuple[tuple[int, ...], tuple[int, ...]], dict[str, float]] = {}
         self._mean_cache: dict[tuple[tuple[int, ...], tuple[int, ...]], dict[str, float]] = {}
 
     def __len__(self) -> int:
@@ -215,22 +214,6 @@ class Corpus:
             rows = np.array([self.pair_evidence(i, j) for i in left for j in right])
             got = self._mean_cache[key] = {n: round(float(x), 6) for n, x in zip(FEATURES, rows.mean(axis=0))}
         return got
-
-    def claim_evidence(self, left: Sequence[int], right: Sequence[int]) -> dict[str, float]:
-        """The FEATURES of two claims, given their members' corpus indices (cached: most
-        claims are unchanged from one question to the next)."""
-        key = (tuple(sorted(left)), tuple(sorted(right)))
-        got = self._claim_cache.get(key)
-        if got is None:
-            got = self._claim_cache[key] = self._claim_evidence(left, right)
-        return got
-
-    def _claim_evidence(self, left: Sequence[int], right: Sequence[int]) -> dict[str, float]:
-        rows = np.array([self.pair(i, j) for i in left for j in right])
-        mean, top, low = rows.mean(axis=0), rows.max(axis=0), rows.min(axis=0)
-        values = (mean[0], top[0], mean[1], top[1], mean[2], top[2], mean[3], top[4], mean[5], mean[6],
-                  low[7], top[8])
-        return {n: round(float(x), 6) for n, x in zip(FEATURES, values)}
 
 
 def _remove_topic(raw: np.ndarray, k: int) -> np.ndarray:
